@@ -1,0 +1,206 @@
+"""The account: concurrency pools, the scale-out rate and the request-rate limit.
+
+Lambda admits an invocation only when every limit on its path has room; otherwise the
+invocation is throttled (HTTP 429, ``TooManyRequestsException``):
+https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
+
+* **Concurrency pools.** The account has ``concurrency_limit`` units (1,000 by default). A
+  function with reserved concurrency owns a pool of exactly that size; the reservation is
+  taken from the account even while unused, and reserved 0 throttles everything. All other
+  functions share the unreserved pool, ``limit - sum(reserved)``, which must keep at least
+  ``unreserved_minimum`` (100) units. A pool is an integer counter: admission is one compare,
+  no ``simpy.Resource`` (a throttled synchronous request does not wait).
+* **Scale-out rate.** Since 2023-11 each function may add at most 1,000 execution
+  environments per 10 seconds, refilled continuously, unused capacity not accrued
+  (https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html): a token bucket per
+  function, capacity 1,000, refill 100/s, one token per new environment; warm reuse is free.
+  The older rule (an account-wide burst of 500-3,000 by Region, then +500 per minute) is the
+  ``regional-burst`` option.
+* **Request rate.** Invocation requests per second are limited to 10 x the concurrency limit,
+  for the account and for a function with reserved concurrency (lambda-concurrency.html,
+  "requests per second"). A token bucket holding one second of requests.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+__all__ = [
+    "ConcurrencyPool",
+    "TokenBucket",
+    "RegionalBurstScaling",
+    "Account",
+    "make_scaling",
+]
+
+
+class ConcurrencyPool:
+    """Concurrency units shared by one or more functions: ``in_use`` of at most ``limit``."""
+
+    __slots__ = ("name", "limit", "in_use")
+
+    def __init__(self, name: str, limit: float) -> None:
+        self.name = name
+        self.limit = limit
+        self.in_use = 0
+
+    @property
+    def is_full(self) -> bool:
+        return self.in_use >= self.limit
+
+
+class TokenBucket:
+    """Continuously refilled token bucket; ``take(now)`` spends one token if there is one.
+
+    Used for the per-function scale-out rate (capacity 1,000, refill 100/s) and for the
+    request-rate limit (capacity and refill both 10 x the concurrency limit).
+
+    Implemented as the generic cell rate algorithm (GCRA), the exact equivalent of a bucket
+    of ``capacity`` tokens refilled at ``rate`` per second that starts full: it keeps one
+    number, the time ``tat`` at which the bucket would be full again, and a take succeeds
+    when ``tat - now`` leaves room for one more token. Fewer operations than refilling a
+    token count on every call, which matters on the per-request path.
+    """
+
+    __slots__ = ("capacity", "rate", "interval", "tolerance", "tat")
+
+    def __init__(self, capacity: float, rate: float) -> None:
+        self.capacity = float(capacity)
+        self.rate = float(rate)
+        self.interval = 1.0 / self.rate
+        # A take succeeds while tat - now <= tolerance, i.e. while one token is left.
+        # The nanosecond of slack absorbs rounding in tat's running sum of intervals.
+        self.tolerance = (self.capacity - 1.0) * self.interval + 1e-9
+        self.tat = float("-inf")
+
+    def take(self, now: float) -> bool:
+        tat = self.tat
+        if tat < now:
+            tat = now
+        elif tat - now > self.tolerance:
+            return False
+        self.tat = tat + self.interval
+        return True
+
+    def available(self, now: float) -> float:
+        """Tokens available at ``now`` (without spending any)."""
+        if self.tat <= now:
+            return self.capacity
+        return max(0.0, self.capacity - (self.tat - now) * self.rate)
+
+
+class _PerFunctionBucket:
+    """Scale-out rule that gives every function its own :class:`TokenBucket`."""
+
+    __slots__ = ("burst", "rate")
+
+    def __init__(self, burst: float, per_s: float) -> None:
+        self.burst = burst
+        self.rate = burst / per_s
+
+    def for_function(self, account: "Account") -> TokenBucket:
+        return TokenBucket(self.burst, self.rate)
+
+
+class RegionalBurstScaling:
+    """The scale-out rule before 2023-11: an account-wide burst, then +N per minute.
+
+    "An initial burst of 500-3,000 concurrent executions depending on the Region; after it,
+    concurrency can scale by an additional 500 instances each minute" (Lambda developer guide,
+    2022 edition of scaling-behavior.html). AWS's worked example: 10,000 simultaneous
+    requests with a burst of 3,000 give 3,000 served and 7,000 throttled.
+
+    Model [assumption where AWS is not specific]: a new environment may start while the
+    account's concurrency is below the burst. Once concurrency reaches the burst, a scaling
+    episode begins and the ceiling grows linearly by ``per_minute`` per minute from the burst;
+    the episode ends when concurrency falls back below the burst. Warm reuse is never limited.
+    """
+
+    __slots__ = ("burst", "per_minute", "account", "episode_start")
+
+    def __init__(self, burst: float, per_minute: float) -> None:
+        self.burst = float(burst)
+        self.per_minute = float(per_minute)
+        self.account: Account | None = None
+        self.episode_start: float | None = None
+
+    def for_function(self, account: "Account") -> "RegionalBurstScaling":
+        # One ceiling for the whole account: every function gets the same object.
+        self.account = account
+        return self
+
+    def take(self, now: float) -> bool:
+        in_use = self.account.in_use
+        if in_use < self.burst:
+            self.episode_start = None
+            return True
+        if self.episode_start is None:
+            self.episode_start = now
+        ceiling = self.burst + self.per_minute * (now - self.episode_start) / 60.0
+        return in_use < ceiling
+
+
+def make_scaling(config: Mapping[str, Any]):
+    """Build the scale-out rule from ``account.scaling`` of a resolved scenario."""
+    model = config["model"]
+    if model == "token-bucket":
+        return _PerFunctionBucket(float(config["burst"]), float(config["per"]))
+    if model == "regional-burst":
+        return RegionalBurstScaling(float(config["burst"]), float(config["per_minute"]))
+    raise ValueError(f"unknown scaling model {model!r}")
+
+
+class _Unlimited:
+    """A limiter that always admits (request-rate limit switched off)."""
+
+    __slots__ = ()
+
+    def take(self, now: float) -> bool:
+        return True
+
+
+class Account:
+    """Account-level limits shared by all functions of a scenario.
+
+    ``in_use`` counts busy and initializing environments of every function (the account's
+    ConcurrentExecutions); the model keeps it exact on every admission and release.
+    """
+
+    __slots__ = ("concurrency_limit", "unreserved_minimum", "reserved_total", "unreserved",
+                 "in_use", "scaling", "rate_limit_enabled", "rate_per_concurrency",
+                 "request_rate")
+
+    def __init__(self, config: Mapping[str, Any], reserved_total: int) -> None:
+        self.concurrency_limit = int(config["concurrency_limit"])
+        self.unreserved_minimum = int(config["unreserved_minimum"])
+        self.reserved_total = int(reserved_total)
+        if self.concurrency_limit - self.reserved_total < self.unreserved_minimum:
+            raise ValueError(
+                f"reserved concurrency {self.reserved_total} leaves less than the unreserved "
+                f"minimum {self.unreserved_minimum} of the account limit {self.concurrency_limit}"
+            )
+        self.unreserved = ConcurrencyPool(
+            "unreserved", self.concurrency_limit - self.reserved_total)
+        self.in_use = 0
+        self.scaling = make_scaling(config["scaling"])
+        rate = config["request_rate_limit"]
+        self.rate_limit_enabled = bool(rate["enabled"])
+        self.rate_per_concurrency = float(rate["per_concurrency"])
+        self.request_rate = self.rate_limiter(self.concurrency_limit)
+
+    def rate_limiter(self, concurrency: int):
+        """Request-rate limiter for ``concurrency`` units: 10 x concurrency requests/s."""
+        if not self.rate_limit_enabled or concurrency <= 0:
+            # Reserved 0 throttles on concurrency already; say so rather than "rate".
+            return _Unlimited()
+        rate = self.rate_per_concurrency * concurrency
+        return TokenBucket(max(rate, 1.0), rate)
+
+    def pool_for(self, name: str, reserved: int | None) -> ConcurrencyPool:
+        """The pool a function draws from: its own reservation, or the unreserved pool."""
+        if reserved is None:
+            return self.unreserved
+        return ConcurrencyPool(name, reserved)
+
+    @property
+    def unreserved_limit(self) -> int:
+        return self.concurrency_limit - self.reserved_total

@@ -1,0 +1,6 @@
+"""Invocation models: how requests reach a function and what a throttle or error means.
+
+Each model turns arrivals into calls of :meth:`lambdasim.function.LambdaFunction.invoke` and
+applies its own retry rules: ``sync`` (the caller sees throttles and errors; clients may
+retry).
+"""

@@ -1,0 +1,229 @@
+"""Build the SimPy world of a scenario and run it to the horizon.
+
+The model wires the layers together: one :class:`~lambdasim.account.Account`, one
+:class:`~lambdasim.function.LambdaFunction` per function (with its environment pool, warm
+pool strategy and random streams) and one trigger per traffic source, fed by arrival
+sources. Everything a run needs lives in its :class:`Model`; nothing is global, so many runs
+can share a process or spread over a pool of processes.
+
+Time. Arrivals stop at ``duration``; work in flight then drains (requests finish, retries
+run) for at most :data:`DRAIN_LIMIT_S` more; requests still unfinished by then are reported
+``in_flight``. Idle environments are not waited for.
+
+Arrivals. Each arrival spec is a chain of ``Timeout`` callbacks over a block of precomputed
+arrival times (:func:`lambdasim.arrivals.arrival_times`), one pending event per spec.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from . import __version__
+from .account import Account
+from .arrivals import arrival_times
+from .distributions import make_distribution
+from .environments import make_warm_pool
+from .function import LambdaFunction, duration_factor
+from .invoke.sync import SyncTrigger
+from .metrics import FunctionRecorder
+from .result import Result, build_result
+from .rng import BlockSampler, Streams
+from .scenario import Scenario, load_scenario
+
+__all__ = ["simulate", "Model", "ArrivalSource", "DRAIN_LIMIT_S"]
+
+#: How long work in flight may drain after the horizon, in simulated seconds.
+DRAIN_LIMIT_S = 24 * 3600.0
+
+
+class ArrivalSource:
+    """Feeds arrival times from a block iterator to ``on_arrival(now)``, one event at a time."""
+
+    __slots__ = ("sim", "_blocks", "_buffer", "_on_arrival", "_fire_cb")
+
+    def __init__(self, sim: simpy.Environment, blocks: Iterator[np.ndarray],
+                 on_arrival: Callable[[float], None]) -> None:
+        self.sim = sim
+        self._blocks = blocks
+        self._buffer: list[float] = []
+        self._on_arrival = on_arrival
+        self._fire_cb = self._fire
+
+    def start(self) -> None:
+        if self._refill():
+            self._schedule(self._buffer.pop())
+
+    def _refill(self) -> bool:
+        for block in self._blocks:
+            if len(block):
+                # Reversed so that pop() hands the times out in ascending order.
+                self._buffer = block[::-1].tolist()
+                return True
+        return False
+
+    def _schedule(self, at: float) -> None:
+        delay = at - self.sim._now
+        # Sorted times, but now + (at - now) may round a hair past the next equal time.
+        Timeout(self.sim, delay if delay > 0.0 else 0.0).callbacks.append(self._fire_cb)
+
+    def _fire(self, event) -> None:
+        sim = self.sim
+        now = sim._now
+        if self._buffer or self._refill():
+            delay = self._buffer.pop() - now
+            Timeout(sim, delay if delay > 0.0 else 0.0).callbacks.append(self._fire_cb)
+        self._on_arrival(now)
+
+
+class Model:
+    """One run of one scenario: the SimPy environment and everything in it."""
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None,
+                 period_s: float | None = None, replication: int = 0) -> None:
+        config = scenario.config
+        self.scenario = scenario
+        self.seed = int(config["seed"] if seed is None else seed)
+        self.replication = int(replication)
+        self.duration_s = float(config["duration"])
+        self.warmup_s = float(config["warmup"])
+        self.period_s = float(config["period"] if period_s is None else period_s)
+        if self.period_s <= 0:
+            raise ValueError("the metrics period must be positive")
+        self.sim = simpy.Environment()
+        self.streams = Streams(self.seed, self.replication)
+        functions = config["functions"]
+        reserved_total = sum(f["reserved_concurrency"] or 0 for f in functions.values())
+        self.account = Account(config["account"], reserved_total)
+        self.functions: dict[str, LambdaFunction] = {}
+        self.recorders: dict[str, FunctionRecorder] = {}
+        self.triggers: dict[str, list[Any]] = {}
+        self.end_s = 0.0
+        self.wall_s = 0.0
+        self.events = 0
+        for index, (name, fconfig) in enumerate(functions.items()):
+            self._build_function(index, name, fconfig)
+
+    def _sampler(self, stream: str, spec: Mapping[str, Any], scale: float = 1.0) -> BlockSampler:
+        distribution = make_distribution(spec)
+        return BlockSampler(partial(distribution.sample, self.streams.generator(stream)), scale)
+
+    def _uniform(self, stream: str) -> BlockSampler:
+        return BlockSampler(self.streams.generator(stream).random)
+
+    def _build_function(self, index: int, name: str, config: Mapping[str, Any]) -> None:
+        recorder = FunctionRecorder()
+        scaling = config["memory_scaling"]
+        factor = duration_factor(config["memory_mb"], config["reference_mb"],
+                                 scaling["cpu_bound"], scaling["threads"])
+        function = LambdaFunction(
+            name, index, config, self.sim, self.account, recorder,
+            duration=self._sampler(f"duration/{name}", config["duration"], factor),
+            init=self._sampler(f"init/{name}", config["init"]),
+            uniform=self._uniform(f"errors/{name}"),
+            keep_alive=self._sampler(f"keep_alive/{name}", config["keep_alive"]),
+            lifetime=self._sampler(f"lifetime/{name}", config["max_lifetime"]),
+            warm_pool=make_warm_pool(config["reuse"], self._uniform(f"reuse/{name}")),
+        )
+        self.functions[name] = function
+        self.recorders[name] = recorder
+        triggers = self.triggers[name] = []
+        for tindex, tconfig in enumerate(config["triggers"]):
+            kind = tconfig["type"]
+            if kind != "sync":
+                raise ValueError(f"trigger type {kind!r} is not supported by this version")
+            trigger = SyncTrigger(self.sim, function, tindex, tconfig, recorder,
+                                  self._uniform(f"retry/{name}/{tindex}"), self.warmup_s)
+            triggers.append(trigger)
+            for sindex, spec in enumerate(tconfig["arrivals"]):
+                rng = self.streams.generator(f"arrivals/{name}/{tindex}/{sindex}")
+                ArrivalSource(self.sim, arrival_times(spec, rng, self.duration_s),
+                              trigger.arrive).start()
+
+    def outstanding(self) -> int:
+        """Requests that have arrived and not yet ended."""
+        return sum(t.outstanding for triggers in self.triggers.values() for t in triggers)
+
+    def run(self) -> "Model":
+        """Run to the horizon, then drain work in flight."""
+        started = time.perf_counter()
+        sim = self.sim
+        if self.duration_s > sim.now:
+            sim.run(until=self.duration_s)
+        limit = self.duration_s + DRAIN_LIMIT_S
+        step = 1.0
+        while self.outstanding() and sim.now < limit and sim.peek() != float("inf"):
+            sim.run(until=min(sim.now + step, limit))
+            step = min(step * 2.0, 60.0)
+        self.end_s = max(sim.now, self.duration_s)
+        self.wall_s = time.perf_counter() - started
+        # SimPy numbers every scheduled event; those still queued were not processed.
+        self.events = next(sim._eid) - len(sim._queue)
+        return self
+
+    def run_info(self) -> dict[str, Any]:
+        """How the run went (``run.json``): versions, wall time, events, host."""
+        invocations = sum(len(r.attempts) // 5 for r in self.recorders.values())
+        return {
+            "lambdasim_version": __version__,
+            "scenario": self.scenario.name,
+            "scenario_path": self.scenario.path,
+            "seed": self.seed,
+            "replication": self.replication,
+            "simulated_s": self.end_s,
+            "wall_time_s": round(self.wall_s, 6),
+            "events_processed": self.events,
+            "events_per_wall_s": round(self.events / self.wall_s, 1) if self.wall_s else None,
+            "invocations": invocations,
+            "invocations_per_wall_s": round(invocations / self.wall_s, 1) if self.wall_s else None,
+            "recorded_bytes": sum(r.nbytes() for r in self.recorders.values()),
+            "python": sys.version.split()[0],
+            "simpy": simpy.__version__,
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+            "host": platform.node(),
+            "cpu_count": os.cpu_count(),
+            "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+
+def simulate(scenario: Scenario | str | Path | Mapping[str, Any], *, seed: int | None = None,
+             period_s: float | None = None, records: bool = False, replication: int = 0,
+             overrides: Mapping[str, Any] | None = None) -> Result:
+    """Run a scenario and return its :class:`~lambdasim.result.Result`.
+
+    Parameters
+    ----------
+    scenario : Scenario, path or dict
+        A loaded scenario, a YAML file, or a scenario as a dict.
+    seed : int, optional
+        Overrides the scenario's seed.
+    period_s : float, optional
+        Metrics period in seconds (default: the scenario's ``period``, 60 s).
+    records : bool
+        Keep per-request records in ``Result.records`` (for ``requests.csv.gz``).
+    replication : int
+        Replication index: independent random streams from the same seed.
+    overrides : mapping, optional
+        Dotted-key overrides applied when loading (``{"functions.api.memory_mb": 2048}``).
+
+    Returns
+    -------
+    Result
+    """
+    if isinstance(scenario, Scenario):
+        if overrides:
+            scenario = scenario.with_overrides(overrides)
+    else:
+        scenario = load_scenario(scenario, overrides)
+    model = Model(scenario, seed=seed, period_s=period_s, replication=replication).run()
+    return build_result(model, records=records)

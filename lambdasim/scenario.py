@@ -1,0 +1,1026 @@
+"""Scenarios: load a YAML file, apply overrides, normalise, fill defaults, validate, freeze.
+
+A scenario file describes an account, its functions and their traffic (DESIGN.md, "The scenario
+file"). This module turns it into a *resolved* config: a plain, JSON-serialisable dict in which
+every key is present, every time is seconds as a float, every rate is per second, every
+distribution and arrival spec is in canonical form. The model reads only the resolved config,
+and every result stores it, so a run can be reproduced from its output.
+
+The pipeline follows Ciw and desmod:
+
+1. Load YAML with a safe loader that records the line of every mapping key and sequence item
+   (by dotted path, ``functions.checkout.triggers.0.arrivals``) and rejects duplicate keys.
+2. Apply overrides (``--set functions.checkout.memory_mb=2048``) to the raw data by dotted path.
+3. Normalise shorthands, fill defaults and validate, all driven by ONE declared table of fields
+   (:data:`SCHEMA`); :func:`json_schema` is generated from the same table.
+4. Cross-field checks (reserved concurrency, warmup < duration), then freeze into a
+   :class:`Scenario`.
+
+Every problem is a :class:`ScenarioError` naming the file, the line, the dotted key and what
+was expected, e.g. ``peak.yaml:12: functions.checkout.memory_mb: must be between 128 and
+10240, got 99999``. Nothing from a file is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as _dt
+import difflib
+import math
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import yaml
+
+from . import arrivals as _arrivals
+from . import distributions as _distributions
+from .runtimes import default_init, runtime_family
+from .units import (
+    DURATION_PATTERN,
+    RATE_PATTERN,
+    SpecError,
+    parse_duration,
+    parse_number,
+)
+
+__all__ = [
+    "ScenarioError",
+    "Scenario",
+    "load_scenario",
+    "parse_set_option",
+    "json_schema",
+    "SCHEMA",
+    "FUNCTION_NAME_PATTERN",
+]
+
+PRICES_DIR = Path(__file__).resolve().parent / "prices"
+#: Lambda's function-name rule (CreateFunction API reference).
+FUNCTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+#: Trigger types in the format that this version does not model yet.
+UNSUPPORTED_TRIGGERS = ("async", "sqs", "kinesis", "dynamodb")
+
+
+# ======================================================================================
+# Errors
+# ======================================================================================
+class ScenarioError(Exception):
+    """A scenario cannot be loaded: bad file, bad YAML, or a value that fails validation.
+
+    Attributes
+    ----------
+    file : str or None
+        The scenario file, when loaded from one.
+    key : str or None
+        Dotted path of the offending value.
+    line : int or None
+        1-based line of that key in the file, when known.
+    message : str
+        What is wrong and what was expected.
+    override : str or None
+        The dotted key of the override (``--set KEY=VALUE``) the bad value came from, if any;
+        then the location reads ``--set KEY`` instead of ``file:line``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        file: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        override: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.key = key
+        self.line = line
+        self.override = override
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.override is not None:
+            parts = [f"--set {self.override}"]
+            if self.key and self.key != self.override:
+                parts.append(self.key)
+        else:
+            location = self.file or ""
+            if self.line is not None:
+                location = f"{location}:{self.line}" if location else f"line {self.line}"
+            parts = [p for p in (location, self.key) if p]
+        return ": ".join([*parts, self.message])
+
+
+# ======================================================================================
+# YAML loading with line numbers
+# ======================================================================================
+class _LineLoader(yaml.SafeLoader):
+    """Safe YAML loader; :func:`_load_yaml` walks its node tree to record lines."""
+
+
+def _record_lines(node: yaml.Node, path: str, lines: dict[str, int], file: str | None) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                _record_lines(value_node, path, lines, file)
+                continue
+            name = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            line = key_node.start_mark.line + 1
+            child = f"{path}.{name}" if path else str(name)
+            if name in seen:
+                raise ScenarioError(
+                    f"duplicate key {name!r} (first defined on line {seen[name]})",
+                    file=file,
+                    key=child,
+                    line=line,
+                )
+            seen[name] = line
+            lines[child] = line
+            _record_lines(value_node, child, lines, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = f"{path}.{index}" if path else str(index)
+            lines[child] = item.start_mark.line + 1
+            _record_lines(item, child, lines, file)
+
+
+def _load_yaml(text: str, file: str | None) -> tuple[Any, dict[str, int]]:
+    """Parse YAML safely; return the data and the line of every dotted path."""
+    lines: dict[str, int] = {}
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, lines
+        _record_lines(node, "", lines, file)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise ScenarioError(
+            f"YAML syntax error: {what or exc}", file=file, line=mark.line + 1 if mark else None
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"YAML syntax error: {exc}", file=file) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+# ======================================================================================
+# The declared field table
+# ======================================================================================
+_REQUIRED = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Computed:
+    """A default computed from already-resolved sibling values and the load context."""
+
+    fn: Callable[[dict, "_Context"], Any]
+    doc: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One key of the scenario format: its kind, default, bounds and documentation.
+
+    ``kind`` is one of ``int``, ``float``, ``time``, ``str``, ``bool``, ``enum``, ``date``,
+    ``dist``, ``arrivals``, ``map`` (fixed keys in ``fields``), ``named`` (user-chosen names
+    matching ``pattern`` mapping to ``item``), ``list`` (of ``item``) and ``variant`` (a map
+    whose ``discriminator`` key selects one of ``variants``).
+    """
+
+    kind: str
+    default: Any = _REQUIRED
+    doc: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    choices: tuple = ()
+    fields: Mapping[str, "Field"] | None = None
+    item: "Field | None" = None
+    pattern: str | None = None
+    nullable: bool = False
+    unique: bool = False
+    discriminator: str | None = None
+    variants: Mapping[str, Mapping[str, "Field"]] | None = None
+    unsupported: tuple = ()
+    check: Callable[[Any, str, "_Context"], None] | None = None
+    label: str = ""
+
+
+@dataclasses.dataclass
+class _Context:
+    file: str | None
+    base_dir: Path | None
+    default_name: str
+    written_memory: dict[str, Any]
+    function: str | None = None
+    index: int | None = None
+
+
+def _check_prices(value: str, key: str, ctx: _Context) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value) or not (PRICES_DIR / f"{value}.json").is_file():
+        known = sorted(p.stem for p in PRICES_DIR.glob("*.json"))
+        raise SpecError(f"unknown price table {value!r} (available: {', '.join(known)})", key)
+
+
+def _check_runtime(value: str, key: str, ctx: _Context) -> None:
+    runtime_family(value, key)
+
+
+def _check_provisioned(value: int, key: str, ctx: _Context) -> None:
+    if value != 0:
+        raise SpecError(
+            f"provisioned concurrency is not modelled by this version of lambdasim yet "
+            f"(got {value}); remove the key or set it to 0",
+            key,
+        )
+
+
+def _check_name(value: str, key: str, ctx: _Context) -> None:
+    if not value.strip() or "/" in value or "\\" in value:
+        raise SpecError(f"must be a non-empty name without slashes, got {value!r}", key)
+
+
+def _check_account(value: dict, key: str, ctx: _Context) -> None:
+    if value["unreserved_minimum"] > value["concurrency_limit"]:
+        raise SpecError(
+            f"must not exceed concurrency_limit ({value['concurrency_limit']}), "
+            f"got {value['unreserved_minimum']}",
+            f"{key}.unreserved_minimum",
+        )
+
+
+def _check_retries(value: dict, key: str, ctx: _Context) -> None:
+    if value["max_delay"] < value["base_delay"]:
+        raise SpecError(
+            f"must be >= base_delay ({value['base_delay']:g}s), got {value['max_delay']:g}s",
+            f"{key}.max_delay",
+        )
+
+
+def _default_init(siblings: dict, ctx: _Context) -> dict:
+    return default_init(siblings["runtime"], siblings["package_type"])
+
+
+def _default_reference(siblings: dict, ctx: _Context) -> Any:
+    return ctx.written_memory.get(ctx.function, siblings["memory_mb"])
+
+
+_SYNC_TRIGGER = {
+    "name": Field("str", Computed(lambda s, c: f"sync-{c.index}", "sync-<index>"), "label"),
+    "arrivals": Field("arrivals", doc="one arrival spec or a list of them (superposed)"),
+    "client_retries": Field(
+        "map",
+        {},
+        "retries by the client SDK after a throttle or error, with exponential backoff",
+        fields={
+            "max_attempts": Field("int", 1, "attempts including the first (1 = no retries)", 1, 20),
+            "base_delay": Field("time", 0.1, "backoff base"),
+            "max_delay": Field("time", 20.0, "backoff cap"),
+            "jitter": Field("enum", "full", "backoff jitter", choices=("full", "equal", "none", "decorrelated")),
+            "retry_on": Field(
+                "list",
+                ["throttle"],
+                "outcomes that are retried",
+                item=Field("enum", choices=("throttle", "error")),
+                unique=True,
+            ),
+        },
+        check=_check_retries,
+    ),
+}
+
+_FUNCTION = {
+    "memory_mb": Field("int", 128, "memory size (MB)", 128, 10240),
+    "architecture": Field("enum", "x86_64", "instruction set", choices=("x86_64", "arm64")),
+    "runtime": Field("str", "python3.12", "AWS runtime identifier", check=_check_runtime),
+    "package_type": Field("enum", "zip", "deployment package", choices=("zip", "image")),
+    "timeout": Field("time", 3.0, "function timeout", 0, 900, exclusive_minimum=True),
+    "reserved_concurrency": Field("int", None, "reserved concurrency (null = none)", 0, nullable=True),
+    "provisioned_concurrency": Field(
+        "int", 0, "provisioned environments (not modelled yet: 0 only)", 0, check=_check_provisioned
+    ),
+    "duration": Field("dist", doc="handler duration measured at reference_mb"),
+    "reference_mb": Field(
+        "int",
+        Computed(_default_reference, "memory_mb as written in the file"),
+        "memory at which duration was measured",
+        128,
+        10240,
+    ),
+    "memory_scaling": Field(
+        "map",
+        {},
+        "how duration changes with memory: d_ref*((1-f) + f*s(ref)/s(m))",
+        fields={
+            "cpu_bound": Field("float", 0.0, "CPU-bound fraction f", 0, 1),
+            "threads": Field("int", 1, "threads the handler can use (vCPU cap)", 1, 6),
+        },
+    ),
+    "init": Field("dist", Computed(_default_init, "per runtime family (lambda-perf 2026)"), "Init Duration"),
+    "keep_alive": Field("dist", {"dist": "uniform", "low": 300.0, "high": 420.0}, "idle time before reclaim"),
+    "max_lifetime": Field("dist", {"dist": "uniform", "low": 7200.0, "high": 21600.0}, "environment lifetime"),
+    "reuse": Field("enum", "mru", "which idle environment serves next", choices=("mru", "lru", "random", "newest")),
+    "error_rate": Field("float", 0.0, "probability an invocation fails", 0, 1),
+    "ephemeral_storage_mb": Field("int", 512, "/tmp size (MB)", 512, 10240),
+    "triggers": Field(
+        "list",
+        [],
+        "event sources invoking the function",
+        item=Field(
+            "variant",
+            doc="a trigger",
+            discriminator="type",
+            variants={"sync": _SYNC_TRIGGER},
+            unsupported=UNSUPPORTED_TRIGGERS,
+            label="trigger",
+        ),
+    ),
+}
+
+#: The one declared table: defaults, validation and the JSON Schema all come from it.
+SCHEMA: dict[str, Field] = {
+    "name": Field("str", Computed(lambda s, c: c.default_name, "file stem"), "scenario name", check=_check_name),
+    "description": Field("str", "", "free text"),
+    "duration": Field("time", doc="simulated horizon", minimum=0, exclusive_minimum=True),
+    "warmup": Field("time", 0.0, "statistics ignore earlier arrivals (< duration)"),
+    "seed": Field("int", 1, "root random seed", 0),
+    "period": Field("time", 60.0, "metrics period", 0, exclusive_minimum=True),
+    "billing": Field(
+        "map",
+        {},
+        "cost model",
+        fields={
+            "prices": Field("str", "us-east-1-2025-08", "price table in lambdasim/prices", check=_check_prices),
+            "date": Field("date", "2025-08-01", "billing date (Init billed since 2025-08-01)"),
+            "free_tier": Field("bool", False, "apply the monthly free tier"),
+        },
+    ),
+    "account": Field(
+        "map",
+        {},
+        "account-level limits",
+        fields={
+            "concurrency_limit": Field("int", 1000, "regional concurrency limit", 1),
+            "unreserved_minimum": Field("int", 100, "units that must stay unreserved", 0),
+            "scaling": Field(
+                "variant",
+                {},
+                "scale-out rate limit",
+                discriminator="model",
+                label="scaling",
+                variants={
+                    "token-bucket": {
+                        "burst": Field("int", 1000, "bucket capacity (environments)", 1),
+                        "per": Field("time", 10.0, "refill time of a full bucket", 0, exclusive_minimum=True),
+                    },
+                    "regional-burst": {
+                        "burst": Field("int", 3000, "initial account-wide burst", 500, 3000),
+                        "per_minute": Field("int", 500, "environments added per minute", 1),
+                    },
+                },
+            ),
+            "request_rate_limit": Field(
+                "map",
+                {},
+                "requests per second <= per_concurrency x concurrency limit",
+                fields={
+                    "enabled": Field("bool", True, "enforce the request-rate limit"),
+                    "per_concurrency": Field("int", 10, "requests/s per unit of concurrency", 1),
+                },
+            ),
+        },
+        check=_check_account,
+    ),
+    "functions": Field(
+        "named", doc="functions by name", pattern=FUNCTION_NAME_PATTERN, item=Field("map", fields=_FUNCTION)
+    ),
+}
+
+
+# ======================================================================================
+# Resolution driven by the table
+# ======================================================================================
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"{value!r} (a string)"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"{value!r} (a {type(value).__name__})"
+
+
+def _range_message(field: Field, shown: Any) -> str | None:
+    lo, hi = field.minimum, field.maximum
+    if lo is not None and hi is not None:
+        return f"must be between {lo:g} and {hi:g}, got {shown}"
+    if lo is not None:
+        return f"must be {'>' if field.exclusive_minimum else '>='} {lo:g}, got {shown}"
+    return f"must be <= {hi:g}, got {shown}"
+
+
+def _check_range(value: float, field: Field, key: str, raw: Any) -> None:
+    lo, hi = field.minimum, field.maximum
+    bad = (lo is not None and (value <= lo if field.exclusive_minimum else value < lo)) or (
+        hi is not None and value > hi
+    )
+    if bad:
+        shown = raw if isinstance(raw, str) else f"{value:g}"
+        raise SpecError(_range_message(field, shown), key)
+
+
+def _resolve(raw: Any, field: Field, key: str, ctx: _Context) -> Any:
+    """Resolve one raw value against its field (default already substituted)."""
+    kind = field.kind
+    if raw is None and field.nullable:
+        return None
+    if raw is None and kind in ("map", "variant"):
+        raw = {}
+    if kind == "int":
+        if isinstance(raw, bool) or raw is None or isinstance(raw, (Mapping, list)):
+            raise SpecError(f"expected an integer, got {_describe(raw)}", key)
+        number = parse_number(raw, key, "an integer")
+        if number != math.floor(number):
+            raise SpecError(f"expected an integer, got {_describe(raw)}", key)
+        _check_range(number, field, key, raw)
+        value: Any = int(number)
+    elif kind == "float":
+        value = parse_number(raw, key, "a number")
+        _check_range(value, field, key, raw)
+    elif kind == "time":
+        value = parse_duration(raw, key)
+        _check_range(value, field, key, raw)
+    elif kind == "bool":
+        if not isinstance(raw, bool):
+            raise SpecError(f"expected true or false, got {_describe(raw)}", key)
+        value = raw
+    elif kind == "str":
+        if not isinstance(raw, str):
+            raise SpecError(f"expected a string, got {_describe(raw)}", key)
+        value = raw
+    elif kind == "enum":
+        if not isinstance(raw, str) or raw not in field.choices:
+            close = difflib.get_close_matches(str(raw), field.choices, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SpecError(
+                f"expected one of {', '.join(field.choices)}, got {_describe(raw)}{hint}", key
+            )
+        value = raw
+    elif kind == "date":
+        value = _resolve_date(raw, key)
+    elif kind == "dist":
+        value = _distributions.parse_distribution(raw, key, ctx.base_dir)
+    elif kind == "arrivals":
+        value = _arrivals.resolve_arrivals(raw, key)
+    elif kind == "map":
+        value = _resolve_map(raw, field.fields or {}, key, ctx)
+    elif kind == "variant":
+        value = _resolve_variant(raw, field, key, ctx)
+    elif kind == "list":
+        if not isinstance(raw, (list, tuple)):
+            raise SpecError(f"expected a list, got {_describe(raw)}", key)
+        value = []
+        outer = ctx.index
+        for index, item in enumerate(raw):
+            ctx.index = index
+            value.append(_resolve(item, field.item, f"{key}.{index}", ctx))
+        ctx.index = outer
+        if field.unique and len(set(map(repr, value))) != len(value):
+            raise SpecError(f"contains duplicates: {value!r}", key)
+        if field.item.kind == "enum":  # canonical order, for byte-identical configs
+            value.sort(key=field.item.choices.index)
+    elif kind == "named":
+        value = _resolve_named(raw, field, key, ctx)
+    else:  # pragma: no cover - a bug in the table
+        raise AssertionError(f"unknown field kind {kind!r}")
+    if field.check is not None:
+        field.check(value, key, ctx)
+    return value
+
+
+def _resolve_date(raw: Any, key: str) -> str:
+    if isinstance(raw, _dt.datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, _dt.date):
+        return raw.isoformat()
+    if isinstance(raw, str):
+        try:
+            return _dt.date.fromisoformat(raw.strip()).isoformat()
+        except ValueError:
+            pass
+    raise SpecError(f"expected an ISO date such as 2025-08-01, got {_describe(raw)}", key)
+
+
+def _unknown_key(name: Any, known: Iterable[str], key: str) -> SpecError:
+    known = list(known)
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(known)})"
+    return SpecError(f"unknown key {str(name)!r}{hint}", f"{key}.{name}" if key else str(name))
+
+
+def _resolve_map(raw: Any, fields: Mapping[str, Field], key: str, ctx: _Context) -> dict:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"expected a mapping, got {_describe(raw)}", key or None)
+    for name in raw:
+        if name not in fields:
+            raise _unknown_key(name, fields, key)
+    out: dict[str, Any] = {}
+    computed = []
+    for name, field in fields.items():
+        sub = f"{key}.{name}" if key else name
+        if name in raw:
+            out[name] = _resolve(raw[name], field, sub, ctx)
+        elif isinstance(field.default, Computed):
+            computed.append(name)
+            out[name] = None  # placeholder keeps the declared key order
+        elif field.default is _REQUIRED:
+            raise SpecError(f"missing required key {name!r}", sub)
+        else:
+            out[name] = _resolve(copy.deepcopy(field.default), field, sub, ctx)
+    for name in computed:
+        field = fields[name]
+        sub = f"{key}.{name}" if key else name
+        out[name] = _resolve(field.default.fn(out, ctx), field, sub, ctx)
+    return out
+
+
+def _resolve_variant(raw: Any, field: Field, key: str, ctx: _Context) -> dict:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"expected a mapping, got {_describe(raw)}", key)
+    disc = field.discriminator
+    names = list(field.variants)
+    dkey = f"{key}.{disc}"
+    if disc in raw:
+        choice = raw[disc]
+    elif isinstance(field.default, Mapping) and len(names) > 0 and field.default is not _REQUIRED:
+        choice = names[0]  # shorthand: the first variant is the default (token-bucket)
+    else:
+        raise SpecError(f"missing required key {disc!r} (one of: {', '.join(names)})", dkey)
+    if choice in field.unsupported:
+        raise SpecError(
+            f"{field.label} {disc} {choice!r} is not supported by this version of lambdasim yet "
+            f"(supported: {', '.join(names)})",
+            dkey,
+        )
+    if not isinstance(choice, str) or choice not in field.variants:
+        valid = [*names, *field.unsupported]
+        close = difflib.get_close_matches(str(choice), valid, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpecError(
+            f"unknown {field.label} {disc} {choice!r}{hint} (valid: {', '.join(valid)})", dkey
+        )
+    body = {k: v for k, v in raw.items() if k != disc}
+    resolved = _resolve_map(body, field.variants[choice], key, ctx)
+    return {disc: choice, **resolved}
+
+
+def _resolve_named(raw: Any, field: Field, key: str, ctx: _Context) -> dict:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"expected a mapping of names, got {_describe(raw)}", key)
+    if not raw:
+        raise SpecError("at least one entry is required", key)
+    out = {}
+    for name, body in raw.items():
+        sub = f"{key}.{name}"
+        if not isinstance(name, str) or not re.fullmatch(field.pattern, name):
+            raise SpecError(
+                f"invalid name {str(name)!r}: use 1-64 letters, digits, hyphens or underscores",
+                sub,
+            )
+        ctx.function = name
+        out[name] = _resolve(body, field.item, sub, ctx)
+    ctx.function = None
+    return out
+
+
+def _cross_checks(config: dict) -> None:
+    if not config["warmup"] < config["duration"]:
+        raise SpecError(
+            f"must be shorter than duration ({config['duration']:g}s), got {config['warmup']:g}s",
+            "warmup",
+        )
+    account = config["account"]
+    limit, minimum = account["concurrency_limit"], account["unreserved_minimum"]
+    reserved = [(n, f["reserved_concurrency"]) for n, f in config["functions"].items()
+                if f["reserved_concurrency"] is not None]
+    total = 0
+    for name, units in reserved:
+        total += units
+        if limit - total < minimum:
+            # LAMBDA_MODEL.md section 1; docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
+            detail = ", ".join(f"{n} {u}" for n, u in reserved)
+            raise SpecError(
+                f"reserved concurrency totals {sum(u for _, u in reserved)} ({detail}), leaving "
+                f"{limit - sum(u for _, u in reserved)} of account.concurrency_limit {limit} "
+                f"unreserved; at least account.unreserved_minimum = {minimum} must stay unreserved",
+                f"functions.{name}.reserved_concurrency",
+            )
+    for fname, function in config["functions"].items():
+        seen: dict[str, int] = {}
+        for index, trigger in enumerate(function["triggers"]):
+            if trigger["name"] in seen:
+                raise SpecError(
+                    f"duplicate trigger name {trigger['name']!r} (also trigger {seen[trigger['name']]})",
+                    f"functions.{fname}.triggers.{index}.name",
+                )
+            seen[trigger["name"]] = index
+
+
+# ======================================================================================
+# Overrides
+# ======================================================================================
+_DOTTED = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+
+
+def parse_set_option(text: str) -> tuple[str, Any]:
+    """Parse a command-line override ``KEY=VALUE``.
+
+    Parameters
+    ----------
+    text : str
+        ``functions.checkout.memory_mb=2048``; the value is read as YAML (``2048`` an int,
+        ``250ms`` a string, ``true`` a boolean, ``[1, 2]`` a list).
+
+    Returns
+    -------
+    tuple
+        ``(dotted_key, value)``.
+
+    Raises
+    ------
+    ScenarioError
+        When the text is not ``KEY=VALUE`` with a dotted key, or the value is not valid YAML.
+    """
+    if not isinstance(text, str) or "=" not in text:
+        raise ScenarioError(
+            f"--set expects KEY=VALUE (e.g. functions.checkout.memory_mb=2048), got {text!r}"
+        )
+    key, _, value_text = text.partition("=")
+    key = key.strip()
+    if not _DOTTED.match(key):
+        raise ScenarioError(
+            f"--set expects KEY=VALUE with a dotted KEY such as functions.checkout.memory_mb, "
+            f"got {text!r}"
+        )
+    try:
+        value = yaml.safe_load(value_text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"cannot read the value {value_text!r}: {exc}", key=key, override=key) from None
+    return key, value
+
+
+def _normalise_overrides(overrides: Any) -> list[tuple[str, Any]]:
+    if overrides is None:
+        return []
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    if isinstance(overrides, Mapping):
+        items = list(overrides.items())
+    else:
+        items = [parse_set_option(o) if isinstance(o, str) else tuple(o) for o in overrides]
+    out = []
+    for key, value in items:
+        if not isinstance(key, str) or not _DOTTED.match(key):
+            raise ScenarioError(f"override keys are dotted paths such as seed or functions.f.memory_mb, got {key!r}")
+        out.append((key, value))
+    return out
+
+
+def _apply_override(data: dict, key: str, value: Any) -> None:
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, dict):
+            if last:
+                node[part] = copy.deepcopy(value)
+            else:
+                if node.get(part) is None:
+                    node[part] = {}
+                node = node[part]
+        elif isinstance(node, list):
+            if not part.isdigit():
+                raise ScenarioError(f"{'.'.join(parts[:depth]) or 'top level'} is a list; "
+                                    f"expected a numeric index, got {part!r}", key=key, override=key)
+            index = int(part)
+            if index > len(node) or (index == len(node) and not last):
+                raise ScenarioError(f"index {index} is out of range for {'.'.join(parts[:depth])} "
+                                    f"(length {len(node)})", key=key, override=key)
+            if last:
+                if index == len(node):
+                    node.append(copy.deepcopy(value))
+                else:
+                    node[index] = copy.deepcopy(value)
+            else:
+                node = node[index]
+        else:
+            raise ScenarioError(f"cannot set {here}: {'.'.join(parts[:depth])} is "
+                                f"{_describe(node)}, not a mapping", key=key, override=key)
+
+
+# ======================================================================================
+# The frozen scenario
+# ======================================================================================
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """A loaded, fully resolved scenario.
+
+    Attributes
+    ----------
+    name : str
+        Scenario name (``config["name"]``).
+    path : str or None
+        The file it was loaded from.
+    config : dict
+        The resolved config (JSON-serialisable; see DESIGN.md and this module's docstring).
+    """
+
+    name: str
+    path: str | None
+    config: dict
+    _raw: Any = dataclasses.field(default=None, repr=False, compare=False)
+    _lines: Mapping[str, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    _overrides: tuple = dataclasses.field(default=(), repr=False, compare=False)
+
+    @property
+    def seed(self) -> int:
+        """Root random seed."""
+        return self.config["seed"]
+
+    @property
+    def duration_s(self) -> float:
+        """Simulated horizon in seconds."""
+        return self.config["duration"]
+
+    @property
+    def warmup_s(self) -> float:
+        """Warm-up in seconds."""
+        return self.config["warmup"]
+
+    @property
+    def period_s(self) -> float:
+        """Metrics period in seconds."""
+        return self.config["period"]
+
+    @property
+    def functions(self) -> dict:
+        """Resolved functions by name."""
+        return self.config["functions"]
+
+    def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> "Scenario":
+        """Return a new scenario re-resolved from the raw data plus earlier and new overrides.
+
+        Parameters
+        ----------
+        overrides : mapping or iterable of str
+            ``{"seed": 7}`` or ``["seed=7"]``; later overrides win.
+        """
+        combined = [*self._overrides, *_normalise_overrides(overrides)]
+        return _build(self._raw, self.path, dict(self._lines), combined)
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any],
+    overrides: Mapping[str, Any] | Iterable[str] | None = None,
+) -> Scenario:
+    """Load, override, normalise, default and validate a scenario.
+
+    Parameters
+    ----------
+    source : str, Path or mapping
+        Path of a YAML file, or already-parsed data (then errors carry no file or line). A
+        resolved config (e.g. ``summary["config"]``) loads to the same config.
+    overrides : mapping or iterable of str, optional
+        ``{"functions.checkout.memory_mb": 2048}`` or ``["seed=7", ...]`` (``--set`` strings).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        With file, dotted key and line where known.
+    """
+    if isinstance(source, Mapping):
+        raw, path, lines = copy.deepcopy(dict(source)), None, {}
+    elif isinstance(source, (str, Path)):
+        path = str(source)
+        file = Path(source)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScenarioError("file not found", file=path) from None
+        except IsADirectoryError:
+            raise ScenarioError("is a directory, expected a scenario file", file=path) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"cannot read the file: {exc}", file=path) from None
+        raw, lines = _load_yaml(text, path)
+        if raw is None:
+            raise ScenarioError("the file is empty; a scenario needs at least duration and functions", file=path)
+    else:
+        raise TypeError(f"load_scenario expects a path or a mapping, got {type(source).__name__}")
+    if not isinstance(raw, dict):
+        raise ScenarioError(
+            f"the top level must be a mapping of keys such as duration and functions, got {_describe(raw)}",
+            file=path,
+            line=1 if path else None,
+        )
+    return _build(raw, path, lines, _normalise_overrides(overrides))
+
+
+def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) -> Scenario:
+    data = copy.deepcopy(raw)
+    for key, value in overrides:
+        _apply_override(data, key, value)
+    functions = raw.get("functions") if isinstance(raw.get("functions"), Mapping) else {}
+    # reference_mb defaults to memory_mb as written in the file (or its default when absent), so
+    # an override of memory_mb changes the duration through memory_scaling.
+    default_memory = _FUNCTION["memory_mb"].default
+    written = {n: f.get("memory_mb", default_memory) for n, f in functions.items() if isinstance(f, Mapping)}
+    ctx = _Context(
+        file=path,
+        base_dir=Path(path).resolve().parent if path else None,
+        default_name=Path(path).stem if path else "scenario",
+        written_memory=written,
+    )
+    try:
+        config = _resolve_map(data, SCHEMA, "", ctx)
+        _cross_checks(config)
+    except SpecError as exc:
+        raise _locate(exc, path, lines, overrides) from None
+    config = copy.deepcopy(config)
+    return Scenario(config["name"], path, config, copy.deepcopy(raw), dict(lines), tuple(overrides))
+
+
+def _locate(exc: SpecError, path: str | None, lines: Mapping[str, int], overrides: list) -> ScenarioError:
+    """Attach the file and line (or the --set option) to a validation error."""
+    key = exc.key
+    if key:
+        for okey, _ in reversed(overrides):
+            if key == okey or key.startswith(okey + "."):
+                return ScenarioError(exc.message, file=path, key=key, override=okey)
+    line, found = None, ""
+    probe = key or ""
+    while probe:
+        if probe in lines:
+            line, found = lines[probe], probe
+            break
+        probe = probe.rpartition(".")[0]
+    if key:
+        # A key missing from the file below something an override created (e.g. a new function
+        # added with --set) belongs to that override, not to the nearest line of the file.
+        depth = found.count(".") + 1 if found else 0
+        for okey, _ in reversed(overrides):
+            shared = _common_depth(key, okey)
+            if shared > depth:
+                return ScenarioError(exc.message, file=path, key=key, override=okey)
+    return ScenarioError(exc.message, file=path, key=key, line=line)
+
+
+def _common_depth(a: str, b: str) -> int:
+    """Number of leading dotted components shared by two keys."""
+    depth = 0
+    for x, y in zip(a.split("."), b.split(".")):
+        if x != y:
+            break
+        depth += 1
+    return depth
+
+
+# ======================================================================================
+# JSON Schema, generated from SCHEMA
+# ======================================================================================
+_TIME = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}]}
+_RATE = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": RATE_PATTERN}]}
+
+
+def _dist_schema() -> dict:
+    options: list[dict] = [_TIME]
+    for name, cls in _distributions.REGISTRY.items():
+        props: dict[str, Any] = {"dist": {"const": name}}
+        for param in cls.parameters():
+            if name == "empirical":
+                props[param] = {"type": "array", "items": _TIME} if param == "values" else {"type": "string"}
+            elif param in cls.times:
+                props[param] = _TIME
+            else:
+                props[param] = {"type": "number"}
+        options.append({"type": "object", "properties": props, "required": ["dist"], "additionalProperties": False})
+    return {"anyOf": options}
+
+
+def _arrival_schema() -> dict:
+    window = {"start": _TIME, "end": {"anyOf": [_TIME, {"type": "null"}]}}
+    point = {
+        "type": "array",
+        "prefixItems": [_TIME, _RATE, {"enum": ["ramp", "linear", "step"]}],
+        "minItems": 2,
+        "maxItems": 3,
+    }
+    specs = [
+        {"process": {"const": "poisson"}, "rate": {"anyOf": [_RATE, {"type": "array", "items": point, "minItems": 1}]},
+         "interpolation": {"enum": ["step", "linear"]}},
+        {"process": {"const": "constant"}, "rate": _RATE},
+        {"process": {"const": "burst"}, "count": {"type": "integer", "minimum": 0}, "at": _TIME, "spread": _TIME},
+    ]
+    one = {"oneOf": [
+        {"type": "object", "properties": {**s, **window}, "required": ["process"], "additionalProperties": False}
+        for s in specs
+    ]}
+    return {"anyOf": [one, {"type": "array", "items": one, "minItems": 1}]}
+
+
+def _field_schema(field: Field) -> dict:
+    kind = field.kind
+    if kind in ("int", "float"):
+        out: dict[str, Any] = {"type": "integer" if kind == "int" else "number"}
+        if field.minimum is not None:
+            out["exclusiveMinimum" if field.exclusive_minimum else "minimum"] = field.minimum
+        if field.maximum is not None:
+            out["maximum"] = field.maximum
+    elif kind == "time":
+        out = copy.deepcopy(_TIME)
+        if field.maximum is not None:
+            out["anyOf"][0]["maximum"] = field.maximum
+    elif kind == "str":
+        out = {"type": "string"}
+    elif kind == "bool":
+        out = {"type": "boolean"}
+    elif kind == "enum":
+        out = {"enum": list(field.choices)}
+    elif kind == "date":
+        out = {"type": "string", "format": "date"}
+    elif kind == "dist":
+        out = _dist_schema()
+    elif kind == "arrivals":
+        out = _arrival_schema()
+    elif kind == "map":
+        out = _object_schema(field.fields or {})
+    elif kind == "variant":
+        options = []
+        for i, (name, fields) in enumerate(field.variants.items()):
+            sub = _object_schema(fields)
+            sub["properties"] = {field.discriminator: {"const": name}, **sub["properties"]}
+            if i > 0 or field.default is _REQUIRED:
+                sub["required"] = [field.discriminator, *sub.get("required", [])]
+            options.append(sub)
+        out = {"oneOf": options}
+    elif kind == "list":
+        out = {"type": "array", "items": _field_schema(field.item)}
+        if field.unique:
+            out["uniqueItems"] = True
+    elif kind == "named":
+        out = {"type": "object", "patternProperties": {field.pattern: _field_schema(field.item)},
+               "additionalProperties": False, "minProperties": 1}
+    else:  # pragma: no cover
+        raise AssertionError(kind)
+    if field.nullable:
+        out = {"anyOf": [out, {"type": "null"}]}
+    if field.doc:
+        out["description"] = field.doc
+    default = field.default
+    if isinstance(default, Computed):
+        out["description"] = f"{field.doc} (default: {default.doc})".strip()
+    elif default is not _REQUIRED and kind not in ("map", "variant"):
+        out["default"] = copy.deepcopy(default)
+    return out
+
+
+def _object_schema(fields: Mapping[str, Field]) -> dict:
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: _field_schema(f) for name, f in fields.items()},
+        "additionalProperties": False,
+    }
+    required = [name for name, f in fields.items() if f.default is _REQUIRED]
+    if required:
+        out["required"] = required
+    return out
+
+
+def json_schema() -> dict:
+    """JSON Schema (draft 2020-12) of the scenario file format, generated from :data:`SCHEMA`.
+
+    Returns
+    -------
+    dict
+        A schema that accepts scenario files and resolved configs alike.
+    """
+    schema = _object_schema(SCHEMA)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://lambdasim.dev/schema/scenario-v1.json",
+        "title": "lambdasim scenario",
+        **schema,
+    }
