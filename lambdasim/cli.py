@@ -1,0 +1,262 @@
+"""The ``lambdasim`` command line.
+
+::
+
+    python -m lambdasim SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE]... [--period DURATION]
+                                 [--records] [--json | --quiet]
+    python -m lambdasim run SCENARIO ...        # the same, spelled out
+    python -m lambdasim validate SCENARIO...    # check files only
+    python -m lambdasim schema                  # JSON Schema of the scenario format
+    python -m lambdasim --version
+
+Exit codes: 0 success; 1 an ``expect:`` check failed; 2 bad input (scenario errors, a bad
+``--set`` or ``--period``, a missing file, usage errors); 3 an internal error (a bug: the
+traceback is printed); 130 interrupted. Bad input gives one ``lambdasim: error: ...`` line on
+stderr (at most one hint line more), no traceback, and writes nothing: the results folder is
+written only after the run has finished, and atomically (see :mod:`lambdasim.report`).
+
+``--seed`` and ``--period`` are applied as overrides of the scenario's ``seed`` and
+``period``, after any ``--set``, so the resolved config in ``summary.json`` always describes
+the run that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main", "build_parser"]
+
+PROG = "lambdasim"
+EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class InputError(Exception):
+    """Bad input found by the command line itself; ``hint`` is an optional second line."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def _version() -> str:
+    import lambdasim
+
+    version = getattr(lambdasim, "__version__", None)
+    if version is None:
+        from importlib.metadata import PackageNotFoundError, version as installed_version
+
+        try:
+            version = installed_version("lambdasim")
+        except PackageNotFoundError:
+            version = "unknown"
+    return version
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with lambdasim's error format: one error line and one hint, exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        print(f"{PROG}: hint: see '{self.prog} --help'", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its subcommands (``run``, ``validate``, ``schema``)."""
+    parser = _Parser(
+        prog=PROG,
+        description="Simulate AWS Lambda scaling, cold starts, throttles and cost.",
+        epilog="A bare 'lambdasim SCENARIO ...' means 'lambdasim run SCENARIO ...'.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario and write its results folder")
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    run.add_argument("--seed", type=_seed, metavar="N", help="random seed (overrides 'seed')")
+    run.add_argument("--out", metavar="DIR",
+                     help="results folder (default: results/<scenario name>)")
+    _add_set_option(run)
+    run.add_argument("--period", metavar="DURATION",
+                     help="metrics period, e.g. 1m or 10s (overrides 'period')")
+    run.add_argument("--records", action="store_true",
+                     help="also write per-request records (requests.csv.gz)")
+    out = run.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true",
+                     help="print the summary JSON on stdout instead of the table")
+    out.add_argument("--quiet", "-q", action="store_true",
+                     help="print nothing on stdout (errors still go to stderr)")
+    run.set_defaults(handler=_cmd_run)
+
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario YAML files")
+    _add_set_option(validate)
+    validate.set_defaults(handler=_cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+    schema.set_defaults(handler=_cmd_schema)
+    return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _add_set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override a scenario key by its dotted path, e.g. "
+                             "functions.checkout.memory_mb=2048 (repeatable)")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:  # argparse offers no public accessor
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments without the program name (default: ``sys.argv[1:]``).
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # 'lambdasim SCENARIO ...' is 'lambdasim run SCENARIO ...'.
+    if args_list and args_list[0] not in _subcommands(parser) | {"-h", "--help", "--version"}:
+        args_list.insert(0, "run")
+    try:
+        args = parser.parse_args(args_list)  # usage errors exit 2 through SystemExit
+        if args.command is None:
+            return _fail("a scenario file or a command is required",
+                         f"usage: {PROG} SCENARIO [options]; see '{PROG} --help'")
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. 'lambdasim schema | head': the reader has gone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit-time flush stays quiet
+        return EXIT_OK
+    except InputError as exc:
+        return _fail(str(exc), exc.hint)
+    except Exception as exc:  # a bug, not bad input: show everything needed for a report
+        traceback.print_exc()
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _fail(message: str, hint: str | None = None) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    if hint:
+        print(f"{PROG}: hint: {hint}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _load(path_text: str, overrides: list[str]):
+    """Load and validate one scenario; bad input becomes :class:`InputError`."""
+    from lambdasim.scenario import ScenarioError, load_scenario
+
+    path = Path(path_text)
+    if not path.exists():
+        raise InputError(f"{path_text}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path_text}: is a folder, not a scenario file")
+    for item in overrides:
+        key, sep, _ = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {item!r}: expected KEY=VALUE",
+                             "for example --set functions.checkout.memory_mb=2048")
+    try:
+        return load_scenario(path, overrides=overrides or None)
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path_text}: cannot read: {exc}") from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from lambdasim.model import simulate
+    from lambdasim.report import format_summary_table, write_results
+
+    overrides = list(args.overrides)
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    if args.period is not None:
+        from lambdasim.units import SpecError, parse_duration
+
+        try:
+            period_s = parse_duration(args.period, key="--period")
+        except SpecError as exc:
+            raise InputError(str(exc)) from None
+        if period_s <= 0:
+            raise InputError(f"--period: must be longer than 0s, got {args.period!r}")
+        overrides.append(f"period={args.period}")
+    scenario = _load(args.scenario, overrides)
+
+    out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
+    from lambdasim.scenario import ScenarioError
+
+    try:
+        result = simulate(scenario, records=args.records)
+    except ScenarioError as exc:  # inconsistencies only found while building the model
+        raise InputError(str(exc)) from None
+    try:
+        write_results(result, out_dir)
+    except OSError as exc:
+        detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
+                  else f"cannot write results: {exc}")
+        raise InputError(detail, "choose another folder with --out DIR") from None
+
+    if args.json:
+        print(json.dumps(result.summary, indent=2, allow_nan=False))
+    elif not args.quiet:
+        print(format_summary_table(result))
+        print(f"results: {out_dir}")
+    return EXIT_OK
+
+
+def _folder_name(scenario) -> str:
+    name = str(scenario.name)
+    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+        raise InputError(f"name: {name!r} cannot be used as a folder name",
+                         "rename the scenario or choose a folder with --out DIR")
+    return name
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for path_text in args.scenarios:
+        try:
+            scenario = _load(path_text, list(args.overrides))
+        except InputError as exc:
+            _fail(str(exc), exc.hint)
+            bad += 1
+            continue
+        functions = scenario.config.get("functions") or {}
+        triggers = sum(len(f.get("triggers") or ()) for f in functions.values())
+        print(f"ok: {path_text} ({len(functions)} functions, {triggers} triggers)")
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from lambdasim.scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK

@@ -1,0 +1,313 @@
+"""Reports of a finished run: the results folder and the summary table.
+
+A run's results folder holds ``summary.json`` (the summary dict, byte-identical for the same
+seed), ``run.json`` (how the run went), ``metrics.csv`` (the per-period series) and, when
+per-request records were kept, ``requests.csv.gz``.
+
+The folder is replaced atomically: every file is written and fsynced in a temporary sibling
+folder (``.<name>.tmp-<pid>``), then an existing folder is renamed aside, the new one renamed
+into place and the old one deleted. A failure or an interrupt at any point before the swap
+removes the temporary folder and leaves an earlier result as it was, so nobody ever reads a
+half-written folder. Only folders that look like lambdasim results (or are empty) are
+replaced, so a mistyped ``--out`` cannot delete unrelated files.
+
+Nothing here is imported by the model; this module only reads a finished
+:class:`lambdasim.result.Result`.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+__all__ = ["format_summary_table", "write_results", "RESULT_FILES"]
+
+#: Files whose presence marks a folder as a lambdasim results folder (safe to replace).
+RESULT_FILES = ("summary.json", "run.json", "metrics.csv", "requests.csv.gz")
+
+
+# --------------------------------------------------------------------------- results folder
+
+def write_results(
+    result: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    extra: Iterable[Callable[[Any, Path], None]] = (),
+) -> Path:
+    """Write a run's results folder atomically.
+
+    Parameters
+    ----------
+    result : lambdasim.result.Result
+        The finished run.
+    out_dir : path-like
+        The results folder, e.g. ``results/peak``. Its parent is created when missing. An
+        existing folder is replaced as a whole, but only when it is empty or already holds
+        lambdasim results.
+    extra : iterable of callables, optional
+        Further writers, each called as ``writer(result, folder)`` with the temporary folder
+        before the swap (plots, for instance); a failure in one aborts the whole write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir`` as given.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be written, or ``out_dir`` exists and is a file or a folder
+        that holds something other than lambdasim results. An earlier result is left intact.
+    """
+    target = Path(out_dir)
+    final = target.resolve()
+    if final.exists() and not final.is_dir():
+        raise NotADirectoryError(f"{target}: exists and is not a folder")
+    if final.is_dir() and not _is_replaceable(final):
+        raise FileExistsError(
+            f"{target}: folder exists and does not hold lambdasim results; not replacing it"
+        )
+    parent = final.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{final.name}.tmp-{os.getpid()}"
+    old = parent / f".{final.name}.old-{os.getpid()}"
+    for stale in (tmp, old):
+        if stale.exists():
+            shutil.rmtree(stale)
+    try:
+        tmp.mkdir()
+        summary_text = json.dumps(result.summary, indent=2, allow_nan=False) + "\n"
+        _write_bytes(tmp / "summary.json", summary_text.encode("utf-8"))
+        run_text = json.dumps(result.run_info, indent=2, allow_nan=False, default=str) + "\n"
+        _write_bytes(tmp / "run.json", run_text.encode("utf-8"))
+        _write_bytes(tmp / "metrics.csv", columns_to_csv(result.series).encode("utf-8"))
+        records = getattr(result, "records", None)
+        if records is not None:
+            _write_records(tmp / "requests.csv.gz", records)
+        for writer in extra:
+            writer(result, tmp)
+        _fsync_dir(tmp)
+        # The swap: from here on, either the old folder or the new one is in place.
+        had_old = final.exists()
+        if had_old:
+            os.rename(final, old)
+        try:
+            os.rename(tmp, final)
+        except BaseException:
+            if had_old:
+                os.rename(old, final)
+            raise
+        _fsync_dir(parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def _is_replaceable(folder: Path) -> bool:
+    names = {p.name for p in folder.iterdir()}
+    return not names or any(name in names for name in RESULT_FILES)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _write_records(path: Path, records: Any) -> None:
+    """Stream per-request records into a gzipped CSV, a chunk of rows at a time.
+
+    ``records`` is a dict of columns or an object with ``chunks()`` yielding such dicts (and
+    ``columns()`` for the header when there are no rows), like
+    :class:`lambdasim.result.RequestRecords`.
+    """
+    if hasattr(records, "chunks"):
+        chunks = iter(records.chunks())
+        first = next(chunks, None)
+        if first is None:
+            first = records.columns()
+    else:
+        chunks, first = iter(()), records
+    # mtime=0 and a fixed embedded name keep the file byte-identical for the same seed.
+    with open(path, "wb") as raw:
+        with gzip.GzipFile(filename="requests.csv", mode="wb", fileobj=raw, mtime=0,
+                           compresslevel=6) as gz:
+            gz.write(columns_to_csv(first).encode("utf-8"))
+            for chunk in chunks:
+                gz.write(columns_to_csv(chunk, header=False).encode("utf-8"))
+        raw.flush()
+        os.fsync(raw.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # not possible on every platform (Windows); the renames still hold
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def columns_to_csv(columns: Mapping[str, Any], *, header: bool = True) -> str:
+    """Render equal-length columns as CSV text: a header row, then one row per index.
+
+    Floats use Python's shortest round-trip ``repr`` (``0.1``, ``1e-05``); ``None`` and NaN
+    are empty fields; NumPy arrays are converted to Python scalars first.
+    """
+    names = list(columns)
+    cells = [_column_cells(columns[name]) for name in names]
+    lengths = {len(c) for c in cells}
+    if len(lengths) > 1:
+        sizes = ", ".join(f"{n}={len(c)}" for n, c in zip(names, cells))
+        raise ValueError(f"columns differ in length: {sizes}")
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    if header:
+        out.writerow(names)
+    out.writerows(zip(*cells))
+    return buf.getvalue()
+
+
+def _column_cells(column: Any) -> list[str]:
+    kind = getattr(getattr(column, "dtype", None), "kind", None)
+    if kind == "f":  # the common case, made fast: a NumPy float column
+        return [repr(v) if v == v else "" for v in column.tolist()]
+    if kind in ("i", "u"):
+        return list(map(str, column.tolist()))
+    values = column.tolist() if hasattr(column, "tolist") else column
+    return [_cell(v) for v in values]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "item"):  # a NumPy scalar inside a list
+        return _cell(value.item())
+    return str(value)
+
+
+# --------------------------------------------------------------------------- summary table
+
+# (label, path inside a function's summary block, formatter)
+_FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("requests arrived", ("requests", "arrived"), "int"),
+    ("  succeeded", ("requests", "succeeded"), "int"),
+    ("  failed", ("requests", "failed"), "int"),
+    ("  throttled", ("requests", "throttled"), "int"),
+    ("invocations", ("invocations",), "int"),
+    ("cold starts", ("cold_starts",), "int"),
+    ("cold start rate (%)", ("cold_start_rate",), "pct"),
+    ("throttle rate (%)", ("throttle_rate",), "pct"),
+    ("latency p50 (ms)", ("latency_ms", "p50"), "ms"),
+    ("latency p99 (ms)", ("latency_ms", "p99"), "ms"),
+    ("latency max (ms)", ("latency_ms", "max"), "ms"),
+    ("duration p50 (ms)", ("duration_ms", "p50"), "ms"),
+    ("duration p99 (ms)", ("duration_ms", "p99"), "ms"),
+    ("concurrency max", ("concurrency", "max"), "num"),
+    ("concurrency mean", ("concurrency", "mean"), "num"),
+    ("environments created", ("environments", "created"), "int"),
+    ("cost (USD)", ("cost_usd", "total"), "usd"),
+)
+
+_ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("concurrency max", ("concurrency", "max"), "num"),
+    ("concurrency mean", ("concurrency", "mean"), "num"),
+    ("throttles", ("throttles",), "int"),
+    ("cost (USD)", ("cost_usd", "total"), "usd"),
+)
+
+
+def format_summary_table(result: Any) -> str:
+    """A plain-text summary of a run: one column per function, then the account.
+
+    Parameters
+    ----------
+    result : lambdasim.result.Result or dict
+        A finished run, or its ``summary`` dict.
+
+    Returns
+    -------
+    str
+        Aligned text with units in the row labels, no colours, ending in a newline.
+    """
+    summary = result if isinstance(result, Mapping) else result.summary
+    functions: Mapping[str, Any] = summary.get("functions") or {}
+    title = f"lambdasim: scenario {summary.get('scenario')!s}, seed {summary.get('seed')!s}"
+    span = _span(summary)
+    lines = [title + (f", {span}" if span else ""), ""]
+
+    header = ["function"] + list(functions)
+    rows = [[label] + [_fmt(_get(block, path), kind) for block in functions.values()]
+            for label, path, kind in _FUNCTION_ROWS]
+    lines += _align([header] + rows)
+
+    account = summary.get("account") or {}
+    lines += [""]
+    rows = [[label, _fmt(_get(account, path), kind)] for label, path, kind in _ACCOUNT_ROWS]
+    lines += _align([["account", ""]] + rows)
+    return "\n".join(lines) + "\n"
+
+
+def _span(summary: Mapping[str, Any]) -> str:
+    duration, warmup = summary.get("duration_s"), summary.get("warmup_s")
+    if duration is None:
+        return ""
+    text = f"{_fmt(duration, 'num')} s simulated"
+    if warmup:
+        text += f" (first {_fmt(warmup, 'num')} s warm-up excluded)"
+    return text
+
+
+def _get(block: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(block, Mapping) or key not in block:
+            return None
+        block = block[key]
+    return block
+
+
+def _fmt(value: Any, kind: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "pct":
+        return f"{100 * value:.2f}"
+    if kind == "ms":
+        return f"{value:,.1f}"
+    if kind == "usd":
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.6f}"
+    # "num": integers stay integers, others get two decimals
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def _align(rows: list[list[str]]) -> list[str]:
+    """Left-align the first column, right-align the others, underline the header."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = []
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        out.append("  ".join(cells).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
