@@ -27,6 +27,7 @@ from typing import Any, Mapping
 __all__ = [
     "ConcurrencyPool",
     "TokenBucket",
+    "DualTokenBucket",
     "RegionalBurstScaling",
     "Account",
     "make_scaling",
@@ -86,6 +87,38 @@ class TokenBucket:
         if self.tat <= now:
             return self.capacity
         return max(0.0, self.capacity - (self.tat - now) * self.rate)
+
+
+class DualTokenBucket:
+    """Two request-rate buckets passed in one call: the account's, then the function's.
+
+    A function with reserved concurrency is limited by both; checking both inside one method
+    keeps the per-request path to one call. The account's token is spent even when the
+    function's own limit then throttles: the request reached Lambda.
+    """
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: TokenBucket, second: TokenBucket) -> None:
+        self.first = first
+        self.second = second
+
+    def take(self, now: float) -> bool:
+        bucket = self.first
+        tat = bucket.tat
+        if tat < now:
+            tat = now
+        elif tat - now > bucket.tolerance:
+            return False
+        bucket.tat = tat + bucket.interval
+        bucket = self.second
+        tat = bucket.tat
+        if tat < now:
+            tat = now
+        elif tat - now > bucket.tolerance:
+            return False
+        bucket.tat = tat + bucket.interval
+        return True
 
 
 class _PerFunctionBucket:
@@ -194,6 +227,12 @@ class Account:
             return _Unlimited()
         rate = self.rate_per_concurrency * concurrency
         return TokenBucket(max(rate, 1.0), rate)
+
+    def request_rate_for(self, reserved: int | None):
+        """The request-rate check of a function: the account's, and its own when reserved."""
+        if reserved is None or not self.rate_limit_enabled or reserved <= 0:
+            return self.request_rate
+        return DualTokenBucket(self.request_rate, self.rate_limiter(reserved))
 
     def pool_for(self, name: str, reserved: int | None) -> ConcurrencyPool:
         """The pool a function draws from: its own reservation, or the unreserved pool."""

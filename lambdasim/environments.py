@@ -90,9 +90,10 @@ class _LazyPool:
         self._idle -= 1
         self._stale += 1
         if self._stale > 1024 and self._stale > self._idle:
-            self._compact()
+            self._compact(env)
 
-    def _compact(self) -> None:
+    def _compact(self, discarded: ExecutionEnvironment) -> None:
+        """Drop every stale entry, ``discarded`` included (it may still be marked idle)."""
         raise NotImplementedError
 
 
@@ -120,8 +121,8 @@ class MruPool(_LazyPool):
             self._stale -= 1
         return None
 
-    def _compact(self) -> None:
-        self._items = [env for env in self._items if env.state == IDLE]
+    def _compact(self, discarded: ExecutionEnvironment) -> None:
+        self._items = [env for env in self._items if env.state == IDLE and env is not discarded]
         self._stale = 0
 
 
@@ -149,8 +150,9 @@ class LruPool(_LazyPool):
             self._stale -= 1
         return None
 
-    def _compact(self) -> None:
-        self._items = deque(env for env in self._items if env.state == IDLE)
+    def _compact(self, discarded: ExecutionEnvironment) -> None:
+        self._items = deque(env for env in self._items
+                            if env.state == IDLE and env is not discarded)
         self._stale = 0
 
 
@@ -178,8 +180,9 @@ class NewestPool(_LazyPool):
             self._stale -= 1
         return None
 
-    def _compact(self) -> None:
-        self._items = [item for item in self._items if item[1].state == IDLE]
+    def _compact(self, discarded: ExecutionEnvironment) -> None:
+        self._items = [item for item in self._items
+                       if item[1].state == IDLE and item[1] is not discarded]
         heapq.heapify(self._items)
         self._stale = 0
 
@@ -241,7 +244,7 @@ class EnvironmentPool:
     """
 
     __slots__ = ("sim", "warm", "live", "created", "_keep_alive", "_lifetime", "_created_at",
-                 "_ended_at", "_on_timer_cb")
+                 "_ended_at", "_on_timer_cb", "_push")
 
     def __init__(self, sim, warm, keep_alive: Callable[[], float],
                  lifetime: Callable[[], float], created_at, ended_at) -> None:
@@ -254,6 +257,7 @@ class EnvironmentPool:
         self._created_at = created_at
         self._ended_at = ended_at
         self._on_timer_cb = self._on_timer
+        self._push = warm.push
 
     def acquire(self, now: float) -> ExecutionEnvironment | None:
         """An idle environment for an invocation starting ``now``, or None."""
@@ -289,7 +293,7 @@ class EnvironmentPool:
             return
         env.state = IDLE
         env.idle_since = now
-        self.warm.push(env)
+        self._push(env)
         if not env.timer_armed:
             deadline = now + env.keep_alive_s
             if env.retire_at < deadline:

@@ -36,6 +36,7 @@ from typing import Any, Callable, Mapping
 from simpy.events import Timeout
 
 from .environments import BUSY, EnvironmentPool
+from .rng import BlockSampler
 
 __all__ = [
     "LambdaFunction",
@@ -88,8 +89,8 @@ class LambdaFunction:
     """One function of the scenario: its limits, its environments and its random draws."""
 
     __slots__ = ("name", "index", "config", "sim", "account", "pool", "timeout_s",
-                 "error_rate", "reserved", "environments", "_account_rate", "_function_rate",
-                 "_scaling", "_duration", "_init", "_uniform", "_complete_cb", "_warm_pop",
+                 "error_rate", "reserved", "environments", "_request_rate", "_scaling",
+                 "_duration", "_duration_pop", "_init", "_uniform", "_complete_cb", "_warm_pop",
                  "_release", "_record_attempt", "_record_throttle")
 
     def __init__(self, name: str, index: int, config: Mapping[str, Any], sim, account,
@@ -109,11 +110,10 @@ class LambdaFunction:
             sim, warm_pool, keep_alive, lifetime, recorder.env_created, recorder.env_ended)
         # Request-rate limits on this function's path: the account's, and the function's own
         # when it has reserved concurrency (lambda-concurrency.html).
-        self._account_rate = account.request_rate.take
-        self._function_rate = (account.rate_limiter(self.reserved).take
-                               if self.reserved is not None else None)
+        self._request_rate = account.request_rate_for(self.reserved).take
         self._scaling = account.scaling.for_function(account).take
         self._duration = duration
+        self._duration_pop = duration.pop
         self._init = init
         self._uniform = uniform
         self._complete_cb = self._complete
@@ -149,8 +149,7 @@ class LambdaFunction:
             False when the attempt was throttled (recorded here), True when admitted.
         """
         now = self.sim._now
-        if not self._account_rate(now) or (
-                self._function_rate is not None and not self._function_rate(now)):
+        if not self._request_rate(now):
             self._record_throttle((now, origin, THROTTLE_RATE))
             return False
         pool = self.pool
@@ -182,7 +181,11 @@ class LambdaFunction:
                 run = self._init() + self._duration()
                 code = SUPPRESSED_INIT
             else:
-                run = self._duration()
+                # The warm path, by far the most common: no Python-level call for the draw.
+                try:
+                    run = self._duration_pop()
+                except IndexError:
+                    run = self._duration.refill_pop()
                 code = 0
         if run >= self.timeout_s:
             run = self.timeout_s

@@ -57,9 +57,18 @@ class BlockSampler:
         once per block.
     block : int
         Values drawn per refill.
+
+    On the hottest paths, callers skip the Python-level call: ``pop`` is the bound ``pop``
+    of the one buffer list (refilled in place, so the binding stays valid), and an empty
+    buffer raises ``IndexError``, answered by :meth:`refill_pop`::
+
+        try:
+            value = sampler.pop()
+        except IndexError:
+            value = sampler.refill_pop()
     """
 
-    __slots__ = ("_buffer", "_draw", "_scale", "_block")
+    __slots__ = ("_buffer", "_draw", "_scale", "_block", "pop")
 
     def __init__(self, draw: Callable[[int], np.ndarray], scale: float = 1.0,
                  block: int = BLOCK_SIZE) -> None:
@@ -67,17 +76,19 @@ class BlockSampler:
         self._draw = draw
         self._scale = float(scale)
         self._block = int(block)
+        self.pop = self._buffer.pop
 
     def __call__(self) -> float:
-        buffer = self._buffer
-        if not buffer:
-            buffer = self._refill()
-        return buffer.pop()
+        try:
+            return self.pop()
+        except IndexError:
+            return self.refill_pop()
 
-    def _refill(self) -> list[float]:
+    def refill_pop(self) -> float:
+        """Draw the next block into the (empty) buffer and return its first value."""
         values = np.asarray(self._draw(self._block), dtype=np.float64)
         if self._scale != 1.0:
             values = values * self._scale
         # Reversed so that pop() hands out the block in the order it was drawn.
-        self._buffer = values[::-1].tolist()
-        return self._buffer
+        self._buffer.extend(values[::-1].tolist())
+        return self.pop()
