@@ -31,7 +31,7 @@ import heapq
 from collections import deque
 from typing import Callable
 
-from simpy.events import Timeout
+from .events import Wakeup
 
 __all__ = [
     "IDLE",
@@ -302,7 +302,7 @@ class EnvironmentPool:
 
     def _arm(self, env: ExecutionEnvironment, delay: float) -> None:
         env.timer_armed = True
-        Timeout(self.sim, delay, env).callbacks.append(self._on_timer_cb)
+        Wakeup(self.sim, delay, env, self._on_timer_cb)
 
     def _on_timer(self, event) -> None:
         env = event._value

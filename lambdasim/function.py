@@ -25,23 +25,21 @@ the environment is reset and its next invocation re-runs Init inside its Duratio
 ("suppressed init"). A function error (``error_rate``) ends the invocation as an error after
 its duration and keeps the environment warm [assumption: handled errors].
 
-The whole attempt is a single SimPy event (:class:`InvocationEnd`) whose value carries its
-state; the function's concurrency counts initializing and busy environments alike, so nothing
+The whole attempt is a single SimPy event (a :class:`~lambdasim.events.Wakeup`) whose value
+carries its state; the function's concurrency counts initializing and busy environments alike, so nothing
 happens at the end of Init that needs an event of its own.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from simpy.core import URGENT
-from simpy.events import Event
 
 from .environments import BUSY, EnvironmentPool
+from .events import URGENT, Wakeup
 from .rng import BlockSampler
 
 __all__ = [
     "LambdaFunction",
-    "InvocationEnd",
     "duration_factor",
     "COLD",
     "ERROR",
@@ -85,24 +83,6 @@ def duration_factor(memory_mb: float, reference_mb: float, cpu_bound: float,
     share_ref = min(reference_mb / VCPU_MB, cap)
     share = min(memory_mb / VCPU_MB, cap)
     return (1.0 - cpu_bound) + cpu_bound * share_ref / share
-
-
-class InvocationEnd(Event):
-    """The end of an invocation: a timeout scheduled ahead of ordinary events at its instant.
-
-    SimPy runs events due at the same time in the order they were scheduled, so a request
-    arriving at the very instant an invocation ends would be admitted before the environment
-    and its concurrency unit are released, and throttled or cold-started needlessly. Ends
-    are therefore scheduled with SimPy's URGENT priority: whatever ends at t is released
-    before anything else happens at t, as the metrics (and Lambda) count it.
-    """
-
-    def __init__(self, sim, delay: float, value: Any) -> None:
-        self.env = sim
-        self.callbacks = []
-        self._value = value
-        self._ok = True
-        sim.schedule(self, URGENT, delay)
 
 
 class LambdaFunction:
@@ -216,8 +196,8 @@ class LambdaFunction:
         pool.in_use += 1
         self.account.in_use += 1
         self._record_attempt((now, origin, init, run, code))
-        InvocationEnd(self.sim, init + run, (env, payload, done, code)).callbacks.append(
-            self._complete_cb)
+        # URGENT: what ends at t is released before anything else happens at t.
+        Wakeup(self.sim, init + run, (env, payload, done, code), self._complete_cb, URGENT)
         return True
 
     def _complete(self, event) -> None:

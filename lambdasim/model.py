@@ -10,7 +10,7 @@ Time. Arrivals stop at ``duration``; work in flight then drains (requests finish
 run) for at most :data:`DRAIN_LIMIT_S` more; requests still unfinished by then are reported
 ``in_flight``. Idle environments are not waited for.
 
-Arrivals. Each arrival spec is a chain of ``Timeout`` callbacks over a block of precomputed
+Arrivals. Each arrival spec is a chain of ``Wakeup`` callbacks over a block of precomputed
 arrival times (:func:`lambdasim.arrivals.arrival_times`), one pending event per spec.
 """
 from __future__ import annotations
@@ -26,13 +26,13 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
 
 from . import __version__
 from .account import Account
 from .arrivals import arrival_times
 from .distributions import make_distribution
 from .environments import make_warm_pool
+from .events import Wakeup
 from .function import LambdaFunction, duration_factor
 from .invoke.sync import SyncTrigger
 from .metrics import FunctionRecorder
@@ -74,14 +74,14 @@ class ArrivalSource:
     def _schedule(self, at: float) -> None:
         delay = at - self.sim._now
         # Sorted times, but now + (at - now) may round a hair past the next equal time.
-        Timeout(self.sim, delay if delay > 0.0 else 0.0).callbacks.append(self._fire_cb)
+        Wakeup(self.sim, delay if delay > 0.0 else 0.0, None, self._fire_cb)
 
     def _fire(self, event) -> None:
         sim = self.sim
         now = sim._now
         if self._buffer or self._refill():
             delay = self._buffer.pop() - now
-            Timeout(sim, delay if delay > 0.0 else 0.0).callbacks.append(self._fire_cb)
+            Wakeup(sim, delay if delay > 0.0 else 0.0, None, self._fire_cb)
         self._on_arrival(now)
 
 

@@ -12,9 +12,11 @@ The pipeline follows Ciw and desmod:
    (by dotted path, ``functions.checkout.triggers.0.arrivals``) and rejects duplicate keys.
 2. Apply overrides (``--set functions.checkout.memory_mb=2048``) to the raw data by dotted path.
 3. Normalise shorthands, fill defaults and validate, all driven by ONE declared table of fields
-   (:data:`SCHEMA`); :func:`json_schema` is generated from the same table.
-4. Cross-field checks (reserved concurrency, warmup < duration), then freeze into a
-   :class:`Scenario`.
+   (:data:`SCHEMA`); :func:`json_schema` is generated from the same table. The table is this
+   module's; the machinery that reads it (:class:`~lambdasim.fields.Field`, resolution, schema
+   generation) is generic and lives in :mod:`lambdasim.fields`.
+4. Cross-field checks (reserved concurrency, warmup < duration, unique trigger names), then
+   freeze into a :class:`Scenario`.
 
 Every problem is a :class:`ScenarioError` naming the file, the line, the dotted key and what
 was expected, e.g. ``peak.yaml:12: functions.checkout.memory_mb: must be between 128 and
@@ -25,25 +27,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import datetime as _dt
-import difflib
-import math
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import yaml
 
-from . import arrivals as _arrivals
-from . import distributions as _distributions
+from .fields import Computed, Context, Field, describe, resolve_map, schema_for
 from .runtimes import default_init, runtime_family
-from .units import (
-    DURATION_PATTERN,
-    RATE_PATTERN,
-    SpecError,
-    parse_duration,
-    parse_number,
-)
+from .units import SpecError
 
 __all__ = [
     "ScenarioError",
@@ -169,69 +161,19 @@ def _load_yaml(text: str, file: str | None) -> tuple[Any, dict[str, int]]:
 
 
 # ======================================================================================
-# The declared field table
+# The declared table of the scenario format: field-specific checks, computed defaults, fields
 # ======================================================================================
-_REQUIRED = object()
-
-
-@dataclasses.dataclass(frozen=True)
-class Computed:
-    """A default computed from already-resolved sibling values and the load context."""
-
-    fn: Callable[[dict, "_Context"], Any]
-    doc: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Field:
-    """One key of the scenario format: its kind, default, bounds and documentation.
-
-    ``kind`` is one of ``int``, ``float``, ``time``, ``str``, ``bool``, ``enum``, ``date``,
-    ``dist``, ``arrivals``, ``map`` (fixed keys in ``fields``), ``named`` (user-chosen names
-    matching ``pattern`` mapping to ``item``), ``list`` (of ``item``) and ``variant`` (a map
-    whose ``discriminator`` key selects one of ``variants``).
-    """
-
-    kind: str
-    default: Any = _REQUIRED
-    doc: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: bool = False
-    choices: tuple = ()
-    fields: Mapping[str, "Field"] | None = None
-    item: "Field | None" = None
-    pattern: str | None = None
-    nullable: bool = False
-    unique: bool = False
-    discriminator: str | None = None
-    variants: Mapping[str, Mapping[str, "Field"]] | None = None
-    unsupported: tuple = ()
-    check: Callable[[Any, str, "_Context"], None] | None = None
-    label: str = ""
-
-
-@dataclasses.dataclass
-class _Context:
-    file: str | None
-    base_dir: Path | None
-    default_name: str
-    written_memory: dict[str, Any]
-    function: str | None = None
-    index: int | None = None
-
-
-def _check_prices(value: str, key: str, ctx: _Context) -> None:
+def _check_prices(value: str, key: str, ctx: Context) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", value) or not (PRICES_DIR / f"{value}.json").is_file():
         known = sorted(p.stem for p in PRICES_DIR.glob("*.json"))
         raise SpecError(f"unknown price table {value!r} (available: {', '.join(known)})", key)
 
 
-def _check_runtime(value: str, key: str, ctx: _Context) -> None:
+def _check_runtime(value: str, key: str, ctx: Context) -> None:
     runtime_family(value, key)
 
 
-def _check_provisioned(value: int, key: str, ctx: _Context) -> None:
+def _check_provisioned(value: int, key: str, ctx: Context) -> None:
     if value != 0:
         raise SpecError(
             f"provisioned concurrency is not modelled by this version of lambdasim yet "
@@ -240,12 +182,12 @@ def _check_provisioned(value: int, key: str, ctx: _Context) -> None:
         )
 
 
-def _check_name(value: str, key: str, ctx: _Context) -> None:
+def _check_name(value: str, key: str, ctx: Context) -> None:
     if not value.strip() or "/" in value or "\\" in value:
         raise SpecError(f"must be a non-empty name without slashes, got {value!r}", key)
 
 
-def _check_account(value: dict, key: str, ctx: _Context) -> None:
+def _check_account(value: dict, key: str, ctx: Context) -> None:
     if value["unreserved_minimum"] > value["concurrency_limit"]:
         raise SpecError(
             f"must not exceed concurrency_limit ({value['concurrency_limit']}), "
@@ -254,7 +196,7 @@ def _check_account(value: dict, key: str, ctx: _Context) -> None:
         )
 
 
-def _check_retries(value: dict, key: str, ctx: _Context) -> None:
+def _check_retries(value: dict, key: str, ctx: Context) -> None:
     if value["max_delay"] < value["base_delay"]:
         raise SpecError(
             f"must be >= base_delay ({value['base_delay']:g}s), got {value['max_delay']:g}s",
@@ -262,11 +204,11 @@ def _check_retries(value: dict, key: str, ctx: _Context) -> None:
         )
 
 
-def _default_init(siblings: dict, ctx: _Context) -> dict:
+def _default_init(siblings: dict, ctx: Context) -> dict:
     return default_init(siblings["runtime"], siblings["package_type"])
 
 
-def _default_reference(siblings: dict, ctx: _Context) -> Any:
+def _default_reference(siblings: dict, ctx: Context) -> Any:
     return ctx.written_memory.get(ctx.function, siblings["memory_mb"])
 
 
@@ -403,205 +345,8 @@ SCHEMA: dict[str, Field] = {
 
 
 # ======================================================================================
-# Resolution driven by the table
+# Cross-field checks (on the resolved config)
 # ======================================================================================
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return f"{value!r} (a string)"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"{value!r} (a {type(value).__name__})"
-
-
-def _range_message(field: Field, shown: Any) -> str | None:
-    lo, hi = field.minimum, field.maximum
-    if lo is not None and hi is not None:
-        return f"must be between {lo:g} and {hi:g}, got {shown}"
-    if lo is not None:
-        return f"must be {'>' if field.exclusive_minimum else '>='} {lo:g}, got {shown}"
-    return f"must be <= {hi:g}, got {shown}"
-
-
-def _check_range(value: float, field: Field, key: str, raw: Any) -> None:
-    lo, hi = field.minimum, field.maximum
-    bad = (lo is not None and (value <= lo if field.exclusive_minimum else value < lo)) or (
-        hi is not None and value > hi
-    )
-    if bad:
-        shown = raw if isinstance(raw, str) else f"{value:g}"
-        raise SpecError(_range_message(field, shown), key)
-
-
-def _resolve(raw: Any, field: Field, key: str, ctx: _Context) -> Any:
-    """Resolve one raw value against its field (default already substituted)."""
-    kind = field.kind
-    if raw is None and field.nullable:
-        return None
-    if raw is None and kind in ("map", "variant"):
-        raw = {}
-    if kind == "int":
-        if isinstance(raw, bool) or raw is None or isinstance(raw, (Mapping, list)):
-            raise SpecError(f"expected an integer, got {_describe(raw)}", key)
-        number = parse_number(raw, key, "an integer")
-        if number != math.floor(number):
-            raise SpecError(f"expected an integer, got {_describe(raw)}", key)
-        _check_range(number, field, key, raw)
-        value: Any = int(number)
-    elif kind == "float":
-        value = parse_number(raw, key, "a number")
-        _check_range(value, field, key, raw)
-    elif kind == "time":
-        value = parse_duration(raw, key)
-        _check_range(value, field, key, raw)
-    elif kind == "bool":
-        if not isinstance(raw, bool):
-            raise SpecError(f"expected true or false, got {_describe(raw)}", key)
-        value = raw
-    elif kind == "str":
-        if not isinstance(raw, str):
-            raise SpecError(f"expected a string, got {_describe(raw)}", key)
-        value = raw
-    elif kind == "enum":
-        if not isinstance(raw, str) or raw not in field.choices:
-            close = difflib.get_close_matches(str(raw), field.choices, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise SpecError(
-                f"expected one of {', '.join(field.choices)}, got {_describe(raw)}{hint}", key
-            )
-        value = raw
-    elif kind == "date":
-        value = _resolve_date(raw, key)
-    elif kind == "dist":
-        value = _distributions.parse_distribution(raw, key, ctx.base_dir)
-    elif kind == "arrivals":
-        value = _arrivals.resolve_arrivals(raw, key)
-    elif kind == "map":
-        value = _resolve_map(raw, field.fields or {}, key, ctx)
-    elif kind == "variant":
-        value = _resolve_variant(raw, field, key, ctx)
-    elif kind == "list":
-        if not isinstance(raw, (list, tuple)):
-            raise SpecError(f"expected a list, got {_describe(raw)}", key)
-        value = []
-        outer = ctx.index
-        for index, item in enumerate(raw):
-            ctx.index = index
-            value.append(_resolve(item, field.item, f"{key}.{index}", ctx))
-        ctx.index = outer
-        if field.unique and len(set(map(repr, value))) != len(value):
-            raise SpecError(f"contains duplicates: {value!r}", key)
-        if field.item.kind == "enum":  # canonical order, for byte-identical configs
-            value.sort(key=field.item.choices.index)
-    elif kind == "named":
-        value = _resolve_named(raw, field, key, ctx)
-    else:  # pragma: no cover - a bug in the table
-        raise AssertionError(f"unknown field kind {kind!r}")
-    if field.check is not None:
-        field.check(value, key, ctx)
-    return value
-
-
-def _resolve_date(raw: Any, key: str) -> str:
-    if isinstance(raw, _dt.datetime):
-        return raw.date().isoformat()
-    if isinstance(raw, _dt.date):
-        return raw.isoformat()
-    if isinstance(raw, str):
-        try:
-            return _dt.date.fromisoformat(raw.strip()).isoformat()
-        except ValueError:
-            pass
-    raise SpecError(f"expected an ISO date such as 2025-08-01, got {_describe(raw)}", key)
-
-
-def _unknown_key(name: Any, known: Iterable[str], key: str) -> SpecError:
-    known = list(known)
-    close = difflib.get_close_matches(str(name), known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(known)})"
-    return SpecError(f"unknown key {str(name)!r}{hint}", f"{key}.{name}" if key else str(name))
-
-
-def _resolve_map(raw: Any, fields: Mapping[str, Field], key: str, ctx: _Context) -> dict:
-    if not isinstance(raw, Mapping):
-        raise SpecError(f"expected a mapping, got {_describe(raw)}", key or None)
-    for name in raw:
-        if name not in fields:
-            raise _unknown_key(name, fields, key)
-    out: dict[str, Any] = {}
-    computed = []
-    for name, field in fields.items():
-        sub = f"{key}.{name}" if key else name
-        if name in raw:
-            out[name] = _resolve(raw[name], field, sub, ctx)
-        elif isinstance(field.default, Computed):
-            computed.append(name)
-            out[name] = None  # placeholder keeps the declared key order
-        elif field.default is _REQUIRED:
-            raise SpecError(f"missing required key {name!r}", sub)
-        else:
-            out[name] = _resolve(copy.deepcopy(field.default), field, sub, ctx)
-    for name in computed:
-        field = fields[name]
-        sub = f"{key}.{name}" if key else name
-        out[name] = _resolve(field.default.fn(out, ctx), field, sub, ctx)
-    return out
-
-
-def _resolve_variant(raw: Any, field: Field, key: str, ctx: _Context) -> dict:
-    if not isinstance(raw, Mapping):
-        raise SpecError(f"expected a mapping, got {_describe(raw)}", key)
-    disc = field.discriminator
-    names = list(field.variants)
-    dkey = f"{key}.{disc}"
-    if disc in raw:
-        choice = raw[disc]
-    elif isinstance(field.default, Mapping) and len(names) > 0 and field.default is not _REQUIRED:
-        choice = names[0]  # shorthand: the first variant is the default (token-bucket)
-    else:
-        raise SpecError(f"missing required key {disc!r} (one of: {', '.join(names)})", dkey)
-    if choice in field.unsupported:
-        raise SpecError(
-            f"{field.label} {disc} {choice!r} is not supported by this version of lambdasim yet "
-            f"(supported: {', '.join(names)})",
-            dkey,
-        )
-    if not isinstance(choice, str) or choice not in field.variants:
-        valid = [*names, *field.unsupported]
-        close = difflib.get_close_matches(str(choice), valid, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise SpecError(
-            f"unknown {field.label} {disc} {choice!r}{hint} (valid: {', '.join(valid)})", dkey
-        )
-    body = {k: v for k, v in raw.items() if k != disc}
-    resolved = _resolve_map(body, field.variants[choice], key, ctx)
-    return {disc: choice, **resolved}
-
-
-def _resolve_named(raw: Any, field: Field, key: str, ctx: _Context) -> dict:
-    if not isinstance(raw, Mapping):
-        raise SpecError(f"expected a mapping of names, got {_describe(raw)}", key)
-    if not raw:
-        raise SpecError("at least one entry is required", key)
-    out = {}
-    for name, body in raw.items():
-        sub = f"{key}.{name}"
-        if not isinstance(name, str) or not re.fullmatch(field.pattern, name):
-            raise SpecError(
-                f"invalid name {str(name)!r}: use 1-64 letters, digits, hyphens or underscores",
-                sub,
-            )
-        ctx.function = name
-        out[name] = _resolve(body, field.item, sub, ctx)
-    ctx.function = None
-    return out
-
-
 def _cross_checks(config: dict) -> None:
     if not config["warmup"] < config["duration"]:
         raise SpecError(
@@ -725,7 +470,7 @@ def _apply_override(data: dict, key: str, value: Any) -> None:
                 node = node[index]
         else:
             raise ScenarioError(f"cannot set {here}: {'.'.join(parts[:depth])} is "
-                                f"{_describe(node)}, not a mapping", key=key, override=key)
+                                f"{describe(node)}, not a mapping", key=key, override=key)
 
 
 # ======================================================================================
@@ -832,7 +577,7 @@ def load_scenario(
         raise TypeError(f"load_scenario expects a path or a mapping, got {type(source).__name__}")
     if not isinstance(raw, dict):
         raise ScenarioError(
-            f"the top level must be a mapping of keys such as duration and functions, got {_describe(raw)}",
+            f"the top level must be a mapping of keys such as duration and functions, got {describe(raw)}",
             file=path,
             line=1 if path else None,
         )
@@ -848,14 +593,14 @@ def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) 
     # an override of memory_mb changes the duration through memory_scaling.
     default_memory = _FUNCTION["memory_mb"].default
     written = {n: f.get("memory_mb", default_memory) for n, f in functions.items() if isinstance(f, Mapping)}
-    ctx = _Context(
+    ctx = Context(
         file=path,
         base_dir=Path(path).resolve().parent if path else None,
         default_name=Path(path).stem if path else "scenario",
         written_memory=written,
     )
     try:
-        config = _resolve_map(data, SCHEMA, "", ctx)
+        config = resolve_map(data, SCHEMA, "", ctx)
         _cross_checks(config)
     except SpecError as exc:
         raise _locate(exc, path, lines, overrides) from None
@@ -901,123 +646,17 @@ def _common_depth(a: str, b: str) -> int:
 # ======================================================================================
 # JSON Schema, generated from SCHEMA
 # ======================================================================================
-_TIME = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}]}
-_RATE = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": RATE_PATTERN}]}
-
-
-def _dist_schema() -> dict:
-    options: list[dict] = [_TIME]
-    for name, cls in _distributions.REGISTRY.items():
-        props: dict[str, Any] = {"dist": {"const": name}}
-        for param in cls.parameters():
-            if name == "empirical":
-                props[param] = {"type": "array", "items": _TIME} if param == "values" else {"type": "string"}
-            elif param in cls.times:
-                props[param] = _TIME
-            else:
-                props[param] = {"type": "number"}
-        options.append({"type": "object", "properties": props, "required": ["dist"], "additionalProperties": False})
-    return {"anyOf": options}
-
-
-def _arrival_schema() -> dict:
-    window = {"start": _TIME, "end": {"anyOf": [_TIME, {"type": "null"}]}}
-    point = {
-        "type": "array",
-        "prefixItems": [_TIME, _RATE, {"enum": ["ramp", "linear", "step"]}],
-        "minItems": 2,
-        "maxItems": 3,
-    }
-    specs = [
-        {"process": {"const": "poisson"}, "rate": {"anyOf": [_RATE, {"type": "array", "items": point, "minItems": 1}]},
-         "interpolation": {"enum": ["step", "linear"]}},
-        {"process": {"const": "constant"}, "rate": _RATE},
-        {"process": {"const": "burst"}, "count": {"type": "integer", "minimum": 0}, "at": _TIME, "spread": _TIME},
-    ]
-    one = {"oneOf": [
-        {"type": "object", "properties": {**s, **window}, "required": ["process"], "additionalProperties": False}
-        for s in specs
-    ]}
-    return {"anyOf": [one, {"type": "array", "items": one, "minItems": 1}]}
-
-
-def _field_schema(field: Field) -> dict:
-    kind = field.kind
-    if kind in ("int", "float"):
-        out: dict[str, Any] = {"type": "integer" if kind == "int" else "number"}
-        if field.minimum is not None:
-            out["exclusiveMinimum" if field.exclusive_minimum else "minimum"] = field.minimum
-        if field.maximum is not None:
-            out["maximum"] = field.maximum
-    elif kind == "time":
-        out = copy.deepcopy(_TIME)
-        if field.maximum is not None:
-            out["anyOf"][0]["maximum"] = field.maximum
-    elif kind == "str":
-        out = {"type": "string"}
-    elif kind == "bool":
-        out = {"type": "boolean"}
-    elif kind == "enum":
-        out = {"enum": list(field.choices)}
-    elif kind == "date":
-        out = {"type": "string", "format": "date"}
-    elif kind == "dist":
-        out = _dist_schema()
-    elif kind == "arrivals":
-        out = _arrival_schema()
-    elif kind == "map":
-        out = _object_schema(field.fields or {})
-    elif kind == "variant":
-        options = []
-        for i, (name, fields) in enumerate(field.variants.items()):
-            sub = _object_schema(fields)
-            sub["properties"] = {field.discriminator: {"const": name}, **sub["properties"]}
-            if i > 0 or field.default is _REQUIRED:
-                sub["required"] = [field.discriminator, *sub.get("required", [])]
-            options.append(sub)
-        out = {"oneOf": options}
-    elif kind == "list":
-        out = {"type": "array", "items": _field_schema(field.item)}
-        if field.unique:
-            out["uniqueItems"] = True
-    elif kind == "named":
-        out = {"type": "object", "patternProperties": {field.pattern: _field_schema(field.item)},
-               "additionalProperties": False, "minProperties": 1}
-    else:  # pragma: no cover
-        raise AssertionError(kind)
-    if field.nullable:
-        out = {"anyOf": [out, {"type": "null"}]}
-    if field.doc:
-        out["description"] = field.doc
-    default = field.default
-    if isinstance(default, Computed):
-        out["description"] = f"{field.doc} (default: {default.doc})".strip()
-    elif default is not _REQUIRED and kind not in ("map", "variant"):
-        out["default"] = copy.deepcopy(default)
-    return out
-
-
-def _object_schema(fields: Mapping[str, Field]) -> dict:
-    out: dict[str, Any] = {
-        "type": "object",
-        "properties": {name: _field_schema(f) for name, f in fields.items()},
-        "additionalProperties": False,
-    }
-    required = [name for name, f in fields.items() if f.default is _REQUIRED]
-    if required:
-        out["required"] = required
-    return out
-
-
 def json_schema() -> dict:
     """JSON Schema (draft 2020-12) of the scenario file format, generated from :data:`SCHEMA`.
+
+    The rendering is :func:`lambdasim.fields.schema_for`; this adds the schema's identity.
 
     Returns
     -------
     dict
         A schema that accepts scenario files and resolved configs alike.
     """
-    schema = _object_schema(SCHEMA)
+    schema = schema_for(SCHEMA)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://lambdasim.dev/schema/scenario-v1.json",

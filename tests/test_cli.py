@@ -308,8 +308,9 @@ def test_out_refuses_to_replace_a_foreign_folder(tmp_path, tiny_scenario, run_cl
 
 
 def test_interrupt_exits_130_and_writes_nothing(tmp_path, run_cli):
-    # A run long enough (about a minute) to be interrupted in the middle of the simulation.
-    (tmp_path / "long.yaml").write_text(_tiny("duration: 30s", "duration: 1h")
+    # A run far too long to finish (a simulated day at 2,000/s, many minutes of wall time),
+    # so the interrupt always lands in the middle of the simulation, however fast it gets.
+    (tmp_path / "long.yaml").write_text(_tiny("duration: 30s", "duration: 1d")
                                         .replace("rate: 5/s", "rate: 2000/s"))
     proc = run_cli("long.yaml", interrupt_after_s=4.0)
     assert proc.returncode == 130, proc.stderr

@@ -10,7 +10,7 @@ error comes back as a 200 with ``X-Amz-Function-Error``, which SDKs do not retry
 retries failures too.
 
 Each request is one small object; each attempt is one call of ``LambdaFunction.invoke``;
-backoff waits are ``Timeout`` callbacks. The request ends in exactly one outcome: succeeded,
+backoff waits are ``Wakeup`` callbacks. The request ends in exactly one outcome: succeeded,
 failed (function error or timeout on its last attempt), throttled (its last attempt was
 throttled), or still in flight when the run ends. Latency is measured from arrival to the
 final response, retries and backoff included.
@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from simpy.events import Timeout
-
+from ..events import Wakeup
 from ..function import ERROR, TIMEOUT
 from ..metrics import pack_request
 
@@ -165,7 +164,7 @@ class SyncTrigger:
     def _schedule_retry(self, request: SyncRequest) -> None:
         delay = self.backoff.delay(request.attempts, request.last_delay)
         request.last_delay = delay
-        Timeout(self.sim, delay, request).callbacks.append(self._retry_cb)
+        Wakeup(self.sim, delay, request, self._retry_cb)
 
     def _retry(self, event) -> None:
         self._attempt(event._value, self.sim._now)
