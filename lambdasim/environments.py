@@ -97,44 +97,18 @@ class _LazyPool:
         raise NotImplementedError
 
 
-class MruPool(_LazyPool):
-    """Most recently used first: a stack."""
+class _DequePool(_LazyPool):
+    """Idle environments in release order; subclasses take from the newest or oldest end."""
 
-    __slots__ = ()
-
-    def __init__(self) -> None:
-        self._items: list[ExecutionEnvironment] = []
-        self._idle = 0
-        self._stale = 0
-
-    def push(self, env: ExecutionEnvironment) -> None:
-        self._items.append(env)
-        self._idle += 1
-
-    def pop(self) -> ExecutionEnvironment | None:
-        items = self._items
-        while items:
-            env = items.pop()
-            if env.state == IDLE:
-                self._idle -= 1
-                return env
-            self._stale -= 1
-        return None
-
-    def _compact(self, discarded: ExecutionEnvironment) -> None:
-        self._items = [env for env in self._items if env.state == IDLE and env is not discarded]
-        self._stale = 0
-
-
-class LruPool(_LazyPool):
-    """Least recently used first: a queue."""
-
-    __slots__ = ()
+    __slots__ = ("_take",)
+    #: Take the most recently released environment (a stack) or the least (a queue).
+    LAST_FIRST = True
 
     def __init__(self) -> None:
         self._items: deque[ExecutionEnvironment] = deque()
         self._idle = 0
         self._stale = 0
+        self._take = self._items.pop if self.LAST_FIRST else self._items.popleft
 
     def push(self, env: ExecutionEnvironment) -> None:
         self._items.append(env)
@@ -142,8 +116,9 @@ class LruPool(_LazyPool):
 
     def pop(self) -> ExecutionEnvironment | None:
         items = self._items
+        take = self._take
         while items:
-            env = items.popleft()
+            env = take()
             if env.state == IDLE:
                 self._idle -= 1
                 return env
@@ -153,7 +128,22 @@ class LruPool(_LazyPool):
     def _compact(self, discarded: ExecutionEnvironment) -> None:
         self._items = deque(env for env in self._items
                             if env.state == IDLE and env is not discarded)
+        self._take = self._items.pop if self.LAST_FIRST else self._items.popleft
         self._stale = 0
+
+
+class MruPool(_DequePool):
+    """Most recently used first: a stack."""
+
+    __slots__ = ()
+    LAST_FIRST = True
+
+
+class LruPool(_DequePool):
+    """Least recently used first: a queue."""
+
+    __slots__ = ()
+    LAST_FIRST = False
 
 
 class NewestPool(_LazyPool):

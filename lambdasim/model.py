@@ -159,11 +159,10 @@ class Model:
         sim = self.sim
         if self.duration_s > sim.now:
             sim.run(until=self.duration_s)
+        # Drain event by event, so the run ends the moment the last request does.
         limit = self.duration_s + DRAIN_LIMIT_S
-        step = 1.0
-        while self.outstanding() and sim.now < limit and sim.peek() != float("inf"):
-            sim.run(until=min(sim.now + step, limit))
-            step = min(step * 2.0, 60.0)
+        while self.outstanding() and sim.peek() <= limit:
+            sim.step()
         self.end_s = max(sim.now, self.duration_s)
         self.wall_s = time.perf_counter() - started
         # SimPy numbers every scheduled event; those still queued were not processed.

@@ -1,0 +1,93 @@
+"""The Python API a notebook uses: load_scenario, simulate, Result and its views."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lambdasim
+from lambdasim.result import ACCOUNT_ROW, RECORD_COLUMNS, SERIES_COLUMNS
+
+SCENARIO = {
+    "name": "api",
+    "duration": "2m",
+    "warmup": "10s",
+    "functions": {
+        "checkout": {
+            "memory_mb": 512,
+            "reserved_concurrency": 3,
+            "duration": {"dist": "lognormal", "median": "80ms", "p99": "400ms"},
+            "triggers": [{"type": "sync", "name": "api",
+                          "arrivals": {"process": "poisson", "rate": "40/s"},
+                          "client_retries": {"max_attempts": 2}}],
+        },
+        "search": {"duration": "20ms",
+                   "triggers": [{"type": "sync",
+                                 "arrivals": {"process": "constant", "rate": "5/s"}}]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return lambdasim.simulate(SCENARIO, records=True)
+
+
+def test_function_view_reads_the_summary(result):
+    view = result.function("checkout")
+    assert view.latency_ms["p99"] == result.summary["functions"]["checkout"]["latency_ms"]["p99"]
+    assert view["invocations"] == view.invocations
+    assert view.as_dict() == result.summary["functions"]["checkout"]
+    assert result.functions == ["checkout", "search"]
+    with pytest.raises(AttributeError, match="no 'latency'"):
+        view.latency
+    with pytest.raises(KeyError, match="functions: checkout, search"):
+        result.function("missing")
+    assert "api" in repr(result)
+
+
+def test_series_columns_and_rows(result):
+    series = result.series
+    assert tuple(series) == SERIES_COLUMNS
+    lengths = {len(column) for column in series.values()}
+    assert len(lengths) == 1
+    accounts = [i for i, name in enumerate(series["function"]) if name == ACCOUNT_ROW]
+    # Two function rows and one account row per period.
+    assert len(accounts) * 3 == len(series["function"])
+    for i in accounts:
+        assert series["Invocations"][i] == series["Invocations"][i - 2] + series["Invocations"][i - 1]
+        assert series["ClaimedAccountConcurrency"][i] == 3 + series["UnreservedConcurrentExecutions"][i]
+        assert series["ConcurrentExecutions"][i - 2] <= 3
+
+
+def test_records_match_the_summary(result):
+    records = result.records
+    columns = records.columns()
+    assert tuple(columns) == RECORD_COLUMNS
+    assert len(records) == len(columns["request"])
+    checkout = columns["function"] == "checkout"
+    in_window = checkout & (columns["arrived_s"] >= 10.0) & (columns["arrived_s"] < 120.0)
+    block = result.summary["functions"]["checkout"]["requests"]
+    assert int(np.count_nonzero(in_window & (columns["outcome"] == "throttled"))) == block["throttled"]
+    assert int(np.count_nonzero(in_window)) == block["arrived"] - block["in_flight"]
+    assert set(columns["trigger"][checkout]) == {"api"}
+    throttled = columns["outcome"] == "throttled"
+    assert np.isnan(columns["latency_ms"][throttled]).all()
+    assert (columns["attempts"][checkout] >= 1).all() and (columns["attempts"] <= 2).all()
+    chunked = list(records.chunks(size=100))
+    assert sum(len(chunk["request"]) for chunk in chunked) == len(records)
+
+
+def test_records_are_absent_unless_asked_for():
+    result = lambdasim.simulate(SCENARIO)
+    assert result.records is None
+    with pytest.raises(ValueError, match="records=True"):
+        result.records_to_pandas()
+
+
+def test_overrides_and_seed_through_simulate():
+    scenario = lambdasim.load_scenario(SCENARIO)
+    bigger = lambdasim.simulate(scenario, overrides={"functions.checkout.reserved_concurrency": 30})
+    assert bigger.summary["config"]["functions"]["checkout"]["reserved_concurrency"] == 30
+    assert bigger.function("checkout").throttles < lambdasim.simulate(scenario).function(
+        "checkout").throttles
+    assert lambdasim.simulate(scenario, seed=5).summary["seed"] == 5
