@@ -17,7 +17,7 @@ import pytest
 import lambdasim
 from lambdasim.result import ACCOUNT_ROW
 
-from oracles import ci_contains, erlang_b, erlang_c, mean_ci, mmc_mean_wait
+from lambdasim.theory import ci_contains, erlang_b, erlang_c, mean_ci, mmc_mean_wait
 
 REPLICATIONS = 20
 MEAN_SERVICE_S = 0.1

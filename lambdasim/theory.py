@@ -1,4 +1,9 @@
-"""Queueing-theory oracles and replication confidence intervals for the theory tests.
+"""Queueing theory and replication confidence intervals: what lambdasim is validated against.
+
+Where theory applies, the model must agree with it: synchronous throttling with zero Init is
+an M/G/c/c loss system (Erlang B), mean concurrency obeys Little's law, a queue drained by c
+workers is M/M/c (Erlang C). The test suite and ``benchmarks/validation.py`` use these
+formulas, and a capacity planner can use them for a first estimate before simulating.
 
 Erlang B is the blocking probability of M/G/c/c (c servers, no waiting room), which is
 insensitive to the service-time distribution beyond its mean; Erlang C the probability of
