@@ -188,7 +188,9 @@ def main() -> None:
         best_sim_cpu = max(best_sim_cpu, block["invocations"] / cpu)
         print(f"lambdasim:          {block['invocations']:,} invocations "
               f"({block['cold_starts']:,} cold, {block['throttles']:,} throttled, "
-              f"{block['environments']['created']:,} environments) in {wall:.2f} s wall, "
+              f"{block['environments']['created']:,} environments created, at most "
+              f"{block['environments']['max']:,} alive at once: the rest were reclaimed) "
+              f"in {wall:.2f} s wall, "
               f"{cpu:.2f} s CPU = {block['invocations'] / wall:,.0f} invocations/wall s "
               f"(summary included)")
     print(f"best of {args.repeat}: lambdasim {best_sim:,.0f}/s, ceiling {best_ceiling:,.0f}/s; "
