@@ -94,7 +94,7 @@ class LambdaFunction:
                  "_release", "_record_attempt", "_record_throttle")
 
     def __init__(self, name: str, index: int, config: Mapping[str, Any], sim, account,
-                 recorder, *, duration: Callable[[], float], init: Callable[[], float],
+                 recorder, *, duration: BlockSampler, init: Callable[[], float],
                  uniform: Callable[[], float], keep_alive: Callable[[], float],
                  lifetime: Callable[[], float], warm_pool) -> None:
         self.name = name
