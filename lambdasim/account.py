@@ -44,10 +44,6 @@ class ConcurrencyPool:
         self.limit = limit
         self.in_use = 0
 
-    @property
-    def is_full(self) -> bool:
-        return self.in_use >= self.limit
-
 
 class TokenBucket:
     """Continuously refilled token bucket; ``take(now)`` spends one token if there is one.

@@ -188,7 +188,7 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     series = _series(edges, per_period, account_busy.period_maxima(edges),
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
-    request_records = _records(model) if records else None
+    request_records = RequestRecords(model) if records else None
     return Result(model.scenario, summary, series, model.run_info(), request_records)
 
 
@@ -393,7 +393,3 @@ class RequestRecords:
         import pandas as pd  # optional dependency
 
         return pd.DataFrame(self.columns())
-
-
-def _records(model: "Model") -> RequestRecords:
-    return RequestRecords(model)

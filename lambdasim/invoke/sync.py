@@ -117,11 +117,6 @@ class SyncTrigger:
         retries_possible = self.max_attempts > 1 and (self.retry_throttles or self.retry_errors)
         self.arrive = self._arrive_with_retries if retries_possible else self._arrive_once
 
-    def _count_arrival(self, now: float) -> None:
-        self.outstanding += 1
-        if now >= self.warmup_s:
-            self.arrived_in_window += 1
-
     # -- requests without client retries: one attempt, the arrival time as payload --------
 
     def _arrive_once(self, now: float) -> None:
@@ -140,7 +135,9 @@ class SyncTrigger:
     # -- requests with client retries --------------------------------------------------
 
     def _arrive_with_retries(self, now: float) -> None:
-        self._count_arrival(now)
+        self.outstanding += 1
+        if now >= self.warmup_s:
+            self.arrived_in_window += 1
         self._attempt(SyncRequest(now), now)
 
     def _attempt(self, request: SyncRequest, now: float) -> None:
