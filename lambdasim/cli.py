@@ -23,6 +23,7 @@ the run that produced it.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -34,6 +35,13 @@ __all__ = ["main", "build_parser"]
 
 PROG = "lambdasim"
 EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+#: Subcommands implemented in their own modules: command -> (module, help line). Each module
+#: has ``add_arguments(parser)`` and ``run(args) -> int``, raises :class:`InputError` for bad
+#: input and imports anything heavy inside ``run``, so ``lambdasim --help`` stays fast.
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+}
 
 
 class InputError(Exception):
@@ -101,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the scenario format")
     schema.set_defaults(handler=_cmd_schema)
+
+    for command, (module_name, help_text) in COMMAND_MODULES.items():
+        module = importlib.import_module(module_name)
+        command_parser = sub.add_parser(command, help=help_text,
+                                        description=(module.__doc__ or "").split("\n\n")[0])
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(handler=module.run)
     return parser
 
 

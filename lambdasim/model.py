@@ -107,6 +107,9 @@ class Model:
         self.functions: dict[str, LambdaFunction] = {}
         self.recorders: dict[str, FunctionRecorder] = {}
         self.triggers: dict[str, list[Any]] = {}
+        #: Per function: objects with ``summary_key``, ``summary(model)`` -> dict and
+        #: ``series(model, edges)`` -> {column: per-period values}; trigger-specific blocks.
+        self.reporters: dict[str, list[Any]] = {}
         self.end_s = 0.0
         self.wall_s = 0.0
         self.events = 0
@@ -136,18 +139,37 @@ class Model:
         )
         self.functions[name] = function
         self.recorders[name] = recorder
-        triggers = self.triggers[name] = []
+        self.triggers[name] = []
+        self.reporters[name] = []
         for tindex, tconfig in enumerate(config["triggers"]):
-            kind = tconfig["type"]
-            if kind != "sync":
-                raise ValueError(f"trigger type {kind!r} is not supported by this version")
-            trigger = SyncTrigger(self.sim, function, tindex, tconfig, recorder,
-                                  self._uniform(f"retry/{name}/{tindex}"), self.warmup_s)
-            triggers.append(trigger)
-            for sindex, spec in enumerate(tconfig["arrivals"]):
-                rng = self.streams.generator(f"arrivals/{name}/{tindex}/{sindex}")
-                ArrivalSource(self.sim, arrival_times(spec, rng, self.duration_s),
-                              trigger.arrive).start()
+            builder = self._TRIGGER_BUILDERS.get(tconfig["type"])
+            if builder is None:
+                raise ValueError(f"trigger type {tconfig['type']!r} is not supported by this version")
+            builder(self, function, recorder, tindex, tconfig)
+
+    def _start_arrivals(self, name: str, tindex: int, tconfig: Mapping[str, Any],
+                        on_arrival: Callable[[float], None]) -> None:
+        """One arrival source per arrival spec of a trigger, each on its own stream."""
+        for sindex, spec in enumerate(tconfig["arrivals"]):
+            rng = self.streams.generator(f"arrivals/{name}/{tindex}/{sindex}")
+            ArrivalSource(self.sim, arrival_times(spec, rng, self.duration_s),
+                          on_arrival).start()
+
+    def _sync_trigger(self, function: LambdaFunction, recorder: FunctionRecorder, tindex: int,
+                      tconfig: Mapping[str, Any]) -> None:
+        name = function.name
+        trigger = SyncTrigger(self.sim, function, tindex, tconfig, recorder,
+                              self._uniform(f"retry/{name}/{tindex}"), self.warmup_s)
+        self.triggers[name].append(trigger)
+        self._start_arrivals(name, tindex, tconfig, trigger.arrive)
+
+    #: Trigger type -> builder. A builder creates the trigger, appends it to
+    #: ``self.triggers[function]`` (each trigger has ``outstanding`` and ``arrived_in_window``)
+    #: and, when it reports a summary block or series columns of its own, appends a reporter
+    #: to ``self.reporters[function]`` (see :func:`lambdasim.result.build_result`).
+    _TRIGGER_BUILDERS: dict[str, Callable[..., None]] = {
+        "sync": _sync_trigger,
+    }
 
     def outstanding(self) -> int:
         """Requests that have arrived and not yet ended."""

@@ -40,6 +40,10 @@ SERIES_COLUMNS = (
     "Duration_max_ms", "ConcurrentExecutions", "Environments",
     "UnreservedConcurrentExecutions", "ClaimedAccountConcurrency",
 )
+#: Columns that trigger-specific reporters fill for their function's rows (None elsewhere).
+EXTRA_COLUMNS: tuple[str, ...] = (
+)
+SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
 RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",
                   "attempts", "latency_ms", "cold_start")
 OUTCOME_NAMES = {SUCCEEDED: "succeeded", FAILED: "failed", THROTTLED: "throttled",
@@ -162,6 +166,12 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
         usages.append(usage)
         busy_levels[name] = busy
         per_period[name] = periods
+
+    # Trigger-specific blocks (async, sqs, stream, provisioned) and their series columns.
+    for name, reporters in model.reporters.items():
+        for reporter in reporters:
+            functions[name][reporter.summary_key] = reporter.summary(model)
+            per_period[name]["extra"].update(reporter.series(model, edges))
 
     costs = bill_account(usages, prices, bool(config["billing"]["free_tier"]))
     for name, block in functions.items():
@@ -298,6 +308,7 @@ def _function_periods(edges, t, codes, durations, throttle_t, busy: StepLevel,
                       for row in stats],
         "ConcurrentExecutions": busy.period_maxima(edges),
         "Environments": live.period_maxima(edges),
+        "extra": {},
     }
 
 
@@ -310,6 +321,9 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
                         int(data["ColdStarts"][k]), data["durations"][k],
                         int(data["ConcurrentExecutions"][k]), int(data["Environments"][k]),
                         None, None)
+            for column in EXTRA_COLUMNS:
+                values = data["extra"].get(column)
+                rows[column].append(None if values is None else values[k])
         _append_row(rows, edges[k], ACCOUNT_ROW,
                     sum(int(d["Invocations"][k]) for d in per_period.values()),
                     sum(int(d["Errors"][k]) for d in per_period.values()),
@@ -318,6 +332,8 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
                     (None,) * 5, int(account_max[k]),
                     sum(int(d["Environments"][k]) for d in per_period.values()),
                     int(unreserved_max[k]), int(reserved_total + unreserved_max[k]))
+        for column in EXTRA_COLUMNS:
+            rows[column].append(None)
     return rows
 
 
