@@ -129,7 +129,8 @@ class LambdaFunction:
         """Busy and initializing environments of this function."""
         return self.environments.live - len(self.environments.warm)
 
-    def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None]) -> bool:
+    def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
+               extra_s: float = 0.0) -> bool:
         """Start one invocation attempt now, or throttle it.
 
         Parameters
@@ -142,6 +143,9 @@ class LambdaFunction:
         done : callable
             ``done(payload, code, now)`` when an admitted attempt ends; ``code`` holds the
             ``COLD``/``ERROR``/``TIMEOUT``/``SUPPRESSED_INIT`` flags.
+        extra_s : float
+            Handler time added to the drawn duration (e.g. per-record work of a batch from an
+            event source mapping); it counts towards the timeout.
 
         Returns
         -------
@@ -187,6 +191,7 @@ class LambdaFunction:
                 except IndexError:
                     run = self._duration.refill_pop()
                 code = 0
+        run += extra_s  # exact no-op when 0.0
         if run >= self.timeout_s:
             run = self.timeout_s
             code |= TIMEOUT
