@@ -30,7 +30,8 @@ from typing import Any, Callable, Iterable, Mapping
 __all__ = ["format_summary_table", "write_results", "RESULT_FILES"]
 
 #: Files whose presence marks a folder as a lambdasim results folder (safe to replace).
-RESULT_FILES = ("summary.json", "run.json", "metrics.csv", "requests.csv.gz")
+RESULT_FILES = ("summary.json", "run.json", "metrics.csv", "requests.csv.gz",
+                "tune.json")
 
 
 # --------------------------------------------------------------------------- results folder
