@@ -333,10 +333,17 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
     if best is not None:
         top_two = None
         if runner_up is not None:
+            # The runner-up is compared on what decided between them: for speed, cost when
+            # the two are equally fast.
+            decider, decider_name = criterion, _CRITERION_NAME[strategy]
+            if strategy == "speed" and (
+                    _equal_time(times[best], times[runner_up], tolerance, replications)
+                    or _equal_time(times[runner_up], times[best], tolerance, replications)):
+                decider, decider_name = costs, "cost_per_million_requests_usd (equally fast)"
             top_two = {"memory_mb": configs[runner_up][0],
                        "architecture": configs[runner_up][1],
-                       "criterion": _CRITERION_NAME[strategy],
-                       "difference": _paired(criterion[best], criterion[runner_up])}
+                       "criterion": decider_name,
+                       "difference": _paired(decider[best], decider[runner_up])}
         best_block = {
             "memory_mb": configs[best][0],
             "architecture": configs[best][1],
@@ -418,10 +425,11 @@ def _reason(strategy, objective, weight, best, candidates, configs, mean_cost, m
                  if _equal_time(times[fastest], times[k], tolerance, replications)]
         text = f"{name} is the fastest: {time_text}, {cost_text}"
         if len(equal) > 1:
-            rule = f"within {tolerance:.0%}" + (" or not distinguishable at 95 %"
-                                                if replications > 1 else "")
-            text = (f"{name} is the cheapest of the configurations as fast as the fastest "
-                    f"({rule} of {mean_time[fastest]:,.1f} ms): {time_text}, {cost_text}")
+            rule = f"within {tolerance * 100:g} %" + (" or not distinguishable at 95 %"
+                                                      if replications > 1 else "")
+            text = (f"{name} is the cheapest of the {len(equal)} configurations as fast as "
+                    f"the fastest ({mean_time[fastest]:,.1f} ms; equal means {rule}): "
+                    f"{time_text}, {cost_text}")
     else:
         text = (f"{name} has the lowest balanced score (w = {weight:g} on cost, "
                 f"{1 - weight:g} on {objective} time): {time_text}, {cost_text}")
