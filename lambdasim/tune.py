@@ -89,6 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tolerance", type=float, default=0.01, metavar="REL",
                         help="speed: relative time difference counted as equal "
                              "(default: %(default)s)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                        help="runs in parallel processes (default: 1; results do not change)")
     parser.add_argument("--seed", type=_seed, metavar="N", help="random seed (overrides 'seed')")
     parser.add_argument("--out", metavar="DIR",
                         help="results folder (default: results/<scenario name>)")
@@ -145,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     memories = _parse_memory(args.memory)
     if not 0.0 <= args.weight <= 1.0:
         raise InputError(f"--weight: must be between 0 and 1, got {args.weight}")
+    if args.jobs < 1:
+        raise InputError(f"--jobs: must be at least 1, got {args.jobs}")
     if args.replications < 1:
         raise InputError(f"--replications: must be at least 1, got {args.replications}")
     if not 0.0 <= args.tolerance < 1.0:
@@ -173,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = tune(scenario, args.function, memories, archs, strategy=args.strategy,
                       weight=args.weight, objective=args.objective, max_p99_ms=max_p99_ms,
-                      replications=args.replications, tolerance=args.tolerance)
+                      replications=args.replications, tolerance=args.tolerance,
+                      jobs=args.jobs)
     except ScenarioError as exc:
         raise InputError(str(exc)) from None
     try:
@@ -189,7 +194,11 @@ def run(args: argparse.Namespace) -> int:
         print(format_tune_table(report))
         print(f"results: {out_dir / 'tune.json'}, {out_dir / 'tune.png'}")
     if report["best"] is None:
-        print(f"lambdasim: no configuration meets --max-p99 {args.max_p99}", file=sys.stderr)
+        if any(c["latency_ms"]["mean"]["value"] is not None for c in report["configurations"]):
+            print(f"lambdasim: no configuration meets --max-p99 {args.max_p99}", file=sys.stderr)
+        else:
+            print(f"lambdasim: {args.function} answered no request in the measured window at "
+                  "any configuration; nothing to compare", file=sys.stderr)
         return 1
     return 0
 
@@ -243,10 +252,19 @@ def _measure(block: Mapping[str, Any]) -> dict[str, float | None]:
     return out
 
 
+def _run_one(task) -> dict[str, float | None]:
+    """One run of one configuration (a top-level function, so a process pool can call it)."""
+    from .model import simulate
+
+    variant, function, seed, replication = task
+    return _measure(simulate(variant, seed=seed, replication=replication).function(function)
+                    .as_dict())
+
+
 def tune(scenario, function: str, memories: Sequence[int], architectures: Sequence[str], *,
          strategy: str = "cost", weight: float = 0.5, objective: str = "mean",
          max_p99_ms: float | None = None, replications: int = 1,
-         tolerance: float = 0.01) -> dict[str, Any]:
+         tolerance: float = 0.01, jobs: int = 1) -> dict[str, Any]:
     """Run ``scenario`` at every memory size and architecture of ``function``; pick the best.
 
     Parameters
@@ -259,6 +277,8 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
         The configurations are their product, in that order (memory first).
     strategy, weight, objective, max_p99_ms, replications, tolerance
         As the command-line options (see the module docstring).
+    jobs : int
+        Runs in parallel in a pool of processes (the result does not depend on it).
 
     Returns
     -------
@@ -266,7 +286,6 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
         The content of ``tune.json``.
     """
     from . import __version__
-    from .model import simulate
 
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
@@ -276,13 +295,19 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
         raise ValueError(f"no function {function!r}")
     seed = int(scenario.config["seed"])
     configs = [(int(m), a) for m in memories for a in architectures]
-    runs: list[list[dict[str, float | None]]] = []
-    for memory_mb, arch in configs:
-        variant = scenario.with_overrides({f"functions.{function}.memory_mb": memory_mb,
-                                           f"functions.{function}.architecture": arch})
-        # Common random numbers: the same seed and replication indices for every configuration.
-        runs.append([_measure(simulate(variant, seed=seed, replication=r).function(function)
-                              .as_dict()) for r in range(replications)])
+    variants = [scenario.with_overrides({f"functions.{function}.memory_mb": memory_mb,
+                                         f"functions.{function}.architecture": arch})
+                for memory_mb, arch in configs]
+    # Common random numbers: the same seed and replication indices for every configuration.
+    tasks = [(variant, function, seed, r) for variant in variants for r in range(replications)]
+    if jobs > 1 and len(tasks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+            measured = list(pool.map(_run_one, tasks))
+    else:
+        measured = [_run_one(task) for task in tasks]
+    runs = [measured[k * replications:(k + 1) * replications] for k in range(len(configs))]
 
     time_key = f"latency_{objective}"
     times = [[run[time_key] for run in reps] for reps in runs]

@@ -288,6 +288,7 @@ def test_cli_exit_1_when_no_configuration_meets_max_p99(cpu_file, tmp_path, caps
     (["--function", "resize", "--arch", "sparc"], "--arch: unknown architecture 'sparc'"),
     (["--function", "resize", "--weight", "1.5"], "--weight: must be between 0 and 1"),
     (["--function", "resize", "--replications", "0"], "--replications: must be at least 1"),
+    (["--function", "resize", "--jobs", "0"], "--jobs: must be at least 1"),
     (["--function", "resize", "--max-p99", "fast"], "--max-p99"),
     (["--function", "resize", "--max-p99", "0s"], "--max-p99: must be longer than 0s"),
     (["--memory", "512"], "the following arguments are required: --function"),
@@ -329,3 +330,42 @@ def test_power_tuning_scenario_best_memory_sizes_differ():
     assert value(a[1536], "latency_ms", "mean") > 0.9 * value(a[128], "latency_ms", "mean")
     assert value(a[1536], "cost_per_million_requests_usd") > 3 * value(
         a[128], "cost_per_million_requests_usd")
+
+
+def test_as_a_user_types_it(tiny_scenario, run_cli, tmp_path):
+    # Through a subprocess: the default results folder, then a bad flag.
+    done = run_cli("tune", tiny_scenario, "--function", "api", "--memory", "128,512")
+    assert done.returncode == 0, done.stderr
+    assert "best: " in done.stdout
+    report = json.loads((tmp_path / "results" / "tiny" / "tune.json").read_text())
+    assert [c["memory_mb"] for c in report["configurations"]] == [128, 512]
+    bad = run_cli("tune", tiny_scenario, "--function", "api", "--memory", "64",
+                  "--out", "elsewhere")
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines()[0] == ("lambdasim: error: --memory: 64 MB is out of range; "
+                                         "Lambda allows 128 to 10240 MB")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_parallel_runs_give_the_same_report():
+    scenario = cpu_scenario()
+    serial = tune(scenario, "resize", [512, 1024], ["x86_64"], replications=2)
+    parallel = tune(scenario, "resize", [512, 1024], ["x86_64"], replications=2, jobs=2)
+    assert parallel == serial
+
+
+def test_a_function_that_answers_nothing_has_no_best(tmp_path, capsys):
+    import yaml
+
+    data = json.loads(json.dumps(CPU_BOUND))
+    data["functions"]["resize"]["reserved_concurrency"] = 0  # throttles everything
+    path = tmp_path / "zero.yaml"
+    path.write_text(yaml.safe_dump(data))
+    code = cli.main(["tune", str(path), "--function", "resize", "--memory", "512,1024",
+                     "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 1
+    assert "answered no request" in capsys.readouterr().err
+    report = json.loads((tmp_path / "o" / "tune.json").read_text())
+    assert report["best"] is None
+    assert all(not c["feasible"] for c in report["configurations"])
+    assert value(report["configurations"][0], "throttles") > 0
