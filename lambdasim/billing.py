@@ -47,7 +47,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
-           "init_is_billed", "UsageBill", "bill_account", "cost_report", "configured_gb_s",
+           "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "configured_gb_s",
            "COST_ITEMS", "MONTH_S"]
 
 #: The items of every ``cost_usd`` block, in order; ``total`` is their sum.
@@ -96,6 +96,19 @@ def tiered_cost(gb_s: float, tiers: Sequence[Mapping[str, Any]]) -> float:
         cost += (min(gb_s, upper) - lower) * float(tier["usd"])
         lower = upper
     return cost
+
+
+def request_units(payload_kb: float, prices: Mapping[str, Any]) -> int:
+    """Billed requests of one asynchronous invocation with a ``payload_kb`` payload.
+
+    Async payloads above 256 KB count one extra request per further 64 KB chunk
+    (https://aws.amazon.com/lambda/pricing/).
+    """
+    free_kb = float(prices["async_payload_free_kb"])
+    unit_kb = float(prices["async_payload_request_unit_kb"])
+    if payload_kb <= free_kb:
+        return 1
+    return 1 + math.ceil(round((payload_kb - free_kb) / unit_kb, 9))
 
 
 def init_is_billed(prices: Mapping[str, Any], billing_date: str) -> bool:

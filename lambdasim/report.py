@@ -227,6 +227,7 @@ _FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("concurrency mean", ("concurrency", "mean"), "num"),
     ("environments created", ("environments", "created"), "int"),
     ("cost (USD)", ("cost_usd", "total"), "usd"),
+    ("cost per 30 days (USD)", ("cost_usd", "per_30_days", "total"), "usd"),
 )
 
 _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -234,6 +235,7 @@ _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("concurrency mean", ("concurrency", "mean"), "num"),
     ("throttles", ("throttles",), "int"),
     ("cost (USD)", ("cost_usd", "total"), "usd"),
+    ("cost per 30 days (USD)", ("cost_usd", "per_30_days", "total"), "usd"),
 )
 
 

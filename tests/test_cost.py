@@ -14,7 +14,8 @@ import pytest
 
 import lambdasim
 from lambdasim.billing import (COST_ITEMS, MONTH_S, UsageBill, available_price_files,
-                               bill_account, configured_gb_s, cost_report, load_prices)
+                               bill_account, configured_gb_s, cost_report, load_prices,
+                               request_units)
 
 PRICES = load_prices("us-east-1-2025-08")
 REQUEST = 0.20 / 1e6
@@ -199,3 +200,20 @@ def test_cost_items_add_up_in_every_block():
         assert account[key] == pytest.approx(sum(b[key] for b in blocks), abs=3e-9)
         assert account["per_30_days"][key] == pytest.approx(
             sum(b["per_30_days"][key] for b in blocks), rel=1e-9, abs=3e-9)
+
+
+def test_async_payloads_above_256_kb_count_extra_requests():
+    # https://aws.amazon.com/lambda/pricing/: one extra request per 64 KB above 256 KB.
+    assert request_units(1, PRICES) == 1
+    assert request_units(256, PRICES) == 1
+    assert request_units(256.5, PRICES) == 2
+    assert request_units(320, PRICES) == 2
+    assert request_units(321, PRICES) == 3
+    assert request_units(1024, PRICES) == 13
+
+
+def test_summary_table_shows_the_30_day_projection():
+    from lambdasim.report import format_summary_table
+
+    text = format_summary_table(run())
+    assert "cost per 30 days (USD)" in text
