@@ -8,7 +8,6 @@ doubles, until one vCPU.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
