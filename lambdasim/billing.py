@@ -16,10 +16,11 @@ price is written in code.
 * Ephemeral storage above 512 MB: per GB-second of billed duration.
 * Provisioned concurrency: configured GB-seconds (from enable to disable, rounded up to
   5 minutes) at the provisioned rate, plus GB-seconds of invocations served by provisioned
-  environments at the provisioned execution rate, per architecture; spillover to on-demand
-  environments is billed at on-demand rates. The provisioned model fills these quantities in
-  :class:`UsageBill` (``provisioned_configured_gb_s``, ``provisioned_billed_ms``);
-  :func:`configured_gb_s` turns a capacity schedule into configured GB-seconds.
+  environments at the provisioned execution rate, per architecture (:func:`provisioned_cost`);
+  spillover to on-demand environments is billed at on-demand rates. The provisioned model
+  fills these quantities in :class:`UsageBill` (``provisioned_gb_s`` and
+  ``provisioned_execution_gb_s``, or the constructor's ``provisioned_configured_gb_s`` and
+  ``provisioned_billed_ms``) and leaves its executions out of the on-demand billed time.
 * Free tier (optional): 1 M requests and 400,000 GB-s a month, shared by the account and
   allocated to functions in proportion to their use; functions with provisioned concurrency
   get none of it (https://aws.amazon.com/lambda/pricing/).
@@ -47,7 +48,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
-           "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "configured_gb_s",
+           "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "provisioned_cost",
            "COST_ITEMS", "MONTH_S"]
 
 #: The items of every ``cost_usd`` block, in order; ``total`` is their sum.
@@ -133,15 +134,15 @@ class UsageBill:
     init_billed_ms : float
         The part of ``billed_ms_total`` due to billing Init (reported as the ``init`` item).
     provisioned_configured_gb_s : float
-        Configured provisioned-concurrency GB-seconds (see :func:`configured_gb_s`).
+        Configured provisioned-concurrency GB-seconds (enable to disable, rounded up to
+        5 minutes), the ``provisioned_gb_s`` attribute.
     provisioned_billed_ms : float
         Billed milliseconds of invocations served by provisioned environments (not part of
         ``billed_ms_total``), priced at the provisioned execution rate.
     """
 
     __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "init_gb_s",
-                 "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s",
-                 "has_provisioned")
+                 "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s")
 
     def __init__(self, name: str, architecture: str, memory_mb: int, ephemeral_storage_mb: int,
                  requests: int, billed_ms_total: float, free_storage_mb: float, *,
@@ -159,8 +160,11 @@ class UsageBill:
         self.provisioned_execution_gb_s = provisioned_billed_ms / 1000.0 * gb
         extra_gb = max(0.0, ephemeral_storage_mb - free_storage_mb) / 1024.0
         self.storage_gb_s = (billed_s + provisioned_billed_ms / 1000.0) * extra_gb
-        # The free tier does not apply to functions with provisioned concurrency.
-        self.has_provisioned = self.provisioned_gb_s > 0.0 or provisioned_billed_ms > 0.0
+
+    @property
+    def has_provisioned(self) -> bool:
+        """Whether the function used provisioned concurrency (then no free tier applies)."""
+        return self.provisioned_gb_s > 0.0 or self.provisioned_execution_gb_s > 0.0
 
     def scaled(self, factor: float) -> "UsageBill":
         """The same usage multiplied by ``factor`` (a projection to a longer period)."""
@@ -173,23 +177,11 @@ class UsageBill:
         return other
 
 
-def configured_gb_s(memory_mb: float, steps: Sequence[tuple[float, float]], end_s: float,
-                    increment_s: float = 300.0) -> float:
-    """Configured provisioned-concurrency GB-seconds of a capacity schedule.
-
-    ``steps`` are ``(time_s, capacity)`` pairs in time order, the capacity holding until the
-    next step or ``end_s``; billing runs from the first step (enable) to ``end_s`` (disable),
-    rounded up to ``increment_s`` (5 minutes), the extra time at the last capacity.
-    """
-    if not steps:
-        return 0.0
-    times = [float(t) for t, _ in steps] + [float(end_s)]
-    capacity_s = sum(float(c) * max(0.0, times[k + 1] - times[k])
-                     for k, (_, c) in enumerate(steps))
-    span = times[-1] - times[0]
-    billed_span = math.ceil(round(span / increment_s, 9)) * increment_s if span > 0 else 0.0
-    capacity_s += float(steps[-1][1]) * (billed_span - span)
-    return capacity_s * memory_mb / 1024.0
+def provisioned_cost(prices: Mapping[str, Any], architecture: str, configured_gb_s: float,
+                     execution_gb_s: float) -> float:
+    """Cost of provisioned concurrency: configured and execution GB-seconds at their rates."""
+    return (configured_gb_s * float(prices["provisioned_usd_per_gb_s"][architecture])
+            + execution_gb_s * float(prices["provisioned_duration_usd_per_gb_s"][architecture]))
 
 
 def bill_account(usages: Sequence[UsageBill], prices: Mapping[str, Any],
@@ -227,12 +219,8 @@ def bill_account(usages: Sequence[UsageBill], prices: Mapping[str, Any],
         duration = (u.gb_s - u.init_gb_s) * price
         requests = u.requests * request_price * (request_share if is_free else 1.0)
         storage = u.storage_gb_s * storage_price
-        provisioned = 0.0
-        if u.has_provisioned:
-            provisioned = (
-                u.provisioned_gb_s * float(prices["provisioned_usd_per_gb_s"][u.architecture])
-                + u.provisioned_execution_gb_s
-                * float(prices["provisioned_duration_usd_per_gb_s"][u.architecture]))
+        provisioned = provisioned_cost(prices, u.architecture, u.provisioned_gb_s,
+                                       u.provisioned_execution_gb_s)
         items = {"requests": requests, "duration": duration, "init": init,
                  "ephemeral_storage": storage, "provisioned": provisioned}
         items["total"] = sum(items.values())

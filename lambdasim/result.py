@@ -245,10 +245,11 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     duration_ms = time_stats_ms(durations)
     # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
     billed = float(billed_ms(durations).sum())
-    init_billed = 0.0
     if bill_init and cold_starts:
         init_billed = float((billed_ms(durations[cold] + inits) - billed_ms(durations[cold])).sum())
         billed += init_billed
+    else:
+        init_billed = 0.0
     del durations
     usage = UsageBill(name, fconfig["architecture"], fconfig["memory_mb"],
                       fconfig["ephemeral_storage_mb"], invocations, billed,

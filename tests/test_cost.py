@@ -14,7 +14,7 @@ import pytest
 
 import lambdasim
 from lambdasim.billing import (COST_ITEMS, MONTH_S, UsageBill, available_price_files,
-                               bill_account, configured_gb_s, cost_report, load_prices,
+                               bill_account, cost_report, load_prices, provisioned_cost,
                                request_units)
 
 PRICES = load_prices("us-east-1-2025-08")
@@ -144,6 +144,15 @@ def test_provisioned_inputs_at_provisioned_prices(architecture):
     assert bill["duration"] == pytest.approx(5.0 * 2 * GB_S[architecture], rel=1e-12)
     assert bill["requests"] == pytest.approx(1000 * REQUEST, rel=1e-12)
     assert bill["total"] == pytest.approx(sum(bill[k] for k in COST_ITEMS), rel=1e-12)
+    # The provisioned model may also set the GB-seconds after the usage is built.
+    late = UsageBill("f", architecture, 2048, 512, 1000, 5_000.0, 512)
+    late.provisioned_gb_s = 36_000.0
+    late.provisioned_execution_gb_s = 400.0
+    assert late.has_provisioned
+    assert bill_account([late], PRICES, free_tier=False)["f"]["provisioned"] == pytest.approx(
+        provisioned_cost(PRICES, architecture, 36_000.0, 400.0), rel=1e-12)
+    assert provisioned_cost(PRICES, architecture, 36_000.0, 400.0) == pytest.approx(
+        bill["provisioned"], rel=1e-12)
 
 
 def test_free_tier_skips_functions_with_provisioned_concurrency():
@@ -157,16 +166,6 @@ def test_free_tier_skips_functions_with_provisioned_concurrency():
     assert bill["plain"]["duration"] == 0.0
     assert bill["pc"]["requests"] == pytest.approx(500_000 * REQUEST, rel=1e-12)
     assert bill["pc"]["duration"] == pytest.approx(100_000 * GB_S["x86_64"], rel=1e-12)
-
-
-def test_configured_gb_s_rounds_up_to_5_minutes():
-    # 10 environments of 1 GB enabled for 1,000 s bill 1,200 s (next 5 minutes).
-    assert configured_gb_s(1024, [(0.0, 10)], 1000.0) == pytest.approx(12_000.0)
-    # A schedule: 5 for 600 s, then 20 until 1,000 s, rounded to 1,200 s at the last capacity.
-    assert configured_gb_s(512, [(0.0, 5), (600.0, 20)], 1000.0) == pytest.approx(
-        (5 * 600 + 20 * 600) * 0.5)
-    assert configured_gb_s(1024, [(0.0, 4)], 600.0) == pytest.approx(2400.0)
-    assert configured_gb_s(1024, [], 600.0) == 0.0
 
 
 def test_price_file_is_chosen_by_name():
