@@ -368,3 +368,14 @@ def test_a_function_that_answers_nothing_has_no_best(tmp_path, capsys):
     assert report["best"] is None
     assert all(not c["feasible"] for c in report["configurations"])
     assert value(report["configurations"][0], "throttles") > 0
+
+
+def test_cli_does_not_replace_a_folder_of_other_files(cpu_file, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    code = cli.main(["tune", str(cpu_file), "--function", "resize", "--memory", "512",
+                     "--out", str(out)])
+    assert code == 2
+    assert "does not hold lambdasim results" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
