@@ -14,12 +14,32 @@ price is written in code.
   (https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/);
   before that date (``billing.date``) it was free for managed-runtime zip functions.
 * Ephemeral storage above 512 MB: per GB-second of billed duration.
+* Provisioned concurrency: configured GB-seconds (from enable to disable, rounded up to
+  5 minutes) at the provisioned rate, plus GB-seconds of invocations served by provisioned
+  environments at the provisioned execution rate, per architecture (:func:`provisioned_cost`);
+  spillover to on-demand environments is billed at on-demand rates. The provisioned model
+  fills these quantities in :class:`UsageBill` (``provisioned_gb_s`` and
+  ``provisioned_execution_gb_s``, or the constructor's ``provisioned_configured_gb_s`` and
+  ``provisioned_billed_ms``) and leaves its executions out of the on-demand billed time.
 * Free tier (optional): 1 M requests and 400,000 GB-s a month, shared by the account and
-  allocated to functions in proportion to their use.
+  allocated to functions in proportion to their use; functions with provisioned concurrency
+  get none of it (https://aws.amazon.com/lambda/pricing/).
+
+Every cost is itemised -- ``requests``, ``duration`` (handler Duration), ``init`` (what
+billing the Init phase of on-demand cold starts adds: ``ceil_ms(Duration + Init) -
+ceil_ms(Duration)`` per cold start), ``ephemeral_storage``, ``provisioned`` -- and ``total`` is
+their sum. The functions' items add up to the account's.
+
+``per_30_days`` projects a run to a 30-day month at the simulated rate: every usage quantity
+measured in the window ``[warmup, duration)`` (the invocations of requests that arrive in it,
+as in the rest of the summary) is multiplied by ``30 days / (duration - warmup)``, and the
+projected month is billed afresh, so the monthly tiers and the free tier apply to the
+projected month's usage, not to the short simulated window.
 """
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -28,7 +48,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
-           "init_is_billed", "UsageBill", "bill_account"]
+           "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "provisioned_cost",
+           "COST_ITEMS", "MONTH_S"]
+
+#: The items of every ``cost_usd`` block, in order; ``total`` is their sum.
+COST_ITEMS = ("requests", "duration", "init", "ephemeral_storage", "provisioned")
+#: The projected month of ``per_30_days``.
+MONTH_S = 30 * 86400.0
 
 
 def available_price_files() -> list[str]:
@@ -73,58 +99,157 @@ def tiered_cost(gb_s: float, tiers: Sequence[Mapping[str, Any]]) -> float:
     return cost
 
 
+def request_units(payload_kb: float, prices: Mapping[str, Any]) -> int:
+    """Billed requests of one asynchronous invocation with a ``payload_kb`` payload.
+
+    Async payloads above 256 KB count one extra request per further 64 KB chunk
+    (https://aws.amazon.com/lambda/pricing/).
+    """
+    free_kb = float(prices["async_payload_free_kb"])
+    unit_kb = float(prices["async_payload_request_unit_kb"])
+    if payload_kb <= free_kb:
+        return 1
+    return 1 + math.ceil(round((payload_kb - free_kb) / unit_kb, 9))
+
+
 def init_is_billed(prices: Mapping[str, Any], billing_date: str) -> bool:
     """Whether on-demand Init is billed on ``billing_date`` (ISO date)."""
     return date.fromisoformat(billing_date) >= date.fromisoformat(prices["init_billing_from"])
 
 
 class UsageBill:
-    """Billable usage of one function in the measured window."""
+    """Billable usage of one function in the measured window.
 
-    __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "storage_gb_s")
+    Parameters
+    ----------
+    name, architecture, memory_mb, ephemeral_storage_mb
+        The function's configuration.
+    requests : int
+        Billed requests (invocations, retries included; throttled attempts are free).
+    billed_ms_total : float
+        Billed milliseconds of on-demand invocations, each rounded up to 1 ms, Init included
+        where it is billed.
+    free_storage_mb : float
+        Ephemeral storage included in the price (512 MB).
+    init_billed_ms : float
+        The part of ``billed_ms_total`` due to billing Init (reported as the ``init`` item).
+    provisioned_configured_gb_s : float
+        Configured provisioned-concurrency GB-seconds (enable to disable, rounded up to
+        5 minutes), the ``provisioned_gb_s`` attribute.
+    provisioned_billed_ms : float
+        Billed milliseconds of invocations served by provisioned environments (not part of
+        ``billed_ms_total``), priced at the provisioned execution rate.
+    """
+
+    __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "init_gb_s",
+                 "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s")
 
     def __init__(self, name: str, architecture: str, memory_mb: int, ephemeral_storage_mb: int,
-                 requests: int, billed_ms_total: float, free_storage_mb: float) -> None:
+                 requests: int, billed_ms_total: float, free_storage_mb: float, *,
+                 init_billed_ms: float = 0.0, provisioned_configured_gb_s: float = 0.0,
+                 provisioned_billed_ms: float = 0.0) -> None:
         self.name = name
         self.architecture = architecture
         self.memory_mb = memory_mb
-        self.requests = int(requests)
+        self.requests = requests
+        gb = memory_mb / 1024.0
         billed_s = billed_ms_total / 1000.0
-        self.gb_s = billed_s * memory_mb / 1024.0
+        self.gb_s = billed_s * gb
+        self.init_gb_s = init_billed_ms / 1000.0 * gb
+        self.provisioned_gb_s = float(provisioned_configured_gb_s)
+        self.provisioned_execution_gb_s = provisioned_billed_ms / 1000.0 * gb
         extra_gb = max(0.0, ephemeral_storage_mb - free_storage_mb) / 1024.0
-        self.storage_gb_s = billed_s * extra_gb
+        self.storage_gb_s = (billed_s + provisioned_billed_ms / 1000.0) * extra_gb
+
+    @property
+    def has_provisioned(self) -> bool:
+        """Whether the function used provisioned concurrency (then no free tier applies)."""
+        return self.provisioned_gb_s > 0.0 or self.provisioned_execution_gb_s > 0.0
+
+    def scaled(self, factor: float) -> "UsageBill":
+        """The same usage multiplied by ``factor`` (a projection to a longer period)."""
+        other = object.__new__(UsageBill)
+        for slot in UsageBill.__slots__:
+            setattr(other, slot, getattr(self, slot))
+        for slot in ("requests", "gb_s", "init_gb_s", "storage_gb_s", "provisioned_gb_s",
+                     "provisioned_execution_gb_s"):
+            setattr(other, slot, getattr(self, slot) * factor)
+        return other
+
+
+def provisioned_cost(prices: Mapping[str, Any], architecture: str, configured_gb_s: float,
+                     execution_gb_s: float) -> float:
+    """Cost of provisioned concurrency: configured and execution GB-seconds at their rates."""
+    return (configured_gb_s * float(prices["provisioned_usd_per_gb_s"][architecture])
+            + execution_gb_s * float(prices["provisioned_duration_usd_per_gb_s"][architecture]))
 
 
 def bill_account(usages: Sequence[UsageBill], prices: Mapping[str, Any],
                  free_tier: bool) -> dict[str, dict[str, float]]:
-    """Itemised cost per function: ``requests``, ``duration``, ``provisioned``, ``total``.
+    """Itemised cost per function (:data:`COST_ITEMS` and ``total``).
 
-    Tiers and the free tier are account-wide; each function's share is proportional to its
-    use, so the functions' costs add up to the account's.
+    Tiers and the free tier are account-wide and monthly, applied to the usage given as if it
+    were the month's; each function's share is proportional to its use, so the functions'
+    costs add up to the account's. Free GB-seconds come off the on-demand duration of
+    functions without provisioned concurrency, at the average tiered price of their
+    architecture.
     """
     request_price = float(prices["request_usd_per_million"]) / 1e6
-    total_requests = sum(u.requests for u in usages)
+    eligible = [u for u in usages if not u.has_provisioned] if free_tier else []
+    eligible_requests = sum(u.requests for u in eligible)
+    eligible_gb_s = sum(u.gb_s for u in eligible)
+    free_requests = float(prices["free_tier"]["requests_per_month"]) if free_tier else 0.0
+    free_gb_s = float(prices["free_tier"]["gb_s_per_month"]) if free_tier else 0.0
+    request_share = (max(0.0, 1.0 - free_requests / eligible_requests)
+                     if eligible_requests else 1.0)
+    duration_share = max(0.0, 1.0 - free_gb_s / eligible_gb_s) if eligible_gb_s else 1.0
     gb_s_by_arch: dict[str, float] = {}
     for u in usages:
         gb_s_by_arch[u.architecture] = gb_s_by_arch.get(u.architecture, 0.0) + u.gb_s
-    free_requests = float(prices["free_tier"]["requests_per_month"]) if free_tier else 0.0
-    free_gb_s = float(prices["free_tier"]["gb_s_per_month"]) if free_tier else 0.0
-    total_gb_s = sum(gb_s_by_arch.values())
-    request_share = max(0.0, 1.0 - free_requests / total_requests) if total_requests else 0.0
-    duration_share = max(0.0, 1.0 - free_gb_s / total_gb_s) if total_gb_s else 0.0
-    arch_cost = {arch: tiered_cost(gb_s, prices["duration_usd_per_gb_s"][arch])
-                 for arch, gb_s in gb_s_by_arch.items()}
+    # Average price per GB-s of each architecture's monthly usage under its tiers.
+    arch_price = {arch: tiered_cost(gb_s, prices["duration_usd_per_gb_s"][arch]) / gb_s
+                  if gb_s else 0.0 for arch, gb_s in gb_s_by_arch.items()}
     storage_price = float(prices["ephemeral_storage_usd_per_gb_s"])
+    eligible_names = {u.name for u in eligible}
     out: dict[str, dict[str, float]] = {}
     for u in usages:
-        arch_total = gb_s_by_arch[u.architecture]
-        duration = arch_cost[u.architecture] * (u.gb_s / arch_total) if arch_total else 0.0
-        duration = duration * duration_share + u.storage_gb_s * storage_price
-        requests = u.requests * request_price * request_share
-        out[u.name] = {
-            "requests": requests,
-            "duration": duration,
-            "provisioned": 0.0,
-            "total": requests + duration,
-        }
+        is_free = u.name in eligible_names
+        price = arch_price[u.architecture] * (duration_share if is_free else 1.0)
+        init = u.init_gb_s * price
+        duration = (u.gb_s - u.init_gb_s) * price
+        requests = u.requests * request_price * (request_share if is_free else 1.0)
+        storage = u.storage_gb_s * storage_price
+        provisioned = provisioned_cost(prices, u.architecture, u.provisioned_gb_s,
+                                       u.provisioned_execution_gb_s)
+        items = {"requests": requests, "duration": duration, "init": init,
+                 "ephemeral_storage": storage, "provisioned": provisioned}
+        items["total"] = sum(items.values())
+        out[u.name] = items
     return out
+
+
+def cost_report(usages: Sequence[UsageBill], prices: Mapping[str, Any], free_tier: bool,
+                window_s: float, digits: int = 9
+                ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The ``cost_usd`` blocks of a run: per function, and for the account.
+
+    Each block holds the items of the simulated window, their ``total`` and ``per_30_days``
+    (the same items for a 30-day month at the rate measured over ``window_s``, the length of
+    ``[warmup, duration)``; tiers and free tier applied to that month). Values are rounded to
+    ``digits`` decimals; an account item is the rounded sum of the functions' unrounded ones.
+    """
+    now = bill_account(usages, prices, free_tier)
+    factor = MONTH_S / window_s if window_s > 0 else 0.0
+    month = bill_account([u.scaled(factor) for u in usages], prices, free_tier)
+    keys = COST_ITEMS + ("total",)
+
+    def block(items: Mapping[str, float]) -> dict[str, float]:
+        return {key: round(items[key], digits) for key in keys}
+
+    functions: dict[str, dict[str, Any]] = {}
+    for u in usages:
+        functions[u.name] = {**block(now[u.name]), "per_30_days": block(month[u.name])}
+    account_now = {key: sum(now[u.name][key] for u in usages) for key in keys}
+    account_month = {key: sum(month[u.name][key] for u in usages) for key in keys}
+    account = {**block(account_now), "per_30_days": block(account_month)}
+    return functions, account

@@ -41,6 +41,7 @@ EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0
 #: has ``add_arguments(parser)`` and ``run(args) -> int``, raises :class:`InputError` for bad
 #: input and imports anything heavy inside ``run``, so ``lambdasim --help`` stays fast.
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "tune": ("lambdasim.tune", "find the best memory size and architecture of a function"),
 }
 
 

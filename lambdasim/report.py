@@ -30,7 +30,8 @@ from typing import Any, Callable, Iterable, Mapping
 __all__ = ["format_summary_table", "write_results", "RESULT_FILES"]
 
 #: Files whose presence marks a folder as a lambdasim results folder (safe to replace).
-RESULT_FILES = ("summary.json", "run.json", "metrics.csv", "requests.csv.gz")
+RESULT_FILES = ("summary.json", "run.json", "metrics.csv", "requests.csv.gz",
+                "tune.json")
 
 
 # --------------------------------------------------------------------------- results folder
@@ -226,6 +227,7 @@ _FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("concurrency mean", ("concurrency", "mean"), "num"),
     ("environments created", ("environments", "created"), "int"),
     ("cost (USD)", ("cost_usd", "total"), "usd"),
+    ("cost per 30 days (USD)", ("cost_usd", "per_30_days", "total"), "usd"),
 )
 
 _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -233,6 +235,7 @@ _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("concurrency mean", ("concurrency", "mean"), "num"),
     ("throttles", ("throttles",), "int"),
     ("cost (USD)", ("cost_usd", "total"), "usd"),
+    ("cost per 30 days (USD)", ("cost_usd", "per_30_days", "total"), "usd"),
 )
 
 

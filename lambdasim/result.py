@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from . import __version__
-from .billing import UsageBill, bill_account, billed_ms, init_is_billed, load_prices
+from .billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
 from .function import COLD, ERROR, TIMEOUT
 from .invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from .metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
@@ -173,9 +173,11 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             functions[name][reporter.summary_key] = reporter.summary(model)
             per_period[name]["extra"].update(reporter.series(model, edges))
 
-    costs = bill_account(usages, prices, bool(config["billing"]["free_tier"]))
+    # Itemised, with a 30-day projection at the rate measured over [warmup, duration).
+    costs, account_cost = cost_report(usages, prices, bool(config["billing"]["free_tier"]),
+                                      horizon - warmup)
     for name, block in functions.items():
-        block["cost_usd"] = {key: round(value, 9) for key, value in costs[name].items()}
+        block["cost_usd"] = costs[name]
 
     account_busy = StepLevel.merge(list(busy_levels.values()))
     unreserved = StepLevel.merge([level for name, level in busy_levels.items()
@@ -192,7 +194,7 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             "concurrency": {"max": int(account_busy.max(warmup, horizon)),
                             "mean": round(account_busy.mean(warmup, horizon), 6)},
             "throttles": sum(block["throttles"] for block in functions.values()),
-            "cost_usd": {"total": round(sum(c["total"] for c in costs.values()), 9)},
+            "cost_usd": account_cost,
         },
     }
     series = _series(edges, per_period, account_busy.period_maxima(edges),
@@ -244,11 +246,14 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
     billed = float(billed_ms(durations).sum())
     if bill_init and cold_starts:
-        billed += float((billed_ms(durations[cold] + inits) - billed_ms(durations[cold])).sum())
+        init_billed = float((billed_ms(durations[cold] + inits) - billed_ms(durations[cold])).sum())
+        billed += init_billed
+    else:
+        init_billed = 0.0
     del durations
     usage = UsageBill(name, fconfig["architecture"], fconfig["memory_mb"],
                       fconfig["ephemeral_storage_mb"], invocations, billed,
-                      prices["ephemeral_storage_free_mb"])
+                      prices["ephemeral_storage_free_mb"], init_billed_ms=init_billed)
     block = {
         "requests": {
             "arrived": arrived,

@@ -47,6 +47,11 @@ def function(arrivals, **extra):
 FIVE_PER_S = {"process": "constant", "rate": "5/s"}
 
 
+def compute(cost):
+    """On-demand compute: handler Duration, billed Init and ephemeral storage items."""
+    return cost["duration"] + cost["init"] + cost["ephemeral_storage"]
+
+
 # --------------------------------------------------------------------------------------
 # whole runs
 # --------------------------------------------------------------------------------------
@@ -64,7 +69,10 @@ def test_constant_run_x86_with_init_billed():
     expected_duration = billed_s * 1.0 * X86
     cost = block.cost_usd
     assert cost["requests"] == pytest.approx(expected_requests, abs=TOL)
-    assert cost["duration"] == pytest.approx(expected_duration, abs=TOL)
+    assert compute(cost) == pytest.approx(expected_duration, abs=TOL)
+    # Itemised: handler Duration, and what billing Init adds (351 - 101 ms per cold start).
+    assert cost["duration"] == pytest.approx(500 * 0.101 * X86, abs=TOL)
+    assert cost["init"] == pytest.approx(2 * 0.250 * X86, abs=TOL)
     assert cost["provisioned"] == 0.0
     assert cost["total"] == pytest.approx(expected_requests + expected_duration, abs=TOL)
     assert result.summary["account"]["cost_usd"]["total"] == pytest.approx(cost["total"], abs=TOL)
@@ -75,6 +83,7 @@ def test_init_not_billed_before_2025_08_01():
                                          billing={"date": "2025-07-31"}))
     cost = result.function("f").cost_usd
     assert cost["duration"] == pytest.approx(500 * 0.101 * X86, abs=TOL)
+    assert cost["init"] == 0.0
     assert cost["total"] == pytest.approx(500 * REQUEST + 500 * 0.101 * X86, abs=TOL)
 
 
@@ -89,7 +98,7 @@ def test_arm64_512mb():
         {"f": function(FIVE_PER_S, memory_mb=512, architecture="arm64")}))
     cost = result.function("f").cost_usd
     billed_s = (498 * 101 + 2 * 351) / 1000.0
-    assert cost["duration"] == pytest.approx(billed_s * 0.5 * ARM, abs=TOL)
+    assert compute(cost) == pytest.approx(billed_s * 0.5 * ARM, abs=TOL)
     assert cost["total"] == pytest.approx(500 * REQUEST + billed_s * 0.5 * ARM, abs=TOL)
 
 
@@ -104,7 +113,7 @@ def test_timeout_billed_for_full_timeout():
     # which already reaches the timeout, so each is billed exactly 3 s.
     assert block.cold_starts == 1
     billed_s = 3.2 + 9 * 3.0
-    assert block.cost_usd["duration"] == pytest.approx(billed_s * X86, abs=TOL)
+    assert compute(block.cost_usd) == pytest.approx(billed_s * X86, abs=TOL)
 
 
 def test_ephemeral_storage_above_512mb():
@@ -113,7 +122,8 @@ def test_ephemeral_storage_above_512mb():
     cost = result.function("f").cost_usd
     billed_s = (498 * 101 + 2 * 351) / 1000.0
     storage = billed_s * (10240 - 512) / 1024.0 * STORAGE
-    assert cost["duration"] == pytest.approx(billed_s * X86 + storage, abs=TOL)
+    assert compute(cost) == pytest.approx(billed_s * X86 + storage, abs=TOL)
+    assert cost["ephemeral_storage"] == pytest.approx(storage, abs=TOL)
 
 
 def test_free_tier_covers_small_run():
@@ -136,8 +146,8 @@ def test_functions_add_up_to_account_total():
     assert result.summary["account"]["cost_usd"]["total"] == pytest.approx(sum(totals), abs=3e-9)
     for name in ("a", "b", "c"):
         cost = result.function(name).cost_usd
-        assert cost["total"] == pytest.approx(cost["requests"] + cost["duration"]
-                                              + cost["provisioned"], abs=2e-9)
+        assert cost["total"] == pytest.approx(cost["requests"] + compute(cost)
+                                              + cost["provisioned"], abs=5e-9)
 
 
 def test_throttled_attempts_not_billed():
@@ -148,7 +158,7 @@ def test_throttled_attempts_not_billed():
     assert block.invocations == 1
     assert block.throttles == 9
     assert block.cost_usd["requests"] == pytest.approx(REQUEST, abs=TOL)
-    assert block.cost_usd["duration"] == pytest.approx(0.351 * X86, abs=TOL)
+    assert compute(block.cost_usd) == pytest.approx(0.351 * X86, abs=TOL)
 
 
 # --------------------------------------------------------------------------------------
@@ -217,5 +227,6 @@ def test_storage_usage():
     usage = _usage("f", 10, 2.0, storage_mb=1536)  # 2 GB-s at 1 GB memory -> 2 s billed
     assert usage.storage_gb_s == pytest.approx(2.0 * 1.0)
     bill = bill_account([usage], PRICES, free_tier=False)["f"]
-    assert bill["duration"] == pytest.approx(2.0 * X86 + 2.0 * STORAGE, rel=1e-12)
-    assert math.isclose(bill["total"], bill["requests"] + bill["duration"])
+    assert bill["duration"] == pytest.approx(2.0 * X86, rel=1e-12)
+    assert bill["ephemeral_storage"] == pytest.approx(2.0 * STORAGE, rel=1e-12)
+    assert math.isclose(bill["total"], bill["requests"] + compute(bill))
