@@ -186,7 +186,8 @@ class StreamTrigger:
         self.arrived_in_window = 0
         self.seq = 0
         #: Test hook: ``observer(event, lane_index, records, now)`` with event "deliver" (a
-        #: batch is invoked) or "end" (records processed, discarded or expired).
+        #: batch is invoked), "done" (its invocation ended) or "end" (records processed,
+        #: discarded or expired; lane_index -1).
         self.observer: Callable | None = None
         #: (start, iterator age) per delivered batch; end time per finished batch.
         self.deliveries = array("d")
@@ -316,6 +317,8 @@ class StreamTrigger:
     def _done(self, batch: Batch, code: int, now: float) -> None:
         self.batch_ends.append(now)
         lane = batch.lane
+        if self.observer is not None:
+            self.observer("done", lane.index, batch.records, now)
         if not code & (ERROR | TIMEOUT):
             self._end(batch.records, now, SUCCEEDED, code, batch.attempts)
             self._ready(lane, now)
