@@ -382,3 +382,180 @@ def test_records_still_blocked_at_the_end_are_in_flight():
     assert block["requests"]["in_flight"] >= 1
     assert trig.outstanding == block["requests"]["in_flight"]
     assert block["stream"]["records_waiting"] == block["requests"]["in_flight"]
+
+
+# --------------------------------------------------------------------------------------
+# Polling, batching, routing
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind, interval, url", [("kinesis", 1.0, KINESIS),
+                                                 ("dynamodb", 0.25, DDB)])
+def test_idle_shard_is_polled_at_the_base_rate(kind, interval, url):
+    """Lambda polls each Kinesis shard once per second and each DynamoDB Streams shard four
+    times per second; a record put to an idle shard waits for the next poll (url)."""
+    scenario = stream_scenario({
+        "type": kind, "arrivals": {"process": "constant", "rate": 0.3}, "shards": 2,
+    }, horizon="300s", duration="10ms")
+    model, trig, log, result = run(scenario)
+    waits = [now - records[0][3] for event, _, records, now in log.events if event == "deliver"]
+    assert len(waits) == 90
+    assert 0.0 < min(waits) and max(waits) <= interval + 1e-9
+    # The polls of a shard are on a fixed clock: waits spread over the whole interval.
+    assert max(waits) > 0.8 * interval and min(waits) < 0.2 * interval
+
+
+def test_batching_window_gathers_until_full_or_window_ends():
+    """With a batching window, Lambda gathers records until the batch is full or the window
+    ends (with-kinesis.html, "Polling and batching streams")."""
+    full = stream_scenario({
+        "arrivals": {"process": "constant", "rate": 100}, "batch_size": 50,
+        "batching_window": "10s",
+    }, horizon="60s", duration="10ms")
+    _, _, log, _ = run(full)
+    sizes = [len(records) for event, _, records, _ in log.events if event == "deliver"]
+    assert sizes[1:-1] and all(size == 50 for size in sizes[1:-1])
+    timed = stream_scenario({
+        "arrivals": {"process": "constant", "rate": 10}, "batch_size": 1000,
+        "batching_window": "2s",
+    }, horizon="60s", duration="10ms")
+    _, _, log, result = run(timed)
+    sizes = [len(records) for event, _, records, _ in log.events if event == "deliver"]
+    # Each window runs from the end of the previous invocation: 2 s + 10 ms of records.
+    assert all(19 <= size <= 21 for size in sizes[1:-1])
+    assert result.summary["functions"]["f"]["stream"]["iterator_age_ms"]["mean"] < 200.0
+
+
+def test_per_record_time_adds_to_the_batch_duration():
+    """A batch's handler time is the function's duration plus per_record per record."""
+    scenario = stream_scenario({
+        "arrivals": {"process": "constant", "rate": 100}, "batch_size": 50,
+        "batching_window": "10s", "per_record": "4ms",
+    }, horizon="30s", duration="100ms")
+    _, _, _, result = run(scenario)
+    assert result.summary["functions"]["f"]["duration_ms"]["p50"] == pytest.approx(300.0)
+
+
+def test_partition_keys_spread_evenly_and_keep_their_shard():
+    """Keys hash uniformly over shards and over each shard's sub-ranges, always the same way."""
+    lanes = route_keys(200_000, 4, 3)
+    counts = np.bincount(lanes, minlength=12)
+    assert counts.min() > 0.95 * 200_000 / 12 and counts.max() < 1.05 * 200_000 / 12
+    assert np.array_equal(route_keys(1000, 4, 3), lanes[:1000])
+    # A shard's sub-ranges split the shard's own keys: factor 1 gives the same shard.
+    assert np.array_equal(route_keys(1000, 4, 1), lanes[:1000] // 3)
+
+
+def test_failing_shard_blocks_only_its_own_share():
+    """A failing batch blocks its shard's share only: other shares keep a low iterator age
+    (with-kinesis.html: parallelization factor; order per partition key)."""
+    scenario = stream_scenario({
+        "arrivals": {"process": "poisson", "rate": 50}, "shards": 1,
+        "parallelization_factor": 4, "partition_keys": 400, "maximum_record_age": "60s",
+        "poison_windows": [{"start": "10s", "end": "10.05s"}],
+    }, horizon="120s", duration="50ms")
+    model, trig, log, result = run(scenario)
+    log.check_order()
+    ages = defaultdict(list)
+    for event, lane, records, now in log.events:
+        if event == "deliver" and 20.0 < now < 60.0:
+            ages[lane].append(now - records[-1][3])
+    blocked = [lane for lane, a in ages.items() if max(a) > 10.0]
+    free = [lane for lane, a in ages.items() if max(a) < 2.0]
+    assert blocked and free and len(blocked) + len(free) == len(ages)
+    conservation(result)
+
+
+# --------------------------------------------------------------------------------------
+# Outputs, determinism, validation
+# --------------------------------------------------------------------------------------
+def test_series_columns_and_summary_block():
+    scenario = stream_scenario({
+        "arrivals": {"process": "poisson", "rate": 50}, "shards": 2, "batch_size": 10,
+    }, horizon="180s")
+    result = lambdasim.simulate(scenario)
+    for column in ("IteratorAge_avg_ms", "IteratorAge_max_ms", "StreamPollers"):
+        assert column in SERIES_COLUMNS
+        values = [v for v, fn in zip(result.series[column], result.series["function"])
+                  if fn == "f"]
+        assert len(values) >= 3 and all(v is not None for v in values)
+    stream = result.function("f").stream
+    assert set(stream["iterator_age_ms"]) == {"mean", "p99", "max"}
+    assert stream["iterator_age_ms"]["max"] <= 1100.0
+    assert stream["batches"] == result.function("f").invocations
+    assert list(stream["triggers"]) == ["kinesis-0"]
+
+
+def test_two_stream_triggers_aggregate_and_nest():
+    data = {"duration": "60s", "seed": 3, "functions": {"f": {
+        "duration": "50ms", "timeout": "30s",
+        "triggers": [
+            {"type": "kinesis", "name": "clicks", "arrivals": {"process": "poisson", "rate": 20}},
+            {"type": "dynamodb", "name": "orders", "arrivals": {"process": "poisson", "rate": 5},
+             "shards": 2},
+            {"type": "sync", "arrivals": {"process": "poisson", "rate": 5}},
+        ]}}}
+    result = lambdasim.simulate(data)
+    block = result.function("f")
+    stream = block["stream"]
+    by = stream["triggers"]
+    assert set(by) == {"clicks", "orders"} and by["orders"]["type"] == "dynamodb"
+    assert stream["records"] == by["clicks"]["records"] + by["orders"]["records"]
+    assert block["requests"]["arrived"] == stream["records"] + (
+        block["requests"]["succeeded"] + block["requests"]["throttled"]
+        + block["requests"]["failed"] - stream["records_processed"]
+        - stream["records_discarded"])
+    assert stream["pollers"]["max"] <= 3
+
+
+def test_same_seed_same_summary():
+    scenario = stream_scenario({
+        "arrivals": {"process": "poisson", "rate": 80}, "shards": 3,
+        "parallelization_factor": 2, "poison_rate": 0.005, "bisect_batch_on_error": True,
+        "maximum_retry_attempts": 2,
+    }, horizon="60s", error_rate=0.05)
+    a = lambdasim.simulate(scenario).summary
+    b = lambdasim.simulate(scenario).summary
+    assert a == b
+    c = lambdasim.simulate(scenario, seed=8).summary
+    assert c["functions"]["f"]["stream"] != a["functions"]["f"]["stream"]
+
+
+@pytest.mark.parametrize("line, key, fragment", [
+    ("        maximum_record_age: 30s", "maximum_record_age", "between 60s and 7d"),
+    ("        parallelization_factor: 11", "parallelization_factor", "between 1 and 10"),
+    ("        maximum_retry_attempts: -2", "maximum_retry_attempts", "between -1 and 10000"),
+    ("        batching_window: 301s", "batching_window", "between 0 and 300"),
+    ("        retention: 1h", "retention", "between 86400 and"),
+    ("        on_failure: {type: lambda, name: x}", "on_failure.type", "expected one of sqs, sns"),
+    ("        poison_windows: [{start: 5s, end: 2s}]", "poison_windows.0.end", "later than start"),
+    ("        shards: 0", "shards", "between 1 and 10000"),
+])
+def test_bad_stream_options_name_key_and_line(tmp_path, line, key, fragment):
+    text = ("duration: 1m\nfunctions:\n  f:\n    duration: 10ms\n    triggers:\n"
+            "      - type: kinesis\n        arrivals: {process: poisson, rate: 1}\n" + line + "\n")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        lambdasim.load_scenario(path)
+    err = info.value
+    assert err.key == f"functions.f.triggers.0.{key}"
+    assert err.line == 8
+    assert fragment in err.message, str(err)
+
+
+def test_dynamodb_has_no_retention_key(tmp_path):
+    """DynamoDB Streams keep records for a fixed 24 hours (with-ddb.html)."""
+    with pytest.raises(ScenarioError) as info:
+        lambdasim.load_scenario({"duration": 60, "functions": {"f": {
+            "duration": "10ms", "triggers": [{"type": "dynamodb", "retention": "48h",
+                                               "arrivals": {"process": "poisson", "rate": 1}}]}}})
+    assert "unknown key 'retention'" in str(info.value)
+
+
+def test_json_schema_describes_stream_triggers():
+    schema = json_schema()
+    triggers = schema["properties"]["functions"]["patternProperties"]
+    item = next(iter(triggers.values()))["properties"]["triggers"]["items"]
+    kinds = {option["properties"]["type"]["const"]: option for option in item["oneOf"]}
+    assert {"sync", "kinesis", "dynamodb"} <= set(kinds)
+    assert "retention" in kinds["kinesis"]["properties"]
+    assert "retention" not in kinds["dynamodb"]["properties"]

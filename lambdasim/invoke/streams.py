@@ -267,13 +267,15 @@ class StreamTrigger:
             return
         self._purge(lane, now)
         records = lane.records
-        if not records:
-            lane.state = IDLE
-            lane.idle_since = now
-        elif self.window_s and len(records) < self.batch_size:
+        if self.window_s and len(records) < self.batch_size:
             # "the next window begins as soon as the previous function invocation completes"
+            # (with-kinesis.html), records or not; after an idle spell, at the poll that
+            # finds records.
             lane.state = GATHERING
             Wakeup(self.sim, self.window_s, (lane, lane.gen, True), self._wake_cb)
+        elif not records:
+            lane.state = IDLE
+            lane.idle_since = now
         else:
             self._read(lane, now)
 
