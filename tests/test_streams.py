@@ -559,3 +559,26 @@ def test_json_schema_describes_stream_triggers():
     assert {"sync", "kinesis", "dynamodb"} <= set(kinds)
     assert "retention" in kinds["kinesis"]["properties"]
     assert "retention" not in kinds["dynamodb"]["properties"]
+
+
+def test_shipped_stream_poison_scenario_tells_its_story():
+    """scenarios/stream_poison.yaml: with the defaults a poison burst blocks its shards for
+    the 24 h retention; retry limits unblock them in seconds but discard healthy records too;
+    bisection discards only the poison records."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "stream_poison.yaml"
+    result = lambdasim.simulate(path, overrides={"duration": "12m"})
+    blocks = {name: result.function(name) for name in ("defaults", "retry_limit", "bisect")}
+    for block in blocks.values():
+        req = block["requests"]
+        assert req["arrived"] == req["succeeded"] + req["failed"] + req["dropped"] + req["in_flight"]
+    defaults, limit, bisect = (blocks[n]["stream"] for n in ("defaults", "retry_limit", "bisect"))
+    assert defaults["iterator_age_ms"]["max"] > 23 * 3600 * 1000.0
+    assert defaults["records_expired"] > 0 and defaults["records_discarded"] == 0
+    assert limit["iterator_age_ms"]["max"] < 60_000.0
+    assert limit["on_failure_records"] == limit["records_discarded"] > 0
+    # Bisection discards only poison records (about 100 put in half a second at 200/s).
+    assert 50 < bisect["records_discarded"] < 160
+    assert bisect["records_discarded"] == bisect["on_failure_batches"]
+    assert bisect["records_discarded"] < limit["records_discarded"]
