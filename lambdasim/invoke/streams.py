@@ -146,7 +146,8 @@ class StreamTrigger:
     __slots__ = ("sim", "function", "index", "name", "kind", "lanes", "route", "poll_s",
                  "batch_size", "window_s", "max_retries", "max_age_s", "retention_s",
                  "horizon_age_s", "bisect", "on_failure", "per_record_s", "poison_rate",
-                 "poison_windows", "warmup_s", "outstanding", "arrived_in_window", "seq",
+                 "poison_windows", "poisoned", "_lane_of_key", "warmup_s", "outstanding",
+                 "arrived_in_window", "seq",
                  "observer", "deliveries", "batch_ends", "batches_failed", "batches_retried",
                  "batches_bisected", "poller_throttles", "on_failure_batches",
                  "on_failure_records", "_keys", "_key_pop", "_key_draw", "_uniform",
@@ -168,6 +169,7 @@ class StreamTrigger:
         self.lanes = [Lane(i, shard_phase[i // factor] - self.poll_s)
                       for i in range(shards * factor)]
         self.route = route_keys(int(config["partition_keys"]), shards, factor).tolist()
+        self._lane_of_key = [self.lanes[i] for i in self.route]
         self.batch_size = int(config["batch_size"])
         self.window_s = float(config["batching_window"])
         retries = int(config["maximum_retry_attempts"])
@@ -181,6 +183,7 @@ class StreamTrigger:
         self.per_record_s = float(config["per_record"])
         self.poison_rate = float(config["poison_rate"])
         self.poison_windows = [(w["start"], w["end"]) for w in config["poison_windows"]]
+        self.poisoned = bool(self.poison_rate or self.poison_windows)
         self.warmup_s = float(warmup_s)
         self.outstanding = 0
         self.arrived_in_window = 0
@@ -219,17 +222,10 @@ class StreamTrigger:
         except IndexError:
             self._keys.extend(self._key_draw()[::-1].tolist())
             key = self._key_pop()
-        poison = 0
-        if self.poison_rate and self._uniform() < self.poison_rate:
-            poison = 1
-        elif self.poison_windows:
-            for start, end in self.poison_windows:
-                if start <= now < end:
-                    poison = 1
-                    break
+        poison = self._is_poison(now) if self.poisoned else 0
         seq = self.seq
         self.seq = seq + 1
-        lane = self.lanes[self.route[key]]
+        lane = self._lane_of_key[key]
         records = lane.records
         records.append((now, seq, key, poison))
         state = lane.state
@@ -242,6 +238,14 @@ class StreamTrigger:
         elif state == GATHERING and len(records) >= self.batch_size:
             lane.gen += 1  # the window's timer is stale: the batch is full
             self._read(lane, now)
+
+    def _is_poison(self, now: float) -> int:
+        if self.poison_rate and self._uniform() < self.poison_rate:
+            return 1
+        for start, end in self.poison_windows:
+            if start <= now < end:
+                return 1
+        return 0
 
     # -- the lane's poller ----------------------------------------------------------------
 
