@@ -249,6 +249,12 @@ def _check_record_age(value: Any, key: str, ctx: Context) -> None:
                         key)
 
 
+def _check_retention(value: float, key: str, ctx: Context) -> None:
+    # A Kinesis data stream keeps records 24 hours to 365 days (Kinesis Data Streams quotas).
+    if not 86400.0 <= value <= 8760 * 3600.0:
+        raise SpecError(f"must be between 24h and 365d, got {value:g}s", key)
+
+
 def _stream_trigger(kind: str, retention: bool) -> dict:
     """Fields of a Kinesis or DynamoDB Streams event source mapping (lambdasim.invoke.streams)."""
     fields = {
@@ -282,7 +288,7 @@ def _stream_trigger(kind: str, retention: bool) -> dict:
     }
     if retention:
         fields["retention"] = Field("time", 86400.0, "stream retention period (24h..365d)",
-                                    86400.0, 8760 * 3600.0)
+                                    check=_check_retention)
     return fields
 
 

@@ -524,7 +524,7 @@ def test_same_seed_same_summary():
     ("        parallelization_factor: 11", "parallelization_factor", "between 1 and 10"),
     ("        maximum_retry_attempts: -2", "maximum_retry_attempts", "between -1 and 10000"),
     ("        batching_window: 301s", "batching_window", "between 0 and 300"),
-    ("        retention: 1h", "retention", "between 86400 and"),
+    ("        retention: 1h", "retention", "between 24h and 365d, got 3600s"),
     ("        on_failure: {type: lambda, name: x}", "on_failure.type", "expected one of sqs, sns"),
     ("        poison_windows: [{start: 5s, end: 2s}]", "poison_windows.0.end", "later than start"),
     ("        shards: 0", "shards", "between 1 and 10000"),
@@ -582,3 +582,22 @@ def test_shipped_stream_poison_scenario_tells_its_story():
     assert 50 < bisect["records_discarded"] < 160
     assert bisect["records_discarded"] == bisect["on_failure_batches"]
     assert bisect["records_discarded"] < limit["records_discarded"]
+
+
+def test_json_schema_accepts_the_stream_scenario_and_its_resolved_config():
+    jsonschema = pytest.importorskip("jsonschema")  # in the 'test' extra
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "stream_poison.yaml"
+    validator = jsonschema.Draft202012Validator(json_schema())
+    raw = yaml.safe_load(path.read_text())
+    validator.validate(json.loads(json.dumps(raw)))
+    config = lambdasim.load_scenario(path).config
+    validator.validate(config)
+    dynamodb = lambdasim.load_scenario({"duration": 60, "functions": {"f": {
+        "duration": "10ms", "triggers": [{"type": "dynamodb", "arrivals": {
+            "process": "poisson", "rate": 1}}]}}}).config
+    validator.validate(dynamodb)
