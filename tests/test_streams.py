@@ -601,3 +601,36 @@ def test_json_schema_accepts_the_stream_scenario_and_its_resolved_config():
         "duration": "10ms", "triggers": [{"type": "dynamodb", "arrivals": {
             "process": "poisson", "rate": 1}}]}}}).config
     validator.validate(dynamodb)
+
+
+# --------------------------------------------------------------------------------------
+# Theory: an idle shard's poller is an M/G/1 queue with multiple vacations
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind, poll, service", [
+    ("kinesis", 1.0, {"dist": "constant", "value": "200ms"}),
+    ("dynamodb", 0.25, {"dist": "exponential", "mean": "200ms"}),
+])
+def test_iterator_age_matches_mg1_with_vacations(kind, poll, service):
+    """One shard, batch size 1, Poisson puts: the lane reads while records wait and, once
+    empty, polls every ``poll`` seconds -- an M/G/1 queue with multiple vacations of constant
+    length V and exhaustive service, whose mean wait is
+    ``lambda E[S^2] / (2 (1 - rho)) + V / 2`` (Takagi, Queueing Analysis vol. 1). Iterator
+    age (the put of the batch's last record to its invocation) is that wait. Polling rates
+    from with-kinesis.html and with-ddb.html."""
+    from lambdasim.theory import ci_contains, mean_ci
+
+    rate, mean_s = 2.0, 0.2
+    second_moment = mean_s ** 2 if service["dist"] == "constant" else 2 * mean_s ** 2
+    rho = rate * mean_s
+    expected = rate * second_moment / (2 * (1 - rho)) + poll / 2
+    waits = []
+    for replication in range(12):
+        scenario = stream_scenario({
+            "type": kind, "arrivals": {"process": "poisson", "rate": rate}, "batch_size": 1,
+        }, horizon="1500s", duration=service, init="1ms")
+        scenario = scenario.with_overrides({"warmup": "100s"})
+        result = lambdasim.simulate(scenario, replication=replication)
+        waits.append(result.function("f").stream["iterator_age_ms"]["mean"] / 1000.0)
+    mean, low, high = mean_ci(waits, 0.99)
+    assert ci_contains(waits, expected, 0.99), (mean, low, high, expected)
+    assert abs(mean - expected) < 0.05 * expected
