@@ -233,8 +233,10 @@ class StreamTrigger:
             lane.state = WAITING
             poll = self.poll_s
             ticks = math.ceil((now - lane.idle_since) / poll)
-            at = lane.idle_since + (ticks if ticks > 1 else 1) * poll
-            Wakeup(self.sim, at - now, (lane, lane.gen, False), self._wake_cb)
+            delay = lane.idle_since + (ticks if ticks > 1 else 1) * poll - now
+            # Rounding may put the tick a hair before now; time must not run backwards.
+            Wakeup(self.sim, delay if delay > 0.0 else 0.0, (lane, lane.gen, False),
+                   self._wake_cb)
         elif state == GATHERING and len(records) >= self.batch_size:
             lane.gen += 1  # the window's timer is stale: the batch is full
             self._read(lane, now)
