@@ -55,9 +55,11 @@ class Log:
         self.events = []
         self.in_flight: dict[int, int] = defaultdict(int)
         self.peak = 0
-        self.lanes_of_batches: list[int] = []
+        self.last_now = 0.0
 
     def __call__(self, event, lane, records, now):
+        assert now >= self.last_now  # time never runs backwards
+        self.last_now = now
         self.events.append((event, lane, [(r[1], r[2], r[3], r[0]) for r in records], now))
         if event == "deliver":
             self.in_flight[lane] += 1
