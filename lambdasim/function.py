@@ -130,7 +130,7 @@ class LambdaFunction:
         return self.environments.live - len(self.environments.warm)
 
     def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
-               extra_s: float = 0.0) -> bool:
+               extra_s: float = 0.0, fails: bool = False) -> bool:
         """Start one invocation attempt now, or throttle it.
 
         Parameters
@@ -146,6 +146,9 @@ class LambdaFunction:
         extra_s : float
             Handler time added to the drawn duration (e.g. per-record work of a batch from an
             event source mapping); it counts towards the timeout.
+        fails : bool
+            The handler returns an error whatever ``error_rate`` draws (a batch that holds a
+            record the handler cannot process); a timeout still takes precedence.
 
         Returns
         -------
@@ -196,7 +199,7 @@ class LambdaFunction:
             run = self.timeout_s
             code |= TIMEOUT
             env.needs_init = True
-        elif self.error_rate and self._uniform() < self.error_rate:
+        elif fails or (self.error_rate and self._uniform() < self.error_rate):
             code |= ERROR
         pool.in_use += 1
         self.account.in_use += 1

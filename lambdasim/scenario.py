@@ -51,7 +51,7 @@ PRICES_DIR = Path(__file__).resolve().parent / "prices"
 #: Lambda's function-name rule (CreateFunction API reference).
 FUNCTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 #: Trigger types in the format that this version does not model yet.
-UNSUPPORTED_TRIGGERS = ("async", "sqs", "kinesis", "dynamodb")
+UNSUPPORTED_TRIGGERS = ("async", "sqs")
 
 
 # ======================================================================================
@@ -236,6 +236,65 @@ _SYNC_TRIGGER = {
     ),
 }
 
+def _check_windows(value: dict, key: str, ctx: Context) -> None:
+    if value["end"] <= value["start"]:
+        raise SpecError(f"must be later than start ({value['start']:g}s), got {value['end']:g}s",
+                        f"{key}.end")
+
+
+def _check_record_age(value: Any, key: str, ctx: Context) -> None:
+    # MaximumRecordAgeInSeconds: -1 (here null) or 60 s to 7 days (with-kinesis.html).
+    if value is not None and not 60.0 <= value <= 604800.0:
+        raise SpecError(f"must be between 60s and 7d (604800s), or null for no limit, got {value:g}s",
+                        key)
+
+
+def _check_retention(value: float, key: str, ctx: Context) -> None:
+    # A Kinesis data stream keeps records 24 hours to 365 days (Kinesis Data Streams quotas).
+    if not 86400.0 <= value <= 8760 * 3600.0:
+        raise SpecError(f"must be between 24h and 365d, got {value:g}s", key)
+
+
+def _stream_trigger(kind: str, retention: bool) -> dict:
+    """Fields of a Kinesis or DynamoDB Streams event source mapping (lambdasim.invoke.streams)."""
+    fields = {
+        "name": Field("str", Computed(lambda s, c: f"{kind}-{c.index}", f"{kind}-<index>"), "label"),
+        "arrivals": Field("arrivals", doc="records put to the stream: one arrival spec or a list"),
+        "shards": Field("int", 1, "shards of the stream", 1, 10000),
+        "parallelization_factor": Field("int", 1, "concurrent batches per shard", 1, 10),
+        "batch_size": Field("int", 100, "records per batch at most", 1, 10000),
+        "batching_window": Field("time", 0.0, "time to gather a batch before invoking", 0, 300),
+        "maximum_retry_attempts": Field(
+            "int", -1, "retries of a failed batch (-1: until the records expire)", -1, 10000),
+        "maximum_record_age": Field(
+            "time", None, "discard older records (null: no limit; else 60s..7d)", nullable=True,
+            check=_check_record_age),
+        "bisect_batch_on_error": Field("bool", False, "split a failed batch in two before retrying"),
+        "on_failure": Field(
+            "map", None, "destination of discarded batches (null: none)", nullable=True,
+            fields={
+                "type": Field("enum", doc="destination kind", choices=("sqs", "sns")),
+                "name": Field("str", doc="queue or topic name"),
+            }),
+        "per_record": Field("time", 0.0, "handler time added per record of a batch"),
+        "partition_keys": Field("int", 1000, "distinct partition keys, hashed to shards", 1, 1000000),
+        "poison_rate": Field("float", 0.0, "probability that a record always fails the handler", 0, 1),
+        "poison_windows": Field(
+            "list", [], "records put in [start, end) always fail the handler",
+            item=Field("map", doc="an arrival window", check=_check_windows, fields={
+                "start": Field("time", doc="window start"),
+                "end": Field("time", doc="window end"),
+            })),
+    }
+    if retention:
+        fields["retention"] = Field("time", 86400.0, "stream retention period (24h..365d)",
+                                    check=_check_retention)
+    return fields
+
+
+_KINESIS_TRIGGER = _stream_trigger("kinesis", retention=True)
+_DYNAMODB_TRIGGER = _stream_trigger("dynamodb", retention=False)  # retention fixed at 24 h
+
 _FUNCTION = {
     "memory_mb": Field("int", 128, "memory size (MB)", 128, 10240),
     "architecture": Field("enum", "x86_64", "instruction set", choices=("x86_64", "arm64")),
@@ -277,7 +336,8 @@ _FUNCTION = {
             "variant",
             doc="a trigger",
             discriminator="type",
-            variants={"sync": _SYNC_TRIGGER},
+            variants={"sync": _SYNC_TRIGGER, "kinesis": _KINESIS_TRIGGER,
+                      "dynamodb": _DYNAMODB_TRIGGER},
             unsupported=UNSUPPORTED_TRIGGERS,
             label="trigger",
         ),
