@@ -41,6 +41,8 @@ EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0
 #: has ``add_arguments(parser)`` and ``run(args) -> int``, raises :class:`InputError` for bad
 #: input and imports anything heavy inside ``run``, so ``lambdasim --help`` stays fast.
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "fit": ("lambdasim.fit", "fit duration and init distributions to CloudWatch REPORT logs"),
+    "import-sam": ("lambdasim.sam", "write a scenario skeleton from a SAM or CloudFormation template"),
 }
 
 
