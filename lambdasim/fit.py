@@ -90,7 +90,9 @@ class LogReader:
             data = gzip.decompress(data)
         if not data.strip():
             raise ValueError("the file is empty")
-        if b"\x00" in data[:4096]:
+        head = data[:4096]
+        control = sum(1 for b in head if b < 9 or 13 < b < 32)
+        if control > 0.1 * len(head):  # a stray control byte is a garbage line, many are binary
             raise ValueError("not a text log file (binary data)")
         text = data.decode("utf-8", errors="replace")
         before = len(self.reports)
@@ -303,7 +305,8 @@ def fit_times(values_s: Iterable[float], min_parametric: int = 20) -> FitResult:
 def _flow(value: Any) -> str:
     import yaml
 
-    return yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False).strip()
+    return text.removesuffix("...").strip()  # a plain scalar's document end marker
 
 
 @dataclasses.dataclass

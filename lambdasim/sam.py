@@ -543,7 +543,8 @@ def _show(raw: Any) -> str:
 def _flow(value: Any) -> str:
     import yaml
 
-    return yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False).strip().removesuffix("\n...").removesuffix("...").strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False).strip()
+    return text.removesuffix("...").strip()  # a plain scalar's document end marker
 
 
 def import_template(path: Path, rate: str | None = None) -> tuple[str, dict]:
