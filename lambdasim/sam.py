@@ -103,12 +103,13 @@ def load_template(path: Path) -> tuple[dict, dict[str, int]]:
     if not text.strip():
         raise TemplateError(f"{path}: the file is empty")
     lines: dict[str, int] = {}
+    json_error = None
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise TemplateError(f"{path}:{exc.lineno}: JSON syntax error: {exc.msg}") from None
-    else:
+        except json.JSONDecodeError as exc:  # may still be YAML in flow style
+            json_error = TemplateError(f"{path}:{exc.lineno}: JSON syntax error: {exc.msg}")
+    if json_error is not None or not text.lstrip().startswith("{"):
         loader = _loader_class()(text)
         try:
             node = loader.get_single_node()
@@ -119,6 +120,8 @@ def load_template(path: Path) -> tuple[dict, dict[str, int]]:
                             lines[str(rkey.value)] = rkey.start_mark.line + 1
             data = loader.construct_document(node) if node is not None else None
         except yaml.MarkedYAMLError as exc:
+            if json_error is not None:
+                raise json_error from None
             mark = exc.problem_mark or exc.context_mark
             what = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
             where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -639,6 +642,8 @@ def run(args: argparse.Namespace) -> int:
         except SpecError as exc:
             raise InputError(str(exc)) from None
     out = Path(args.out) if args.out is not None else None
+    if out is not None and out.exists() and out.resolve() == path.resolve():
+        raise InputError(f"--out {args.out}: is the template itself; choose another file")
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
         raise InputError(f"--out {args.out}: " + ("is a folder" if out.is_dir() else f"folder {out.parent} does not exist"))
     try:

@@ -264,3 +264,14 @@ def test_bad_rate_option_exits_2(tmp_path, capsys):
     template.write_text(API_TEMPLATE)
     assert cli.main(["import-sam", str(template), "--rate", "lots"]) == 2
     assert "--rate: expected a rate" in capsys.readouterr().err
+
+
+def test_flow_style_yaml_template_and_out_over_the_template(tmp_path, capsys):
+    path = tmp_path / "flow.yaml"
+    path.write_text("{Resources: {F: {Type: 'AWS::Lambda::Function', Properties: {Role: !GetAtt R.Arn}}}}\n")
+    text, _ = import_template(path)
+    assert yaml.safe_load(text)["functions"]["F"]["timeout"] == "3s"
+    before = path.read_text()
+    assert cli.main(["import-sam", str(path), "--out", str(path)]) == 2
+    assert "is the template itself" in capsys.readouterr().err
+    assert path.read_text() == before
