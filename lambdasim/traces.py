@@ -10,6 +10,7 @@ every one relative to the scenario file's folder when the path is relative:
     are skipped; the times need not be sorted. ``origin`` is the trace time replayed at the
     spec's ``start``: ``first`` (the earliest time; the default for ISO times), a number of
     seconds (default 0 for numbers, so relative times replay as written) or an ISO time.
+    Numbers of 1e9 or more without an ``origin`` look like epoch seconds and are refused.
 ``format: counts``
     Arrivals per interval of ``interval`` seconds (default 1 minute), e.g. a CloudWatch
     ``Invocations`` export with 1-minute sums. A line holds a count, or ``time,count``; with
@@ -323,6 +324,13 @@ def _read_timestamps(reader: _Reader, spec: Mapping[str, Any], key: str | None) 
         if not values:
             raise reader.fail(rows[0][0], "only a header row, no timestamps")
     kind, parsed = _read_times(reader, values)
+    if kind == "num" and spec.get("origin") is None and min(parsed) >= 1e9:
+        raise SpecError(
+            f"the times in {reader.written} look like Unix epoch seconds (first {min(parsed):.0f}); "
+            "replayed from origin 0 they would lie decades into the run: set origin: first (or "
+            "the epoch second to replay at start)",
+            _sub(key, "origin"),
+        )
     origin = _origin(spec, key, kind, default_first=False)
     if origin == "first":
         origin = min(parsed)

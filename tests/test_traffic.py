@@ -316,3 +316,12 @@ def test_json_schema_accepts_the_new_processes():
         {"process": "trace", "format": "counts", "file": "x.csv", "column": "n", "rate_scale": 2},
     ]}]}}}
     jsonschema.validate(data, json_schema())
+
+
+def test_epoch_seconds_need_an_origin(tmp_path):
+    (tmp_path / "epoch.txt").write_text("1772442000.25\n1772442001.5\n1772442007\n")
+    with pytest.raises(SpecError) as info:
+        resolve_arrivals({"process": "trace", "file": "epoch.txt"}, "a", tmp_path)
+    assert info.value.key == "a.origin" and "look like Unix epoch seconds" in info.value.message
+    (spec,) = resolve_arrivals({"process": "trace", "file": "epoch.txt", "origin": "first"}, "a", tmp_path)
+    assert spec["times"] == [0.0, 1.25, 6.75]
