@@ -45,6 +45,7 @@ import csv
 import datetime as _dt
 import hashlib
 import io
+import json
 import math
 import re
 from pathlib import Path
@@ -127,6 +128,7 @@ class _Reader:
             line = data[: exc.start].count(b"\n") + 1
             raise SpecError(f"{raw_file}:{line}: not UTF-8 text (is this a trace file?)", key) from None
         self.sha256 = hashlib.sha256(data).hexdigest()
+        self.text = text
         self.lines = [
             (n, line) for n, line in enumerate(text.splitlines(), 1)
             if line.strip() and not line.lstrip().startswith("#")
@@ -337,7 +339,57 @@ def _read_timestamps(reader: _Reader, spec: Mapping[str, Any], key: str | None) 
     return sorted(_offset(kind, v, origin) for v in parsed)
 
 
+def _cloudwatch_json(reader: _Reader, spec: Mapping[str, Any]) -> tuple[list, list]:
+    """Counts and (line, time) pairs from ``aws cloudwatch get-metric-statistics`` (``Datapoints``
+    with ``Timestamp`` and ``Sum``, or the statistic named by ``column``) or ``get-metric-data``
+    (``MetricDataResults``, the one whose ``Id`` or ``Label`` is ``column``, else the first)."""
+    try:
+        data = json.loads(reader.text)
+    except ValueError as exc:
+        raise reader.fail(getattr(exc, "lineno", 1), f"JSON syntax error: {getattr(exc, 'msg', exc)}") from None
+
+    def line_of(text: str) -> int:
+        at = reader.text.find(text)
+        return reader.text.count("\n", 0, at) + 1 if at >= 0 else 1
+
+    column = spec.get("column")
+    if isinstance(data, dict) and isinstance(data.get("Datapoints"), list):
+        stat = str(column) if column is not None else "Sum"
+        counts, stamps = [], []
+        for point in data["Datapoints"]:
+            if not isinstance(point, dict) or "Timestamp" not in point or stat not in point:
+                raise reader.fail(line_of(json.dumps(point)[:20]),
+                                  f"a data point without Timestamp and {stat}: {point!r}")
+            counts.append(point[stat])
+            stamps.append((line_of(str(point["Timestamp"])), str(point["Timestamp"])))
+    elif isinstance(data, dict) and isinstance(data.get("MetricDataResults"), list) and data["MetricDataResults"]:
+        results = data["MetricDataResults"]
+        chosen = results[0]
+        if column is not None:
+            found = [r for r in results if isinstance(r, dict) and column in (r.get("Id"), r.get("Label"))]
+            if not found:
+                raise reader.fail(1, f"no MetricDataResults entry with Id or Label {column!r}")
+            chosen = found[0]
+        times, values = chosen.get("Timestamps"), chosen.get("Values")
+        if not isinstance(times, list) or not isinstance(values, list) or len(times) != len(values):
+            raise reader.fail(1, "a MetricDataResults entry needs Timestamps and Values of the same length")
+        counts = list(values)
+        stamps = [(line_of(str(t)), str(t)) for t in times]
+    else:
+        raise reader.fail(1, "JSON counts must be the output of aws cloudwatch get-metric-statistics "
+                             "(Datapoints) or get-metric-data (MetricDataResults)")
+    if not counts:
+        raise reader.fail(1, "no data points")
+    for (line, _), count in zip(stamps, counts):
+        if isinstance(count, bool) or not isinstance(count, (int, float)) or not math.isfinite(count) or count < 0:
+            raise reader.fail(line, f"a count must be a number >= 0, got {count!r}")
+    return [float(c) for c in counts], stamps
+
+
 def _read_counts(reader: _Reader, spec: Mapping[str, Any], key: str | None, interval: float) -> list[float]:
+    if reader.text.lstrip().startswith("{"):
+        counts, stamps = _cloudwatch_json(reader, spec)
+        return _place_counts(reader, spec, key, interval, counts, stamps)
     column, time_column = spec.get("column"), spec.get("time_column")
     rows = reader.rows()
     if column is not None:
@@ -372,6 +424,12 @@ def _read_counts(reader: _Reader, spec: Mapping[str, Any], key: str | None, inte
             stamps.append((line, row[tidx]))
     if tidx is None:
         return counts
+    return _place_counts(reader, spec, key, interval, counts, stamps)
+
+
+def _place_counts(reader: _Reader, spec: Mapping[str, Any], key: str | None, interval: float,
+                  counts: list[float], stamps: list[tuple[int, str]]) -> list[float]:
+    """Counts placed on the interval grid by their times; missing intervals are zeros."""
     kind, parsed = _read_times(reader, stamps)
     origin = _origin(spec, key, kind, default_first=True)
     if origin == "first":

@@ -8,6 +8,7 @@ per-interval totals exactly.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 
@@ -325,3 +326,28 @@ def test_epoch_seconds_need_an_origin(tmp_path):
     assert info.value.key == "a.origin" and "look like Unix epoch seconds" in info.value.message
     (spec,) = resolve_arrivals({"process": "trace", "file": "epoch.txt", "origin": "first"}, "a", tmp_path)
     assert spec["times"] == [0.0, 1.25, 6.75]
+
+
+def test_cloudwatch_json_exports(tmp_path):
+    # aws cloudwatch get-metric-statistics: unsorted data points, a missing minute
+    stats_json = {"Label": "Invocations", "Datapoints": [
+        {"Timestamp": "2026-03-02T09:02:00+00:00", "Sum": 7.0, "Unit": "Count"},
+        {"Timestamp": "2026-03-02T09:00:00+00:00", "Sum": 12.0, "Unit": "Count"},
+    ]}
+    (tmp_path / "stats.json").write_text(json.dumps(stats_json, indent=2))
+    (spec,) = resolve_arrivals({"process": "trace", "format": "counts", "file": "stats.json"}, "a", tmp_path)
+    assert spec["counts"] == [12.0, 0.0, 7.0]
+    # aws cloudwatch get-metric-data
+    data_json = {"MetricDataResults": [
+        {"Id": "errors", "Label": "Errors", "Timestamps": ["2026-03-02T09:00:00Z"], "Values": [1.0]},
+        {"Id": "inv", "Label": "Invocations", "Timestamps": ["2026-03-02T09:05:00Z", "2026-03-02T09:00:00Z"],
+         "Values": [30.0, 60.0], "StatusCode": "Complete"}]}
+    (tmp_path / "data.json").write_text(json.dumps(data_json))
+    (spec,) = resolve_arrivals({"process": "trace", "format": "counts", "file": "data.json", "column": "inv",
+                                "interval": "5m"}, "a", tmp_path)
+    assert spec["counts"] == [60.0, 30.0] and spec["interval"] == 300.0
+    t = _all(spec, 600.0)
+    assert np.histogram(t, bins=[0, 300, 600])[0].tolist() == [60, 30]
+    (tmp_path / "bad.json").write_text('{"Datapoints": [{"Timestamp": "2026-03-02T09:00:00Z", "Sum": -3}]}')
+    with pytest.raises(SpecError, match=r"bad.json:1: a count must be a number >= 0"):
+        resolve_arrivals({"process": "trace", "format": "counts", "file": "bad.json"}, "a", tmp_path)
