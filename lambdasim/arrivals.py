@@ -18,6 +18,21 @@ Resolved specs
     Deterministic, evenly spaced ``1/r`` apart, the first at ``start``.
 ``{"process": "burst", "count": n, "at": t, "spread": w, "start": s, "end": e | None}``
     ``n`` arrivals at ``t`` (simultaneous when ``w == 0``, else uniform on ``[t, t + w)``).
+``{"process": "diurnal", "mean": m, "amplitude": a, "period": p, "peak": t, "start", "end"}``
+    Poisson process with the sinusoidal rate ``m + a cos(2 pi (t - peak) / p)`` (``a <= m``),
+    highest at ``peak`` (and every ``period`` after or before it). Generated exactly by thinning
+    a Poisson process of rate ``m + a``.
+``{"process": "mmpp", "states": [{"rate": r, "mean_sojourn": s}, ...], "transitions": P,
+"initial": i | None, "start", "end"}``
+    Markov-modulated Poisson process: a continuous-time Markov chain stays in state ``i`` for an
+    exponential time of mean ``s_i``, then jumps to ``j`` with probability ``P[i][j]`` (default:
+    uniformly to another state); while in state ``i`` arrivals are Poisson with rate ``r_i``.
+    ``initial: None`` starts the chain in its stationary distribution. The state path over the
+    window is drawn first (:func:`mmpp_path`), then arrivals exactly given the path. Diurnal
+    and mmpp live in :mod:`lambdasim.shapes`.
+``{"process": "trace", ...}``
+    Replay of a recorded trace (timestamps or counts per interval), read from a file or given
+    inline; see :mod:`lambdasim.traces`.
 
 Every spec generates arrivals only in ``[start, min(end, horizon))``; ``end: None`` means the
 horizon.
@@ -38,6 +53,17 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .shapes import (
+    _diurnal_mass,
+    _diurnal_rate,
+    _diurnal_times,
+    _mmpp_expected,
+    _resolve_diurnal,
+    _resolve_mmpp,
+    mmpp_path,
+    mmpp_stationary,
+)
+from .traces import TRACE_KEYS, expected_trace_count, resolve_trace, trace_times
 from .units import SpecError, parse_duration, parse_number, parse_rate
 
 __all__ = [
@@ -47,6 +73,8 @@ __all__ = [
     "arrival_times",
     "expected_count",
     "rate_at",
+    "mmpp_path",
+    "mmpp_stationary",
 ]
 
 #: Parameters accepted by each arrival process (besides ``process``, ``start`` and ``end``).
@@ -54,8 +82,11 @@ PROCESSES: dict[str, tuple[str, ...]] = {
     "poisson": ("rate", "interpolation"),
     "constant": ("rate",),
     "burst": ("count", "at", "spread"),
+    "diurnal": ("mean", "amplitude", "period", "peak"),
+    "mmpp": ("states", "transitions", "initial"),
+    "trace": TRACE_KEYS,
 }
-_NOT_YET = ("diurnal", "trace")
+_NOT_YET: tuple[str, ...] = ()
 _KINDS = {"step": "step", "linear": "linear", "ramp": "linear"}
 
 
@@ -63,7 +94,7 @@ def _sub(key: str | None, name: str | int) -> str:
     return f"{key}.{name}" if key else str(name)
 
 
-def resolve_arrivals(spec: Any, key: str | None = None) -> list[dict]:
+def resolve_arrivals(spec: Any, key: str | None = None, base_dir: Any = None) -> list[dict]:
     """Normalise a trigger's ``arrivals`` (one spec or a list) into a list of resolved specs.
 
     Parameters
@@ -72,6 +103,8 @@ def resolve_arrivals(spec: Any, key: str | None = None) -> list[dict]:
         The user's arrival spec(s).
     key : str, optional
         Dotted key of ``arrivals``; list items are ``key.<index>``.
+    base_dir : str or Path, optional
+        Folder against which a relative trace ``file`` is read (the scenario's folder).
 
     Returns
     -------
@@ -84,11 +117,11 @@ def resolve_arrivals(spec: Any, key: str | None = None) -> list[dict]:
         Naming the dotted key of the offending value.
     """
     if isinstance(spec, Mapping):
-        return [resolve_arrival_spec(spec, key)]
+        return [resolve_arrival_spec(spec, key, base_dir)]
     if isinstance(spec, (list, tuple)):
         if not spec:
             raise SpecError("expected at least one arrival spec; got an empty list", key)
-        return [resolve_arrival_spec(item, _sub(key, i)) for i, item in enumerate(spec)]
+        return [resolve_arrival_spec(item, _sub(key, i), base_dir) for i, item in enumerate(spec)]
     raise SpecError(
         f"expected an arrival spec such as {{process: poisson, rate: 100/s}} or a list of them; "
         f"got {spec!r}",
@@ -96,7 +129,7 @@ def resolve_arrivals(spec: Any, key: str | None = None) -> list[dict]:
     )
 
 
-def resolve_arrival_spec(spec: Any, key: str | None = None) -> dict:
+def resolve_arrival_spec(spec: Any, key: str | None = None, base_dir: Any = None) -> dict:
     """Normalise one arrival spec; see :func:`resolve_arrivals`."""
     if not isinstance(spec, Mapping):
         raise SpecError(
@@ -150,6 +183,12 @@ def resolve_arrival_spec(spec: Any, key: str | None = None) -> dict:
         if not rate > 0:
             raise SpecError("a constant arrival rate must be > 0", _sub(key, "rate"))
         return {"process": "constant", "rate": rate, "start": start, "end": end}
+    if process == "diurnal":
+        return {**_resolve_diurnal(spec, key), "start": start, "end": end}
+    if process == "mmpp":
+        return {**_resolve_mmpp(spec, key), "start": start, "end": end}
+    if process == "trace":
+        return {"process": "trace", **resolve_trace(spec, key, base_dir), "start": start, "end": end}
     # burst
     if "count" not in spec:
         raise SpecError("missing 'count' for a burst", _sub(key, "count"))
@@ -245,15 +284,17 @@ def _masses(starts: np.ndarray, ends: np.ndarray, r0: np.ndarray, slope: np.ndar
 
 
 def rate_at(spec: Mapping[str, Any], t: float) -> float:
-    """Instantaneous rate of a resolved poisson or constant spec at time ``t`` (0 outside its
-    window)."""
+    """Instantaneous rate of a resolved poisson, constant or diurnal spec at time ``t`` (0 outside
+    its window)."""
     end = spec["end"] if spec["end"] is not None else math.inf
     if not spec["start"] <= t < end:
         return 0.0
     if spec["process"] == "constant":
         return float(spec["rate"])
+    if spec["process"] == "diurnal":
+        return float(_diurnal_rate(spec, t))
     if spec["process"] != "poisson":
-        raise ValueError("rate_at is defined for poisson and constant processes")
+        raise ValueError("rate_at is defined for poisson, constant and diurnal processes")
     _, _, r0, _ = _segments(spec["rate"], t, math.inf)
     return float(r0[0]) if len(r0) else 0.0
 
@@ -272,7 +313,9 @@ def expected_count(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]], t0: fl
     -------
     float
         For a constant process, the exact number of its points in the interval; for a burst,
-        ``count`` times the fraction of its spread inside the interval.
+        ``count`` times the fraction of its spread inside the interval; for an mmpp, the mean
+        over state paths (stationary or from its ``initial`` state); for a trace, the number of
+        recorded arrivals in the interval (times ``rate_scale``).
     """
     if not isinstance(spec, Mapping):
         return float(sum(expected_count(s, t0, t1) for s in spec))
@@ -295,6 +338,12 @@ def expected_count(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]], t0: fl
             return float(count) if a <= at < b else 0.0
         overlap = max(0.0, min(b, at + spread) - max(a, at))
         return count * overlap / spread
+    if process == "diurnal":
+        return _diurnal_mass(spec, a, b)
+    if process == "mmpp":
+        return _mmpp_expected(spec, a, b)
+    if process == "trace":
+        return expected_trace_count(spec, a, b)
     raise ValueError(f"unknown arrival process {process!r}")
 
 
@@ -334,6 +383,12 @@ def arrival_times(
         yield from _constant_times(float(spec["rate"]), t0, t1, block)
     elif process == "burst":
         yield from _burst_times(spec, t0, t1, rng, block)
+    elif process == "diurnal":
+        yield from _diurnal_times(spec, t0, t1, rng, block)
+    elif process == "mmpp":
+        yield from _poisson_times(mmpp_path(spec, rng, t0, t1), t0, t1, rng, block)
+    elif process == "trace":
+        yield from trace_times(spec, t0, t1, rng, block)
     else:
         raise ValueError(f"unknown arrival process {process!r}")
 

@@ -42,6 +42,8 @@ EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0
 #: input and imports anything heavy inside ``run``, so ``lambdasim --help`` stays fast.
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "tune": ("lambdasim.tune", "find the best memory size and architecture of a function"),
+    "fit": ("lambdasim.fit", "fit duration and init distributions to CloudWatch REPORT logs"),
+    "import-sam": ("lambdasim.sam", "write a scenario skeleton from a SAM or CloudFormation template"),
 }
 
 

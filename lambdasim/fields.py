@@ -188,7 +188,7 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
     elif kind == "dist":
         value = _distributions.parse_distribution(raw, key, ctx.base_dir)
     elif kind == "arrivals":
-        value = _arrivals.resolve_arrivals(raw, key)
+        value = _arrivals.resolve_arrivals(raw, key, ctx.base_dir)
     elif kind == "map":
         value = resolve_map(raw, field.fields or {}, key, ctx)
     elif kind == "variant":
@@ -357,6 +357,29 @@ def _dist_schema() -> dict:
     return {"anyOf": options}
 
 
+def _trace_schema() -> dict:
+    def nullable(schema: dict) -> dict:
+        return {"anyOf": [schema, {"type": "null"}]}
+
+    return {
+        "process": {"const": "trace"},
+        "file": nullable({"type": "string"}),
+        "format": {"enum": ["timestamps", "counts", "azure"]},
+        "column": nullable({"type": "string"}),
+        "time_column": nullable({"type": "string"}),
+        "interval": nullable(_TIME),
+        "spread": nullable({"enum": ["poisson", "even"]}),
+        "function": nullable({"type": "string"}),
+        "rank": nullable({"type": "integer", "minimum": 1}),
+        "origin": nullable({"type": ["string", "number"]}),
+        "time_scale": {"type": "number", "exclusiveMinimum": 0},
+        "rate_scale": {"type": "number", "exclusiveMinimum": 0},
+        "times": nullable({"type": "array", "items": {"type": "number"}, "minItems": 1}),
+        "counts": nullable({"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 1}),
+        "source": nullable({"type": "string"}),
+    }
+
+
 def _arrival_schema() -> dict:
     window = {"start": _TIME, "end": {"anyOf": [_TIME, {"type": "null"}]}}
     point = {
@@ -370,6 +393,15 @@ def _arrival_schema() -> dict:
          "interpolation": {"enum": ["step", "linear"]}},
         {"process": {"const": "constant"}, "rate": _RATE},
         {"process": {"const": "burst"}, "count": {"type": "integer", "minimum": 0}, "at": _TIME, "spread": _TIME},
+        {"process": {"const": "diurnal"}, "mean": _RATE, "amplitude": _RATE, "period": _TIME, "peak": _TIME},
+        {"process": {"const": "mmpp"},
+         "states": {"type": "array", "minItems": 2, "items": {
+             "type": "object", "properties": {"rate": _RATE, "mean_sojourn": _TIME},
+             "required": ["rate", "mean_sojourn"], "additionalProperties": False}},
+         "transitions": {"anyOf": [{"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                                   {"type": "null"}]},
+         "initial": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}},
+        _trace_schema(),
     ]
     one = {"oneOf": [
         {"type": "object", "properties": {**s, **window}, "required": ["process"], "additionalProperties": False}

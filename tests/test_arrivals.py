@@ -157,7 +157,7 @@ def test_same_seed_same_times_and_resolution_idempotent():
         ({"process": "burst", "count": 2.5, "at": 1}, "a.count", "whole number"),
         ({"process": "burst", "at": 1}, "a.count", "missing 'count'"),
         ({"process": "poisson", "rate": 1, "start": "1m", "end": "30s"}, "a.end", "after start"),
-        ({"process": "diurnal", "rate": 1}, "a.process", "not supported"),
+        ({"process": "diurnal", "rate": 1}, "a.rate", "unknown key 'rate' for a diurnal"),
         ("300/s", "a", "expected an arrival spec"),
     ],
 )
