@@ -34,6 +34,7 @@ from .distributions import make_distribution
 from .environments import make_warm_pool
 from .events import Wakeup
 from .function import LambdaFunction, duration_factor
+from .invoke.sqs import build_sqs_trigger
 from .invoke.sync import SyncTrigger
 from .metrics import FunctionRecorder
 from .result import Result, build_result
@@ -169,6 +170,7 @@ class Model:
     #: to ``self.reporters[function]`` (see :func:`lambdasim.result.build_result`).
     _TRIGGER_BUILDERS: dict[str, Callable[..., None]] = {
         "sync": _sync_trigger,
+        "sqs": build_sqs_trigger,
     }
 
     def outstanding(self) -> int:
