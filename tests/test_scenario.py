@@ -204,7 +204,7 @@ MALFORMED = [
      "        arrivals: {process: poisson, rate: 5/s}\n      - type: async\n        arrivals: {process: poisson, rate: 1}\n",
      "functions.f.triggers.1.type", 8, "trigger type 'async' is not supported by this version of lambdasim yet"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: webhook\n        arrivals: {process: poisson, rate: 1}\n",
-     "functions.f.triggers.0.type", 6, "sync, async, sqs, kinesis, dynamodb"),
+     "functions.f.triggers.0.type", 6, "unknown trigger type 'webhook'"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: sync\n",
      "functions.f.triggers.0.arrivals", 6, "missing required key 'arrivals'"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: sync\n        arrivals:\n"
