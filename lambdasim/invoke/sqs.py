@@ -315,7 +315,10 @@ class SqsTrigger:
         if len(order) == 1:
             self.age.change(now, now)
         self.queued += 1
-        self.depth.set(now, self.queued)
+        depth = self.depth  # LevelTrack.set, inlined on the hottest path
+        if now > depth.last_t:
+            depth._close(now)
+        depth.level = self.queued
         if self.fifo:
             g = msg.group
             queue = self._groups[g]
@@ -324,9 +327,14 @@ class SqsTrigger:
                 self._receivable_fifo += 1
                 if len(queue) == 1:
                     self._ready.append(g)
+            available = self._receivable_fifo
         else:
             self._visible.append(msg)
+            available = len(self._visible)
         if self.in_flight < self.allowed:
+            window_end = self._window_end
+            if window_end is not None and now < window_end and available < self.batch_size:
+                return  # the open batching window collects it
             self._dispatch(now)
         elif not self._tick_pending:
             self._schedule_tick(now)
