@@ -385,3 +385,30 @@ def test_bad_sqs_options_name_the_file_key_and_line(tmp_path, extra, key, fragme
     assert fragment in err.message, str(err)
     written = [i + 1 for i, line in enumerate(lines) if line.strip().startswith(f"{key}:")]
     assert err.line == (written[0] if written else 7)
+
+
+# -- theory -------------------------------------------------------------------------------------
+
+def test_queue_with_fixed_pollers_matches_erlang_c():
+    # With batch_size 1, no window and maximum_concurrency c <= 5 the pollers stay at c (they
+    # start at min(5, c) and never scale below it): Poisson sends, exponential handlers and
+    # first-come first-served receives make the queue an M/M/c. Its mean wait (Erlang C) must
+    # lie in the 99 % confidence interval of the replications' mean waits.
+    from lambdasim.theory import ci_contains, mean_ci, mmc_mean_wait
+
+    servers, rate, mean_service = 4, 3.0, 1.0
+    data = scenario({"arrivals": {"process": "poisson", "rate": rate}, "batch_size": 1,
+                     "maximum_concurrency": servers},
+                    function={"duration": {"dist": "exponential", "mean": mean_service},
+                              "init": "1ms", "keep_alive": "2h", "timeout": "60s"},
+                    duration="2000s", warmup="200s")
+    scenario_obj = load_scenario(data)
+    waits = []
+    for replication in range(12):
+        block = simulate(scenario_obj, replication=replication).function("f")
+        assert block.sqs["pollers"]["max"] == servers
+        # Latency = wait in the queue + handler time (+ one 1 ms Init per environment).
+        waits.append(block.latency_ms["mean"] / 1000.0 - block.duration_ms["mean"] / 1000.0)
+    target = mmc_mean_wait(servers, rate, mean_service)
+    mean, low, high = mean_ci(waits)
+    assert ci_contains(waits, target), (target, mean, low, high)
