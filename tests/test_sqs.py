@@ -332,11 +332,32 @@ def test_conservation_every_message_ends_once(rate, batch_size, window, fifo, gr
         assert trigger_obj.in_flight == 0 and trigger_obj.queued == 0
     if cap is not None:
         assert sqs["pollers"]["max"] <= cap
+        # Over the whole run, drain included, not just the measured window.
+        trigger_obj.pollers.finish(model.end_s)
+        assert max(trigger_obj.pollers.maxima + [trigger_obj.pollers.period_max]) <= cap
     if reserved is not None:
         assert block.concurrency["max"] <= reserved
     if max_receive_count is not None:
         attempts = unpack_requests(model.recorders["f"].table("requests")["packed"])["attempts"]
         assert attempts.max(initial=0) <= max_receive_count
+
+
+def test_several_sqs_triggers_of_one_function_add_up():
+    data = scenario({"arrivals": {"process": "poisson", "rate": "10/s"}}, duration="2m")
+    triggers = data["functions"]["f"]["triggers"]
+    triggers.append({"type": "sqs", "name": "second", "visibility_timeout": "60s",
+                     "arrivals": {"process": "burst", "count": 500, "at": "30s"}})
+    result = simulate(data)
+    sqs = result.function("f").sqs
+    first, second = sqs["by_trigger"]["sqs-0"], sqs["by_trigger"]["second"]
+    assert second["messages_received"] == 500
+    for key in ("messages_received", "messages_deleted", "receives", "batches"):
+        assert sqs[key] == first[key] + second[key]
+    assert sqs["queue_depth"]["max"] == max(first["queue_depth"]["max"],
+                                            second["queue_depth"]["max"])
+    assert sqs["queue_depth"]["mean"] == pytest.approx(first["queue_depth"]["mean"]
+                                                       + second["queue_depth"]["mean"])
+    assert result.function("f").requests["arrived"] == sqs["messages_received"]
 
 
 def test_same_seed_same_summary():

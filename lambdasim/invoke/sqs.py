@@ -37,6 +37,11 @@ flight -- or waiting out a visibility timeout after a failure -- gives no more m
 until they are deleted or back (services-sqs-scaling.html: "the function attempts all retries
 on the affected messages before Lambda receives additional messages from the same group").
 
+The scenario enforces ``visibility_timeout`` >= the function timeout (Lambda refuses a mapping
+otherwise), so a batch is normally done before its messages could be received again; the
+duplicates SQS delivers when a visibility timeout expires during processing (possible here
+only through a long Init) are not modelled.
+
 Data structures. The standard queue is a deque of visible messages; returned messages go to
 its front [assumption]. A FIFO queue is a deque per group plus a deque of receivable groups.
 Messages in their visibility timeout are held by one ``Wakeup`` per failed batch, never
