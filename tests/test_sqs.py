@@ -225,6 +225,7 @@ def _trace_fifo(monkeypatch):
     finished = []
     in_flight: dict[int, int] = {}
     start, done, finish = SqsTrigger._start, SqsTrigger._done, SqsTrigger._finish
+    delete_all = SqsTrigger._delete_all
 
     def traced_start(self, now, batch):
         for g in {m.group for m in batch}:
@@ -245,6 +246,11 @@ def _trace_fifo(monkeypatch):
         finished.append((msg.group, msg.sent_at, now, outcome))
         return finish(self, msg, now, outcome, code)
 
+    def traced_delete_all(self, batch, now, code):
+        finished.extend((msg.group, msg.sent_at, now, SUCCEEDED) for msg in batch)
+        return delete_all(self, batch, now, code)
+
+    monkeypatch.setattr(SqsTrigger, "_delete_all", traced_delete_all)
     monkeypatch.setattr(SqsTrigger, "_start", traced_start)
     monkeypatch.setattr(SqsTrigger, "_done", traced_done)
     monkeypatch.setattr(SqsTrigger, "_finish", traced_finish)
@@ -268,10 +274,49 @@ def test_fifo_keeps_order_within_a_group_and_one_batch_per_group(monkeypatch):
     for group, sent, ended, outcome in finished:
         by_group.setdefault(group, []).append((sent, ended, outcome))
     assert len(by_group) == 8
+    assert len(finished) == model.triggers["f"][0].arrived_in_window
     for group, rows in by_group.items():
         sent = [r[0] for r in rows]
         assert sent == sorted(sent), f"group {group} finished out of order"
     assert model.triggers["f"][0].pollers.w_max <= 8  # one batch per group at most
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    groups=st.integers(1, 12),
+    batch_size=st.integers(1, 10),
+    rate=st.sampled_from(["5/s", "40/s"]),
+    error_rate=st.sampled_from([0.0, 0.05, 0.5]),
+    message_error_rate=st.sampled_from([0.0, 0.1]),
+    report=st.booleans(),
+    max_receive_count=st.sampled_from([None, 1, 2]),
+    retention=st.sampled_from([60, 345600]),
+    seed=st.integers(0, 1000),
+)
+def test_fifo_order_holds_in_random_scenarios(groups, batch_size, rate, error_rate,
+                                              message_error_rate, report, max_receive_count,
+                                              retention, seed):
+    # services-sqs-scaling.html: order within a message group always holds; one batch per
+    # group in flight. Messages of a group end (deleted, dead-lettered or expired) in the order
+    # they were sent.
+    data = scenario({"arrivals": {"process": "poisson", "rate": rate}, "fifo": True,
+                     "message_groups": groups, "batch_size": batch_size,
+                     "message_error_rate": message_error_rate,
+                     "report_batch_item_failures": report, "max_receive_count": max_receive_count,
+                     "retention": retention, "visibility_timeout": "10s"},
+                    function={"duration": {"dist": "exponential", "mean": "400ms"},
+                              "error_rate": error_rate, "timeout": "5s"},
+                    duration="90s", seed=seed)
+    with pytest.MonkeyPatch.context() as patch:
+        finished = _trace_fifo(patch)
+        model = run_model(data)
+    trigger = model.triggers["f"][0]
+    assert len(finished) + trigger.outstanding == trigger.arrived_in_window
+    last_sent: dict[int, float] = {}
+    for group, sent, _, _ in finished:
+        assert sent >= last_sent.get(group, -1.0), f"group {group} out of order"
+        last_sent[group] = sent
+    assert model.triggers["f"][0].pollers.w_max <= groups
 
 
 # -- conservation and determinism -------------------------------------------------------------
