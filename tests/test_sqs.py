@@ -453,6 +453,34 @@ def test_bad_sqs_options_name_the_file_key_and_line(tmp_path, extra, key, fragme
     assert err.line == (written[0] if written else 7)
 
 
+# -- online monitors ---------------------------------------------------------------------------
+
+def test_level_track_period_maxima_and_window_mean():
+    from lambdasim.online_levels import LevelTrack
+
+    track = LevelTrack(10.0, 5.0, 25.0)
+    track.set(0.0, 2)
+    track.set(12.0, 5)
+    track.set(12.0, 1)  # held for no time: not seen
+    track.set(30.0, 0)
+    track.finish(40.0)
+    assert track.per_period(4) == [2, 2, 1, 0]
+    assert track.w_max == 2
+    assert track.mean() == pytest.approx((2 * 7 + 1 * 13) / 20)
+
+
+def test_age_track_maxima_at_period_ends_and_changes():
+    from lambdasim.online_levels import AgeTrack
+
+    track = AgeTrack(10.0, 5.0, 25.0)
+    track.change(0.0, 0.0)     # a message sent at 0 is the oldest
+    track.change(15.0, 12.0)   # it is deleted; the oldest now was sent at 12
+    track.change(30.0, None)   # the queue is empty
+    track.finish(40.0)
+    assert track.per_period(4) == [10.0, 15.0, 18.0, 0.0]
+    assert track.w_max == 15.0
+
+
 # -- theory -------------------------------------------------------------------------------------
 
 def test_queue_with_fixed_pollers_matches_erlang_c():

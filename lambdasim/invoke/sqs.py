@@ -67,12 +67,12 @@ from typing import Any, Callable, Mapping
 from ..events import Wakeup
 from ..function import ERROR, TIMEOUT, duration_factor
 from ..metrics import pack_request
+from ..online_levels import AgeTrack, LevelTrack
 from ..rng import BlockSampler
 from .sync import DROPPED, FAILED, SUCCEEDED
 
-__all__ = ["SqsTrigger", "SqsReporter", "Message", "LevelTrack", "AgeTrack",
-           "build_sqs_trigger", "POLLER_SCALING", "PAYLOAD_LIMIT_KB", "THROTTLE_BACKOFF_S",
-           "THROTTLE_BACKOFF_MAX_S"]
+__all__ = ["SqsTrigger", "SqsReporter", "Message", "build_sqs_trigger", "POLLER_SCALING",
+           "PAYLOAD_LIMIT_KB", "THROTTLE_BACKOFF_S", "THROTTLE_BACKOFF_MAX_S"]
 
 #: Poller scaling rules (services-sqs-scaling.html): initial concurrent batches, batches added
 #: per minute while messages wait, maximum concurrent batches of one mapping.
@@ -101,119 +101,6 @@ class Message:
         self.group = group
         self.poison = poison
         self.done = False
-
-
-class LevelTrack:
-    """An integer level monitored online: per-period maxima, mean and max over a window.
-
-    ``set(now, level)`` closes the segment held since the last change. Levels held for no time
-    (set twice at one instant) count for nothing, as a sampled metric would not see them.
-    """
-
-    __slots__ = ("level", "last_t", "period_s", "period_end", "period_max", "maxima", "lo",
-                 "hi", "w_integral", "w_max")
-
-    def __init__(self, period_s: float, lo: float, hi: float) -> None:
-        self.level = 0
-        self.last_t = 0.0
-        self.period_s = period_s
-        self.period_end = period_s
-        self.period_max = 0
-        self.maxima: list[int] = []
-        self.lo = lo
-        self.hi = hi
-        self.w_integral = 0.0
-        self.w_max = 0
-
-    def set(self, now: float, level: int) -> None:
-        if now > self.last_t:
-            self._close(now)
-        self.level = level
-
-    def _close(self, now: float) -> None:
-        old = self.level
-        t = self.last_t
-        while now > self.period_end:
-            if self.period_end > t and old > self.period_max:
-                self.period_max = old
-            self.maxima.append(self.period_max)
-            self.period_max = 0
-            t = self.period_end
-            self.period_end += self.period_s
-        if old > self.period_max:
-            self.period_max = old
-        a = self.last_t if self.last_t > self.lo else self.lo
-        b = now if now < self.hi else self.hi
-        if b > a:
-            self.w_integral += old * (b - a)
-            if old > self.w_max:
-                self.w_max = old
-        self.last_t = now
-
-    def finish(self, end: float) -> None:
-        if end > self.last_t:
-            self._close(end)
-
-    def per_period(self, count: int) -> list:
-        values = self.maxima + [self.period_max]
-        return (values + [self.level] * count)[:count]
-
-    def mean(self) -> float:
-        return self.w_integral / (self.hi - self.lo) if self.hi > self.lo else 0.0
-
-
-class AgeTrack:
-    """Age of the oldest undeleted message, monitored online (per-period and window maxima).
-
-    The age grows between changes of the oldest message, so its maximum over any span is
-    reached at the span's end: it is read when the oldest message changes and at period ends.
-    """
-
-    __slots__ = ("oldest", "last_t", "period_s", "period_end", "period_max", "maxima", "lo",
-                 "hi", "w_max")
-
-    def __init__(self, period_s: float, lo: float, hi: float) -> None:
-        self.oldest: float | None = None
-        self.last_t = 0.0
-        self.period_s = period_s
-        self.period_end = period_s
-        self.period_max = 0.0
-        self.maxima: list[float] = []
-        self.lo = lo
-        self.hi = hi
-        self.w_max = 0.0
-
-    def change(self, now: float, oldest: float | None) -> None:
-        if now > self.last_t:
-            self._close(now)
-        self.oldest = oldest
-
-    def _close(self, now: float) -> None:
-        s = self.oldest
-        t = self.last_t
-        while now > self.period_end:
-            if s is not None and self.period_end > t and self.period_end - s > self.period_max:
-                self.period_max = self.period_end - s
-            self.maxima.append(self.period_max)
-            self.period_max = 0.0
-            t = self.period_end
-            self.period_end += self.period_s
-        if s is not None:
-            if now - s > self.period_max:
-                self.period_max = now - s
-            a = self.last_t if self.last_t > self.lo else self.lo
-            b = now if now < self.hi else self.hi
-            if b > a and b - s > self.w_max:
-                self.w_max = b - s
-        self.last_t = now
-
-    def finish(self, end: float) -> None:
-        if end > self.last_t:
-            self._close(end)
-
-    def per_period(self, count: int) -> list:
-        values = [round(v, 6) for v in self.maxima + [self.period_max]]
-        return (values + [0.0] * count)[:count]
 
 
 class SqsTrigger:
