@@ -405,6 +405,25 @@ def test_several_sqs_triggers_of_one_function_add_up():
     assert result.function("f").requests["arrived"] == sqs["messages_received"]
 
 
+def test_series_columns_and_summary_table():
+    from lambdasim.report import format_summary_table
+
+    data = scenario({"arrivals": {"process": "burst", "count": 300, "at": "65s"}},
+                    function={"duration": "2s"}, duration="3m")
+    result = simulate(data)
+    series = result.series
+    rows = [i for i, name in enumerate(series["function"]) if name == "f"]
+    account = [i for i, name in enumerate(series["function"]) if name != "f"]
+    depth = [series["ApproximateNumberOfMessagesVisible"][i] for i in rows]
+    age = [series["ApproximateAgeOfOldestMessage_s"][i] for i in rows]
+    assert depth[0] == 0 and depth[1] >= 280  # the burst lands in the second minute
+    assert age[0] == 0.0 and 0 < age[1] < 60
+    assert max(series["SQSPollers"][i] for i in rows) == result.function("f").sqs["pollers"]["max"]
+    assert all(series["SQSPollers"][i] is None for i in account)
+    table = format_summary_table(result)
+    assert "sqs queue depth max" in table and "sqs pollers max" in table
+
+
 def test_same_seed_same_summary():
     data = scenario({"arrivals": {"process": "poisson", "rate": "30/s"}, "batch_size": 5,
                      "message_error_rate": 0.1, "max_receive_count": 2, "fifo": True,
