@@ -113,6 +113,15 @@ def test_pollers_scale_back_to_five_when_the_queue_drains():
     assert trigger.queued == 0 and trigger.allowed == 5
 
 
+def test_pollers_do_not_grow_while_nothing_waits():
+    # services-sqs-scaling.html: pollers are added only "if messages are still available".
+    data = scenario({"arrivals": {"process": "poisson", "rate": "2/s"}, "batch_size": 1},
+                    duration="10m")
+    model = run_model(data)
+    assert model.triggers["f"][0].pollers.w_max <= 5
+    assert model.triggers["f"][0].allowed == 5
+
+
 # -- failures, visibility timeout, dead-letter queue ------------------------------------------
 
 def test_always_failing_message_received_max_receive_count_times_then_dead_lettered():
@@ -183,6 +192,18 @@ def test_throttles_make_pollers_back_off_and_burn_receives():
     assert block.sqs["batches_throttled"] == block.throttles
     assert block.sqs["pollers"]["max"] <= 10
     assert block.sqs["messages_to_dlq"] + block.sqs["messages_deleted"] == 3000
+
+
+def test_messages_past_retention_are_dropped():
+    # "Amazon SQS automatically deletes messages left in a queue longer than the retention
+    # period" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html);
+    # here every invocation is throttled (reserved concurrency 0), so none is ever deleted.
+    data = scenario({"arrivals": {"process": "burst", "count": 10, "at": "0s"},
+                     "retention": "60s", "visibility_timeout": "30s"},
+                    function={"reserved_concurrency": 0}, duration="1m")
+    block = simulate(data).function("f")
+    assert block.requests["dropped"] == 10 == block.sqs["messages_expired"]
+    assert block.requests["succeeded"] == 0 and block.sqs["messages_remaining"] == 0
 
 
 # -- batching and per-record time ---------------------------------------------------------------
