@@ -9,8 +9,8 @@ Two workloads of about 1.2 million messages each, one run apiece:
   batches of 10, 1 % of the invocations failing whole.
 
 Each prints messages, batches (invocations), simulated events, wall time, messages per wall
-second (and per CPU second of
-the process, steadier on a shared machine) and invocations per wall second. It asserts nothing about time; it prints figures.
+second (and per CPU second of the process, steadier on a shared machine) and invocations per
+wall second. It asserts nothing about time; it prints figures.
 
 Run: ``python benchmarks/sqs_messages.py [--scale X]`` (``--scale 0.1`` for a quick look).
 """
