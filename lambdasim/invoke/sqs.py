@@ -28,8 +28,9 @@ each receive) fail the whole batch (the handler raises), unless ``report_batch_i
 is on: then only the failed messages return (for FIFO queues, the first failed message and
 every message after it in the batch, as AWS advises). Messages older than ``retention`` are
 removed when a poller reaches them (SQS deletes messages older than the retention period,
-https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html). A throttle also makes the pollers back off: the allowed
-batches drop to those in flight (at least 1) and no new batch starts for 1 s, doubling on
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html).
+A throttle also makes the pollers back off: the allowed batches drop to those in flight (at
+least 1) and no new batch starts for 1 s, doubling on
 each consecutive throttle up to 60 s [assumption].
 
 FIFO queues: messages carry one of ``message_groups`` group IDs (uniformly drawn
