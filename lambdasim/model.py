@@ -35,6 +35,7 @@ from .environments import make_warm_pool
 from .events import Wakeup
 from .function import LambdaFunction, duration_factor
 from .invoke.streams import build_stream_trigger
+from .invoke.sqs import build_sqs_trigger
 from .invoke.sync import SyncTrigger
 from .metrics import FunctionRecorder
 from .result import Result, build_result
@@ -172,6 +173,7 @@ class Model:
         "sync": _sync_trigger,
         "kinesis": build_stream_trigger,
         "dynamodb": build_stream_trigger,
+        "sqs": build_sqs_trigger,
     }
 
     def outstanding(self) -> int:

@@ -230,6 +230,15 @@ _FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("cost per 30 days (USD)", ("cost_usd", "per_30_days", "total"), "usd"),
 )
 
+# Rows shown when some function has an SQS trigger (its "sqs" block).
+_SQS_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("sqs messages deleted", ("sqs", "messages_deleted"), "int"),
+    ("sqs messages to DLQ", ("sqs", "messages_to_dlq"), "int"),
+    ("sqs queue depth max", ("sqs", "queue_depth", "max"), "int"),
+    ("sqs oldest message max (s)", ("sqs", "oldest_message_age_s", "max"), "num"),
+    ("sqs pollers max", ("sqs", "pollers", "max"), "int"),
+)
+
 _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("concurrency max", ("concurrency", "max"), "num"),
     ("concurrency mean", ("concurrency", "mean"), "num"),
@@ -261,6 +270,9 @@ def format_summary_table(result: Any) -> str:
     header = ["function"] + list(functions)
     rows = [[label] + [_fmt(_get(block, path), kind) for block in functions.values()]
             for label, path, kind in _FUNCTION_ROWS]
+    if any(isinstance(block, Mapping) and "sqs" in block for block in functions.values()):
+        rows += [[label] + [_fmt(_get(block, path), kind) for block in functions.values()]
+                 for label, path, kind in _SQS_ROWS]
     lines += _align([header] + rows)
 
     account = summary.get("account") or {}

@@ -43,6 +43,7 @@ SERIES_COLUMNS = (
 #: Columns that trigger-specific reporters fill for their function's rows (None elsewhere).
 EXTRA_COLUMNS: tuple[str, ...] = (
     "IteratorAge_avg_ms", "IteratorAge_max_ms", "StreamPollers",
+    "ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage_s", "SQSPollers",
 )
 SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
 RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",

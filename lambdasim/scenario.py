@@ -51,7 +51,7 @@ PRICES_DIR = Path(__file__).resolve().parent / "prices"
 #: Lambda's function-name rule (CreateFunction API reference).
 FUNCTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 #: Trigger types in the format that this version does not model yet.
-UNSUPPORTED_TRIGGERS = ("async", "sqs")
+UNSUPPORTED_TRIGGERS = ("async",)
 
 
 # ======================================================================================
@@ -295,6 +295,49 @@ def _stream_trigger(kind: str, retention: bool) -> dict:
 _KINESIS_TRIGGER = _stream_trigger("kinesis", retention=True)
 _DYNAMODB_TRIGGER = _stream_trigger("dynamodb", retention=False)  # retention fixed at 24 h
 
+# SQS event source mapping (services-sqs-parameters.html, services-sqs-scaling.html,
+# services-sqs-configure.html); the behaviour is in lambdasim/invoke/sqs.py.
+_SQS_TRIGGER = {
+    "name": Field("str", Computed(lambda s, c: f"sqs-{c.index}", "sqs-<index>"), "label"),
+    "arrivals": Field("arrivals", doc="messages sent to the queue: one arrival spec or a list"),
+    "batch_size": Field("int", 10, "messages per batch (FIFO: <= 10; > 10 needs batching_window >= 1s)", 1, 10000),
+    "batching_window": Field("time", 0.0, "longest wait to fill a batch (not for FIFO)", 0, 300),
+    "maximum_concurrency": Field("int", None, "cap on concurrent batches of the mapping (null = none)", 2, 1000, nullable=True),
+    "poller_scaling": Field("enum", "current", "current: 5, +300/min, max 1,250; legacy: 5, +60/min, max 1,000", choices=("current", "legacy")),
+    "visibility_timeout": Field("time", 30.0, "queue visibility timeout (>= the function timeout)", 0, 43200),
+    "max_receive_count": Field("int", None, "receives before the dead-letter queue (null = no redrive)", 1, 1000, nullable=True),
+    "retention": Field("time", 345600.0, "message retention period", 60, 1209600),
+    "report_batch_item_failures": Field("bool", False, "only failed messages of a batch return"),
+    "fifo": Field("bool", False, "FIFO queue: order within a message group"),
+    "message_groups": Field("int", 1, "FIFO message group IDs, drawn uniformly per message", 1, 1000000),
+    "per_record": Field("dist", 0.0, "handler time per message, added to the duration"),
+    "message_error_rate": Field("float", 0.0, "probability a message fails on a receive", 0, 1),
+    "poison_rate": Field("float", 0.0, "probability a message fails on every receive", 0, 1),
+    "message_size_kb": Field("float", 1.0, "message size (a batch carries at most 6 MB)", 0, 1024, exclusive_minimum=True),
+}
+
+
+def _check_sqs_trigger(trigger: dict, key: str, timeout_s: float) -> None:
+    """Rules of CreateEventSourceMapping for SQS (services-sqs-parameters.html)."""
+    if trigger["fifo"]:
+        if trigger["batch_size"] > 10:
+            raise SpecError(f"must be at most 10 for a FIFO queue, got {trigger['batch_size']}",
+                            f"{key}.batch_size")
+        if trigger["batching_window"] > 0:
+            raise SpecError("a batching window is not supported for FIFO queues; remove it",
+                            f"{key}.batching_window")
+    elif trigger["message_groups"] != 1:
+        raise SpecError(f"message groups need fifo: true, got {trigger['message_groups']}",
+                        f"{key}.message_groups")
+    if trigger["batch_size"] > 10 and trigger["batching_window"] < 1.0:
+        raise SpecError(f"must be at least 1s when batch_size is above 10 "
+                        f"(batch_size {trigger['batch_size']})", f"{key}.batching_window")
+    if trigger["visibility_timeout"] < timeout_s:
+        # Lambda refuses a mapping whose queue times out before the function does.
+        raise SpecError(f"must be at least the function timeout ({timeout_s:g}s), got "
+                        f"{trigger['visibility_timeout']:g}s", f"{key}.visibility_timeout")
+
+
 _FUNCTION = {
     "memory_mb": Field("int", 128, "memory size (MB)", 128, 10240),
     "architecture": Field("enum", "x86_64", "instruction set", choices=("x86_64", "arm64")),
@@ -336,7 +379,7 @@ _FUNCTION = {
             "variant",
             doc="a trigger",
             discriminator="type",
-            variants={"sync": _SYNC_TRIGGER, "kinesis": _KINESIS_TRIGGER,
+            variants={"sync": _SYNC_TRIGGER, "sqs": _SQS_TRIGGER, "kinesis": _KINESIS_TRIGGER,
                       "dynamodb": _DYNAMODB_TRIGGER},
             unsupported=UNSUPPORTED_TRIGGERS,
             label="trigger",
@@ -438,6 +481,8 @@ def _cross_checks(config: dict) -> None:
                     f"functions.{fname}.triggers.{index}.name",
                 )
             seen[trigger["name"]] = index
+            if trigger["type"] == "sqs":
+                _check_sqs_trigger(trigger, f"functions.{fname}.triggers.{index}", function["timeout"])
 
 
 # ======================================================================================

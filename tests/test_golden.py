@@ -28,6 +28,7 @@ RUNS = {
     "steady_warm": {},
     "reserved_cap": {},
     "rare_function": {},
+    "sqs_spike": {"duration": "8m"},
 }
 
 
