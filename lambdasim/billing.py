@@ -14,6 +14,10 @@ price is written in code.
   (https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/);
   before that date (``billing.date``) it was free for managed-runtime zip functions.
 * Ephemeral storage above 512 MB: per GB-second of billed duration.
+* Provisioned concurrency: configured GB-seconds at the provisioned rate plus execution
+  GB-seconds on provisioned environments at the provisioned execution rate
+  (:func:`provisioned_cost`; what is configured and executed comes from
+  :mod:`lambdasim.provisioned`); spillover is billed as on-demand duration.
 * Free tier (optional): 1 M requests and 400,000 GB-s a month, shared by the account and
   allocated to functions in proportion to their use.
 """
@@ -28,7 +32,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
-           "init_is_billed", "UsageBill", "bill_account"]
+           "init_is_billed", "UsageBill", "bill_account", "provisioned_cost"]
 
 
 def available_price_files() -> list[str]:
@@ -81,7 +85,8 @@ def init_is_billed(prices: Mapping[str, Any], billing_date: str) -> bool:
 class UsageBill:
     """Billable usage of one function in the measured window."""
 
-    __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "storage_gb_s")
+    __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "storage_gb_s",
+                 "provisioned_gb_s", "provisioned_execution_gb_s")
 
     def __init__(self, name: str, architecture: str, memory_mb: int, ephemeral_storage_mb: int,
                  requests: int, billed_ms_total: float, free_storage_mb: float) -> None:
@@ -93,6 +98,16 @@ class UsageBill:
         self.gb_s = billed_s * memory_mb / 1024.0
         extra_gb = max(0.0, ephemeral_storage_mb - free_storage_mb) / 1024.0
         self.storage_gb_s = billed_s * extra_gb
+        # Provisioned concurrency: configured, and executed on provisioned environments.
+        self.provisioned_gb_s = 0.0
+        self.provisioned_execution_gb_s = 0.0
+
+
+def provisioned_cost(prices: Mapping[str, Any], architecture: str, configured_gb_s: float,
+                     execution_gb_s: float) -> float:
+    """Cost of provisioned concurrency: configured and execution GB-seconds at their rates."""
+    return (configured_gb_s * float(prices["provisioned_usd_per_gb_s"][architecture])
+            + execution_gb_s * float(prices["provisioned_duration_usd_per_gb_s"][architecture]))
 
 
 def bill_account(usages: Sequence[UsageBill], prices: Mapping[str, Any],
@@ -121,10 +136,12 @@ def bill_account(usages: Sequence[UsageBill], prices: Mapping[str, Any],
         duration = arch_cost[u.architecture] * (u.gb_s / arch_total) if arch_total else 0.0
         duration = duration * duration_share + u.storage_gb_s * storage_price
         requests = u.requests * request_price * request_share
+        provisioned = provisioned_cost(prices, u.architecture, u.provisioned_gb_s,
+                                       u.provisioned_execution_gb_s)
         out[u.name] = {
             "requests": requests,
             "duration": duration,
-            "provisioned": 0.0,
-            "total": requests + duration,
+            "provisioned": provisioned,
+            "total": requests + duration + provisioned,
         }
     return out
