@@ -228,6 +228,18 @@ _FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("cost (USD)", ("cost_usd", "total"), "usd"),
 )
 
+#: Rows shown only when some function's summary has the block they read, before the cost row.
+_BLOCK_ROWS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], str], ...]], ...] = (
+    ("provisioned", (
+        ("provisioned allocated max", ("provisioned", "allocated", "max"), "int"),
+        ("provisioned allocated mean", ("provisioned", "allocated", "mean"), "num"),
+        ("provisioned utilization (%)", ("provisioned", "utilization", "mean"), "pct"),
+        ("provisioned invocations", ("provisioned", "invocations"), "int"),
+        ("spillover invocations", ("provisioned", "spillover_invocations"), "int"),
+        ("provisioned cost (USD)", ("cost_usd", "provisioned"), "usd"),
+    )),
+)
+
 _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("concurrency max", ("concurrency", "max"), "num"),
     ("concurrency mean", ("concurrency", "mean"), "num"),
@@ -256,8 +268,12 @@ def format_summary_table(result: Any) -> str:
     lines = [title + (f", {span}" if span else ""), ""]
 
     header = ["function"] + list(functions)
+    specs = list(_FUNCTION_ROWS)
+    for key, extra in _BLOCK_ROWS:
+        if any(isinstance(b, Mapping) and key in b for b in functions.values()):
+            specs[-1:-1] = extra
     rows = [[label] + [_fmt(_get(block, path), kind) for block in functions.values()]
-            for label, path, kind in _FUNCTION_ROWS]
+            for label, path, kind in specs]
     lines += _align([header] + rows)
 
     account = summary.get("account") or {}
