@@ -397,6 +397,17 @@ def test_json_schema_accepts_an_integer_or_a_map():
     kinds = field["anyOf"]
     assert kinds[0]["type"] == "integer" and kinds[1]["type"] == "object"
     assert set(kinds[1]["properties"]) == {"capacity", "preparation", "schedule", "target_tracking"}
+    jsonschema = pytest.importorskip("jsonschema")  # in the 'test' extra, so present in CI
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    import yaml
+
+    launch = yaml.safe_load((ROOT / "scenarios" / "launch_provisioned.yaml").read_text())
+    assert list(validator.iter_errors(launch)) == []
+    resolved = load_scenario(ROOT / "scenarios" / "launch_provisioned.yaml").config
+    assert list(validator.iter_errors(resolved)) == []
+    bad = {"duration": 1, "functions": {"f": {"duration": 1,
+                                              "provisioned_concurrency": {"capacty": 1}}}}
+    assert list(validator.iter_errors(bad)) != []
 
 
 # --------------------------------------------------------------------------------------
