@@ -8,9 +8,10 @@ modelled here (LAMBDA_MODEL.md section 5):
   the account's unreserved pool when it has none
   (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html): each allocated
   environment holds one unit of its pool, busy or idle. On-demand requests are therefore
-  admitted within ``limit - allocated``. [assumption] An allocation that becomes ready while
-  the pool is full is still made; on-demand requests already running finish and no new one is
-  admitted until the claim fits.
+  admitted within ``limit - allocated``. [assumption] Environments that become ready while
+  their pool has no free unit (on-demand invocations in flight fill it) wait: each takes a
+  unit as soon as one is free (checked at the function's next request), ahead of on-demand
+  requests, so the reservation is never exceeded.
 * **Routing.** A request takes a free provisioned environment first; when all are busy it
   spills over to on-demand environments (cold starts possible), within the reservation if
   there is one (``ProvisionedConcurrencySpilloverInvocations``). Spillover counts on-demand
@@ -79,7 +80,7 @@ def is_configured(config: Mapping[str, Any]) -> bool:
 class ProvisionedConcurrency:
     """The provisioned environments of one function and the controller that sizes them."""
 
-    __slots__ = ("sim", "config", "pool", "environments", "idle", "live", "allocated",
+    __slots__ = ("sim", "config", "pool", "environments", "idle", "live", "waiting", "allocated",
                  "configured", "busy", "_area", "_alloc_area", "_last_t", "_generation",
                  "_pending", "_init", "_lifetime", "_recycle_cb", "_ready_cb", "_tick_cb",
                  "_tick_area", "_tick_alloc_area", "_above", "_below", "allocated_changes",
@@ -93,6 +94,7 @@ class ProvisionedConcurrency:
         self.environments = environments
         self.idle: list[ExecutionEnvironment] = []
         self.live = 0          # provisioned environments in existence (each holds a pool unit)
+        self.waiting = 0       # ready environments waiting for a free unit of the pool
         self.allocated = 0     # usable capacity (ProvisionedConcurrencyAllocated)
         self.configured = 0    # last requested capacity (what is billed)
         self.busy = 0
@@ -141,6 +143,7 @@ class ProvisionedConcurrency:
         self._pending = False
         if capacity <= self.allocated:
             self._set_allocated(now, capacity)
+            self.waiting = max(0, min(self.waiting, capacity - self.live))
             while self.live > capacity and self.idle:
                 self._end(self.idle.pop(), now)
             return
@@ -158,22 +161,30 @@ class ProvisionedConcurrency:
 
     def _allocate(self, now: float, capacity: int) -> None:
         self.configured = capacity
-        add = capacity - self.live
-        if add > 0:
-            environments = self.environments
-            lifetime = self._lifetime
-            init = self._init
-            inits = self.inits
-            for _ in range(add):
-                env = ExecutionEnvironment(environments.register(now), now, 0.0, math.inf)
-                env.retire_at = now + lifetime()
-                env.state = IDLE
-                inits.extend((now, init()))
-                self.idle.append(env)
-                Wakeup(self.sim, env.retire_at - now, env, self._recycle_cb)
-            self.live += add
-            self.pool.in_use += add
+        self.waiting = max(0, capacity - self.live)
         self._set_allocated(now, capacity)
+        self.claim(now)
+
+    def claim(self, now: float) -> None:
+        """Give waiting environments the free units of the pool; they become usable."""
+        pool = self.pool
+        add = min(self.waiting, pool.limit - pool.in_use)
+        if add <= 0:
+            return
+        environments = self.environments
+        lifetime = self._lifetime
+        init = self._init
+        inits = self.inits
+        for _ in range(add):
+            env = ExecutionEnvironment(environments.register(now), now, 0.0, math.inf)
+            env.retire_at = now + lifetime()
+            env.state = IDLE
+            inits.extend((now, init()))
+            self.idle.append(env)
+            Wakeup(self.sim, env.retire_at - now, env, self._recycle_cb)
+        self.live += add
+        self.waiting -= add
+        pool.in_use += add
 
     def _set_allocated(self, now: float, capacity: int) -> None:
         self._advance(now)
@@ -220,6 +231,8 @@ class ProvisionedConcurrency:
         """One 1-minute data point of ProvisionedConcurrencyUtilization (Average)."""
         now = self.sim._now
         Wakeup(self.sim, MINUTE_S, None, self._tick_cb)
+        if self.waiting:
+            self.claim(now)
         self._advance(now)
         busy_area = self._area - self._tick_area
         alloc_area = self._alloc_area - self._tick_alloc_area
@@ -273,6 +286,8 @@ class ProvisionedFunction(LambdaFunction):
     def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
                extra_s: float = 0.0) -> bool:
         prov = self.provisioned
+        if prov.waiting:
+            prov.claim(self.sim._now)
         idle = prov.idle
         if not idle:
             if LambdaFunction.invoke(self, origin, payload, done, extra_s):
@@ -461,7 +476,7 @@ class ProvisionedReporter:
             "spillover_invocations": int(np.count_nonzero(
                 (spill[:, 1] >= warmup) & (spill[:, 1] < horizon))),
             "scaling_actions": [{"t_s": round(t, 6), "capacity": int(c)}
-                                for t, c in prov.configured_changes],
+                                for t, c in prov.configured_changes if t < horizon],
             "cost_usd": None if cost is None else round(cost, 9),
         }
 

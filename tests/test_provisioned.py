@@ -122,6 +122,25 @@ def test_spillover_stays_within_the_reservation():
     assert block["throttles"] == 10 * 120
 
 
+def test_allocation_waits_for_free_units_of_a_full_reservation():
+    # lambda-concurrency.html: the reservation caps the function, provisioned environments
+    # included. 10 on-demand invocations fill the reservation of 10 until 30.2 s (Init 0.2 s +
+    # 30 s); 5 provisioned environments ready at 0.05 s take their units only as those end.
+    model, result = run({"f": function([{"process": "burst", "count": 10, "at": "0s"},
+                                        constant("1/s", start="1s")],
+                                       duration="30s", reserved_concurrency=10,
+                                       provisioned_concurrency={
+                                           "preparation": "0s",
+                                           "schedule": [{"at": "0s", "capacity": 5}]})},
+                        duration="2m")
+    attempts, flag = provisioned_attempts(model)
+    assert attempts["t"][flag].min() == pytest.approx(31.0)
+    assert result.summary["functions"]["f"]["concurrency"]["max"] == 10
+    # Every request from 1 s to 30 s was throttled: no unit was free.
+    throttled = model.recorders["f"].table("throttles")["t"]
+    assert np.count_nonzero(throttled <= 30.0) == 30
+
+
 def test_provisioned_capacity_comes_out_of_the_unreserved_pool():
     # lambda-concurrency.html: provisioned concurrency of a function without a reservation is
     # taken from the unreserved pool, so other functions have that much less.
@@ -458,3 +477,80 @@ def test_launch_scenario_shows_the_trade_off():
     assert tracking["provisioned"]["allocated"]["mean"] < scheduled["provisioned"]["allocated"]["mean"]
     # The three never compete: no throttles anywhere.
     assert result.summary["account"]["throttles"] == 0
+
+
+# --------------------------------------------------------------------------------------
+# Invariants on random scenarios
+# --------------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from lambdasim.metrics import StepLevel  # noqa: E402
+
+
+@st.composite
+def _provisioned_scenario(draw):
+    reserved = draw(st.one_of(st.none(), st.integers(1, 30)))
+    cap = reserved if reserved is not None else 60
+    schedule = [{"at": f"{draw(st.integers(0, 240))}s", "capacity": draw(st.integers(0, cap))}
+                for _ in range(draw(st.integers(0, 3)))]
+    provisioned = {"capacity": draw(st.integers(0, cap)), "schedule": schedule,
+                   "preparation": f"{draw(st.integers(0, 120))}s"}
+    if draw(st.booleans()):
+        low = draw(st.integers(1, cap))
+        provisioned["target_tracking"] = {"min": low, "max": draw(st.integers(low, cap)),
+                                          "target": draw(st.sampled_from([0.3, 0.7, 0.9]))}
+        provisioned["capacity"] = draw(st.integers(low, provisioned["target_tracking"]["max"]))
+    rate = draw(st.integers(1, 60))
+    config = function([{"process": "poisson", "rate": rate},
+                       {"process": "burst", "count": draw(st.integers(0, 80)),
+                        "at": f"{draw(st.integers(0, 290))}s"}],
+                      duration={"dist": "exponential", "mean": f"{draw(st.integers(20, 1500))}ms"},
+                      timeout="2s", keep_alive="20s",
+                      max_lifetime={"dist": "uniform", "low": "60s", "high": "200s"},
+                      provisioned_concurrency=provisioned)
+    if reserved is not None:
+        config["reserved_concurrency"] = reserved
+    other = function({"process": "poisson", "rate": draw(st.integers(1, 80))},
+                     duration="500ms", timeout="2s")
+    return {"duration": "5m", "seed": draw(st.integers(0, 1000)),
+            "account": {"concurrency_limit": 200, "unreserved_minimum": 100},
+            "functions": {"f": config, "other": other}}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_provisioned_scenario())
+def test_invariants_hold_with_provisioned_concurrency(data):
+    # lambda-concurrency.html: a function never runs above its reservation, the account never
+    # above its limit, provisioned environments included; every request ends in one outcome.
+    model = Model(load_scenario(data)).run()
+    summary = build_result(model).summary
+    fconfig = data["functions"]["f"]
+    for name, block in summary["functions"].items():
+        requests = block["requests"]
+        assert requests["arrived"] == (requests["succeeded"] + requests["failed"]
+                                       + requests["throttled"] + requests["dropped"]
+                                       + requests["in_flight"])
+    attempts = model.recorders["f"].table("attempts")
+    busy = StepLevel(attempts["t"], attempts["t"] + attempts["init"] + attempts["duration"])
+    limit = fconfig.get("reserved_concurrency")
+    if limit is not None:
+        assert busy.max(0.0, model.end_s + 1) <= limit
+    everyone = StepLevel.merge([
+        StepLevel(t["t"], t["t"] + t["init"] + t["duration"])
+        for t in (model.recorders[n].table("attempts") for n in model.recorders)])
+    assert everyone.max(0.0, model.end_s + 1) <= 200
+    prov = summary["functions"]["f"].get("provisioned")
+    if prov is not None:
+        flag = (attempts["code"].astype(np.int64) & PROVISIONED) != 0
+        level = StepLevel(attempts["t"][flag], attempts["t"][flag] + attempts["duration"][flag])
+        assert level.max(0.0, model.end_s + 1) <= max(
+            [a["capacity"] for a in prov["scaling_actions"]] + [0])
+        for key in ("mean", "max"):
+            value = prov["utilization"][key]
+            assert value is None or 0.0 <= value <= 1.0
+        tracking = fconfig["provisioned_concurrency"].get("target_tracking")
+        if tracking is not None and not fconfig["provisioned_concurrency"]["schedule"]:
+            assert all(tracking["min"] <= a["capacity"] <= tracking["max"]
+                       for a in prov["scaling_actions"])
+        state = model.functions["f"].provisioned
+        assert state.live + state.waiting >= 0 and state.busy >= 0
