@@ -247,6 +247,14 @@ def test_target_tracking_scales_out_after_three_minutes_above_target():
     first = actions[1]
     assert 600 + 180 <= first["t_s"] <= 600 + 240
     assert first["capacity"] == math.ceil(10 / 0.7)  # utilization capped at 1: a x1/0.7 step
+    # The new capacity is usable preparation (90 s) + 5/6000 min after the action, not before.
+    from lambdasim.metrics import StepLevel
+
+    attempts, flag = provisioned_attempts(model)
+    level = StepLevel(attempts["t"][flag], attempts["t"][flag] + attempts["duration"][flag])
+    ready = first["t_s"] + 90.0 + (first["capacity"] - 10) / 100.0
+    assert level.max(first["t_s"], ready) == 10
+    assert level.max(ready, ready + 60.0) == first["capacity"]
     # It keeps scaling out towards 30 / 0.7 = 43, one allocation at a time, within [10, 60].
     capacities = [a["capacity"] for a in actions]
     assert capacities == sorted(capacities)
