@@ -28,6 +28,7 @@ RUNS = {
     "steady_warm": {},
     "reserved_cap": {},
     "rare_function": {},
+    "launch_provisioned": {"duration": "60m"},  # the warm-up and the launch's first 15 min
 }
 
 
