@@ -178,6 +178,14 @@ def _check_target_tracking(value: dict | None, key: str, ctx: Context) -> None:
         raise SpecError(f"must be >= min ({value['min']}), got {value['max']}", f"{key}.max")
 
 
+def _check_provisioned(value: dict, key: str, ctx: Context) -> None:
+    tracking = value["target_tracking"]
+    if tracking is not None and not tracking["min"] <= value["capacity"] <= tracking["max"]:
+        raise SpecError(
+            f"must be within target_tracking min and max ({tracking['min']}..{tracking['max']}) "
+            f"when target tracking is on, got {value['capacity']}", f"{key}.capacity")
+
+
 def _default_provisioned_capacity(siblings: dict, ctx: Context) -> int:
     tracking = siblings["target_tracking"]
     return tracking["min"] if tracking is not None else 0
@@ -301,6 +309,7 @@ _FUNCTION = {
         "pre-initialized environments: an integer (capacity), or a map",
         shorthand="capacity",
         fields=_PROVISIONED,
+        check=_check_provisioned,
     ),
     "duration": Field("dist", doc="handler duration measured at reference_mb"),
     "reference_mb": Field(

@@ -371,6 +371,8 @@ BASE = "duration: 1h\naccount:\n  concurrency_limit: 500\nfunctions:\n  f:\n    
      "functions.f.provisioned_concurrency.target_tracking.max", 8, "= 400"),
     ("    provisioned_concurrency:\n      target_tracking: {min: 5, max: 4}\n",
      "functions.f.provisioned_concurrency.target_tracking.max", 8, "must be >= min"),
+    ("    provisioned_concurrency:\n      capacity: 2\n      target_tracking: {min: 5, max: 9}\n",
+     "functions.f.provisioned_concurrency.capacity", 8, "within target_tracking min and max"),
     ("    provisioned_concurrency:\n      capacity: -1\n",
      "functions.f.provisioned_concurrency.capacity", 8, ">= 0"),
     ("    provisioned_concurrency: {capacty: 3}\n",
