@@ -59,8 +59,9 @@ import numpy as np
 from .billing import billed_ms, provisioned_cost
 from .environments import BUSY, DEAD, IDLE, ExecutionEnvironment
 from .events import URGENT, Wakeup
-from .function import (PROVISIONED, SUPPRESSED_INIT, ERROR, THROTTLE_RATE, TIMEOUT,
+from .function import (ERROR, PROVISIONED, SUPPRESSED_INIT, THROTTLE_RATE, TIMEOUT,
                        LambdaFunction)
+from .metrics import StepLevel
 
 __all__ = ["ProvisionedFunction", "ProvisionedConcurrency", "ProvisionedReporter",
            "ALLOCATION_PER_S", "is_configured", "configured_gb_s"]
@@ -84,7 +85,7 @@ class ProvisionedConcurrency:
                  "configured", "busy", "_area", "_alloc_area", "_last_t", "_generation",
                  "_pending", "_init", "_lifetime", "_recycle_cb", "_ready_cb", "_tick_cb",
                  "_tick_area", "_tick_alloc_area", "_above", "_below", "allocated_changes",
-                 "configured_changes", "inits", "utilization_points")
+                 "configured_changes", "inits")
 
     def __init__(self, sim, config: Mapping[str, Any], pool, environments,
                  init: Callable[[], float], lifetime: Callable[[], float]) -> None:
@@ -117,8 +118,6 @@ class ProvisionedConcurrency:
         self.configured_changes: list[tuple[float, int]] = []
         #: (t, Init Duration) of every Init of a provisioned environment (allocation, recycle).
         self.inits = array("d")
-        #: (t, utilization) of every 1-minute data point target tracking saw.
-        self.utilization_points: list[tuple[float, float]] = []
 
     # ----------------------------------------------------------------- set-up and control
     def start(self) -> None:
@@ -243,7 +242,6 @@ class ProvisionedConcurrency:
             self._above = self._below = 0  # no data point
             return
         utilization = busy_area / alloc_area
-        self.utilization_points.append((now, utilization))
         self._above = self._above + 1 if utilization > target else 0
         self._below = (self._below + 1
                        if utilization < target * tracking["scale_in_threshold"] else 0)
@@ -412,6 +410,7 @@ class ProvisionedReporter:
         self.fconfig = fconfig
         self._prices = prices
         self._cache: dict[str, Any] | None = None
+        self._usage = None  # the function's UsageBill, once usage() has filled it
 
     def _data(self, model) -> dict[str, Any]:
         if self._cache is not None:
@@ -461,7 +460,7 @@ class ProvisionedReporter:
         defined = [u for u in utilization if u is not None]
         spill = data["spill"]
         origin = data["origin"]
-        usage = getattr(self, "_usage", None)
+        usage = self._usage
         prices = self._prices()
         cost = (provisioned_cost(prices, self.fconfig["architecture"], usage.provisioned_gb_s,
                                  usage.provisioned_execution_gb_s) if usage is not None else None)
@@ -492,8 +491,6 @@ class ProvisionedReporter:
         return out
 
     def series(self, model, edges: np.ndarray) -> dict[str, list]:
-        from .metrics import StepLevel
-
         data = self._data(model)
         prov = self.function.provisioned
         a_times, a_values = _steps(prov.allocated_changes)
