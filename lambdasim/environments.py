@@ -276,6 +276,22 @@ class EnvironmentPool:
         self._ended_at.append(float("nan"))
         return env
 
+    def register(self, now: float) -> int:
+        """Record an environment managed elsewhere (provisioned) and return its id.
+
+        It is recorded like the others (creation and end times) but neither counted in
+        ``live`` nor reclaimed by this pool; its owner sets ``_ended_at[id]`` via :meth:`ended`.
+        """
+        env_id = self.created
+        self.created += 1
+        self._created_at.append(now)
+        self._ended_at.append(float("nan"))
+        return env_id
+
+    def ended(self, env_id: int, now: float) -> None:
+        """An environment recorded by :meth:`register` ended at ``now``."""
+        self._ended_at[env_id] = now
+
     def release(self, env: ExecutionEnvironment, now: float) -> None:
         """The invocation on ``env`` ended at ``now``: retire it or put it back in the pool."""
         if now >= env.retire_at:

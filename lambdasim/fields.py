@@ -89,6 +89,9 @@ class Field:
     unsupported: tuple = ()
     check: Callable[[Any, str, "Context"], None] | None = None
     label: str = ""
+    #: For a ``map``: the name of one of its ``fields``; a raw value that is not a mapping is
+    #: taken as that key's value (``provisioned_concurrency: 50`` means ``{capacity: 50}``).
+    shorthand: str | None = None
 
 
 @dataclasses.dataclass
@@ -153,6 +156,8 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
         return None
     if raw is None and kind in ("map", "variant"):
         raw = {}
+    if field.shorthand is not None and not isinstance(raw, Mapping):
+        raw = {field.shorthand: raw}
     if kind == "int":
         if isinstance(raw, bool) or raw is None or isinstance(raw, (Mapping, list)):
             raise SpecError(f"expected an integer, got {describe(raw)}", key)
@@ -436,6 +441,10 @@ def _field_schema(field: Field) -> dict:
         out = _arrival_schema()
     elif kind == "map":
         out = _object_schema(field.fields or {})
+        if field.shorthand is not None:
+            short = _field_schema(field.fields[field.shorthand])
+            short.pop("default", None)
+            out = {"anyOf": [short, out]}
     elif kind == "variant":
         options = []
         for i, (name, fields) in enumerate(field.variants.items()):

@@ -45,6 +45,7 @@ __all__ = [
     "ERROR",
     "TIMEOUT",
     "SUPPRESSED_INIT",
+    "PROVISIONED",
     "THROTTLE_RATE",
     "THROTTLE_CONCURRENCY",
     "THROTTLE_SCALING",
@@ -57,6 +58,8 @@ COLD = 1
 ERROR = 2
 TIMEOUT = 4
 SUPPRESSED_INIT = 8
+#: Served by a provisioned environment (lambdasim.provisioned).
+PROVISIONED = 16
 
 # Throttle reasons written to the throttle records.
 THROTTLE_RATE = 1

@@ -30,6 +30,7 @@ import simpy
 from . import __version__
 from .account import Account
 from .arrivals import arrival_times
+from .billing import load_prices
 from .distributions import make_distribution
 from .environments import make_warm_pool
 from .events import Wakeup
@@ -38,6 +39,7 @@ from .invoke.streams import build_stream_trigger
 from .invoke.sqs import build_sqs_trigger
 from .invoke.sync import SyncTrigger
 from .metrics import FunctionRecorder
+from .provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
 from .result import Result, build_result
 from .rng import BlockSampler, Streams
 from .scenario import Scenario, load_scenario
@@ -130,7 +132,16 @@ class Model:
         scaling = config["memory_scaling"]
         factor = duration_factor(config["memory_mb"], config["reference_mb"],
                                  scaling["cpu_bound"], scaling["threads"])
-        function = LambdaFunction(
+        # Only functions with provisioned concurrency get its invoke (the hot path of the
+        # others is unchanged); its draws come from streams of their own.
+        provisioned = is_configured(config["provisioned_concurrency"])
+        extra = {} if not provisioned else {
+            "provisioned_config": config["provisioned_concurrency"],
+            "provisioned_init": self._sampler(f"provisioned/init/{name}", config["init"]),
+            "provisioned_lifetime": self._sampler(f"provisioned/lifetime/{name}",
+                                                  config["max_lifetime"]),
+        }
+        function = (ProvisionedFunction if provisioned else LambdaFunction)(
             name, index, config, self.sim, self.account, recorder,
             duration=self._sampler(f"duration/{name}", config["duration"], factor),
             init=self._sampler(f"init/{name}", config["init"]),
@@ -138,11 +149,17 @@ class Model:
             keep_alive=self._sampler(f"keep_alive/{name}", config["keep_alive"]),
             lifetime=self._sampler(f"lifetime/{name}", config["max_lifetime"]),
             warm_pool=make_warm_pool(config["reuse"], self._uniform(f"reuse/{name}")),
+            **extra,
         )
         self.functions[name] = function
         self.recorders[name] = recorder
         self.triggers[name] = []
         self.reporters[name] = []
+        if provisioned:
+            function.provisioned.start()
+            prices = self.scenario.config["billing"]["prices"]
+            self.reporters[name].append(ProvisionedReporter(
+                function, recorder, config, partial(load_prices, prices)))
         for tindex, tconfig in enumerate(config["triggers"]):
             builder = self._TRIGGER_BUILDERS.get(tconfig["type"])
             if builder is None:

@@ -230,13 +230,30 @@ _FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("cost per 30 days (USD)", ("cost_usd", "per_30_days", "total"), "usd"),
 )
 
-# Rows shown when some function has an SQS trigger (its "sqs" block).
-_SQS_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("sqs messages deleted", ("sqs", "messages_deleted"), "int"),
-    ("sqs messages to DLQ", ("sqs", "messages_to_dlq"), "int"),
-    ("sqs queue depth max", ("sqs", "queue_depth", "max"), "int"),
-    ("sqs oldest message max (s)", ("sqs", "oldest_message_age_s", "max"), "num"),
-    ("sqs pollers max", ("sqs", "pollers", "max"), "int"),
+#: Rows shown only when some function's summary has the block they read, before the cost row.
+_BLOCK_ROWS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], str], ...]], ...] = (
+    ("sqs", (
+        ("sqs messages deleted", ("sqs", "messages_deleted"), "int"),
+        ("sqs messages to DLQ", ("sqs", "messages_to_dlq"), "int"),
+        ("sqs queue depth max", ("sqs", "queue_depth", "max"), "int"),
+        ("sqs oldest message max (s)", ("sqs", "oldest_message_age_s", "max"), "num"),
+        ("sqs pollers max", ("sqs", "pollers", "max"), "int"),
+    )),
+    ("stream", (
+        ("stream records processed", ("stream", "records_processed"), "int"),
+        ("stream records discarded", ("stream", "records_discarded"), "int"),
+        ("stream records expired", ("stream", "records_expired"), "int"),
+        ("iterator age p99 (ms)", ("stream", "iterator_age_ms", "p99"), "ms"),
+        ("iterator age max (ms)", ("stream", "iterator_age_ms", "max"), "ms"),
+    )),
+    ("provisioned", (
+        ("provisioned allocated max", ("provisioned", "allocated", "max"), "int"),
+        ("provisioned allocated mean", ("provisioned", "allocated", "mean"), "num"),
+        ("provisioned utilization (%)", ("provisioned", "utilization", "mean"), "pct"),
+        ("provisioned invocations", ("provisioned", "invocations"), "int"),
+        ("spillover invocations", ("provisioned", "spillover_invocations"), "int"),
+        ("provisioned cost (USD)", ("cost_usd", "provisioned"), "usd"),
+    )),
 )
 
 _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -268,11 +285,14 @@ def format_summary_table(result: Any) -> str:
     lines = [title + (f", {span}" if span else ""), ""]
 
     header = ["function"] + list(functions)
+    specs = list(_FUNCTION_ROWS)
+    cost_at = next(i for i, spec in enumerate(specs) if spec[1] == ("cost_usd", "total"))
+    for key, extra in _BLOCK_ROWS:
+        if any(isinstance(b, Mapping) and key in b for b in functions.values()):
+            specs[cost_at:cost_at] = extra
+            cost_at += len(extra)
     rows = [[label] + [_fmt(_get(block, path), kind) for block in functions.values()]
-            for label, path, kind in _FUNCTION_ROWS]
-    if any(isinstance(block, Mapping) and "sqs" in block for block in functions.values()):
-        rows += [[label] + [_fmt(_get(block, path), kind) for block in functions.values()]
-                 for label, path, kind in _SQS_ROWS]
+            for label, path, kind in specs]
     lines += _align([header] + rows)
 
     account = summary.get("account") or {}

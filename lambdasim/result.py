@@ -23,7 +23,7 @@ import numpy as np
 
 from . import __version__
 from .billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
-from .function import COLD, ERROR, TIMEOUT
+from .function import COLD, ERROR, PROVISIONED, TIMEOUT
 from .invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from .metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
 
@@ -44,6 +44,9 @@ SERIES_COLUMNS = (
 EXTRA_COLUMNS: tuple[str, ...] = (
     "IteratorAge_avg_ms", "IteratorAge_max_ms", "StreamPollers",
     "ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage_s", "SQSPollers",
+    "ProvisionedConcurrentExecutions", "ProvisionedConcurrencyUtilization",
+    "ProvisionedConcurrencyInvocations", "ProvisionedConcurrencySpilloverInvocations",
+    "ProvisionedConcurrencyAllocated",
 )
 SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
 RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",
@@ -172,6 +175,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     # Trigger-specific blocks (async, sqs, stream, provisioned) and their series columns.
     for name, reporters in model.reporters.items():
         for reporter in reporters:
+            if hasattr(reporter, "usage"):  # billable usage of its own (provisioned)
+                reporter.usage(model, usages[list(model.recorders).index(name)])
             functions[name][reporter.summary_key] = reporter.summary(model)
             per_period[name]["extra"].update(reporter.series(model, edges))
 
@@ -246,7 +251,13 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     cold_starts = int(inits.size)
     duration_ms = time_stats_ms(durations)
     # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
-    billed = float(billed_ms(durations).sum())
+    provisioned = (w_codes & PROVISIONED) != 0
+    if provisioned.any():
+        # Billed at the provisioned execution rate by lambdasim.provisioned, not here.
+        billed = float(billed_ms(durations[~provisioned]).sum())
+    else:
+        billed = float(billed_ms(durations).sum())
+    del provisioned
     if bill_init and cold_starts:
         init_billed = float((billed_ms(durations[cold] + inits) - billed_ms(durations[cold])).sum())
         billed += init_billed

@@ -173,13 +173,34 @@ def _check_runtime(value: str, key: str, ctx: Context) -> None:
     runtime_family(value, key)
 
 
-def _check_provisioned(value: int, key: str, ctx: Context) -> None:
-    if value != 0:
+def _check_target_tracking(value: dict | None, key: str, ctx: Context) -> None:
+    if value is not None and value["max"] < value["min"]:
+        raise SpecError(f"must be >= min ({value['min']}), got {value['max']}", f"{key}.max")
+
+
+def _check_provisioned(value: dict, key: str, ctx: Context) -> None:
+    tracking = value["target_tracking"]
+    if tracking is not None and not tracking["min"] <= value["capacity"] <= tracking["max"]:
         raise SpecError(
-            f"provisioned concurrency is not modelled by this version of lambdasim yet "
-            f"(got {value}); remove the key or set it to 0",
-            key,
-        )
+            f"must be within target_tracking min and max ({tracking['min']}..{tracking['max']}) "
+            f"when target tracking is on, got {value['capacity']}", f"{key}.capacity")
+
+
+def _default_provisioned_capacity(siblings: dict, ctx: Context) -> int:
+    tracking = siblings["target_tracking"]
+    return tracking["min"] if tracking is not None else 0
+
+
+def _provisioned_peak(provisioned: dict) -> tuple[int, str]:
+    """The largest capacity a function's provisioned concurrency can ever reach, and its key."""
+    peak, where = provisioned["capacity"], "capacity"
+    for index, action in enumerate(provisioned["schedule"]):
+        if action["capacity"] > peak:
+            peak, where = action["capacity"], f"schedule.{index}.capacity"
+    tracking = provisioned["target_tracking"]
+    if tracking is not None and tracking["max"] > peak:
+        peak, where = tracking["max"], "target_tracking.max"
+    return peak, where
 
 
 def _check_name(value: str, key: str, ctx: Context) -> None:
@@ -338,6 +359,45 @@ def _check_sqs_trigger(trigger: dict, key: str, timeout_s: float) -> None:
                         f"{trigger['visibility_timeout']:g}s", f"{key}.visibility_timeout")
 
 
+#: provisioned_concurrency (LAMBDA_MODEL.md section 5; lambdasim.provisioned).
+_PROVISIONED = {
+    "capacity": Field(
+        "int",
+        Computed(_default_provisioned_capacity, "target_tracking.min, else 0"),
+        "capacity configured before the run (ready at time 0)",
+        0,
+    ),
+    "preparation": Field("time", 90.0, "time before an allocation starts (then 6000/min)"),
+    "schedule": Field(
+        "list",
+        [],
+        "scheduled actions: set the capacity at a time",
+        item=Field(
+            "map",
+            doc="a scheduled action",
+            fields={
+                "at": Field("time", doc="when the action runs"),
+                "capacity": Field("int", doc="new provisioned capacity", minimum=0),
+            },
+        ),
+    ),
+    "target_tracking": Field(
+        "map",
+        None,
+        "target tracking on ProvisionedConcurrencyUtilization (null = off)",
+        nullable=True,
+        fields={
+            "target": Field("float", 0.7, "utilization target", 0, 1, exclusive_minimum=True),
+            "min": Field("int", doc="minimum capacity", minimum=1),
+            "max": Field("int", doc="maximum capacity", minimum=1),
+            "scale_out_after": Field("time", 180.0, "consecutive 1-minute points above target", 60),
+            "scale_in_after": Field("time", 900.0, "consecutive 1-minute points below the scale-in threshold", 60),
+            "scale_in_threshold": Field("float", 0.9, "scale in below this fraction of the target", 0, 1),
+        },
+        check=_check_target_tracking,
+    ),
+}
+
 _FUNCTION = {
     "memory_mb": Field("int", 128, "memory size (MB)", 128, 10240),
     "architecture": Field("enum", "x86_64", "instruction set", choices=("x86_64", "arm64")),
@@ -346,7 +406,12 @@ _FUNCTION = {
     "timeout": Field("time", 3.0, "function timeout", 0, 900, exclusive_minimum=True),
     "reserved_concurrency": Field("int", None, "reserved concurrency (null = none)", 0, nullable=True),
     "provisioned_concurrency": Field(
-        "int", 0, "provisioned environments (not modelled yet: 0 only)", 0, check=_check_provisioned
+        "map",
+        {},
+        "pre-initialized environments: an integer (capacity), or a map",
+        shorthand="capacity",
+        fields=_PROVISIONED,
+        check=_check_provisioned,
     ),
     "duration": Field("dist", doc="handler duration measured at reference_mb"),
     "reference_mb": Field(
@@ -472,6 +537,7 @@ def _cross_checks(config: dict) -> None:
                 f"unreserved; at least account.unreserved_minimum = {minimum} must stay unreserved",
                 f"functions.{name}.reserved_concurrency",
             )
+    _check_provisioned_limits(config)
     for fname, function in config["functions"].items():
         seen: dict[str, int] = {}
         for index, trigger in enumerate(function["triggers"]):
@@ -483,6 +549,38 @@ def _cross_checks(config: dict) -> None:
             seen[trigger["name"]] = index
             if trigger["type"] == "sqs":
                 _check_sqs_trigger(trigger, f"functions.{fname}.triggers.{index}", function["timeout"])
+
+
+def _check_provisioned_limits(config: dict) -> None:
+    """Provisioned concurrency fits the reservation and leaves the unreserved minimum.
+
+    "Provisioned concurrency counts towards a function's reserved concurrency and Regional
+    quotas" and at most ``limit - unreserved_minimum`` can be provisioned in total
+    (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
+    """
+    account = config["account"]
+    limit, minimum = account["concurrency_limit"], account["unreserved_minimum"]
+    claimed = sum(f["reserved_concurrency"] or 0 for f in config["functions"].values())
+    for fname, function in config["functions"].items():
+        peak, where = _provisioned_peak(function["provisioned_concurrency"])
+        key = f"functions.{fname}.provisioned_concurrency.{where}"
+        reserved = function["reserved_concurrency"]
+        if reserved is not None and peak > reserved:
+            raise SpecError(
+                f"provisioned concurrency {peak} exceeds the function's reserved_concurrency "
+                f"{reserved}; provisioned environments count against the reservation", key)
+        if peak > limit - minimum:
+            raise SpecError(
+                f"provisioned concurrency {peak} exceeds account.concurrency_limit {limit} minus "
+                f"account.unreserved_minimum {minimum} = {limit - minimum}", key)
+        if reserved is None and peak:
+            claimed += peak
+            if limit - claimed < minimum:
+                raise SpecError(
+                    f"reserved plus provisioned concurrency of functions without a reservation "
+                    f"reach {claimed}, leaving less than account.unreserved_minimum = {minimum} "
+                    f"of account.concurrency_limit {limit} unreserved", key)
 
 
 # ======================================================================================

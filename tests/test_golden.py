@@ -29,6 +29,7 @@ RUNS = {
     "reserved_cap": {},
     "rare_function": {},
     "sqs_spike": {"duration": "8m"},
+    "launch_provisioned": {"duration": "60m"},  # the warm-up and the launch's first 15 min
 }
 
 

@@ -65,7 +65,9 @@ def test_good_scenario_resolves_with_defaults(good):
     assert c["account"]["request_rate_limit"] == {"enabled": True, "per_concurrency": 10}
     f = s.functions["checkout"]
     assert f["architecture"] == "x86_64" and f["runtime"] == "python3.12" and f["reuse"] == "mru"
-    assert f["timeout"] == 30.0 and f["reference_mb"] == 1024 and f["provisioned_concurrency"] == 0
+    assert f["timeout"] == 30.0 and f["reference_mb"] == 1024
+    assert f["provisioned_concurrency"] == {"capacity": 0, "preparation": 90.0, "schedule": [],
+                                            "target_tracking": None}
     assert f["memory_scaling"] == {"cpu_bound": 0.8, "threads": 1}
     assert f["max_lifetime"] == {"dist": "uniform", "low": 7200.0, "high": 21600.0}
     assert f["duration"]["dist"] == "lognormal" and math.exp(f["duration"]["mu"]) == pytest.approx(0.12)
@@ -198,8 +200,9 @@ MALFORMED = [
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    architecture: arm\n",
      "functions.f.architecture", 5, "did you mean 'arm64'?"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    timeout: 20m\n", "functions.f.timeout", 5, "between 0 and 900"),
-    ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    provisioned_concurrency: 50\n",
-     "functions.f.provisioned_concurrency", 5, "not modelled"),
+    ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    reserved_concurrency: 10\n"
+     "    provisioned_concurrency: 50\n",
+     "functions.f.provisioned_concurrency.capacity", 6, "exceeds the function's reserved_concurrency"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: sync\n"
      "        arrivals: {process: poisson, rate: 5/s}\n      - type: async\n        arrivals: {process: poisson, rate: 1}\n",
      "functions.f.triggers.1.type", 8, "trigger type 'async' is not supported by this version of lambdasim yet"),
