@@ -42,6 +42,8 @@ SERIES_COLUMNS = (
 )
 #: Columns that trigger-specific reporters fill for their function's rows (None elsewhere).
 EXTRA_COLUMNS: tuple[str, ...] = (
+    "AsyncEventsReceived", "AsyncEventAge_avg_ms", "AsyncEventAge_max_ms",
+    "AsyncEventsDropped", "AsyncQueueDepth",
 )
 SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
 RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",

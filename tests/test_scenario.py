@@ -201,8 +201,8 @@ MALFORMED = [
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    provisioned_concurrency: 50\n",
      "functions.f.provisioned_concurrency", 5, "not modelled"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: sync\n"
-     "        arrivals: {process: poisson, rate: 5/s}\n      - type: async\n        arrivals: {process: poisson, rate: 1}\n",
-     "functions.f.triggers.1.type", 8, "trigger type 'async' is not supported by this version of lambdasim yet"),
+     "        arrivals: {process: poisson, rate: 5/s}\n      - type: dynamodb\n        arrivals: {process: poisson, rate: 1}\n",
+     "functions.f.triggers.1.type", 8, "trigger type 'dynamodb' is not supported by this version of lambdasim yet"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: webhook\n        arrivals: {process: poisson, rate: 1}\n",
      "functions.f.triggers.0.type", 6, "sync, async, sqs, kinesis, dynamodb"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: sync\n",
