@@ -236,6 +236,11 @@ _SYNC_TRIGGER = {
     ),
 }
 
+def _check_target(value: str, key: str, ctx: Context) -> None:
+    if not value.strip():
+        raise SpecError("must be a non-empty name", key)
+
+
 def _destination(types: tuple[str, ...], doc: str) -> Field:
     return Field(
         "map",
@@ -244,8 +249,8 @@ def _destination(types: tuple[str, ...], doc: str) -> Field:
         nullable=True,
         fields={
             "type": Field("enum", doc="kind of target", choices=types),
-            "name": Field("str", doc="the target: a function of this scenario, or a queue, topic or bus name",
-                          check=_check_name),
+            "name": Field("str", doc="the target: a function of this scenario, or a queue, topic or bus name or ARN",
+                          check=_check_target),
         },
     )
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import lambdasim
 from lambdasim.function import THROTTLE_CONCURRENCY
 from lambdasim.metrics import unpack_requests
-from lambdasim.invoke.async_ import (ERROR_RETRY_DELAYS_S, THROTTLE_BACKOFF_CAP_S,
-                                     POLL_RETRY_S)
+from lambdasim.invoke.async_ import (ERROR_RETRY_DELAYS_S, EVENT_AGE, POLL_RETRY_S,
+                                     THROTTLE_BACKOFF_CAP_S)
 from lambdasim.model import Model
 from lambdasim.result import build_result
 from lambdasim.scenario import ScenarioError, json_schema
@@ -390,6 +390,14 @@ def test_nothing_is_lost_under_overload(data, stop):
         trigger = unpack_requests(model.recorders[name].table("requests")["packed"])["trigger"]
         ended = int(np.count_nonzero(np.isin(trigger, [inlet.index for inlet in queue.inlets])))
         assert len(queue.received_log) == ended + queue.outstanding
+        # No event is invoked past max_event_age; per-event timers drop it at its expiry.
+        ages = np.frombuffer(queue.age_log).reshape(-1, 2)
+        assert np.all(ages[:, 1] <= queue.max_age + 1e-6)
+        drops = np.frombuffer(queue.drop_log).reshape(-1, 3)
+        aged = drops[drops[:, 2] == EVENT_AGE]
+        assert np.all(aged[:, 1] - aged[:, 0] >= queue.max_age - 1e-6)
+        if not queue.fifo:
+            assert np.allclose(aged[:, 1] - aged[:, 0], queue.max_age)
         assert queue.outstanding >= queue.waiting >= 0
         f = model.functions[name]
         assert 0 <= f.pool.in_use <= f.pool.limit

@@ -55,7 +55,9 @@ the scale-out or request-rate limit leaves the event at the head and the pollers
 after :data:`POLL_RETRY_S`. Retries after function errors rejoin at the head (they have waited
 their minute already). Expiry: one timer for the whole line, at the head's expiry; events are
 received in order and share one ``max_event_age``, so the head expires first (a retried event
-re-entering the head is older still).
+re-entering the head is older still). The one inexactness: when two retried events re-enter
+one after the other, the older can sit behind the younger and is then dropped when it reaches
+the head or when the head's timer fires -- a little late, but never invoked past its age.
 
 Knowing when concurrency frees: :class:`PoolWaiters`, one per concurrency pool that a
 ``none`` queue draws on. A stalled queue registers once; ``LambdaFunction._complete`` calls
