@@ -167,6 +167,50 @@ def test_events_older_than_max_event_age_are_dropped_on_time():
     assert a["event_age_ms"]["max"] <= 60_000.0
 
 
+@pytest.mark.parametrize("mode", ["exponential", "none"])
+def test_sustained_overload_drops_events_past_their_age_and_counts_them(mode):
+    # Arrivals at 10/s into a function that serves 2/s, for five minutes: the queue grows
+    # until events reach max_event_age and are discarded (invocation-async-configuring.html).
+    model, summary = run({"f": fn({"process": "constant", "rate": "10/s", "end": "5m"},
+                                  {"max_event_age": "60s", "throttle_backoff": mode,
+                                   "on_failure": {"type": "sqs", "name": "late"}},
+                                  reserved_concurrency=2)}, duration="10m")
+    block = summary["functions"]["f"]
+    a = block["async"]
+    check_conservation(summary)
+    assert a["events_received"] == 3000
+    assert a["events_waiting"] == a["events_in_flight"] == 0
+    assert a["dropped_by_reason"]["event_age"] == a["events_dropped"] > 2000
+    assert block["requests"]["dropped"] == a["events_dropped"]
+    assert a["events_succeeded"] + a["events_dropped"] == 3000
+    assert a["destinations"]["on_failure"] == {"sqs:late": a["events_dropped"]}
+    assert a["event_age_ms"]["max"] <= 60_000.0 + 1e-6
+    # The work-conserving line keeps both units busy; per-event backoff leaves them idle at times.
+    if mode == "none":
+        assert a["events_succeeded"] >= 2 * 300 - 2
+        assert block["throttles"] == 0
+    else:
+        assert block["throttles"] > 0 and a["throttle_retries"] == block["throttles"]
+
+
+def test_release_listener_is_set_only_where_a_line_waits():
+    functions = {
+        "api": {"duration": "10ms", "triggers": [{"type": "sync", "arrivals": burst(1)}]},
+        "reserved_line": fn(burst(1), {"throttle_backoff": "none"}, reserved_concurrency=5),
+        "backoff": fn(burst(1)),
+        "other": {"duration": "10ms", "reserved_concurrency": 3,
+                  "triggers": [{"type": "sync", "arrivals": burst(1)}]},
+    }
+    model, _ = run(functions)
+    listeners = {name: f.release_listener is not None for name, f in model.functions.items()}
+    assert listeners == {"api": False, "reserved_line": True, "backoff": False, "other": False}
+    functions["backoff"] = fn(burst(1), {"throttle_backoff": "none"})
+    model, _ = run(functions)
+    listeners = {name: f.release_listener is not None for name, f in model.functions.items()}
+    # The unreserved pool is shared: every function drawing on it wakes the line.
+    assert listeners == {"api": True, "reserved_line": True, "backoff": True, "other": False}
+
+
 def test_reserved_concurrency_zero_sends_every_event_to_the_failure_targets():
     # Since 2021-08-16, with reserved concurrency 0 "all events will be automatically sent to
     # the configured DLQ or the on-failure event destination immediately, instead of being
