@@ -2,5 +2,6 @@
 
 Each model turns arrivals into calls of :meth:`lambdasim.function.LambdaFunction.invoke` and
 applies its own retry rules: ``sync`` (the caller sees throttles and errors; clients may
-retry).
+retry), ``async_`` (the caller never sees a throttle: events wait in the function's internal
+queue, back off, are retried, age and go to destinations).
 """
