@@ -407,7 +407,9 @@ def async_scenarios(draw):
                 reserved_concurrency=draw(st.sampled_from([None, 1, 2])),
                 triggers=[{"type": "async", "throttle_backoff": draw(st.sampled_from(["exponential", "none"])),
                            "max_event_age": "60s",
-                           "arrivals": {"process": "poisson", "rate": f"{draw(st.integers(1, 5))}/s"}}]),
+                           "arrivals": {"process": "poisson", "rate": f"{draw(st.integers(1, 5))}/s"}},
+                          # Synchronous traffic to the same function: its own requests.
+                          {"type": "sync", "arrivals": {"process": "poisson", "rate": "1/s"}}]),
         "api": fn(None, duration="300ms",
                   triggers=[{"type": "sync", "arrivals": {"process": "poisson",
                                                           "rate": f"{draw(st.integers(1, 30))}/s"}}]),
