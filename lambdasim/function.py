@@ -94,7 +94,7 @@ class LambdaFunction:
     __slots__ = ("name", "index", "config", "sim", "account", "pool", "timeout_s",
                  "error_rate", "reserved", "environments", "_request_rate", "_scaling",
                  "_duration", "_duration_pop", "_init", "_uniform", "_complete_cb", "_warm_pop",
-                 "_release", "_record_attempt", "_record_throttle")
+                 "_release", "_record_attempt", "_record_throttle", "release_listener")
 
     def __init__(self, name: str, index: int, config: Mapping[str, Any], sim, account,
                  recorder, *, duration: BlockSampler, init: Callable[[], float],
@@ -126,6 +126,10 @@ class LambdaFunction:
         self._record_attempt = recorder.attempts.extend
         # One record per throttle: (time, origin, reason).
         self._record_throttle = recorder.throttles.extend
+        #: Called with no argument when an invocation frees a unit of this function's pool;
+        #: set at build time only where a work-conserving async queue waits on that pool
+        #: (lambdasim.invoke.async_), so the common path pays one test of None.
+        self.release_listener: Callable[[], None] | None = None
 
     @property
     def in_use(self) -> int:
@@ -217,4 +221,7 @@ class LambdaFunction:
         self.pool.in_use -= 1
         self.account.in_use -= 1
         self._release(env, now)
+        listener = self.release_listener
+        if listener is not None:
+            listener()
         done(payload, code, now)

@@ -37,6 +37,7 @@ from .events import Wakeup
 from .function import LambdaFunction, duration_factor
 from .invoke.streams import build_stream_trigger
 from .invoke.sqs import build_sqs_trigger
+from .invoke.async_ import build_async_trigger
 from .invoke.sync import SyncTrigger
 from .metrics import FunctionRecorder
 from .provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
@@ -114,11 +115,17 @@ class Model:
         #: Per function: objects with ``summary_key``, ``summary(model)`` -> dict and
         #: ``series(model, edges)`` -> {column: per-period values}; trigger-specific blocks.
         self.reporters: dict[str, list[Any]] = {}
+        #: Per function with asynchronous invocations: its internal event queue.
+        self.async_queues: dict[str, Any] = {}
+        #: Called once every function and trigger is built (wiring across functions).
+        self.after_build: list[Callable[[], None]] = []
         self.end_s = 0.0
         self.wall_s = 0.0
         self.events = 0
         for index, (name, fconfig) in enumerate(functions.items()):
             self._build_function(index, name, fconfig)
+        for hook in self.after_build:
+            hook()
 
     def _sampler(self, stream: str, spec: Mapping[str, Any], scale: float = 1.0) -> BlockSampler:
         distribution = make_distribution(spec)
@@ -182,6 +189,10 @@ class Model:
         self.triggers[name].append(trigger)
         self._start_arrivals(name, tindex, tconfig, trigger.arrive)
 
+    def _async_trigger(self, function: LambdaFunction, recorder: FunctionRecorder, tindex: int,
+                       tconfig: Mapping[str, Any]) -> None:
+        build_async_trigger(self, function, recorder, tindex, tconfig)
+
     #: Trigger type -> builder. A builder creates the trigger, appends it to
     #: ``self.triggers[function]`` (each trigger has ``outstanding`` and ``arrived_in_window``)
     #: and, when it reports a summary block or series columns of its own, appends a reporter
@@ -191,6 +202,7 @@ class Model:
         "kinesis": build_stream_trigger,
         "dynamodb": build_stream_trigger,
         "sqs": build_sqs_trigger,
+        "async": _async_trigger,
     }
 
     def outstanding(self) -> int:

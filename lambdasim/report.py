@@ -214,6 +214,7 @@ _FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("  succeeded", ("requests", "succeeded"), "int"),
     ("  failed", ("requests", "failed"), "int"),
     ("  throttled", ("requests", "throttled"), "int"),
+    ("  dropped", ("requests", "dropped"), "int"),
     ("invocations", ("invocations",), "int"),
     ("cold starts", ("cold_starts",), "int"),
     ("cold start rate (%)", ("cold_start_rate",), "pct"),

@@ -47,6 +47,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "ProvisionedConcurrentExecutions", "ProvisionedConcurrencyUtilization",
     "ProvisionedConcurrencyInvocations", "ProvisionedConcurrencySpilloverInvocations",
     "ProvisionedConcurrencyAllocated",
+    "AsyncEventsReceived", "AsyncEventAge_avg_ms", "AsyncEventAge_max_ms",
+    "AsyncEventsDropped", "AsyncQueueDepth",
 )
 SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
 RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",

@@ -50,8 +50,6 @@ __all__ = [
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
 #: Lambda's function-name rule (CreateFunction API reference).
 FUNCTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-#: Trigger types in the format that this version does not model yet.
-UNSUPPORTED_TRIGGERS = ("async",)
 
 
 # ======================================================================================
@@ -398,6 +396,49 @@ _PROVISIONED = {
     ),
 }
 
+def _check_target(value: str, key: str, ctx: Context) -> None:
+    if not value.strip():
+        raise SpecError("must be a non-empty name", key)
+
+
+def _destination(types: tuple[str, ...], doc: str) -> Field:
+    return Field(
+        "map",
+        None,
+        doc,
+        nullable=True,
+        fields={
+            "type": Field("enum", doc="kind of target", choices=types),
+            "name": Field("str", doc="the target: a function of this scenario, or a queue, topic or bus name or ARN",
+                          check=_check_target),
+        },
+    )
+
+
+#: Asynchronous invocations (S3, SNS, EventBridge, InvocationType=Event); see
+#: lambdasim.invoke.async_ and https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+_ASYNC_TRIGGER = {
+    "name": Field("str", Computed(lambda s, c: f"async-{c.index}", "async-<index>"), "label"),
+    "arrivals": Field("arrivals", doc="one arrival spec or a list of them (superposed)"),
+    "max_retry_attempts": Field("int", 2, "retries after a function error or timeout", 0, 2),
+    "max_event_age": Field("time", 21600.0, "how long an event may stay in the queue", 60, 21600),
+    "throttle_backoff": Field(
+        "enum", "exponential",
+        "exponential: a throttled event retries after 1 s doubling to 5 min (Lambda); "
+        "none: pollers take the next event as soon as concurrency frees (FIFO)",
+        choices=("exponential", "none"),
+    ),
+    "on_success": _destination(("function", "sqs", "sns", "eventbridge"), "where successes go"),
+    "on_failure": _destination(("function", "sqs", "sns", "eventbridge"),
+                               "where dropped events go (retries exhausted, too old, reserved 0)"),
+    "dead_letter": _destination(("sqs", "sns"), "dead-letter queue or topic for dropped events"),
+}
+
+#: Keys of an async trigger that are the function's one asynchronous configuration in Lambda
+#: (invocation-async-configuring.html): all async triggers of a function must agree on them.
+ASYNC_FUNCTION_KEYS = ("max_retry_attempts", "max_event_age", "throttle_backoff", "on_success",
+                       "on_failure", "dead_letter")
+
 _FUNCTION = {
     "memory_mb": Field("int", 128, "memory size (MB)", 128, 10240),
     "architecture": Field("enum", "x86_64", "instruction set", choices=("x86_64", "arm64")),
@@ -444,9 +485,8 @@ _FUNCTION = {
             "variant",
             doc="a trigger",
             discriminator="type",
-            variants={"sync": _SYNC_TRIGGER, "sqs": _SQS_TRIGGER, "kinesis": _KINESIS_TRIGGER,
-                      "dynamodb": _DYNAMODB_TRIGGER},
-            unsupported=UNSUPPORTED_TRIGGERS,
+            variants={"sync": _SYNC_TRIGGER, "async": _ASYNC_TRIGGER, "sqs": _SQS_TRIGGER,
+                      "kinesis": _KINESIS_TRIGGER, "dynamodb": _DYNAMODB_TRIGGER},
             label="trigger",
         ),
     ),
@@ -549,6 +589,7 @@ def _cross_checks(config: dict) -> None:
             seen[trigger["name"]] = index
             if trigger["type"] == "sqs":
                 _check_sqs_trigger(trigger, f"functions.{fname}.triggers.{index}", function["timeout"])
+    _async_checks(config)
 
 
 def _check_provisioned_limits(config: dict) -> None:
@@ -581,6 +622,58 @@ def _check_provisioned_limits(config: dict) -> None:
                     f"reserved plus provisioned concurrency of functions without a reservation "
                     f"reach {claimed}, leaving less than account.unreserved_minimum = {minimum} "
                     f"of account.concurrency_limit {limit} unreserved", key)
+
+
+def _async_checks(config: dict) -> None:
+    """One asynchronous configuration per function; function destinations exist, no loops."""
+    functions = config["functions"]
+    edges: dict[str, list[str]] = {}
+    for fname, function in functions.items():
+        first = None
+        for index, trigger in enumerate(function["triggers"]):
+            if trigger["type"] != "async":
+                continue
+            if first is None:
+                first = index
+                for kind in ("on_success", "on_failure", "dead_letter"):
+                    target = trigger[kind]
+                    if target is None or target["type"] != "function":
+                        continue
+                    if target["name"] not in functions:
+                        known = ", ".join(functions)
+                        raise SpecError(f"no function {target['name']!r} in this scenario (functions: {known})",
+                                        f"functions.{fname}.triggers.{index}.{kind}.name")
+                    edges.setdefault(fname, []).append(target["name"])
+                continue
+            for key in ASYNC_FUNCTION_KEYS:
+                mine, theirs = trigger[key], function["triggers"][first][key]
+                if mine != theirs:
+                    raise SpecError(
+                        f"async triggers of a function share its one asynchronous configuration "
+                        f"(Lambda keeps one per function); trigger {first} has {theirs!r}, this one {mine!r}",
+                        f"functions.{fname}.triggers.{index}.{key}",
+                    )
+    # Destinations that invoke functions must not loop back (an endless chain of invocations).
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in edges.get(name, []):
+            if state.get(target) == 1:
+                cycle = " -> ".join(path[path.index(target):] + [target]) if target in path else f"{name} -> {target}"
+                first = next(i for i, t in enumerate(functions[name]["triggers"]) if t["type"] == "async")
+                kind = next(k for k in ("on_success", "on_failure")
+                            if (functions[name]["triggers"][first][k] or {}).get("name") == target
+                            and functions[name]["triggers"][first][k]["type"] == "function")
+                raise SpecError(f"function destinations form a loop ({cycle}); lambdasim does not model "
+                                f"recursive invocation loops", f"functions.{name}.triggers.{first}.{kind}.name")
+            if state.get(target) is None:
+                visit(target, path + [target])
+        state[name] = 2
+
+    for name in edges:
+        if state.get(name) is None:
+            visit(name, [name])
 
 
 # ======================================================================================

@@ -150,13 +150,8 @@ def test_orders_template_with_globals_intrinsics_event_types_and_event_invoke_co
     # once rates are filled it validates (with the async, sqs, stream and provisioned formats merged)
     out = tmp_path / "orders.yaml"
     out.write_text(_filled(text))
-    try:
-        scenario = load_scenario(out)
-    except ScenarioError as exc:  # only while those formats are not in this build yet
-        assert ("is not supported by this version of lambdasim yet" in exc.message
-                or "provisioned concurrency is not modelled by this version" in exc.message), str(exc)
-    else:
-        assert set(scenario.functions) == set(EXPECTED_ORDERS)
+    scenario = load_scenario(out)
+    assert set(scenario.functions) == set(EXPECTED_ORDERS)
 
 
 CFN_JSON = {

@@ -204,8 +204,9 @@ MALFORMED = [
      "    provisioned_concurrency: 50\n",
      "functions.f.provisioned_concurrency.capacity", 6, "exceeds the function's reserved_concurrency"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: sync\n"
-     "        arrivals: {process: poisson, rate: 5/s}\n      - type: async\n        arrivals: {process: poisson, rate: 1}\n",
-     "functions.f.triggers.1.type", 8, "trigger type 'async' is not supported by this version of lambdasim yet"),
+     "        arrivals: {process: poisson, rate: 5/s}\n      - type: dynamodb\n        arrivals: {process: poisson, rate: 1}\n"
+     "        retention: 48h\n",
+     "functions.f.triggers.1.retention", 10, "unknown key 'retention'"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: webhook\n        arrivals: {process: poisson, rate: 1}\n",
      "functions.f.triggers.0.type", 6, "unknown trigger type 'webhook'"),
     ("duration: 1h\nfunctions:\n  f:\n    duration: 1ms\n    triggers:\n      - type: sync\n",

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lambdasim import simulate
 from lambdasim.invoke.sqs import SqsTrigger
-from lambdasim.invoke.sync import DROPPED, FAILED, SUCCEEDED
+from lambdasim.invoke.sync import FAILED, SUCCEEDED
 from lambdasim.metrics import unpack_requests
 from lambdasim.model import Model
 from lambdasim.scenario import ScenarioError, load_scenario
