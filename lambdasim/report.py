@@ -233,6 +233,12 @@ _FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 #: Rows shown only when some function's summary has the block they read, before the cost row.
 _BLOCK_ROWS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], str], ...]], ...] = (
+    ("async", (
+        ("async events dropped", ("async", "events_dropped"), "int"),
+        ("async event age p99 (ms)", ("async", "event_age_ms", "p99"), "ms"),
+        ("async event age max (ms)", ("async", "event_age_ms", "max"), "ms"),
+        ("async queue depth max", ("async", "queue_depth", "max"), "int"),
+    )),
     ("sqs", (
         ("sqs messages deleted", ("sqs", "messages_deleted"), "int"),
         ("sqs messages to DLQ", ("sqs", "messages_to_dlq"), "int"),
