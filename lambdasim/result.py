@@ -26,6 +26,7 @@ from .billing import UsageBill, bill_account, billed_ms, init_is_billed, load_pr
 from .function import COLD, ERROR, TIMEOUT
 from .invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from .metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
+from .timeline import build_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
@@ -96,15 +97,19 @@ class Result:
     records : RequestRecords or None
         Per-request records when the run was asked for them (``records.chunks()``,
         ``records.columns()``).
+    timeline : lambdasim.timeline.Timeline or None
+        Chart data: environment states, rates and latency curves on a fine time grid.
     """
 
     def __init__(self, scenario, summary: dict[str, Any], series: dict[str, list],
-                 run_info: dict[str, Any], records: "RequestRecords | None" = None) -> None:
+                 run_info: dict[str, Any], records: "RequestRecords | None" = None,
+                 timeline: Any = None) -> None:
         self.scenario = scenario
         self.summary = summary
         self.series = series
         self.run_info = run_info
         self.records = records
+        self.timeline = timeline
 
     def function(self, name: str) -> FunctionResult:
         """The summary block of function ``name``."""
@@ -199,7 +204,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model) if records else None
-    return Result(model.scenario, summary, series, model.run_info(), request_records)
+    return Result(model.scenario, summary, series, model.run_info(), request_records,
+                  build_timeline(model))
 
 
 def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_init: bool,
