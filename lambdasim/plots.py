@@ -253,7 +253,7 @@ def concurrency_chart(result: Any, function: str | None = None) -> Chart:
                    timeline.account_limit, COLORS["limit"]))
     ceiling = top * 1.15
     for label, value, color in limits:
-        if value <= top * 3.0:
+        if value <= top * 4.0:
             ceiling = max(ceiling, value * 1.08)
     for label, value, color in limits:
         if value <= ceiling:
@@ -422,7 +422,7 @@ def account_chart(result: Any) -> Chart:
     _peaks(ax, x, peak, "peak concurrent executions")
     limit = timeline.account_limit
     label = f"account concurrency limit ({limit:,})"
-    if limit <= top * 3.0:
+    if limit <= top * 4.0:
         ax.axhline(limit, color=COLORS["limit"], lw=1.4, ls="--", label=label)
         ax.set_ylim(0.0, max(top * 1.15, limit * 1.08))
     else:

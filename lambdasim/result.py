@@ -122,6 +122,36 @@ class Result:
     def functions(self) -> list[str]:
         return list(self.summary["functions"])
 
+    def plot_concurrency(self, function: str | None = None):
+        """Execution environments by state against the limits (:mod:`lambdasim.plots`)."""
+        from .plots import concurrency_chart
+
+        return concurrency_chart(self, function)
+
+    def plot_requests(self, function: str | None = None):
+        """Requests, throttles and cold starts per second (:mod:`lambdasim.plots`)."""
+        from .plots import requests_chart
+
+        return requests_chart(self, function)
+
+    def plot_latency(self, function: str | None = None):
+        """Latency CDF, warm vs cold start (:mod:`lambdasim.plots`)."""
+        from .plots import latency_chart
+
+        return latency_chart(self, function)
+
+    def plots(self, out_dir) -> list:
+        """Write every chart of the run as PNG files into ``out_dir``; return their paths."""
+        from .plots import write_plots
+
+        return write_plots(self, out_dir)
+
+    def check(self, checks=None) -> list:
+        """Evaluate ``expect:`` checks (default: the scenario's) without asserting."""
+        from .expect import evaluate_result
+
+        return evaluate_result(self, checks)
+
     def to_pandas(self):
         """The per-period series as a pandas DataFrame (requires pandas)."""
         import pandas as pd  # optional dependency

@@ -202,13 +202,13 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     run_end = np.sort(t + (init + duration))
     busy = np.diff(level_integral(t, run_end, edges)) / widths
     cold_init = init > 0.0  # few: only cold starts have an Init phase
-    initializing = np.diff(level_integral(t[cold_init], t[cold_init] + init[cold_init],
-                                          edges)) / widths
+    # Floating-point sums can leave a hair below zero where the levels cancel.
+    initializing = np.maximum(np.diff(level_integral(
+        t[cold_init], t[cold_init] + init[cold_init], edges)) / widths, 0.0)
     invoking = np.maximum(busy - initializing, 0.0)
     created, ended = recorder.environments()
     ended = np.where(np.isnan(ended), end, ended)
     live = np.diff(level_integral(created, ended, edges)) / widths
-    # Floating-point sums can leave a hair below zero where the levels cancel.
     idle = np.maximum(live - busy, 0.0)
     busy_max = StepLevel(t, run_end).period_maxima(edges)
     del run_end, busy
