@@ -264,7 +264,8 @@ def concurrency_chart(result: Any, function: str | None = None) -> Chart:
     ax.set_ylabel("execution environments")
     _thousands(ax)
     _title(fig, f"{name}: execution environments by state",
-           f"time-weighted mean per {data.width_s:g} s; the line is the peak in each {data.width_s:g} s")
+           f"areas: time-weighted mean per {data.width_s:g} s; black dashes: the peak in each "
+           f"{data.width_s:g} s")
     _legend(ax)
     return fig
 
@@ -432,7 +433,7 @@ def account_chart(result: Any) -> Chart:
     _thousands(ax)
     width = timeline.edges[1] - timeline.edges[0]
     _title(fig, "account: concurrent executions by function",
-           f"time-weighted mean per {width:g} s; the line is the peak in each {width:g} s")
+           f"areas: time-weighted mean per {width:g} s; black dashes: the peak in each {width:g} s")
     _legend(ax)
     return fig
 
