@@ -129,6 +129,15 @@ def _step(values: np.ndarray) -> np.ndarray:
     return np.append(values, values[-1]) if values.size else values
 
 
+def _ms(value: float) -> str:
+    """Milliseconds with sensible precision: 1,232 / 45.3 / 0.30."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2g}" if value >= 1 else f"{value:.2f}"
+
+
 def _thousands(ax) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 1000
                                                else f"{v:g}"))
@@ -320,7 +329,7 @@ def latency_chart(result: Any, function: str | None = None) -> Chart:
                 label=f"{label} ({curve.count:,} requests)")
         for quantile, value, style in ((0.5, curve.p50_ms, ":"), (0.99, curve.p99_ms, "--")):
             ax.axvline(max(value, 1e-3), color=color, lw=1.0, ls=style,
-                       label=f"{label} p{round(quantile * 100):d} = {value:,.0f} ms")
+                       label=f"{label} p{round(quantile * 100):d} = {_ms(value)} ms")
         drawn = True
     ax.set_xscale("log")
     ax.set_ylim(0.0, 1.02)
