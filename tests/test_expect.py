@@ -295,3 +295,11 @@ def test_format_checks_counts():
     text = format_checks(results)
     assert text.endswith("expect: 1 of 2 checks passed, 1 failed\n")
     assert "PASS" not in format_checks(results, failed_only=True)
+
+
+def test_the_shipped_steady_warm_scenario_meets_its_checks():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "steady_warm.yaml"
+    result = check(path)
+    assert len(result.summary["config"]["expect"]) == 3
