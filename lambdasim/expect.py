@@ -238,10 +238,14 @@ def evaluate(checks: Iterable[str | Expectation], summary: Mapping[str, Any]) ->
             figure = figures.get(key, figures.get(".".join(check.path)))
         if figure is not None:
             mean = _as_number(figure.get("mean"), check, key)
+            interval = figure.get("ci95")
+            if not (isinstance(interval, (list, tuple)) and len(interval) == 2):
+                raise ExpectationError(f"{check.text!r}: the replication figures of {key!r} "
+                                       f"have no ci95 interval [low, high]")
             if check.op in ("<", "<="):
-                actual, basis = _as_number(figure["ci95"][1], check, key), "ci95 upper"
+                actual, basis = _as_number(interval[1], check, key), "ci95 upper"
             elif check.op in (">", ">="):
-                actual, basis = _as_number(figure["ci95"][0], check, key), "ci95 lower"
+                actual, basis = _as_number(interval[0], check, key), "ci95 lower"
             else:
                 actual, basis = mean, "mean"
             count = replications.get("n")

@@ -132,6 +132,13 @@ def test_replications_check_the_confidence_bound_not_the_mean():
     assert plain.passed and plain.basis == "value"
 
 
+def test_a_replication_figure_without_an_interval_is_a_clear_error():
+    summary = _replicated(780.0, 750.0, 810.0)
+    del summary["replications"]["figures"]["functions.checkout.latency_ms.p99"]["ci95"]
+    with pytest.raises(ExpectationError, match="have no ci95 interval"):
+        evaluate(["checkout.latency_ms.p99 < 800"], summary)
+
+
 def test_replication_figures_may_be_keyed_as_written():
     summary = json.loads(json.dumps(SUMMARY))
     summary["replications"] = {"n": 5, "figures": {
