@@ -32,6 +32,7 @@ SMALL = """\
 name: small
 duration: 40s
 seed: 5
+period: 5s
 account: {concurrency_limit: 40, unreserved_minimum: 10}
 functions:
   api:
