@@ -241,6 +241,13 @@ def test_trigger_charts_are_drawn_from_series_columns(small_result, tmp_path):
         chart = make(result, "api")
         assert chart is not None and len(chart.axes) == panels
         assert all(ax.get_legend() is not None for ax in chart.axes)
+    # The panels draw the columns' values per period, in the units on their axes.
+    backlog = _line(plots.sqs_chart(result, "api").axes[0], "backlog")
+    assert list(backlog.get_ydata()[:3]) == [500.0, 490.0, 480.0]
+    age = _line(plots.async_chart(result, "api").axes[0], "age of the oldest event")
+    assert list(age.get_ydata()[:3]) == [0.0, 0.25, 0.5]  # 250 ms per period, in seconds
+    iterator = _line(plots.stream_chart(result, "api").axes[0], "iterator age (max)")
+    assert np.isnan(iterator.get_ydata()[0]) and iterator.get_ydata()[1] == 2.0
     # Only the function with the columns gets the charts.
     assert plots.async_chart(result, "worker") is None
     labels = _legend_labels(plots.concurrency_chart(result, "api"))
@@ -256,6 +263,11 @@ def test_trigger_charts_are_drawn_from_series_columns(small_result, tmp_path):
 def test_account_row_is_not_a_function(small_result):
     assert ACCOUNT_ROW in small_result.series["function"]
     assert ACCOUNT_ROW not in small_result.timeline.functions
+
+
+def _line(ax, label: str):
+    (line,) = [line for line in ax.get_lines() if line.get_label().startswith(label)]
+    return line
 
 
 def _legend_labels(chart) -> list[str]:
