@@ -36,7 +36,7 @@ from .events import Wakeup
 from .function import LambdaFunction, duration_factor
 from .invoke.sync import SyncTrigger
 from .metrics import FunctionRecorder
-from .progress import run_sliced
+from .progress import drain_with_progress, run_sliced
 from .result import Result, build_result
 from .rng import BlockSampler, Streams
 from .scenario import Scenario, load_scenario
@@ -176,11 +176,12 @@ class Model:
         """Requests that have arrived and not yet ended."""
         return sum(t.outstanding for triggers in self.triggers.values() for t in triggers)
 
-    def run(self, progress: Callable[[float, int], None] | None = None) -> "Model":
+    def run(self, progress: Callable[[float, int | None], None] | None = None) -> "Model":
         """Run to the horizon, then drain work in flight.
 
         ``progress(now_s, events)``, when given, is called between slices of simulated time
-        (:func:`lambdasim.progress.run_sliced`); the run is the same with or without it.
+        (:func:`lambdasim.progress.run_sliced`) and, with ``events`` None, now and then while
+        work in flight drains; the run is the same with or without it.
         """
         started = time.perf_counter()
         sim = self.sim
@@ -192,8 +193,11 @@ class Model:
                 slicing_ids = run_sliced(sim, self.duration_s, progress)
         # Drain event by event, so the run ends the moment the last request does.
         limit = self.duration_s + DRAIN_LIMIT_S
-        while self.outstanding() and sim.peek() <= limit:
-            sim.step()
+        if progress is None:
+            while self.outstanding() and sim.peek() <= limit:
+                sim.step()
+        else:
+            drain_with_progress(sim, self.outstanding, limit, progress)
         self.end_s = max(sim.now, self.duration_s)
         self.wall_s = time.perf_counter() - started
         # SimPy numbers every scheduled event; those still queued were not processed.
@@ -229,7 +233,7 @@ class Model:
 def simulate(scenario: Scenario | str | Path | Mapping[str, Any], *, seed: int | None = None,
              period_s: float | None = None, records: bool = False, replication: int = 0,
              overrides: Mapping[str, Any] | None = None,
-             progress: Callable[[float, int], None] | None = None) -> Result:
+             progress: Callable[[float, int | None], None] | None = None) -> Result:
     """Run a scenario and return its :class:`~lambdasim.result.Result`.
 
     Parameters

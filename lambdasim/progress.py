@@ -18,13 +18,15 @@ import os
 import time
 from typing import Callable, TextIO
 
-__all__ = ["ProgressBar", "run_sliced", "progress_bar_for", "DEFAULT_DELAY_S",
-           "TARGET_SLICE_WALL_S"]
+__all__ = ["ProgressBar", "run_sliced", "drain_with_progress", "progress_bar_for",
+           "DEFAULT_DELAY_S", "TARGET_SLICE_WALL_S", "DRAIN_REPORT_STEPS"]
 
 #: Runs shorter than this (wall time) show no bar.
 DEFAULT_DELAY_S = 2.0
 #: Aim for slices of about this much wall time.
 TARGET_SLICE_WALL_S = 0.1
+#: While work in flight drains after the horizon, report every this many events.
+DRAIN_REPORT_STEPS = 8192
 
 
 def run_sliced(sim, until: float, on_slice: Callable[[float, int], None],
@@ -64,6 +66,18 @@ def run_sliced(sim, until: float, on_slice: Callable[[float, int], None],
     return 3 * slices - 2
 
 
+def drain_with_progress(sim, outstanding: Callable[[], int], limit: float,
+                        on_slice: Callable[[float, int | None], None]) -> None:
+    """Step ``sim`` while ``outstanding()`` and the next event is due by ``limit`` (the
+    model's drain after the horizon), calling ``on_slice(now, None)`` now and then."""
+    steps = 0
+    while outstanding() and sim.peek() <= limit:
+        sim.step()
+        steps += 1
+        if steps % DRAIN_REPORT_STEPS == 0:
+            on_slice(sim.now, None)
+
+
 class ProgressBar:
     """One self-overwriting line on a terminal: bar, simulated time, events per second.
 
@@ -92,7 +106,8 @@ class ProgressBar:
         self._last_draw = -1.0
         self._last_len = 0
 
-    def __call__(self, now_s: float, events: int) -> None:
+    def __call__(self, now_s: float, events: int | None) -> None:
+        """Redraw: ``events`` processed so far, or None while work in flight drains."""
         wall = self.clock() - self.started
         if wall < self.delay_s or (self.shown and wall - self._last_draw < 0.1
                                    and now_s < self.duration_s):
@@ -100,12 +115,16 @@ class ProgressBar:
         self._last_draw = wall
         fraction = min(1.0, now_s / self.duration_s) if self.duration_s > 0 else 1.0
         filled = int(round(fraction * self.width))
-        rate = events / wall if wall > 0 else 0.0
-        eta = wall * (1.0 - fraction) / fraction if fraction > 0 else float("inf")
-        text = (f"lambdasim [{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%} "
-                f"{_clock(now_s)} of {_clock(self.duration_s)} simulated, "
-                f"{_count(rate)} events/s, {_clock(wall)} elapsed"
-                + (f", about {_clock(eta)} left" if fraction < 1.0 and eta != float("inf") else ""))
+        head = (f"lambdasim [{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%} "
+                f"{_clock(now_s)} of {_clock(self.duration_s)} simulated, ")
+        if events is None:
+            text = head + f"draining work in flight, {_clock(wall)} elapsed"
+        else:
+            rate = events / wall if wall > 0 else 0.0
+            eta = wall * (1.0 - fraction) / fraction if fraction > 0 else float("inf")
+            text = (head + f"{_count(rate)} events/s, {_clock(wall)} elapsed"
+                    + (f", about {_clock(eta)} left" if fraction < 1.0 and eta != float("inf")
+                       else ""))
         pad = max(0, self._last_len - len(text))
         self.stream.write("\r" + text + " " * pad)
         self.stream.flush()

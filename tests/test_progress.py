@@ -14,7 +14,9 @@ import pytest
 
 import lambdasim
 from lambdasim.model import Model
-from lambdasim.progress import ProgressBar, progress_bar_for, run_sliced
+from lambdasim.events import Wakeup
+from lambdasim.progress import (DRAIN_REPORT_STEPS, ProgressBar, drain_with_progress,
+                                progress_bar_for, run_sliced)
 from lambdasim.result import build_result
 
 from conftest import PACKAGE_ROOT
@@ -93,6 +95,26 @@ def test_run_sliced_reaches_the_end_exactly():
     seen = []
     extra = run_sliced(sim, 10.0, lambda now, events: seen.append(now))
     assert sim.now == 10.0 and seen[-1] == 10.0 and extra == 3 * len(seen) - 2
+
+
+def test_the_drain_after_the_horizon_reports_too():
+    import simpy
+
+    sim = simpy.Environment()
+    left = [2 * DRAIN_REPORT_STEPS + 5]
+
+    def done(event):
+        left[0] -= 1
+
+    for i in range(left[0]):
+        Wakeup(sim, 1.0 + i * 1e-3, None, done)
+    calls = []
+    drain_with_progress(sim, lambda: left[0], 1e9, lambda now, events: calls.append(events))
+    assert left[0] == 0 and calls == [None, None]
+    stream = io.StringIO()
+    bar = ProgressBar(stream, duration_s=60.0, delay_s=0.0)
+    bar(75.0, None)
+    assert "100% 1m15s of 1m00s simulated, draining work in flight" in stream.getvalue()
 
 
 def _run_on_a_terminal(tmp_path, *args: str) -> tuple[int, str, str]:
