@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="metrics period, e.g. 1m or 10s (overrides 'period')")
     run.add_argument("--records", action="store_true",
                      help="also write per-request records (requests.csv.gz)")
+    run.add_argument("--no-plots", dest="plots", action="store_false",
+                     help="do not draw the charts (*.png); report.html is still written")
     out = run.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="print the summary JSON on stdout instead of the table")
@@ -231,12 +233,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
     from lambdasim.scenario import ScenarioError
 
+    from lambdasim.progress import progress_bar_for
+
+    bar = progress_bar_for(sys.stderr, scenario.duration_s, quiet=args.quiet or args.json)
     try:
-        result = simulate(scenario, records=args.records)
+        result = simulate(scenario, records=args.records, progress=bar)
     except ScenarioError as exc:  # inconsistencies only found while building the model
         raise InputError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    checks = _expectations(result)  # before writing: a key missing is bad input
     try:
-        write_results(result, out_dir)
+        write_results(result, out_dir, plots=args.plots)
     except OSError as exc:
         detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
                   else f"cannot write results: {exc}")
@@ -247,7 +256,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(format_summary_table(result))
         print(f"results: {out_dir}")
+    if checks:
+        from lambdasim.expect import format_checks
+
+        failed = [c for c in checks if not c.passed]
+        # stdout carries only the summary JSON with --json; --quiet shows failures only.
+        if args.json or args.quiet:
+            if failed:
+                sys.stderr.write(format_checks(checks, failed_only=args.quiet))
+        else:
+            sys.stdout.write(format_checks(checks))
+        if failed:
+            return EXIT_EXPECT_FAILED
     return EXIT_OK
+
+
+def _expectations(result):
+    """The scenario's ``expect:`` checks evaluated; a key the summary lacks is bad input."""
+    from lambdasim.expect import ExpectationError, evaluate_result
+
+    try:
+        return evaluate_result(result)
+    except ExpectationError as exc:
+        raise InputError(f"expect: {exc}",
+                         "see the keys of summary.json (lambdasim SCENARIO --json)") from None
 
 
 def _folder_name(scenario) -> str:

@@ -41,6 +41,7 @@ from .invoke.async_ import build_async_trigger
 from .invoke.sync import SyncTrigger
 from .metrics import FunctionRecorder
 from .provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
+from .progress import drain_with_progress, run_sliced
 from .result import Result, build_result
 from .rng import BlockSampler, Streams
 from .scenario import Scenario, load_scenario
@@ -209,20 +210,32 @@ class Model:
         """Requests that have arrived and not yet ended."""
         return sum(t.outstanding for triggers in self.triggers.values() for t in triggers)
 
-    def run(self) -> "Model":
-        """Run to the horizon, then drain work in flight."""
+    def run(self, progress: Callable[[float, int | None], None] | None = None) -> "Model":
+        """Run to the horizon, then drain work in flight.
+
+        ``progress(now_s, events)``, when given, is called between slices of simulated time
+        (:func:`lambdasim.progress.run_sliced`) and, with ``events`` None, now and then while
+        work in flight drains; the run is the same with or without it.
+        """
         started = time.perf_counter()
         sim = self.sim
+        slicing_ids = 0
         if self.duration_s > sim.now:
-            sim.run(until=self.duration_s)
+            if progress is None:
+                sim.run(until=self.duration_s)
+            else:
+                slicing_ids = run_sliced(sim, self.duration_s, progress)
         # Drain event by event, so the run ends the moment the last request does.
         limit = self.duration_s + DRAIN_LIMIT_S
-        while self.outstanding() and sim.peek() <= limit:
-            sim.step()
+        if progress is None:
+            while self.outstanding() and sim.peek() <= limit:
+                sim.step()
+        else:
+            drain_with_progress(sim, self.outstanding, limit, progress)
         self.end_s = max(sim.now, self.duration_s)
         self.wall_s = time.perf_counter() - started
         # SimPy numbers every scheduled event; those still queued were not processed.
-        self.events = next(sim._eid) - len(sim._queue)
+        self.events = next(sim._eid) - len(sim._queue) - slicing_ids
         return self
 
     def run_info(self) -> dict[str, Any]:
@@ -253,7 +266,8 @@ class Model:
 
 def simulate(scenario: Scenario | str | Path | Mapping[str, Any], *, seed: int | None = None,
              period_s: float | None = None, records: bool = False, replication: int = 0,
-             overrides: Mapping[str, Any] | None = None) -> Result:
+             overrides: Mapping[str, Any] | None = None,
+             progress: Callable[[float, int | None], None] | None = None) -> Result:
     """Run a scenario and return its :class:`~lambdasim.result.Result`.
 
     Parameters
@@ -270,6 +284,9 @@ def simulate(scenario: Scenario | str | Path | Mapping[str, Any], *, seed: int |
         Replication index: independent random streams from the same seed.
     overrides : mapping, optional
         Dotted-key overrides applied when loading (``{"functions.api.memory_mb": 2048}``).
+    progress : callable, optional
+        ``progress(now_s, events)`` called as simulated time advances (e.g. a
+        :class:`lambdasim.progress.ProgressBar`).
 
     Returns
     -------
@@ -280,5 +297,5 @@ def simulate(scenario: Scenario | str | Path | Mapping[str, Any], *, seed: int |
             scenario = scenario.with_overrides(overrides)
     else:
         scenario = load_scenario(scenario, overrides)
-    model = Model(scenario, seed=seed, period_s=period_s, replication=replication).run()
+    model = Model(scenario, seed=seed, period_s=period_s, replication=replication).run(progress)
     return build_result(model, records=records)

@@ -1,7 +1,8 @@
 """Reports of a finished run: the results folder and the summary table.
 
 A run's results folder holds ``summary.json`` (the summary dict, byte-identical for the same
-seed), ``run.json`` (how the run went), ``metrics.csv`` (the per-period series) and, when
+seed), ``run.json`` (how the run went), ``metrics.csv`` (the per-period series), the charts
+(``*.png``, unless turned off) and ``report.html`` (a one-page report embedding them) and, when
 per-request records were kept, ``requests.csv.gz``.
 
 The folder is replaced atomically: every file is written and fsynced in a temporary sibling
@@ -41,6 +42,7 @@ def write_results(
     out_dir: str | os.PathLike[str],
     *,
     extra: Iterable[Callable[[Any, Path], None]] = (),
+    plots: bool = True,
 ) -> Path:
     """Write a run's results folder atomically.
 
@@ -55,6 +57,10 @@ def write_results(
     extra : iterable of callables, optional
         Further writers, each called as ``writer(result, folder)`` with the temporary folder
         before the swap (plots, for instance); a failure in one aborts the whole write.
+    plots : bool
+        Also draw the charts (``*.png``, :mod:`lambdasim.plots`) of a run that carries chart
+        data (``result.timeline``). ``report.html`` (:mod:`lambdasim.html_report`) is written
+        either way, with the charts embedded when there are any.
 
     Returns
     -------
@@ -92,6 +98,14 @@ def write_results(
         records = getattr(result, "records", None)
         if records is not None:
             _write_records(tmp / "requests.csv.gz", records)
+        images = []
+        if plots and getattr(result, "timeline", None) is not None:
+            from .plots import write_plots
+
+            images = write_plots(result, tmp)
+        from .html_report import write_report
+
+        write_report(result, tmp, images)
         for writer in extra:
             writer(result, tmp)
         _fsync_dir(tmp)

@@ -26,6 +26,7 @@ from .billing import UsageBill, billed_ms, cost_report, init_is_billed, load_pri
 from .function import COLD, ERROR, PROVISIONED, TIMEOUT
 from .invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from .metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
+from .timeline import build_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
@@ -103,15 +104,19 @@ class Result:
     records : RequestRecords or None
         Per-request records when the run was asked for them (``records.chunks()``,
         ``records.columns()``).
+    timeline : lambdasim.timeline.Timeline or None
+        Chart data: environment states, rates and latency curves on a fine time grid.
     """
 
     def __init__(self, scenario, summary: dict[str, Any], series: dict[str, list],
-                 run_info: dict[str, Any], records: "RequestRecords | None" = None) -> None:
+                 run_info: dict[str, Any], records: "RequestRecords | None" = None,
+                 timeline: Any = None) -> None:
         self.scenario = scenario
         self.summary = summary
         self.series = series
         self.run_info = run_info
         self.records = records
+        self.timeline = timeline
 
     def function(self, name: str) -> FunctionResult:
         """The summary block of function ``name``."""
@@ -123,6 +128,36 @@ class Result:
     @property
     def functions(self) -> list[str]:
         return list(self.summary["functions"])
+
+    def plot_concurrency(self, function: str | None = None):
+        """Execution environments by state against the limits (:mod:`lambdasim.plots`)."""
+        from .plots import concurrency_chart
+
+        return concurrency_chart(self, function)
+
+    def plot_requests(self, function: str | None = None):
+        """Requests, throttles and cold starts per second (:mod:`lambdasim.plots`)."""
+        from .plots import requests_chart
+
+        return requests_chart(self, function)
+
+    def plot_latency(self, function: str | None = None):
+        """Latency CDF, warm vs cold start (:mod:`lambdasim.plots`)."""
+        from .plots import latency_chart
+
+        return latency_chart(self, function)
+
+    def plots(self, out_dir) -> list:
+        """Write every chart of the run as PNG files into ``out_dir``; return their paths."""
+        from .plots import write_plots
+
+        return write_plots(self, out_dir)
+
+    def check(self, checks=None) -> list:
+        """Evaluate ``expect:`` checks (default: the scenario's) without asserting."""
+        from .expect import evaluate_result
+
+        return evaluate_result(self, checks)
 
     def to_pandas(self):
         """The per-period series as a pandas DataFrame (requires pandas)."""
@@ -210,7 +245,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model) if records else None
-    return Result(model.scenario, summary, series, model.run_info(), request_records)
+    return Result(model.scenario, summary, series, model.run_info(), request_records,
+                  build_timeline(model))
 
 
 def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_init: bool,

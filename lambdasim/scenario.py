@@ -33,6 +33,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from .expect import check_targets, parse_expectation
 from .fields import Computed, Context, Field, describe, resolve_map, schema_for
 from .runtimes import default_init, runtime_family
 from .units import SpecError
@@ -221,6 +222,10 @@ def _check_retries(value: dict, key: str, ctx: Context) -> None:
             f"must be >= base_delay ({value['base_delay']:g}s), got {value['max_delay']:g}s",
             f"{key}.max_delay",
         )
+
+
+def _check_expect(value: str, key: str, ctx: Context) -> None:
+    parse_expectation(value, key)
 
 
 def _default_init(siblings: dict, ctx: Context) -> dict:
@@ -549,6 +554,13 @@ SCHEMA: dict[str, Field] = {
     "functions": Field(
         "named", doc="functions by name", pattern=FUNCTION_NAME_PATTERN, item=Field("map", fields=_FUNCTION)
     ),
+    "expect": Field(
+        "list",
+        [],
+        "capacity checks 'PATH OP NUMBER' on summary keys (e.g. 'checkout.latency_ms.p99 < 800'); "
+        "a failed check makes the run exit 1",
+        item=Field("str", check=_check_expect),
+    ),
 }
 
 
@@ -590,6 +602,7 @@ def _cross_checks(config: dict) -> None:
             if trigger["type"] == "sqs":
                 _check_sqs_trigger(trigger, f"functions.{fname}.triggers.{index}", function["timeout"])
     _async_checks(config)
+    check_targets(config["expect"], config["functions"])
 
 
 def _check_provisioned_limits(config: dict) -> None:

@@ -20,7 +20,11 @@ from lambdasim.report import columns_to_csv, format_summary_table, write_results
 
 SUMMARY_KEYS = ["lambdasim_version", "scenario", "seed", "duration_s", "warmup_s", "config",
                 "functions", "account"]
-RESULT_FILES = {"summary.json", "run.json", "metrics.csv"}
+#: What a run writes: the data, the one-page report and the charts of its one function.
+RESULT_FILES = {"summary.json", "run.json", "metrics.csv", "report.html",
+                "concurrency-api.png", "requests-api.png", "latency-api.png"}
+#: What write_results makes of a result without chart data (the fake one below).
+WRITTEN_FILES = {"summary.json", "run.json", "metrics.csv", "report.html"}
 
 
 def _files(folder: Path) -> set[str]:
@@ -367,7 +371,7 @@ def test_write_results_is_atomic(tmp_path):
     out = write_results(_fake_result(seed=1, records=True), tmp_path / "res" / "fake")
     assert out == tmp_path / "res" / "fake"
     before = _snapshot(out)
-    assert set(before) == RESULT_FILES | {"requests.csv.gz"}
+    assert set(before) == WRITTEN_FILES | {"requests.csv.gz"}
     assert before["summary.json"].endswith(b"}\n")
 
     def explode(result, folder):
@@ -383,4 +387,4 @@ def test_write_results_is_atomic(tmp_path):
     assert _snapshot(again) == before  # deterministic, gzip included
     write_results(_fake_result(seed=2), out)
     assert json.loads((out / "summary.json").read_text())["seed"] == 2
-    assert _files(out) == RESULT_FILES
+    assert _files(out) == WRITTEN_FILES

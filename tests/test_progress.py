@@ -1,0 +1,194 @@
+"""The progress bar: drawn on a terminal (a pseudo-terminal here) and only there, never with
+--json or --quiet, never on stdout; a run with a bar is the same run as one without."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+
+import pytest
+
+import lambdasim
+from lambdasim.model import Model
+from lambdasim.events import Wakeup
+from lambdasim.progress import (DRAIN_REPORT_STEPS, ProgressBar, drain_with_progress,
+                                progress_bar_for, run_sliced)
+from lambdasim.result import build_result
+
+from conftest import PACKAGE_ROOT
+
+SCENARIO = """\
+name: bar
+duration: 2m
+seed: 11
+functions:
+  api:
+    duration: {dist: exponential, mean: 80ms}
+    triggers:
+      - type: sync
+        arrivals: {process: poisson, rate: [[0s, 50/s], [1m, 200/s]]}
+"""
+
+
+def test_a_run_with_a_progress_callback_is_the_same_run(tmp_path):
+    path = tmp_path / "bar.yaml"
+    path.write_text(SCENARIO)
+    scenario = lambdasim.load_scenario(path)
+    plain = Model(scenario).run()
+    calls = []
+    sliced = Model(scenario).run(lambda now, events: calls.append((now, events)))
+    assert len(calls) > 5
+    times = [now for now, _ in calls]
+    assert times == sorted(times) and times[-1] == scenario.duration_s
+    counts = [events for _, events in calls if events is not None]
+    assert counts == sorted(counts) and 0 < counts[-1] <= sliced.events
+    # Same events, same summary: slicing only pauses the event loop.
+    assert sliced.events == plain.events
+    assert json.dumps(build_result(sliced).summary) == json.dumps(build_result(plain).summary)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_bar_waits_for_its_delay_then_draws_and_erases_itself():
+    stream, clock = io.StringIO(), _Clock()
+    bar = ProgressBar(stream, duration_s=1200.0, delay_s=2.0, clock=clock)
+    clock.now = 1.5
+    bar(300.0, 10_000)
+    assert stream.getvalue() == ""  # a short run shows nothing
+    clock.now = 2.5
+    bar(600.0, 2_500_000)
+    line = stream.getvalue()
+    assert line.startswith("\rlambdasim [##############..............]  50% ")
+    assert "10m00s of 20m00s simulated" in line and "1.00M events/s" in line
+    assert "about 2.5s left" in line
+    bar.close()
+    assert stream.getvalue().endswith("\r")
+    assert stream.getvalue().rsplit("\r", 2)[-2].strip() == ""  # the line is blanked
+
+
+def test_no_bar_unless_stderr_is_a_terminal_and_output_is_wanted():
+    assert progress_bar_for(io.StringIO(), 60.0) is None
+    master, slave = pty.openpty()
+    try:
+        with os.fdopen(slave, "w", closefd=False) as terminal:
+            assert isinstance(progress_bar_for(terminal, 60.0), ProgressBar)
+            assert progress_bar_for(terminal, 60.0, quiet=True) is None
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_run_sliced_reaches_the_end_exactly():
+    import simpy
+
+    sim = simpy.Environment()
+    seen = []
+    extra = run_sliced(sim, 10.0, lambda now, events: seen.append(now))
+    assert sim.now == 10.0 and seen[-1] == 10.0 and extra == 3 * len(seen) - 2
+
+
+def test_the_drain_after_the_horizon_reports_too():
+    import simpy
+
+    sim = simpy.Environment()
+    left = [2 * DRAIN_REPORT_STEPS + 5]
+
+    def done(event):
+        left[0] -= 1
+
+    for i in range(left[0]):
+        Wakeup(sim, 1.0 + i * 1e-3, None, done)
+    calls = []
+    drain_with_progress(sim, lambda: left[0], 1e9, lambda now, events: calls.append(events))
+    assert left[0] == 0 and calls == [None, None]
+    stream = io.StringIO()
+    bar = ProgressBar(stream, duration_s=60.0, delay_s=0.0)
+    bar(75.0, None)
+    assert "100% 1m15s of 1m00s simulated, draining work in flight" in stream.getvalue()
+
+
+def _run_on_a_terminal(tmp_path, *args: str) -> tuple[int, str, str]:
+    """Run the command line with stderr on a pseudo-terminal; return (code, stdout, tty)."""
+    (tmp_path / "bar.yaml").write_text(SCENARIO)
+    env = dict(os.environ, LAMBDASIM_PROGRESS_DELAY="0")
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "lambdasim", *args], cwd=tmp_path, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 120)
+            if not ready:
+                break
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the terminal closed: the process has exited
+                break
+            if not data:
+                break
+            chunks.append(data)
+        stdout = proc.communicate(timeout=120)[0]
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, stdout.decode(), b"".join(chunks).decode(errors="replace")
+
+
+def test_the_bar_appears_on_a_terminal(tmp_path):
+    code, stdout, terminal = _run_on_a_terminal(tmp_path, "bar.yaml", "--no-plots")
+    assert code == 0, terminal
+    assert "lambdasim [" in terminal and "of 2m00s simulated" in terminal
+    assert "events/s" in terminal
+    assert "\r" in terminal  # it redraws one line
+    assert "lambdasim [" not in stdout and "requests arrived" in stdout
+
+
+def test_no_bar_with_json_and_stdout_stays_pure_json(tmp_path):
+    code, stdout, terminal = _run_on_a_terminal(tmp_path, "bar.yaml", "--no-plots", "--json")
+    assert code == 0, terminal
+    assert json.loads(stdout)["scenario"] == "bar"  # nothing but the JSON on stdout
+    assert terminal == ""
+
+
+def test_no_bar_with_quiet(tmp_path):
+    code, stdout, terminal = _run_on_a_terminal(tmp_path, "bar.yaml", "--no-plots", "-q")
+    assert code == 0 and stdout == "" and terminal == ""
+
+
+def test_no_bar_when_stderr_is_not_a_terminal(tmp_path):
+    (tmp_path / "bar.yaml").write_text(SCENARIO)
+    env = dict(os.environ, LAMBDASIM_PROGRESS_DELAY="0")
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, "-m", "lambdasim", "bar.yaml", "--no-plots"],
+                          cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "requests arrived" in proc.stdout
+
+
+@pytest.mark.parametrize("value", ["abc", ""])
+def test_a_bad_delay_setting_falls_back_to_the_default(value, monkeypatch):
+    monkeypatch.setenv("LAMBDASIM_PROGRESS_DELAY", value)
+    master, slave = pty.openpty()
+    try:
+        with os.fdopen(slave, "w", closefd=False) as terminal:
+            bar = progress_bar_for(terminal, 60.0)
+            assert bar is not None and bar.delay_s == 2.0
+    finally:
+        os.close(master)
+        os.close(slave)

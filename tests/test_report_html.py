@@ -1,0 +1,179 @@
+"""report.html: one self-contained page (no server, nothing fetched, no script) with the
+summary table, the charts embedded, the expect: checks and the resolved scenario; it loads in
+headless Chromium without console errors, every chart decodes, and a screenshot shows them.
+
+The Chromium tests are skipped only where no Chromium is installed; .ci/run installs it."""
+from __future__ import annotations
+
+import base64
+import copy
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+import lambdasim
+from lambdasim import cli
+from lambdasim.html_report import render_report
+
+SCENARIO = """\
+name: shop
+description: Checkout <b>at the peak</b> & "quoted"
+duration: 40s
+seed: 8
+account: {concurrency_limit: 30, unreserved_minimum: 5}
+functions:
+  api:
+    duration: {dist: lognormal, median: 250ms, p99: 1s}
+    triggers:
+      - type: sync
+        arrivals: {process: poisson, rate: [[0s, 20/s], [15s, 140/s], [30s, 20/s]]}
+expect:
+  - api.latency_ms.p99 < 5000
+  - api.throttle_rate <= 0.001
+"""
+CHARTS = {"concurrency-api.png", "requests-api.png", "latency-api.png"}
+#: Appended to a copy of the page: after load, count the images that decoded.
+PROBE = """<script>window.addEventListener("load", function () {
+  var images = document.images, ok = 0;
+  for (var i = 0; i < images.length; i++) {
+    if (images[i].complete && images[i].naturalWidth > 0) ok++;
+  }
+  document.body.setAttribute("data-images-ok", ok + "/" + images.length);
+});</script>"""
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A run with a burst past the account limit (throttles, a failed check), via the CLI."""
+    folder = tmp_path_factory.mktemp("report")
+    (folder / "shop.yaml").write_text(SCENARIO)
+    code = cli.main([str(folder / "shop.yaml"), "--out", str(folder / "out"), "--quiet"])
+    assert code == cli.EXIT_EXPECT_FAILED  # the burst throttles: the second check fails
+    return folder / "out"
+
+
+def test_the_page_is_self_contained(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", page)
+    sources = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    assert len(sources) == len(CHARTS)
+    embedded = {base64.b64decode(s) for s in sources}
+    assert embedded == {(results / name).read_bytes() for name in CHARTS}
+
+
+def test_the_page_holds_the_summary_the_checks_and_the_scenario(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    summary = lambdasim.simulate(results.parent / "shop.yaml").summary
+    arrived = summary["functions"]["api"]["requests"]["arrived"]
+    assert f'<td class="num">{arrived:,}</td>' in page
+    assert "<h2>Summary</h2>" in page and "<h2>Charts</h2>" in page
+    assert '<td class="pass">PASS</td><td><code>api.latency_ms.p99 &lt; 5000</code>' in page
+    assert '<td class="fail">FAIL</td><td><code>api.throttle_rate &lt;= 0.001</code>' in page
+    # The resolved scenario, defaults filled in, escaped.
+    assert "<h2>Resolved scenario</h2>" in page and "concurrency_limit: 30" in page
+    assert "unreserved_minimum: 5" in page and "keep_alive:" in page
+    assert "Checkout &lt;b&gt;at the peak&lt;/b&gt; &amp; &quot;quoted&quot;" in page
+    assert "<b>at the peak</b>" not in page
+
+
+def test_trigger_blocks_and_replications_are_shown(results):
+    result = lambdasim.simulate(results.parent / "shop.yaml")
+    result.summary = copy.deepcopy(result.summary)
+    result.summary["functions"]["api"]["async"] = {"events": {"received": 12, "dropped": 1}}
+    result.summary["replications"] = {"n": 3, "figures": {}}
+    page = render_report(result)
+    assert "<h2>Trigger details</h2>" in page and "<b>api.async</b>" in page
+    assert "&quot;dropped&quot;: 1" in page and "<b>replications</b>" in page
+
+
+def test_without_plots_the_report_is_still_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shop.yaml").write_text(SCENARIO)
+    assert cli.main(["shop.yaml", "--no-plots", "-q"]) == 1
+    folder = tmp_path / "results" / "shop"
+    assert {p.name for p in folder.iterdir()} == {"summary.json", "run.json", "metrics.csv",
+                                                   "report.html"}
+    page = (folder / "report.html").read_text()
+    assert "<img" not in page and "<h2>Charts</h2>" not in page and "<h2>Summary</h2>" in page
+
+
+# --------------------------------------------------------------------------- headless Chromium
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+needs_chromium = pytest.mark.skipif(_chromium() is None,
+                                    reason="Chromium is not installed (.ci/run installs it)")
+
+
+def _browse(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-extensions", f"--user-data-dir={tmp_path / 'profile'}",
+         "--enable-logging=stderr", "--v=0", "--hide-scrollbars", *args, page.as_uri()],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def _console(stderr: str) -> list[str]:
+    """Messages the page wrote to the browser console (Chromium logs them as CONSOLE)."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+@needs_chromium
+def test_console_capture_sees_errors(tmp_path):
+    """The check below can fail: a page with a script error shows up in the console log."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><script>undefinedFunction();</script></body></html>")
+    proc = _browse(bad, tmp_path, "--dump-dom")
+    assert any("Uncaught ReferenceError" in line for line in _console(proc.stderr))
+
+
+@needs_chromium
+def test_the_report_loads_in_headless_chromium_without_errors(results, tmp_path):
+    proc = _browse(results / "report.html", tmp_path, "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _console(proc.stderr) == []
+    dom = proc.stdout
+    assert "<h1>lambdasim: shop</h1>" in dom
+    assert dom.count("<img ") == len(CHARTS)
+    # Every embedded chart decodes in the browser (checked on a copy with a probe script).
+    probe = tmp_path / "probe.html"
+    probe.write_text((results / "report.html").read_text().replace("</body>",
+                                                                   PROBE + "</body>"))
+    proc = _browse(probe, tmp_path, "--virtual-time-budget=5000", "--dump-dom")
+    assert f'data-images-ok="{len(CHARTS)}/{len(CHARTS)}"' in proc.stdout
+    assert _console(proc.stderr) == []
+
+
+@needs_chromium
+def test_a_screenshot_of_the_report_shows_the_page_and_its_charts(results, tmp_path):
+    shot = tmp_path / "report.png"
+    proc = _browse(results / "report.html", tmp_path, f"--screenshot={shot}",
+                   "--window-size=1280,2600")
+    assert proc.returncode == 0 and shot.is_file(), proc.stderr[-2000:]
+    pixels = imread(shot)[..., :3]
+    assert pixels.shape[:2] == (2600, 1280)
+    # Not blank: text, tables and charts cover a fair share of the page.
+    drawn = np.count_nonzero(pixels.min(axis=2) < 0.9) / pixels[..., 0].size
+    assert drawn > 0.05, drawn
+    # The charts are there: the blue of invoking environments (#1f77b4) fills areas ...
+    blue = np.abs(pixels - np.array([0x1F, 0x77, 0xB4]) / 255.0).max(axis=2) < 0.04
+    assert np.count_nonzero(blue) > 5000
+    # ... and the red of throttles (#d62728, drawn at 60 % over white) marks the burst.
+    red = (pixels[..., 0] > 0.8) & (pixels[..., 1] < 0.6) & (pixels[..., 2] < 0.6)
+    assert np.count_nonzero(red) > 200
+    # The pass/fail column is coloured: the dark red (#b3261e) of the failed check's FAIL.
+    fail = np.abs(pixels[:800] - np.array([0xB3, 0x26, 0x1E]) / 255.0).max(axis=2) < 0.1
+    assert np.count_nonzero(fail) > 10
