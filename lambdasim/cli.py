@@ -41,6 +41,7 @@ EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0
 #: has ``add_arguments(parser)`` and ``run(args) -> int``, raises :class:`InputError` for bad
 #: input and imports anything heavy inside ``run``, so ``lambdasim --help`` stays fast.
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "sweep": ("lambdasim.sweep_cli", "run a grid of settings with replications and CIs"),
 }
 
 
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="metrics period, e.g. 1m or 10s (overrides 'period')")
     run.add_argument("--records", action="store_true",
                      help="also write per-request records (requests.csv.gz)")
+    importlib.import_module("lambdasim.sweep_cli").add_replication_arguments(run)
     out = run.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="print the summary JSON on stdout instead of the table")
@@ -226,6 +228,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario, overrides)
 
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
+    if args.replications > 1:  # mean, sd and 95 % CI over replications (lambdasim.sweep_cli)
+        return importlib.import_module("lambdasim.sweep_cli").run_replications(args, scenario, out_dir)
     from lambdasim.scenario import ScenarioError
 
     try:

@@ -39,7 +39,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from .scenario import Scenario, ScenarioError, load_scenario, parse_set_option
 
 __all__ = [
-    "simulate_many", "sweep", "Replications", "SweepPoint", "SweepResult", "Comparison",
+    "simulate_many", "sweep", "Replications", "SweepPlan", "SweepPoint", "SweepResult", "Comparison",
     "run_replication", "figure_stats", "flatten_figures", "parse_sweep_option",
     "dask_executor", "usable_cores", "ProgressBar", "SchedulerUnreachable", "LEVEL",
 ]
@@ -547,7 +547,10 @@ def dask_executor(address: str = "local", *, workers: int | None = None,
     except Exception as exc:
         if cluster is not None:
             cluster.close()
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, (OSError, TimeoutError)) and str(exc):
+            detail = str(exc).splitlines()[0]
+        else:  # something answered, but not as a Dask scheduler
+            detail = f"no Dask scheduler answered ({type(exc).__name__})"
         raise SchedulerUnreachable(
             f"cannot reach the Dask scheduler at {address} within {connect_timeout_s:g} s: "
             f"{detail}") from None
@@ -630,7 +633,7 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
     ----------
     scenario : Scenario, path or dict
         The base scenario.
-    settings : mapping or iterable of str
+    settings : mapping, or iterable of str or of (key, values) pairs
         ``{"functions.api.memory_mb": [512, 1024, 2048], ...}``, or ``--set`` style strings
         ``"functions.api.memory_mb=512,1024,2048"`` (see :func:`parse_sweep_option`).
     replications : int
@@ -652,16 +655,51 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
         every point is resolved before anything runs.
     """
     _check_count(replications)
-    base = _scenario(scenario, seed, overrides)
-    keys, grid = _settings(settings)
-    combos = list(itertools.product(*grid))
-    points = [base.with_overrides(list(zip(keys, combo))) for combo in combos]
-    summaries = _execute([(p.config, i) for p in points for i in range(replications)],
-                         executor=executor, workers=workers, progress=progress)
-    return SweepResult(keys, [
-        SweepPoint(dict(zip(keys, combo)),
-                   Replications(p.config, summaries[k * replications:(k + 1) * replications]))
-        for k, (combo, p) in enumerate(zip(combos, points))], metric)
+    plan = SweepPlan.from_settings(_scenario(scenario, seed, overrides), settings)
+    return plan.run(replications, metric=metric, executor=executor, workers=workers,
+                    progress=progress)
+
+
+class SweepPlan:
+    """The resolved points of a sweep, checked before anything runs.
+
+    Attributes
+    ----------
+    keys : list of str
+        The swept keys.
+    settings : list of dict
+        Each point's settings, key -> value.
+    scenarios : list of Scenario
+        Each point's resolved scenario.
+    """
+
+    def __init__(self, keys: Sequence[str], settings: Sequence[Mapping[str, Any]],
+                 scenarios: Sequence[Scenario]) -> None:
+        self.keys, self.settings, self.scenarios = list(keys), list(settings), list(scenarios)
+
+    @classmethod
+    def from_settings(cls, base: Scenario, settings: Mapping[str, Sequence[Any]] | Iterable[str]
+                      ) -> "SweepPlan":
+        """The cartesian product of ``settings`` applied to ``base`` (last key fastest)."""
+        keys, grid = _settings(settings)
+        combos = list(itertools.product(*grid))
+        return cls(keys, [dict(zip(keys, combo)) for combo in combos],
+                   [base.with_overrides(list(zip(keys, combo))) for combo in combos])
+
+    def run(self, replications: int, *, metric: str | None = None,
+            executor: Executor | None = None, workers: int | None = None,
+            progress: bool | None = False) -> SweepResult:
+        """Run ``replications`` of every point (one task each) and collect the statistics."""
+        _check_count(replications)
+        summaries = _execute([(s.config, i) for s in self.scenarios for i in range(replications)],
+                             executor=executor, workers=workers, progress=progress)
+        return SweepResult(self.keys, [
+            SweepPoint(settings, Replications(
+                scenario.config, summaries[k * replications:(k + 1) * replications]))
+            for k, (settings, scenario) in enumerate(zip(self.settings, self.scenarios))], metric)
+
+    def __len__(self) -> int:
+        return len(self.scenarios)
 
 
 def _check_count(replications: int) -> None:
@@ -674,8 +712,8 @@ def _settings(settings: Mapping[str, Sequence[Any]] | Iterable[str]
     if isinstance(settings, Mapping):
         items = [(k, list(v) if isinstance(v, (list, tuple)) else [v]) for k, v in settings.items()]
     else:
-        items = [parse_sweep_option(s) for s in ([settings] if isinstance(settings, str)
-                                                 else settings)]
+        items = [parse_sweep_option(s) if isinstance(s, str) else (s[0], list(s[1]))
+                 for s in ([settings] if isinstance(settings, str) else settings)]
     keys: list[str] = []
     for key, values in items:
         if key in keys:
