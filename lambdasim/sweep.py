@@ -14,28 +14,26 @@ numbers), so replication ``i`` of 1024 MB and of 1536 MB see the same arrivals a
 handler draws. Differences between points are then measured on paired runs, and the paired
 confidence interval of a difference is much narrower than the unpaired (Welch) one.
 
-Execution. Each replication is one task, ``(resolved config, replication)``: plain data that
-any worker can rebuild the model from, and each task returns the plain summary dict (no
-``Result``, nothing unpicklable). Tasks run in process (``workers=1``), on a local process
-pool (the default: one worker per usable core), or on any ``concurrent.futures.Executor``
-given, such as a Dask cluster's (:func:`dask_executor`). Results are put back in task order,
-so the numbers never depend on the executor or on which task finished first: the same sweep
-gives identical figures on one worker, a process pool and a Dask cluster.
+Execution (:mod:`lambdasim.executors`). Each replication is one task, ``(resolved config,
+replication)``: plain data that any worker rebuilds the model from, returning the plain
+summary dict. Tasks run in process (``workers=1``), on a local process pool (the default: one
+worker per usable core), or on any ``concurrent.futures.Executor`` given, such as a Dask
+cluster's (:func:`~lambdasim.executors.dask_executor`). Results are put back in task order,
+so the same sweep gives identical figures on one worker, a process pool and a Dask cluster.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import itertools
 import json
 import math
 import os
 import re
-import sys
-import time
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Any, Iterable, Mapping, Sequence
 
+from .executors import (ProgressBar, SchedulerUnreachable, dask_executor, execute,
+                        run_replication, usable_cores)
 from .scenario import Scenario, ScenarioError, load_scenario, parse_set_option
 
 __all__ = [
@@ -52,24 +50,6 @@ RUN_KEYS = ("lambdasim_version", "scenario", "seed", "duration_s", "warmup_s", "
 FUNCTION_FIGURES = ("latency_ms.mean", "latency_ms.p99", "cold_start_rate", "throttle_rate",
                     "concurrency.max", "cost_usd.total")
 ACCOUNT_FIGURES = ("account.throttles", "account.cost_usd.total")
-
-
-# --------------------------------------------------------------------------- one task
-
-def run_replication(task: tuple[Mapping[str, Any], int]) -> dict[str, Any]:
-    """Run replication ``replication`` of a resolved config; return its summary without config.
-
-    The task is plain data, ``(config, replication)``, so it pickles to any process or
-    machine; the model is rebuilt there from the resolved config alone.
-    """
-    from .model import Model
-    from .result import build_result
-
-    config, replication = task
-    scenario = Scenario(config["name"], None, copy.deepcopy(dict(config)))
-    summary = build_result(Model(scenario, replication=replication).run()).summary
-    del summary["config"]
-    return summary
 
 
 # --------------------------------------------------------------------------- statistics
@@ -425,143 +405,6 @@ def _default_metric(config: Mapping[str, Any]) -> str:
     return f"functions.{next(iter(config['functions']))}.latency_ms.p99"
 
 
-# --------------------------------------------------------------------------- executors
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the platform tells)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-class ProgressBar:
-    """A one-line count of finished runs, redrawn in place on a terminal stream.
-
-    ``runs 12/16 [###############.....]  75%``; at most ten redraws per second, and the
-    last one always. Nothing is written when ``enabled`` is false.
-    """
-
-    def __init__(self, total: int, *, enabled: bool, stream=None, width: int = 30) -> None:
-        self.total, self.done, self.width = total, 0, width
-        self.enabled = enabled and total > 0
-        self.stream = stream if stream is not None else sys.stderr
-        self._last = 0.0
-
-    def update(self, count: int = 1) -> None:
-        self.done += count
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if self.done < self.total and now - self._last < 0.1:
-            return
-        self._last = now
-        filled = self.width * self.done // self.total
-        self.stream.write(f"\rruns {self.done}/{self.total} "
-                          f"[{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{100 * self.done // self.total:3d}%")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self._last:
-            # Erase the bar so that what follows starts on a clean line.
-            self.stream.write("\r" + " " * (self.width + 30) + "\r")
-            self.stream.flush()
-
-
-def _execute(tasks: Sequence[tuple], *, executor: Executor | None, workers: int | None,
-             progress: bool | None) -> list[dict[str, Any]]:
-    """Run every task; return their summaries in task order, whatever finished first."""
-    if progress is None:
-        progress = sys.stderr.isatty()
-    bar = ProgressBar(len(tasks), enabled=bool(progress))
-    try:
-        if executor is None:
-            count = min(len(tasks), workers if workers else usable_cores())
-            if count <= 1:
-                out = []
-                for task in tasks:
-                    out.append(run_replication(task))
-                    bar.update()
-                return out
-            pool = ProcessPoolExecutor(max_workers=count)
-            try:
-                return _gather(pool, tasks, bar)
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-        return _gather(executor, tasks, bar)
-    finally:
-        bar.close()
-
-
-def _gather(executor: Executor, tasks: Sequence[tuple], bar: ProgressBar) -> list[dict[str, Any]]:
-    futures = {executor.submit(run_replication, task): index for index, task in enumerate(tasks)}
-    out: list[Any] = [None] * len(tasks)
-    try:
-        for future in as_completed(futures):
-            out[futures[future]] = future.result()
-            bar.update()
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
-    return out
-
-
-class SchedulerUnreachable(ConnectionError):
-    """A Dask scheduler could not be reached (or Dask is not installed)."""
-
-
-@contextlib.contextmanager
-def dask_executor(address: str = "local", *, workers: int | None = None,
-                  connect_timeout_s: float = 5.0) -> Iterator[Executor]:
-    """A ``concurrent.futures.Executor`` running on Dask distributed, closed on exit.
-
-    Parameters
-    ----------
-    address : str
-        ``"local"`` starts a ``LocalCluster`` of ``workers`` single-threaded worker
-        processes on this machine (default: one per usable core); otherwise the address of a
-        running scheduler, e.g. ``tcp://10.0.0.5:8786``. Its workers need lambdasim installed.
-    connect_timeout_s : float
-        How long to try reaching a scheduler before giving up.
-
-    Raises
-    ------
-    SchedulerUnreachable
-        Dask distributed is not installed, or the scheduler does not answer in time.
-    """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise SchedulerUnreachable(
-            "Dask is not installed; install the extra: pip install 'lambdasim[dask]'") from None
-    cluster = None
-    try:
-        if address == "local":
-            cluster = LocalCluster(n_workers=workers or usable_cores(), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
-            client = Client(cluster)
-        else:
-            client = Client(address, timeout=connect_timeout_s)
-    except Exception as exc:
-        if cluster is not None:
-            cluster.close()
-        if isinstance(exc, (OSError, TimeoutError)) and str(exc):
-            detail = str(exc).splitlines()[0]
-        else:  # something answered, but not as a Dask scheduler
-            detail = f"no Dask scheduler answered ({type(exc).__name__})"
-        raise SchedulerUnreachable(
-            f"cannot reach the Dask scheduler at {address} within {connect_timeout_s:g} s: "
-            f"{detail}") from None
-    try:
-        yield client.get_executor()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
 # --------------------------------------------------------------------------- the API
 
 def _scenario(scenario: Scenario | str | os.PathLike | Mapping[str, Any], seed: int | None,
@@ -617,7 +460,7 @@ def simulate_many(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
     """
     _check_count(replications)
     resolved = _scenario(scenario, seed, overrides)
-    summaries = _execute([(resolved.config, i) for i in range(replications)],
+    summaries = execute([(resolved.config, i) for i in range(replications)],
                          executor=executor, workers=workers, progress=progress)
     return Replications(resolved.config, summaries)
 
@@ -691,7 +534,7 @@ class SweepPlan:
             progress: bool | None = False) -> SweepResult:
         """Run ``replications`` of every point (one task each) and collect the statistics."""
         _check_count(replications)
-        summaries = _execute([(s.config, i) for s in self.scenarios for i in range(replications)],
+        summaries = execute([(s.config, i) for s in self.scenarios for i in range(replications)],
                              executor=executor, workers=workers, progress=progress)
         return SweepResult(self.keys, [
             SweepPoint(settings, Replications(

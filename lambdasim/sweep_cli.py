@@ -104,7 +104,7 @@ def _executor(args: argparse.Namespace) -> Iterator[Any]:
     if not args.dask:
         yield None
         return
-    from .sweep import SchedulerUnreachable, dask_executor
+    from .executors import SchedulerUnreachable, dask_executor
 
     address = args.dask.strip()
     if address != "local" and (not address or any(c.isspace() for c in address)):
@@ -121,7 +121,7 @@ def _executor(args: argparse.Namespace) -> Iterator[Any]:
 
 
 def _executor_name(args: argparse.Namespace) -> str:
-    from .sweep import usable_cores
+    from .executors import usable_cores
 
     if args.dask:
         return f"dask {args.dask}"
