@@ -100,9 +100,12 @@ def execute(tasks: Sequence[tuple], *, executor: Executor | None, workers: int |
                 return out
             pool = ProcessPoolExecutor(max_workers=count)
             try:
-                return _gather(pool, tasks, bar)
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+                out = _gather(pool, tasks, bar)
+            except BaseException:  # an error or Ctrl-C: do not wait for the runs in progress
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
+            return out
         return _gather(executor, tasks, bar)
     finally:
         bar.close()
