@@ -369,3 +369,17 @@ def test_replications_object_rejects_unknown_figures():
     assert reps.figures["functions.f.errors"]["mean"] == 2.0
     with pytest.raises(KeyError, match="did you mean 'functions.f.errors'"):
         reps.values("functions.f.error")
+
+
+def test_sweep_as_a_user_types_it(tmp_path, tiny_scenario, run_cli):
+    """Through a subprocess: a process-pool sweep, then a bad spec (exit 2, no traceback)."""
+    done = run_cli("sweep", tiny_scenario, "--set", "functions.api.memory_mb=512,1024",
+                   "--replications", "2", "--workers", "2", "--compare")
+    assert done.returncode == 0, done.stderr
+    assert "paired difference B - A over 2 replications" in done.stdout and done.stderr == ""
+    assert (tmp_path / "results" / "tiny-sweep" / "sweep.png").is_file()
+    bad = run_cli("sweep", tiny_scenario, "--set", "functions.api.memory_mb=", "--out", "bad")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr == ("lambdasim: error: --set functions.api.memory_mb: empty list of "
+                          "values to sweep; expected KEY=V1,V2,...\n")
+    assert not (tmp_path / "bad").exists()
