@@ -38,7 +38,7 @@ from .scenario import Scenario, ScenarioError, load_scenario, parse_set_option
 
 __all__ = [
     "simulate_many", "sweep", "Replications", "SweepPlan", "SweepPoint", "SweepResult", "Comparison",
-    "run_replication", "figure_stats", "flatten_figures", "parse_sweep_option",
+    "run_replication", "figure_stats", "flatten_figures", "figure_keys", "parse_sweep_option",
     "dask_executor", "usable_cores", "ProgressBar", "SchedulerUnreachable", "LEVEL",
 ]
 
@@ -399,6 +399,16 @@ def main_figures(config: Mapping[str, Any]) -> list[str]:
     """The figures a sweep tabulates: a few per function, then the account's."""
     return [f"functions.{name}.{figure}" for name in config["functions"]
             for figure in FUNCTION_FIGURES] + list(ACCOUNT_FIGURES)
+
+
+def figure_keys(config: Mapping[str, Any]) -> list[str]:
+    """The dotted figure keys a run of ``config`` reports, found by a run of one millisecond.
+
+    Lets a caller check a figure name (``--metric``) before hundreds of runs start.
+    """
+    probe = copy.deepcopy(dict(config))
+    probe.update(duration=1e-3, warmup=0.0)
+    return list(flatten_figures(run_replication((probe, 0))))
 
 
 def _default_metric(config: Mapping[str, Any]) -> str:

@@ -315,7 +315,9 @@ def test_compare_two_files_runs_both_on_one_seed_root(workdir, capsys):
     ([], "nothing to sweep"),
     (["--set", "functions.api.memory_mb=512,1024,2048", "--compare"], "exactly two points"),
     (["--set", "functions.api.memory_mb=1024", "--metric", "functions.zz.p99"],
-     "not a figure of this scenario"),
+     "no figure 'functions.zz.p99'"),
+    (["--set", "functions.api.memory_mb=1024", "--metric", "functions.api.latency_ms.p98"],
+     "(did you mean 'functions.api.latency_ms.p99'?)"),
     (["--set", "functions.api.memory_mb=1024", "--dask", "tcp://127.0.0.1:{port}"],
      "cannot reach the Dask scheduler at tcp://127.0.0.1:"),
 ])
