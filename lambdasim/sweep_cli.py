@@ -310,7 +310,8 @@ def format_sweep_table(result: Any) -> str:
                f"{_interval(p.replications.figures[f]['ci95'])}" for f in shown]
             for p in result.points]
     title = (f"lambdasim sweep: scenario {first.config['name']}, seed {first.seed}, "
-             f"{len(result.points)} points x {result.replications} replications "
+             f"{_plural(len(result.points), 'point')} x "
+             f"{_plural(result.replications, 'replication')} "
              f"(common random numbers)")
     return "\n".join([title, ""] + _align([header] + rows)) + "\n"
 
@@ -364,7 +365,8 @@ def _plot(result: Any) -> bytes:
         axes.set_xticks(range(len(categories)), categories)
     axes.set_xlabel(x_key)
     axes.set_ylabel(result.metric)
-    axes.set_title(f"{result.metric}: mean and 95 % CI over {result.replications} replications",
+    axes.set_title(f"{result.metric}: mean and 95 % CI over "
+                   f"{_plural(result.replications, 'replication')}",
                    fontsize=10)
     axes.grid(True, alpha=0.3)
     if len(lines) > 1:
@@ -435,6 +437,10 @@ def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) ->
         raise
     shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _text(value: Any) -> str:
