@@ -228,8 +228,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario, overrides)
 
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
-    if args.replications > 1:  # mean, sd and 95 % CI over replications (lambdasim.sweep_cli)
-        return importlib.import_module("lambdasim.sweep_cli").run_replications(args, scenario, out_dir)
+    if args.replications > 1:  # mean, sd and 95 % CI over replications
+        sweep_cli = importlib.import_module("lambdasim.sweep_cli")
+        return sweep_cli.run_replications(args, scenario, out_dir)
     from lambdasim.scenario import ScenarioError
 
     try:

@@ -37,7 +37,8 @@ from .executors import (ProgressBar, SchedulerUnreachable, dask_executor, execut
 from .scenario import Scenario, ScenarioError, load_scenario, parse_set_option
 
 __all__ = [
-    "simulate_many", "sweep", "Replications", "SweepPlan", "SweepPoint", "SweepResult", "Comparison",
+    "simulate_many", "sweep", "Replications", "SweepPlan", "SweepPoint", "SweepResult",
+    "Comparison",
     "run_replication", "figure_stats", "flatten_figures", "figure_keys", "parse_sweep_option",
     "dask_executor", "usable_cores", "ProgressBar", "SchedulerUnreachable", "LEVEL",
 ]

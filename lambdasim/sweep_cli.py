@@ -180,9 +180,9 @@ def _run_info(args: argparse.Namespace, path: str | None, seed: int, wall_s: flo
 def format_replications_table(reps: Any) -> str:
     """Every figure of the replications: mean, sd and the 95 % interval, grouped by block."""
     config = reps.config
+    warmup = f" (first {_num(config['warmup'])} s warm-up excluded)" if config["warmup"] else ""
     lines = [f"lambdasim: scenario {config['name']}, seed {reps.seed}, {reps.n} replications, "
-             f"{_num(config['duration'])} s simulated"
-             + (f" (first {_num(config['warmup'])} s warm-up excluded)" if config["warmup"] else ""),
+             f"{_num(config['duration'])} s simulated{warmup}",
              "mean, standard deviation and 95 % confidence interval (Student t) of each figure",
              ""]
     groups: dict[str, list[list[str]]] = {}

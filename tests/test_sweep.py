@@ -294,7 +294,8 @@ def test_sweep_compare_prints_paired_and_unpaired_intervals(workdir, capsys):
 
 def test_compare_two_files_runs_both_on_one_seed_root(workdir, capsys):
     (workdir / "b.yaml").write_text(SMALL.replace("memory_mb: 1024", "memory_mb: 1536")
-                                    .replace("seed: 11", "seed: 99").replace("name: small", "name: big"))
+                                    .replace("seed: 11", "seed: 99")
+                                    .replace("name: small", "name: big"))
     assert cli.main(["sweep", "--compare", "small.yaml", "b.yaml", "--replications", "3",
                      "--workers", "1", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
