@@ -12,6 +12,7 @@ import io
 import json
 import math
 import socket
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -134,17 +135,24 @@ def test_any_concurrent_futures_executor_gives_the_same_numbers():
     assert threaded.summary == simulate_many(scenario, 3, workers=1).summary
 
 
-def test_same_sweep_is_identical_in_process_on_a_process_pool_and_on_dask():
-    """The Must-show: one worker, a local process pool and a Dask LocalCluster agree exactly."""
-    settings = {"functions.api.memory_mb": [1024, 1536]}
-    scenario = _small(duration="20s")
-    in_process = sweep(scenario, settings, 3, workers=1).to_dict()
-    pooled = sweep(scenario, settings, 3, workers=2).to_dict()
-    with dask_executor("local", workers=2) as executor:
-        assert type(executor).__module__.startswith("distributed")
-        on_dask = sweep(scenario, settings, 3, executor=executor).to_dict()
-    assert in_process == pooled == on_dask
-    assert json.dumps(in_process) == json.dumps(on_dask)
+def test_same_sweep_is_identical_in_process_on_a_process_pool_and_on_dask(workdir, capsys):
+    """The Must-show: one worker, a local process pool and a Dask LocalCluster (two worker
+    processes, started here) give identical sweep.json figures, byte for byte."""
+    documents = []
+    for executor in (["--workers", "1"], ["--workers", "2"],
+                     ["--dask", "local", "--workers", "2"]):
+        assert cli.main(["sweep", "small.yaml", "--set", "functions.api.memory_mb=1024,1536",
+                         "--set", "duration=20s", "--replications", "3", "--json",
+                         *executor]) == 0
+        document = json.loads(capsys.readouterr().out)
+        documents.append((document.pop("run")["executor"], json.dumps(document)))
+    assert [name for name, _ in documents] == ["in-process", "process pool (2 workers)",
+                                               "dask local"]
+    assert documents[0][1] == documents[1][1] == documents[2][1]
+    api = sweep(_small(duration="20s"), {"functions.api.memory_mb": [1024, 1536]}, 3, workers=1)
+    # The Python API gives the same figures as the command line.
+    assert ([p["figures"] for p in api.to_dict()["points"]]
+            == [p["figures"] for p in json.loads(documents[0][1])["points"]])
 
 
 def test_unreachable_scheduler_is_reported_quickly():
@@ -351,6 +359,23 @@ def test_sweep_does_not_replace_a_foreign_folder(workdir, capsys):
 
 
 # -- progress ------------------------------------------------------------------------------------
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_appears_on_a_terminal_stderr_unless_quiet(workdir, monkeypatch):
+    for quiet, expected in (([], "runs 4/4 ["), (["--quiet"], "")):
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert cli.main(["sweep", "small.yaml", "--set", "functions.api.memory_mb=512,1024",
+                         "--set", "duration=10s", "--replications", "2", "--workers", "1",
+                         "--out", "p", *quiet]) == 0
+        assert expected in terminal.getvalue()
+        if quiet:
+            assert terminal.getvalue() == ""
+
 
 def test_progress_bar_counts_finished_runs_and_stays_silent_when_disabled():
     stream = io.StringIO()
