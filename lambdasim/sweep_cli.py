@@ -11,8 +11,10 @@
 ``sweep`` runs the cartesian product of the settings, each point ``N`` times (replications
 ``0..N-1`` of one seed root, shared by every point: common random numbers), and writes
 ``sweep.csv`` (one row per point: means and 95 % interval bounds of the main figures),
-``sweep.json`` (every figure's statistics per point) and ``sweep.png`` (the main figure
-against the first swept key) to ``results/<name>-sweep/`` or ``--out``, atomically.
+``sweep.json`` (every figure's statistics per point; byte-identical for the same seed,
+whatever the executor), ``sweep.png`` (the main figure against the first swept key) and
+``run.json`` (executor, wall time, host) to ``results/<name>-sweep/`` or ``--out``,
+atomically.
 ``--compare`` prints the paired difference of two points (the two values of one ``--set``) or
 of two scenario files, with its confidence interval and the unpaired one for contrast.
 
@@ -151,7 +153,7 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
     except ScenarioError as exc:  # inconsistencies only found while building the model
         raise InputError(str(exc)) from None
     summary = reps.summary
-    run_info = _run_info(args, scenario.path, reps.seed, time.perf_counter() - started,
+    run_info = _run_info(args, scenario, reps.seed, time.perf_counter() - started,
                          replications=reps.n)
     _write(out_dir, {
         "summary.json": _json(summary),
@@ -166,11 +168,12 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
     return EXIT_OK
 
 
-def _run_info(args: argparse.Namespace, path: str | None, seed: int, wall_s: float,
+def _run_info(args: argparse.Namespace, scenario: Any, seed: int, wall_s: float,
               **extra: Any) -> dict[str, Any]:
     from . import __version__
 
-    return {"lambdasim_version": __version__, "scenario_path": path, "seed": seed, **extra,
+    return {"lambdasim_version": __version__, "scenario": scenario.name,
+            "scenario_path": scenario.path, "seed": seed, **extra,
             "executor": _executor_name(args), "wall_time_s": round(wall_s, 6),
             "python": sys.version.split()[0], "platform": platform.platform(),
             "host": platform.node(), "cpu_count": os.cpu_count(),
@@ -221,17 +224,17 @@ def run(args: argparse.Namespace) -> int:
     comparisons = result.compare(0, 1) if args.compare is not None else []
     document = result.to_dict(comparisons)
     document["config"] = plan.scenarios[0].config
-    run_info = _run_info(args, plan.scenarios[0].path, result.points[0].replications.seed,
+    run_info = _run_info(args, plan.scenarios[0], result.points[0].replications.seed,
                          time.perf_counter() - started, points=len(result.points),
                          replications=result.replications,
                          runs=len(result.points) * result.replications)
-    document["run"] = run_info
     from .report import columns_to_csv
 
     _write(out_dir, {
         "sweep.csv": columns_to_csv(result.table).encode("utf-8"),
         "sweep.json": _json(document),
         "sweep.png": _plot(result),
+        "run.json": _json(run_info),
     })
     if args.json:
         print(json.dumps(document, indent=2, allow_nan=False))

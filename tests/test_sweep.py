@@ -138,21 +138,22 @@ def test_any_concurrent_futures_executor_gives_the_same_numbers():
 def test_same_sweep_is_identical_in_process_on_a_process_pool_and_on_dask(workdir, capsys):
     """The Must-show: one worker, a local process pool and a Dask LocalCluster (two worker
     processes, started here) give identical sweep.json figures, byte for byte."""
-    documents = []
-    for executor in (["--workers", "1"], ["--workers", "2"],
-                     ["--dask", "local", "--workers", "2"]):
+    executors = {"in-process": ["--workers", "1"], "process pool (2 workers)": ["--workers", "2"],
+                 "dask local": ["--dask", "local", "--workers", "2"]}
+    for name, options in executors.items():
         assert cli.main(["sweep", "small.yaml", "--set", "functions.api.memory_mb=1024,1536",
-                         "--set", "duration=20s", "--replications", "3", "--json",
-                         *executor]) == 0
-        document = json.loads(capsys.readouterr().out)
-        documents.append((document.pop("run")["executor"], json.dumps(document)))
-    assert [name for name, _ in documents] == ["in-process", "process pool (2 workers)",
-                                               "dask local"]
-    assert documents[0][1] == documents[1][1] == documents[2][1]
+                         "--set", "duration=20s", "--replications", "3", "--out", name,
+                         *options]) == 0
+        assert json.loads((workdir / name / "run.json").read_text())["executor"] == name
+    capsys.readouterr()
+    files = [(workdir / name / "sweep.json").read_bytes() for name in executors]
+    assert files[0] == files[1] == files[2]
+    csvs = [(workdir / name / "sweep.csv").read_bytes() for name in executors]
+    assert csvs[0] == csvs[1] == csvs[2]
     api = sweep(_small(duration="20s"), {"functions.api.memory_mb": [1024, 1536]}, 3, workers=1)
     # The Python API gives the same figures as the command line.
     assert ([p["figures"] for p in api.to_dict()["points"]]
-            == [p["figures"] for p in json.loads(documents[0][1])["points"]])
+            == [p["figures"] for p in json.loads(files[0])["points"]])
 
 
 def test_unreachable_scheduler_is_reported_quickly():
@@ -264,7 +265,8 @@ def test_sweep_writes_csv_json_and_png(workdir, capsys):
     out = capsys.readouterr().out
     assert "4 points x 2 replications" in out and "results: results/small-sweep" in out
     folder = workdir / "results" / "small-sweep"
-    assert {p.name for p in folder.iterdir()} == {"sweep.csv", "sweep.json", "sweep.png"}
+    assert {p.name for p in folder.iterdir()} == {"sweep.csv", "sweep.json", "sweep.png",
+                                                  "run.json"}
     rows = (folder / "sweep.csv").read_text().splitlines()
     header = rows[0].split(",")
     assert header[:4] == ["functions.api.memory_mb", "functions.api.reserved_concurrency",
