@@ -84,7 +84,7 @@ class ProgressBar:
 
 
 def execute(tasks: Sequence[tuple], *, executor: Executor | None, workers: int | None,
-             progress: bool | None) -> list[dict[str, Any]]:
+            progress: bool | None) -> list[dict[str, Any]]:
     """Run every task; return their summaries in task order, whatever finished first."""
     if progress is None:
         progress = sys.stderr.isatty()
