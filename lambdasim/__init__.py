@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from .result import FunctionResult, Result  # noqa: E402
 from .model import simulate  # noqa: E402
+from .sweep import simulate_many, sweep  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -21,6 +22,8 @@ __all__ = [
     "ScenarioError",
     "load_scenario",
     "simulate",
+    "simulate_many",
+    "sweep",
     "Result",
     "FunctionResult",
 ]

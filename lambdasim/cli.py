@@ -44,6 +44,7 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "tune": ("lambdasim.tune", "find the best memory size and architecture of a function"),
     "fit": ("lambdasim.fit", "fit duration and init distributions to CloudWatch REPORT logs"),
     "import-sam": ("lambdasim.sam", "write a scenario skeleton from a SAM or CloudFormation template"),
+    "sweep": ("lambdasim.sweep_cli", "run a grid of settings with replications and CIs"),
 }
 
 
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write per-request records (requests.csv.gz)")
     run.add_argument("--no-plots", dest="plots", action="store_false",
                      help="do not draw the charts (*.png); report.html is still written")
+    importlib.import_module("lambdasim.sweep_cli").add_replication_arguments(run)
     out = run.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="print the summary JSON on stdout instead of the table")
@@ -231,6 +233,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario, overrides)
 
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
+    if args.replications > 1:  # mean, sd and 95 % CI over replications
+        sweep_cli = importlib.import_module("lambdasim.sweep_cli")
+        return sweep_cli.run_replications(args, scenario, out_dir)
     from lambdasim.scenario import ScenarioError
 
     from lambdasim.progress import progress_bar_for
@@ -243,7 +248,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    checks = _expectations(result)  # before writing: a key missing is bad input
+    checks = expectations(scenario, result.summary)  # before writing: a missing key is bad input
     try:
         write_results(result, out_dir, plots=args.plots)
     except OSError as exc:
@@ -256,6 +261,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(format_summary_table(result))
         print(f"results: {out_dir}")
+    return report_checks(args, checks)
+
+
+def report_checks(args: argparse.Namespace, checks) -> int:
+    """Print the ``expect:`` checks of a run; the exit code (1 when any failed)."""
     if checks:
         from lambdasim.expect import format_checks
 
@@ -271,12 +281,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _expectations(result):
-    """The scenario's ``expect:`` checks evaluated; a key the summary lacks is bad input."""
-    from lambdasim.expect import ExpectationError, evaluate_result
+def expectations(scenario, summary) -> list:
+    """The scenario's ``expect:`` checks evaluated on a summary (with replications: on the CI
+    bounds); a key the summary lacks is bad input."""
+    from lambdasim.expect import ExpectationError, evaluate
 
     try:
-        return evaluate_result(result)
+        return evaluate(scenario.config.get("expect") or (), summary)
     except ExpectationError as exc:
         raise InputError(f"expect: {exc}",
                          "see the keys of summary.json (lambdasim SCENARIO --json)") from None
