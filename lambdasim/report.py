@@ -73,23 +73,8 @@ def write_results(
         When the folder cannot be written, or ``out_dir`` exists and is a file or a folder
         that holds something other than lambdasim results. An earlier result is left intact.
     """
-    target = Path(out_dir)
-    final = target.resolve()
-    if final.exists() and not final.is_dir():
-        raise NotADirectoryError(f"{target}: exists and is not a folder")
-    if final.is_dir() and not _is_replaceable(final):
-        raise FileExistsError(
-            f"{target}: folder exists and does not hold lambdasim results; not replacing it"
-        )
-    parent = final.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".{final.name}.tmp-{os.getpid()}"
-    old = parent / f".{final.name}.old-{os.getpid()}"
-    for stale in (tmp, old):
-        if stale.exists():
-            shutil.rmtree(stale)
-    try:
-        tmp.mkdir()
+
+    def fill(tmp: Path) -> None:
         summary_text = json.dumps(result.summary, indent=2, allow_nan=False) + "\n"
         _write_bytes(tmp / "summary.json", summary_text.encode("utf-8"))
         run_text = json.dumps(result.run_info, indent=2, allow_nan=False, default=str) + "\n"
@@ -108,6 +93,48 @@ def write_results(
         write_report(result, tmp, images)
         for writer in extra:
             writer(result, tmp)
+
+    return replace_folder(out_dir, fill)
+
+
+def replace_folder(out_dir: str | os.PathLike[str], fill: Callable[[Path], None], *,
+                   markers: Iterable[str] = RESULT_FILES,
+                   keep_existing_except: Iterable[str] | None = None) -> Path:
+    """Replace the folder ``out_dir`` atomically with one that ``fill(folder)`` writes.
+
+    The new folder is written and fsynced beside the old one, the old one is renamed aside,
+    the new one renamed in, and the old one deleted: a failure at any point (in ``fill``
+    included) leaves the earlier folder intact and no temporary folder behind. An existing
+    folder is replaced only when it is empty or holds one of ``markers`` (lambdasim output).
+    With ``keep_existing_except``, the existing folder's other files are carried over (hard
+    links, no copying) except those names, so a command can add its files to a run's results.
+    """
+    target = Path(out_dir)
+    final = target.resolve()
+    if final.exists() and not final.is_dir():
+        raise NotADirectoryError(f"{target}: exists and is not a folder")
+    if final.is_dir():
+        names = {p.name for p in final.iterdir()}
+        if names and not names & set(markers):
+            raise FileExistsError(
+                f"{target}: folder exists and does not hold lambdasim results; not replacing it"
+            )
+    parent = final.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{final.name}.tmp-{os.getpid()}"
+    old = parent / f".{final.name}.old-{os.getpid()}"
+    for stale in (tmp, old):
+        if stale.exists():
+            shutil.rmtree(stale)
+    try:
+        if keep_existing_except is not None and final.is_dir():
+            skip = set(keep_existing_except)
+            shutil.copytree(final, tmp, copy_function=_link_or_copy,
+                            ignore=lambda folder, names: [n for n in names if n in skip]
+                            if Path(folder) == final else [])
+        else:
+            tmp.mkdir()
+        fill(tmp)
         _fsync_dir(tmp)
         # The swap: from here on, either the old folder or the new one is in place.
         had_old = final.exists()
@@ -127,9 +154,11 @@ def write_results(
     return target
 
 
-def _is_replaceable(folder: Path) -> bool:
-    names = {p.name for p in folder.iterdir()}
-    return not names or any(name in names for name in RESULT_FILES)
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, destination)
 
 
 def _write_bytes(path: Path, data: bytes) -> None:

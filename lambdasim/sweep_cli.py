@@ -36,7 +36,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -403,44 +402,13 @@ def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) ->
     sibling, rename the old folder aside, rename the new one in, delete the old one; an
     existing folder is replaced only when empty or holding lambdasim output (:data:`MARKERS`).
     """
-    from .report import _fsync_dir, _write_bytes
+    from .report import _write_bytes, replace_folder
 
-    target = Path(out_dir)
-    final = target.resolve()
-    if final.exists() and not final.is_dir():
-        raise NotADirectoryError(f"{target}: exists and is not a folder")
-    if final.is_dir():
-        names = {p.name for p in final.iterdir()}
-        if names and not names & set(MARKERS):
-            raise FileExistsError(f"{target}: folder exists and does not hold lambdasim "
-                                  f"results; not replacing it")
-    parent = final.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".{final.name}.tmp-{os.getpid()}"
-    old = parent / f".{final.name}.old-{os.getpid()}"
-    for stale in (tmp, old):
-        if stale.exists():
-            shutil.rmtree(stale)
-    try:
-        tmp.mkdir()
+    def fill(folder: Path) -> None:
         for name, data in files.items():
-            _write_bytes(tmp / name, data)
-        _fsync_dir(tmp)
-        had_old = final.exists()
-        if had_old:
-            os.rename(final, old)
-        try:
-            os.rename(tmp, final)
-        except BaseException:
-            if had_old:
-                os.rename(old, final)
-            raise
-        _fsync_dir(parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    return target
+            _write_bytes(folder / name, data)
+
+    return replace_folder(out_dir, fill, markers=MARKERS)
 
 
 def _plural(count: int, noun: str) -> str:

@@ -12,7 +12,6 @@ import io
 import json
 import math
 import os
-import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -143,13 +142,6 @@ def plot_tune(report: Mapping[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def _link_or_copy(source: str, destination: str) -> None:
-    try:
-        os.link(source, destination)
-    except OSError:  # a file system without hard links
-        shutil.copy2(source, destination)
-
-
 def write_tune(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Path:
     """Write ``tune.json`` and ``tune.png`` into ``out_dir`` atomically.
 
@@ -158,49 +150,15 @@ def write_tune(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Pa
     by renames; a failure before the swap leaves the old folder as it was. An existing folder
     is replaced only when it is empty or holds lambdasim results.
     """
-    from .report import RESULT_FILES, _fsync_dir, _write_bytes
+    from .report import RESULT_FILES, _write_bytes, replace_folder
 
     files = {"tune.json": (json.dumps(report, indent=2, allow_nan=False) + "\n").encode(),
              "tune.png": plot_tune(report)}
-    target = Path(out_dir)
-    final = target.resolve()
-    if final.exists() and not final.is_dir():
-        raise NotADirectoryError(f"{target}: exists and is not a folder")
-    if final.is_dir():
-        names = {p.name for p in final.iterdir()}
-        if names and not any(n in names for n in RESULT_FILES + TUNE_FILES):
-            raise FileExistsError(
-                f"{target}: folder exists and does not hold lambdasim results; not replacing it")
-    parent = final.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".{final.name}.tmp-{os.getpid()}"
-    old = parent / f".{final.name}.old-{os.getpid()}"
-    for stale in (tmp, old):
-        if stale.exists():
-            shutil.rmtree(stale)
-    try:
-        if final.is_dir():
-            # Keep everything else (a run's summary.json, plots) by hard links: no copying.
-            shutil.copytree(final, tmp, copy_function=_link_or_copy,
-                            ignore=lambda folder, names: [n for n in names if n in files]
-                            if Path(folder) == final else [])
-        else:
-            tmp.mkdir()
+
+    def fill(folder: Path) -> None:
         for name, data in files.items():
-            _write_bytes(tmp / name, data)
-        _fsync_dir(tmp)
-        had_old = final.exists()
-        if had_old:
-            os.rename(final, old)
-        try:
-            os.rename(tmp, final)
-        except BaseException:
-            if had_old:
-                os.rename(old, final)
-            raise
-        _fsync_dir(parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    return target
+            _write_bytes(folder / name, data)
+
+    # Other files of a run's results folder (summary.json, charts) are kept.
+    return replace_folder(out_dir, fill, markers=RESULT_FILES + TUNE_FILES,
+                          keep_existing_except=files)
