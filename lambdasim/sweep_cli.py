@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from .cli import EXIT_OK, InputError, _folder_name, _load, _seed, expectations, report_checks
+from .report import _align
 
 __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
            "write_folder", "format_replications_table"]
@@ -429,15 +430,3 @@ def _num(value: Any) -> str:
 
 def _interval(ci: Sequence[float] | None) -> str:
     return "-" if ci is None else f"[{_num(ci[0])}, {_num(ci[1])}]"
-
-
-def _align(rows: list[list[str]]) -> list[str]:
-    """Left-align the first column, right-align the others, underline the header."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    out = []
-    for n, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
-        out.append("  ".join(cells).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return out
