@@ -25,7 +25,7 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "pack_request", "unpack_requests",
+__all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "period_mean_max_ms", "pack_request", "unpack_requests",
            "request_outcomes",
            "PERCENTILES", "ATTEMPT_FIELDS", "THROTTLE_FIELDS", "REQUEST_FIELDS"]
 
@@ -190,6 +190,27 @@ def time_stats_ms(values_s: Iterable[float] | np.ndarray) -> dict[str, float | N
         out[key] = _tidy(value * 1000.0)
     out["max"] = _tidy(values.max() * 1000.0)
     return out
+
+
+def period_mean_max_ms(times: np.ndarray, values_s: np.ndarray,
+                       edges: np.ndarray) -> tuple[list[float | None], list[float | None]]:
+    """Per period: the mean and the maximum, in ms, of ``values_s`` by their (sorted) ``times``.
+
+    Period k holds ``edges[k] <= t < edges[k + 1]`` (the last period also what comes later);
+    a period without values gets ``None`` for both, as CloudWatch shows no datapoint.
+    """
+    bounds = np.searchsorted(times, edges[:-1], side="left").tolist() + [len(times)]
+    means: list[float | None] = []
+    maxima: list[float | None] = []
+    for k in range(len(edges) - 1):
+        sample = values_s[bounds[k]:bounds[k + 1]]
+        if sample.size:
+            means.append(round(float(sample.mean()) * 1000.0, 6))
+            maxima.append(round(float(sample.max()) * 1000.0, 6))
+        else:
+            means.append(None)
+            maxima.append(None)
+    return means, maxima
 
 
 def _tidy(value: float) -> float:

@@ -84,7 +84,7 @@ import numpy as np
 
 from ..events import Wakeup
 from ..function import ERROR, TIMEOUT
-from ..metrics import StepLevel, pack_request, time_stats_ms, unpack_requests
+from ..metrics import StepLevel, pack_request, period_mean_max_ms, time_stats_ms, unpack_requests
 from .sync import DROPPED, FAILED, SUCCEEDED
 
 __all__ = ["AsyncQueue", "AsyncInlet", "AsyncEvent", "AsyncReporter", "PoolWaiters",
@@ -622,22 +622,11 @@ class AsyncReporter:
 
     def series(self, model, edges: np.ndarray) -> dict[str, list]:
         queue = self.queue
-        count = len(edges) - 1
         received = np.frombuffer(queue.received_log, dtype=np.float64)
         drops = _pairs(queue.drop_log, 3)
         ages = _pairs(queue.age_log, 2)
         invoked_at = ages[:, 0] + ages[:, 1]
-        bounds = np.searchsorted(invoked_at, edges[:-1], side="left").tolist() + [len(ages)]
-        avg: list[float | None] = []
-        peak: list[float | None] = []
-        for k in range(count):
-            sample = ages[bounds[k]:bounds[k + 1], 1]
-            if sample.size:
-                avg.append(round(float(sample.mean()) * 1000.0, 6))
-                peak.append(round(float(sample.max()) * 1000.0, 6))
-            else:
-                avg.append(None)
-                peak.append(None)
+        avg, peak = period_mean_max_ms(invoked_at, ages[:, 1], edges)
         return {
             "AsyncEventsReceived": _per_period(received, edges),
             "AsyncEventAge_avg_ms": avg,

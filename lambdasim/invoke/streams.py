@@ -64,7 +64,7 @@ import numpy as np
 
 from ..events import Wakeup
 from ..function import ERROR, TIMEOUT
-from ..metrics import StepLevel, time_stats_ms, unpack_requests
+from ..metrics import StepLevel, period_mean_max_ms, time_stats_ms, unpack_requests
 from ..metrics import pack_request
 from .sync import DROPPED, FAILED, SUCCEEDED
 
@@ -486,7 +486,6 @@ class StreamReport:
         return block
 
     def series(self, model, edges: np.ndarray) -> dict[str, list]:
-        count = len(edges) - 1
         starts, ages = [], []
         for t in self.triggers:
             start, age = self._deliveries(t)
@@ -496,16 +495,7 @@ class StreamReport:
         age = np.concatenate(ages)
         order = np.argsort(start, kind="stable")
         start, age = start[order], age[order]
-        bounds = np.searchsorted(start, edges, side="left")
-        avg, peak = [], []
-        for k in range(count):
-            sample = age[bounds[k]:bounds[k + 1]]
-            if sample.size:
-                avg.append(round(float(sample.mean()) * 1000.0, 6))
-                peak.append(round(float(sample.max()) * 1000.0, 6))
-            else:
-                avg.append(None)
-                peak.append(None)
+        avg, peak = period_mean_max_ms(start, age, edges)
         pollers = self._level(model, self.triggers).period_maxima(edges)
         return {"IteratorAge_avg_ms": avg, "IteratorAge_max_ms": peak,
                 "StreamPollers": [int(v) for v in pollers]}
