@@ -23,6 +23,7 @@ the run that produced it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -221,14 +222,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
     if args.period is not None:
-        from lambdasim.units import SpecError, parse_duration
-
-        try:
-            period_s = parse_duration(args.period, key="--period")
-        except SpecError as exc:
-            raise InputError(str(exc)) from None
-        if period_s <= 0:
-            raise InputError(f"--period: must be longer than 0s, got {args.period!r}")
+        positive_duration(args.period, "--period")
         overrides.append(f"period={args.period}")
     scenario = _load(args.scenario, overrides)
 
@@ -249,12 +243,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     checks = expectations(scenario, result.summary)  # before writing: a missing key is bad input
-    try:
+    with writing_to(out_dir):
         write_results(result, out_dir, plots=args.plots)
-    except OSError as exc:
-        detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
-                  else f"cannot write results: {exc}")
-        raise InputError(detail, "choose another folder with --out DIR") from None
 
     if args.json:
         print(json.dumps(result.summary, indent=2, allow_nan=False))
@@ -262,6 +252,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(format_summary_table(result))
         print(f"results: {out_dir}")
     return report_checks(args, checks)
+
+
+def positive_duration(text: str, flag: str) -> float:
+    """A command-line duration (``250ms``, ``1m``) in seconds, longer than zero."""
+    from lambdasim.units import SpecError, parse_duration
+
+    try:
+        seconds = parse_duration(text, key=flag)
+    except SpecError as exc:
+        raise InputError(str(exc)) from None
+    if seconds <= 0:
+        raise InputError(f"{flag}: must be longer than 0s, got {text!r}")
+    return seconds
+
+
+@contextlib.contextmanager
+def writing_to(out_dir: Path):
+    """Writing a results folder: an OSError becomes bad input with a hint, nothing written."""
+    try:
+        yield
+    except OSError as exc:
+        detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
+                  else f"cannot write results: {exc}")
+        raise InputError(detail, "choose another folder with --out DIR") from None
 
 
 def report_checks(args: argparse.Namespace, checks) -> int:

@@ -42,7 +42,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from .cli import EXIT_OK, InputError, _folder_name, _load, _seed, expectations, report_checks
+from .cli import (EXIT_OK, InputError, _folder_name, _load, _seed, expectations, report_checks,
+                  writing_to)
 from .report import _align
 
 __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
@@ -388,12 +389,8 @@ def _json(data: Any) -> bytes:
 
 
 def _write(out_dir: Path, files: Mapping[str, bytes]) -> None:
-    try:
+    with writing_to(out_dir):
         write_folder(out_dir, files)
-    except OSError as exc:
-        detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
-                  else f"cannot write results: {exc}")
-        raise InputError(detail, "choose another folder with --out DIR") from None
 
 
 def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) -> Path:

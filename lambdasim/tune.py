@@ -134,11 +134,9 @@ def _parse_arch(text: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """``python -m lambdasim tune``: exit 0, 1 when no configuration meets ``--max-p99``,
     2 on bad input."""
-    from .cli import InputError, _folder_name, _load
+    from .cli import InputError, _folder_name, _load, positive_duration, writing_to
     from .scenario import ScenarioError
     from .tune_report import format_tune_table, write_tune
-    from .units import SpecError, parse_duration
-
     memories = _parse_memory(args.memory)
     if not 0.0 <= args.weight <= 1.0:
         raise InputError(f"--weight: must be between 0 and 1, got {args.weight}")
@@ -150,13 +148,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--tolerance: must be at least 0 and below 1, got {args.tolerance}")
     max_p99_ms = None
     if args.max_p99 is not None:
-        try:
-            seconds = parse_duration(args.max_p99, key="--max-p99")
-        except SpecError as exc:
-            raise InputError(str(exc)) from None
-        if seconds <= 0:
-            raise InputError(f"--max-p99: must be longer than 0s, got {args.max_p99!r}")
-        max_p99_ms = seconds * 1000.0
+        max_p99_ms = positive_duration(args.max_p99, "--max-p99") * 1000.0
     overrides = list(args.overrides)
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
@@ -176,12 +168,8 @@ def run(args: argparse.Namespace) -> int:
                       jobs=args.jobs)
     except ScenarioError as exc:
         raise InputError(str(exc)) from None
-    try:
+    with writing_to(out_dir):
         write_tune(report, out_dir)
-    except OSError as exc:
-        detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
-                  else f"cannot write results: {exc}")
-        raise InputError(detail, "choose another folder with --out DIR") from None
 
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
