@@ -29,8 +29,8 @@ import gc
 import time
 
 import lambdasim
-from lambdasim.model import Model
-from lambdasim.result import build_result
+from lambdasim.engine.model import Model
+from lambdasim.results.result import build_result
 
 CONCURRENCY = 100
 MEAN_S = 0.1

@@ -5,8 +5,8 @@ For the sale-peak scenario (``scenarios/peak.yaml``, first ``--duration`` of it)
 
 * the model's run time without a progress callback and with one (sliced run), and that both
   processed the same number of events;
-* the time :func:`lambdasim.timeline.build_timeline` adds to building the result, against the
-  rest of :func:`lambdasim.result.build_result`;
+* the time :func:`lambdasim.results.timeline.build_timeline` adds to building the result, against the
+  rest of :func:`lambdasim.results.result.build_result`;
 * the time to draw and write the charts, and to write ``report.html``, and their sizes.
 
 Run: ``python benchmarks/reporting.py [--duration 10m] [--repeat 3]``. Prints figures, asserts
@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 import lambdasim
-from lambdasim.html_report import write_report
-from lambdasim.model import Model
-from lambdasim.plots import write_plots
-from lambdasim.result import build_result
-from lambdasim.timeline import build_timeline
+from lambdasim.results.html_report import write_report
+from lambdasim.engine.model import Model
+from lambdasim.results.plots import write_plots
+from lambdasim.results.result import build_result
+from lambdasim.results.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,7 +21,7 @@ import gc
 import time
 
 import lambdasim
-from lambdasim.model import Model
+from lambdasim.engine.model import Model
 from lambdasim.scenario import load_scenario
 
 
@@ -58,7 +58,7 @@ def run(kind: str, scale: float) -> dict:
     model = Model(scenario).run()
     simulated = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    result = lambdasim.result.build_result(model)
+    result = lambdasim.results.result.build_result(model)
     total = time.perf_counter() - started
     block = result.function("consumer")
     messages = block.sqs["messages_received"]

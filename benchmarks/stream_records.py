@@ -20,8 +20,8 @@ import gc
 import time
 
 import lambdasim
-from lambdasim.model import Model
-from lambdasim.result import build_result
+from lambdasim.engine.model import Model
+from lambdasim.results.result import build_result
 
 
 def scenario_dict(scale: float = 1.0) -> dict:

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import lambdasim  # noqa: E402
-from lambdasim.executors import dask_executor, usable_cores  # noqa: E402
-from lambdasim.sweep import sweep  # noqa: E402
+from lambdasim.studies.executors import dask_executor, usable_cores  # noqa: E402
+from lambdasim.studies.sweep import sweep  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "steady_warm.yaml"
 SETTINGS = {"functions.profile-api.memory_mb": [512, 1024, 1536, 2048]}

@@ -30,10 +30,10 @@ import simpy
 from simpy.events import Timeout
 
 import lambdasim
-from lambdasim.arrivals import arrival_times
-from lambdasim.distributions import make_distribution
-from lambdasim.report import write_results
-from lambdasim.rng import Streams
+from lambdasim.scenario.arrivals import arrival_times
+from lambdasim.scenario.distributions import make_distribution
+from lambdasim.results.folder import write_results
+from lambdasim.engine.rng import Streams
 
 
 def scenario_dict(scale: float = 1.0) -> dict:

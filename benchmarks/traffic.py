@@ -1,7 +1,7 @@
 """Speed of the traffic generators, of ``fit`` and of ``import-sam``.
 
 Prints, for each arrival process, how many arrival times per wall second
-:func:`lambdasim.arrivals.arrival_times` produces (about two million arrivals each, 4,096-draw
+:func:`lambdasim.scenario.arrivals.arrival_times` produces (about two million arrivals each, 4,096-draw
 blocks), then how many REPORT lines per second ``fit`` reads and fits (100,000 text lines),
 and how long ``import-sam`` takes on the bundled example template.
 
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lambdasim.arrivals import arrival_times, resolve_arrivals
-from lambdasim.fit import LogReader, analyse
-from lambdasim.sam import import_template
+from lambdasim.scenario.arrivals import arrival_times, resolve_arrivals
+from lambdasim.aws.fit import LogReader, analyse
+from lambdasim.aws.sam import import_template
 
 ROOT = Path(__file__).resolve().parent.parent
 HORIZON = 20_000.0  # seconds; 100/s on average gives two million arrivals

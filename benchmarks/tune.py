@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import lambdasim  # noqa: E402
-from lambdasim.tune import DEFAULT_MEMORY_MB, tune  # noqa: E402
+from lambdasim.studies.tune import DEFAULT_MEMORY_MB, tune  # noqa: E402
 
 
 def main() -> None:

@@ -9,12 +9,12 @@ limits, and read latency percentiles, cold starts, throttles, concurrency and co
     result = lambdasim.simulate(scenario)
     result.function("checkout").latency_ms["p99"]
 """
-__version__ = "0.1.0"
-
-from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
-from .result import FunctionResult, Result  # noqa: E402
-from .model import simulate  # noqa: E402
-from .sweep import simulate_many, sweep  # noqa: E402
+from lambdasim._version import __version__
+from lambdasim.scenario import Scenario, ScenarioError, load_scenario
+from lambdasim.results.result import FunctionResult, Result
+from lambdasim.simulation import simulate
+from lambdasim.studies.replications import simulate_many
+from lambdasim.studies.sweep import sweep
 
 __all__ = [
     "__version__",

@@ -15,15 +15,15 @@
 
 A failed check raises ``AssertionError`` listing every check with its actual value, as the
 command line prints them; a check that does not parse, or whose key the summary lacks, raises
-:class:`~lambdasim.units.SpecError` or :class:`~lambdasim.expect.ExpectationError` (a mistake
-in the test, not a capacity failure). The checks are those of :mod:`lambdasim.expect`,
+:class:`~lambdasim.scenario.units.SpecError` or :class:`~lambdasim.results.expect.ExpectationError` (a mistake
+in the test, not a capacity failure). The checks are those of :mod:`lambdasim.results.expect`,
 confidence-interval bounds included when the summary holds replications.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .expect import CheckResult, evaluate_result, format_checks
+from lambdasim.results.expect import CheckResult, evaluate_result, format_checks
 
 __all__ = ["assert_expectations", "check"]
 
@@ -33,7 +33,7 @@ def assert_expectations(result: Any, checks: Iterable[str] | None = None) -> lis
 
     Parameters
     ----------
-    result : lambdasim.result.Result or dict
+    result : lambdasim.results.result.Result or dict
         A run, or a summary dict (summary.json loaded).
     checks : iterable of str, optional
         Checks ``PATH OP NUMBER``; default: the scenario's ``expect:`` block.
@@ -70,10 +70,10 @@ def check(scenario: Any, checks: Iterable[str] | None = None, **simulate_args: A
 
     Returns
     -------
-    lambdasim.result.Result
+    lambdasim.results.result.Result
         The run, for further asserts.
     """
-    from .model import simulate
+    from lambdasim.simulation import simulate
 
     result = simulate(scenario, **simulate_args)
     assert_expectations(result, checks)

@@ -1,4 +1,4 @@
-"""Tests of lambdasim.arrivals: resolution and exact arrival-time generation."""
+"""Tests of lambdasim.scenario.arrivals: resolution and exact arrival-time generation."""
 
 import math
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lambdasim.arrivals import arrival_times, expected_count, rate_at, resolve_arrivals
-from lambdasim.units import SpecError
+from lambdasim.scenario.arrivals import arrival_times, expected_count, rate_at, resolve_arrivals
+from lambdasim.scenario.units import SpecError
 
 
 def _all(spec, horizon, seed=1, block=4096):

@@ -1,5 +1,5 @@
 """Asynchronous invocations: the internal queue, throttle backoff, error retries, event age,
-destinations (lambdasim.invoke.async_).
+destinations (lambdasim.engine.invoke.async_).
 
 Documented rules are checked one per test, citing the AWS page:
 https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html (retries,
@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import lambdasim
-from lambdasim.function import THROTTLE_CONCURRENCY
-from lambdasim.metrics import unpack_requests
-from lambdasim.invoke.async_ import (ERROR_RETRY_DELAYS_S, EVENT_AGE, POLL_RETRY_S,
+from lambdasim.engine.function import THROTTLE_CONCURRENCY
+from lambdasim.engine.metrics import unpack_requests
+from lambdasim.engine.invoke.async_ import (ERROR_RETRY_DELAYS_S, EVENT_AGE, POLL_RETRY_S,
                                      THROTTLE_BACKOFF_CAP_S)
-from lambdasim.model import Model
-from lambdasim.result import build_result
+from lambdasim.engine.model import Model
+from lambdasim.results.result import build_result
 from lambdasim.scenario import ScenarioError, json_schema
 from lambdasim.theory import ci_contains, mean_ci, mmc_mean_wait
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import lambdasim
-from lambdasim.billing import (UsageBill, bill_account, billed_ms, init_is_billed,
+from lambdasim.engine.billing import (UsageBill, bill_account, billed_ms, init_is_billed,
                                load_prices, tiered_cost)
 
 PRICES = load_prices("us-east-1-2025-08")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import TINY_SCENARIO
-from lambdasim.report import columns_to_csv, format_summary_table, write_results
+from lambdasim.results.folder import columns_to_csv, write_results
+from lambdasim.results.table import format_summary_table
 
 SUMMARY_KEYS = ["lambdasim_version", "scenario", "seed", "duration_s", "warmup_s", "config",
                 "functions", "account"]

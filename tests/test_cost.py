@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 import lambdasim
-from lambdasim.billing import (COST_ITEMS, MONTH_S, UsageBill, available_price_files,
+from lambdasim.engine.billing import (COST_ITEMS, MONTH_S, UsageBill, available_price_files,
                                bill_account, cost_report, load_prices, provisioned_cost,
                                request_units)
 
@@ -212,7 +212,7 @@ def test_async_payloads_above_256_kb_count_extra_requests():
 
 
 def test_summary_table_shows_the_30_day_projection():
-    from lambdasim.report import format_summary_table
+    from lambdasim.results.table import format_summary_table
 
     text = format_summary_table(run())
     assert "cost per 30 days (USD)" in text

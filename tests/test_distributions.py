@@ -1,4 +1,4 @@
-"""Tests of lambdasim.distributions: parsing, moments, quantiles, sampling."""
+"""Tests of lambdasim.scenario.distributions: parsing, moments, quantiles, sampling."""
 
 import math
 
@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lambdasim.distributions import (
+from lambdasim.scenario.distributions import (
     REGISTRY,
     Z_99,
     make_distribution,
     parse_distribution,
 )
-from lambdasim.units import SpecError
+from lambdasim.scenario.units import SpecError
 
 N = 200_000
 SIGMAS = 4.5  # tolerance in standard errors: a false alarm about once in 150,000 checks

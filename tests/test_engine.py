@@ -15,12 +15,12 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambdasim.account import RegionalBurstScaling, TokenBucket
-from lambdasim.environments import (BUSY, DEAD, IDLE, EnvironmentPool, ExecutionEnvironment,
+from lambdasim.engine.account import RegionalBurstScaling, TokenBucket
+from lambdasim.engine.environments import (BUSY, DEAD, IDLE, EnvironmentPool, ExecutionEnvironment,
                                     LruPool, MruPool, NewestPool, RandomPool, make_warm_pool)
-from lambdasim.function import duration_factor
-from lambdasim.invoke.sync import Backoff
-from lambdasim.metrics import PERCENTILES, StepLevel, time_stats_ms
+from lambdasim.engine.function import duration_factor
+from lambdasim.engine.invoke.sync import Backoff
+from lambdasim.engine.metrics import PERCENTILES, StepLevel, time_stats_ms
 
 
 def take_all(bucket, now):

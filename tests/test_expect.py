@@ -9,10 +9,10 @@ import pytest
 
 import lambdasim
 from lambdasim import cli
-from lambdasim.expect import (ExpectationError, evaluate, format_checks, parse_expectation)
+from lambdasim.results.expect import (ExpectationError, evaluate, format_checks, parse_expectation)
 from lambdasim.scenario import ScenarioError, json_schema
 from lambdasim.testing import assert_expectations, check
-from lambdasim.units import SpecError
+from lambdasim.scenario.units import SpecError
 
 SUMMARY = {
     "functions": {

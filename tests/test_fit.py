@@ -19,7 +19,7 @@ import yaml
 from scipy import stats
 
 from lambdasim import cli
-from lambdasim.fit import LogReader, analyse, fit_times
+from lambdasim.aws.fit import LogReader, analyse, fit_times
 from lambdasim.scenario import load_scenario
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)

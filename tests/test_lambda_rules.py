@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import lambdasim
-from lambdasim.function import (COLD, ERROR, SUPPRESSED_INIT, THROTTLE_CONCURRENCY,
+from lambdasim.engine.function import (COLD, ERROR, SUPPRESSED_INIT, THROTTLE_CONCURRENCY,
                                 THROTTLE_RATE, THROTTLE_SCALING, TIMEOUT)
-from lambdasim.model import Model
-from lambdasim.result import build_result
+from lambdasim.engine.model import Model
+from lambdasim.results.result import build_result
 
 
 # --------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from matplotlib import _pylab_helpers
 from matplotlib.image import imread
 
 import lambdasim
-from lambdasim import plots
-from lambdasim.metrics import StepLevel
-from lambdasim.result import ACCOUNT_ROW
-from lambdasim.timeline import bin_width, level_integral
+from lambdasim.results import plots
+from lambdasim.engine.metrics import StepLevel
+from lambdasim.results.result import ACCOUNT_ROW
+from lambdasim.results.timeline import bin_width, level_integral
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

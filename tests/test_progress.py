@@ -13,11 +13,11 @@ import sys
 import pytest
 
 import lambdasim
-from lambdasim.model import Model
-from lambdasim.events import Wakeup
-from lambdasim.progress import (DRAIN_REPORT_STEPS, ProgressBar, drain_with_progress,
-                                progress_bar_for, run_sliced)
-from lambdasim.result import build_result
+from lambdasim.engine.model import Model
+from lambdasim.engine.events import Wakeup
+from lambdasim.engine.run_loop import DRAIN_REPORT_STEPS, drain_with_progress, run_sliced
+from lambdasim.results.progress import ProgressBar, progress_bar_for
+from lambdasim.results.result import build_result
 
 from conftest import PACKAGE_ROOT
 

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import lambdasim
-from lambdasim.arrivals import arrival_times
-from lambdasim.model import DRAIN_LIMIT_S, Model
-from lambdasim.result import ACCOUNT_ROW, build_result
-from lambdasim.rng import Streams
+from lambdasim.scenario.arrivals import arrival_times
+from lambdasim.engine.model import DRAIN_LIMIT_S, Model
+from lambdasim.results.result import ACCOUNT_ROW, build_result
+from lambdasim.engine.rng import Streams
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 import lambdasim
-from lambdasim.function import COLD, PROVISIONED, LambdaFunction
-from lambdasim.model import Model
-from lambdasim.provisioned import ProvisionedFunction, configured_gb_s
-from lambdasim.result import SERIES_COLUMNS, build_result
+from lambdasim.engine.function import COLD, PROVISIONED, LambdaFunction
+from lambdasim.engine.model import Model
+from lambdasim.engine.provisioned import ProvisionedFunction, configured_gb_s
+from lambdasim.results.result import SERIES_COLUMNS, build_result
 from lambdasim.scenario import ScenarioError, json_schema, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,7 +248,7 @@ def test_target_tracking_scales_out_after_three_minutes_above_target():
     assert 600 + 180 <= first["t_s"] <= 600 + 240
     assert first["capacity"] == math.ceil(10 / 0.7)  # utilization capped at 1: a x1/0.7 step
     # The new capacity is usable preparation (90 s) + 5/6000 min after the action, not before.
-    from lambdasim.metrics import StepLevel
+    from lambdasim.engine.metrics import StepLevel
 
     attempts, flag = provisioned_attempts(model)
     level = StepLevel(attempts["t"][flag], attempts["t"][flag] + attempts["duration"][flag])
@@ -495,7 +495,7 @@ def test_launch_scenario_shows_the_trade_off():
 # --------------------------------------------------------------------------------------
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
-from lambdasim.metrics import StepLevel  # noqa: E402
+from lambdasim.engine.metrics import StepLevel  # noqa: E402
 
 
 @st.composite

@@ -18,7 +18,7 @@ from matplotlib.image import imread
 
 import lambdasim
 from lambdasim import cli
-from lambdasim.html_report import render_report
+from lambdasim.results.html_report import render_report
 
 SCENARIO = """\
 name: shop

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lambdasim
-from lambdasim.result import ACCOUNT_ROW, RECORD_COLUMNS, SERIES_COLUMNS
+from lambdasim.results.result import ACCOUNT_ROW, RECORD_COLUMNS, SERIES_COLUMNS
 
 SCENARIO = {
     "name": "api",

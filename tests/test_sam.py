@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from lambdasim import cli
-from lambdasim.sam import TODO, TemplateError, import_template, load_template
+from lambdasim.aws.sam import TODO, TemplateError, import_template, load_template
 from lambdasim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

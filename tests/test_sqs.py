@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lambdasim import simulate
-from lambdasim.invoke.sqs import SqsTrigger
-from lambdasim.invoke.sync import FAILED, SUCCEEDED
-from lambdasim.metrics import unpack_requests
-from lambdasim.model import Model
+from lambdasim.engine.invoke.sqs import SqsTrigger
+from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED
+from lambdasim.engine.metrics import unpack_requests
+from lambdasim.engine.model import Model
 from lambdasim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -427,7 +427,7 @@ def test_several_sqs_triggers_of_one_function_add_up():
 
 
 def test_series_columns_and_summary_table():
-    from lambdasim.report import format_summary_table
+    from lambdasim.results.table import format_summary_table
 
     data = scenario({"arrivals": {"process": "burst", "count": 300, "at": "65s"}},
                     function={"duration": "2s"}, duration="3m")
@@ -496,7 +496,7 @@ def test_bad_sqs_options_name_the_file_key_and_line(tmp_path, extra, key, fragme
 # -- online monitors ---------------------------------------------------------------------------
 
 def test_level_track_period_maxima_and_window_mean():
-    from lambdasim.online_levels import LevelTrack
+    from lambdasim.engine.online_levels import LevelTrack
 
     track = LevelTrack(10.0, 5.0, 25.0)
     track.set(0.0, 2)
@@ -510,7 +510,7 @@ def test_level_track_period_maxima_and_window_mean():
 
 
 def test_age_track_maxima_at_period_ends_and_changes():
-    from lambdasim.online_levels import AgeTrack
+    from lambdasim.engine.online_levels import AgeTrack
 
     track = AgeTrack(10.0, 5.0, 25.0)
     track.change(0.0, 0.0)     # a message sent at 0 is the oldest

@@ -1,4 +1,4 @@
-"""Kinesis and DynamoDB Streams triggers (lambdasim.invoke.streams).
+"""Kinesis and DynamoDB Streams triggers (lambdasim.engine.invoke.streams).
 
 Each documented rule cites its AWS page:
 https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html,
@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lambdasim
-from lambdasim.invoke.streams import route_keys
-from lambdasim.model import Model
-from lambdasim.result import SERIES_COLUMNS, build_result
+from lambdasim.engine.invoke.streams import route_keys
+from lambdasim.engine.model import Model
+from lambdasim.results.result import SERIES_COLUMNS, build_result
 from lambdasim.scenario import ScenarioError, json_schema
 
 KINESIS = "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html"

@@ -21,7 +21,7 @@ import yaml
 import lambdasim
 from lambdasim import cli
 from lambdasim.scenario import ScenarioError
-from lambdasim.sweep import (Comparison, ProgressBar, Replications, SchedulerUnreachable,
+from lambdasim.studies.sweep import (Comparison, ProgressBar, Replications, SchedulerUnreachable,
                              dask_executor, figure_stats, flatten_figures, parse_sweep_option,
                              simulate_many, sweep)
 from lambdasim.theory import erlang_b
@@ -424,7 +424,7 @@ def test_run_with_replications_checks_expect_on_the_confidence_bound(tmp_path):
         "    duration: {dist: exponential, mean: 100ms}\n    reserved_concurrency: 3\n"
         "    triggers:\n      - type: sync\n        arrivals: {process: poisson, rate: 20/s}\n"
         "expect:\n  - api.throttle_rate < 0.22\n")
-    from lambdasim.cli import main
+    from lambdasim.cli.main import main
 
     assert main([str(scenario), "--out", str(tmp_path / "one"), "--no-plots", "--quiet"]) == 0
     code = main([str(scenario), "--out", str(tmp_path / "reps"), "--replications", "5",

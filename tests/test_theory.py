@@ -15,7 +15,7 @@ from fractions import Fraction
 import pytest
 
 import lambdasim
-from lambdasim.result import ACCOUNT_ROW
+from lambdasim.results.result import ACCOUNT_ROW
 
 from lambdasim.theory import ci_contains, erlang_b, erlang_c, mean_ci, mmc_mean_wait
 

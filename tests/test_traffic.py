@@ -18,9 +18,9 @@ from scipy import integrate, stats
 
 import lambdasim
 from lambdasim import cli
-from lambdasim.arrivals import arrival_times, expected_count, mmpp_path, mmpp_stationary, resolve_arrivals
+from lambdasim.scenario.arrivals import arrival_times, expected_count, mmpp_path, mmpp_stationary, resolve_arrivals
 from lambdasim.scenario import ScenarioError, json_schema, load_scenario
-from lambdasim.units import SpecError
+from lambdasim.scenario.units import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACES = ROOT / "scenarios" / "traces"

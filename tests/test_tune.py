@@ -14,8 +14,8 @@ import pytest
 
 import lambdasim
 from lambdasim import cli
-from lambdasim.function import duration_factor
-from lambdasim.tune import _paired, tune
+from lambdasim.engine.function import duration_factor
+from lambdasim.studies.tune import _paired, tune
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,10 +1,10 @@
-"""Tests of lambdasim.units: times and rates with units."""
+"""Tests of lambdasim.scenario.units: times and rates with units."""
 
 import math
 
 import pytest
 
-from lambdasim.units import SpecError, format_duration, parse_duration, parse_number, parse_rate
+from lambdasim.scenario.units import SpecError, format_duration, parse_duration, parse_number, parse_rate
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,160 @@
+"""What every command of the command line shares: exit codes, errors, options, loading, writing.
+
+The only modules that know argv, stdout and exit codes are those of :mod:`lambdasim.cli`;
+this one holds their common helpers: the exit codes, the argument parser with lambdasim's
+error format, ``--seed`` and ``--set``, loading a scenario with bad input turned into
+:class:`~lambdasim.errors.InputError`, positive durations, writing a folder or a file, and
+reporting ``expect:`` checks.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from lambdasim.errors import InputError
+
+__all__ = ["PROG", "EXIT_OK", "EXIT_EXPECT_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL",
+           "EXIT_INTERRUPTED", "InputError", "positive_duration", "writing_to",
+           "write_text_atomic", "report_checks", "expectations"]
+
+PROG = "lambdasim"
+EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _version() -> str:
+    from lambdasim._version import __version__
+
+    return __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with lambdasim's error format: one error line and one hint, exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        print(f"{PROG}: hint: see '{self.prog} --help'", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _add_set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override a scenario key by its dotted path, e.g. "
+                             "functions.checkout.memory_mb=2048 (repeatable)")
+
+
+def _fail(message: str, hint: str | None = None) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    if hint:
+        print(f"{PROG}: hint: {hint}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _load(path_text: str, overrides: list[str]):
+    """Load and validate one scenario; bad input becomes :class:`InputError`."""
+    from lambdasim.scenario import ScenarioError, load_scenario
+
+    path = Path(path_text)
+    if not path.exists():
+        raise InputError(f"{path_text}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path_text}: is a folder, not a scenario file")
+    for item in overrides:
+        key, sep, _ = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {item!r}: expected KEY=VALUE",
+                             "for example --set functions.checkout.memory_mb=2048")
+    try:
+        return load_scenario(path, overrides=overrides or None)
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path_text}: cannot read: {exc}") from None
+
+
+def positive_duration(text: str, flag: str) -> float:
+    """A command-line duration (``250ms``, ``1m``) in seconds, longer than zero."""
+    from lambdasim.scenario.units import SpecError, parse_duration
+
+    try:
+        seconds = parse_duration(text, key=flag)
+    except SpecError as exc:
+        raise InputError(str(exc)) from None
+    if seconds <= 0:
+        raise InputError(f"{flag}: must be longer than 0s, got {text!r}")
+    return seconds
+
+
+@contextlib.contextmanager
+def writing_to(out_dir: Path):
+    """Writing a results folder: an OSError becomes bad input with a hint, nothing written."""
+    try:
+        yield
+    except OSError as exc:
+        detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
+                  else f"cannot write results: {exc}")
+        raise InputError(detail, "choose another folder with --out DIR") from None
+
+
+def report_checks(args: argparse.Namespace, checks) -> int:
+    """Print the ``expect:`` checks of a run; the exit code (1 when any failed)."""
+    if checks:
+        from lambdasim.results.expect import format_checks
+
+        failed = [c for c in checks if not c.passed]
+        # stdout carries only the summary JSON with --json; --quiet shows failures only.
+        if args.json or args.quiet:
+            if failed:
+                sys.stderr.write(format_checks(checks, failed_only=args.quiet))
+        else:
+            sys.stdout.write(format_checks(checks))
+        if failed:
+            return EXIT_EXPECT_FAILED
+    return EXIT_OK
+
+
+def expectations(scenario, summary) -> list:
+    """The scenario's ``expect:`` checks evaluated on a summary (with replications: on the CI
+    bounds); a key the summary lacks is bad input."""
+    from lambdasim.results.expect import ExpectationError, evaluate
+
+    try:
+        return evaluate(scenario.config.get("expect") or (), summary)
+    except ExpectationError as exc:
+        raise InputError(f"expect: {exc}",
+                         "see the keys of summary.json (lambdasim SCENARIO --json)") from None
+
+
+def _folder_name(scenario) -> str:
+    name = str(scenario.name)
+    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+        raise InputError(f"name: {name!r} cannot be used as a folder name",
+                         "rename the scenario or choose a folder with --out DIR")
+    return name
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary sibling and a rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

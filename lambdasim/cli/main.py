@@ -1,0 +1,113 @@
+"""The ``lambdasim`` command line: the parser, the subcommands and the exit codes.
+
+::
+
+    python -m lambdasim SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE]... [--period DURATION]
+                                 [--records] [--json | --quiet]
+    python -m lambdasim run SCENARIO ...        # the same, spelled out
+    python -m lambdasim validate SCENARIO...    # check files only
+    python -m lambdasim schema                  # JSON Schema of the scenario format
+    python -m lambdasim --version
+
+Exit codes: 0 success; 1 an ``expect:`` check failed; 2 bad input (scenario errors, a bad
+``--set`` or ``--period``, a missing file, usage errors); 3 an internal error (a bug: the
+traceback is printed); 130 interrupted. Bad input gives one ``lambdasim: error: ...`` line on
+stderr (at most one hint line more), no traceback, and writes nothing: the results folder is
+written only after the run has finished, and atomically (see :mod:`lambdasim.results.folder`).
+
+``--seed`` and ``--period`` are applied as overrides of the scenario's ``seed`` and
+``period``, after any ``--set``, so the resolved config in ``summary.json`` always describes
+the run that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from typing import Sequence
+
+from lambdasim.cli.common import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, PROG, InputError,
+                                  _fail, _Parser, _version)
+
+__all__ = ["main", "build_parser", "COMMAND_MODULES"]
+
+
+#: Subcommands, each in its own module: command -> (module, help line). Each module has
+#: ``add_arguments(parser)`` and ``run(args) -> int``, raises :class:`InputError` for bad input
+#: and imports anything heavy inside ``run``, so ``lambdasim --help`` stays fast.
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "run": ("lambdasim.cli.run", "run a scenario and write its results folder"),
+    "validate": ("lambdasim.cli.validate", "check scenario files without running them"),
+    "schema": ("lambdasim.cli.schema", "print the JSON Schema of the scenario format"),
+    "tune": ("lambdasim.cli.tune", "find the best memory size and architecture of a function"),
+    "fit": ("lambdasim.cli.fit", "fit duration and init distributions to CloudWatch REPORT logs"),
+    "import-sam": ("lambdasim.cli.import_sam", "write a scenario skeleton from a SAM or CloudFormation template"),
+    "sweep": ("lambdasim.cli.sweep", "run a grid of settings with replications and CIs"),
+}
+
+#: Commands whose parser takes its description from the module docstring (the others only
+#: have the help line, as before).
+_DESCRIBED = ("tune", "fit", "import-sam", "sweep")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its subcommands (see :data:`COMMAND_MODULES`)."""
+    parser = _Parser(
+        prog=PROG,
+        description="Simulate AWS Lambda scaling, cold starts, throttles and cost.",
+        epilog="A bare 'lambdasim SCENARIO ...' means 'lambdasim run SCENARIO ...'.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command, (module_name, help_text) in COMMAND_MODULES.items():
+        module = importlib.import_module(module_name)
+        extra = ({"description": (module.__doc__ or "").split("\n\n")[0]}
+                 if command in _DESCRIBED else {})
+        command_parser = sub.add_parser(command, help=help_text, **extra)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(handler=module.run)
+    return parser
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:  # argparse offers no public accessor
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments without the program name (default: ``sys.argv[1:]``).
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # 'lambdasim SCENARIO ...' is 'lambdasim run SCENARIO ...'.
+    if args_list and args_list[0] not in _subcommands(parser) | {"-h", "--help", "--version"}:
+        args_list.insert(0, "run")
+    try:
+        args = parser.parse_args(args_list)  # usage errors exit 2 through SystemExit
+        if args.command is None:
+            return _fail("a scenario file or a command is required",
+                         f"usage: {PROG} SCENARIO [options]; see '{PROG} --help'")
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. 'lambdasim schema | head': the reader has gone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit-time flush stays quiet
+        return EXIT_OK
+    except InputError as exc:
+        return _fail(str(exc), exc.hint)
+    except Exception as exc:  # a bug, not bad input: show everything needed for a report
+        traceback.print_exc()
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,429 @@
+"""Run a scenario over a grid of settings, with replications and confidence intervals.
+
+::
+
+    python -m lambdasim sweep SCENARIO --set KEY=V1,V2,... [--set ...] [--replications N]
+                              [--workers W] [--dask ADDRESS|local] [--metric KEY]
+                              [--compare [A.yaml B.yaml]] [--seed N] [--out DIR]
+                              [--json | --quiet]
+    python -m lambdasim run SCENARIO --replications N [--workers W] [--dask ADDRESS|local]
+
+``sweep`` runs the cartesian product of the settings, each point ``N`` times (replications
+``0..N-1`` of one seed root, shared by every point: common random numbers), and writes
+``sweep.csv`` (one row per point: means and 95 % interval bounds of the main figures),
+``sweep.json`` (every figure's statistics per point; byte-identical for the same seed,
+whatever the executor), ``sweep.png`` (the main figure against the first swept key) and
+``run.json`` (executor, wall time, host) to ``results/<name>-sweep/`` or ``--out``,
+atomically.
+``--compare`` prints the paired difference of two points (the two values of one ``--set``) or
+of two scenario files, with its confidence interval and the unpaired one for contrast.
+
+``run --replications N`` writes ``summary.json`` (each figure the mean over replications,
+plus a ``replications`` block with mean, sd and 95 % interval of every figure),
+``replications.json`` (each replication's own summary) and ``run.json``.
+
+Runs go to a local process pool (one worker per usable core) by default, stay in this process
+with ``--workers 1``, or go to Dask (``--dask local`` starts a LocalCluster, ``--dask
+tcp://host:8786`` uses a running scheduler). A progress bar on stderr counts finished runs
+when stderr is a terminal.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, expectations, report_checks,
+                  writing_to)
+from lambdasim.results.table import _align
+
+__all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
+           "write_folder", "format_replications_table"]
+
+#: Files that mark a folder as lambdasim output (safe to replace), beyond a single run's.
+MARKERS = ("summary.json", "run.json", "metrics.csv", "replications.json", "sweep.json",
+           "sweep.csv")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_replication_arguments(parser: argparse.ArgumentParser, default: int = 1) -> None:
+    """``--replications``, ``--workers`` and ``--dask`` (for ``run`` and ``sweep``)."""
+    parser.add_argument("--replications", type=_count, default=default, metavar="N",
+                        help=f"independent replications from one seed root (default {default}); "
+                             "figures get mean, sd and a 95%% confidence interval")
+    parser.add_argument("--workers", type=_count, metavar="W",
+                        help="parallel runs (default: usable cores; 1 runs in this process)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run on Dask: 'local' starts a LocalCluster, or a scheduler "
+                             "address such as tcp://host:8786 (needs lambdasim[dask])")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", nargs="?",
+                        help="scenario YAML file (omit with --compare A.yaml B.yaml)")
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="KEY=V1,V2,...",
+                        help="a dotted key and the values to sweep, e.g. "
+                             "functions.api.memory_mb=512,1024,2048 (repeatable: the "
+                             "cartesian product is run)")
+    add_replication_arguments(parser, default=10)
+    parser.add_argument("--seed", type=_seed, metavar="N", help="seed root (overrides 'seed')")
+    parser.add_argument("--metric", metavar="KEY",
+                        help="main figure for the plot, e.g. functions.api.cost_usd.total "
+                             "(default: the first function's latency_ms.p99)")
+    parser.add_argument("--compare", nargs="*", metavar="FILE",
+                        help="print the paired difference of the two points (one --set with "
+                             "two values), or of two scenario files A.yaml B.yaml")
+    parser.add_argument("--out", metavar="DIR",
+                        help="output folder (default: results/<scenario name>-sweep)")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print sweep.json on stdout")
+    out.add_argument("--quiet", "-q", action="store_true", help="print nothing on stdout")
+
+
+# --------------------------------------------------------------------------- executors
+
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Any]:
+    """The Dask executor asked for with ``--dask``, or None (local pool or in process)."""
+    if not args.dask:
+        yield None
+        return
+    from lambdasim.studies.executors import SchedulerUnreachable, dask_executor
+
+    address = args.dask.strip()
+    if address != "local" and (not address or any(c.isspace() for c in address)):
+        raise InputError(f"--dask: expected 'local' or a scheduler address such as "
+                         f"tcp://host:8786, got {args.dask!r}")
+    stack = contextlib.ExitStack()
+    try:
+        executor = stack.enter_context(dask_executor(address, workers=args.workers))
+    except SchedulerUnreachable as exc:
+        raise InputError(f"--dask: {exc}", "start one with 'dask scheduler' and "
+                         "'dask worker ADDRESS', or use --dask local") from None
+    with stack:
+        yield executor
+
+
+def _executor_name(args: argparse.Namespace) -> str:
+    from lambdasim.studies.executors import usable_cores
+
+    if args.dask:
+        return f"dask {args.dask}"
+    workers = args.workers or usable_cores()
+    return "in-process" if workers == 1 else f"process pool ({workers} workers)"
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+# --------------------------------------------------------------------------- run --replications
+
+def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> int:
+    """``run SCENARIO --replications N``: statistics over replications, written atomically."""
+    from lambdasim.scenario import ScenarioError
+    from lambdasim.studies.sweep import simulate_many
+
+    if args.records:
+        raise InputError("--records cannot be combined with --replications",
+                         "per-request records are written for single runs only")
+    started = time.perf_counter()
+    try:
+        with _executor(args) as executor:
+            reps = simulate_many(scenario, args.replications, executor=executor,
+                                 workers=args.workers, progress=_progress(args))
+    except ScenarioError as exc:  # inconsistencies only found while building the model
+        raise InputError(str(exc)) from None
+    summary = reps.summary
+    checks = expectations(scenario, summary)  # on the CI bounds; before writing anything
+    run_info = _run_info(args, scenario, reps.seed, time.perf_counter() - started,
+                         replications=reps.n)
+    _write(out_dir, {
+        "summary.json": _json(summary),
+        "replications.json": _json(reps.replications_json()),
+        "run.json": _json(run_info),
+    })
+    if args.json:
+        print(json.dumps(summary, indent=2, allow_nan=False))
+    elif not args.quiet:
+        print(format_replications_table(reps))
+        print(f"results: {out_dir}")
+    return report_checks(args, checks)
+
+
+def _run_info(args: argparse.Namespace, scenario: Any, seed: int, wall_s: float,
+              **extra: Any) -> dict[str, Any]:
+    from lambdasim._version import __version__
+
+    return {"lambdasim_version": __version__, "scenario": scenario.name,
+            "scenario_path": scenario.path, "seed": seed, **extra,
+            "executor": _executor_name(args), "wall_time_s": round(wall_s, 6),
+            "python": sys.version.split()[0], "platform": platform.platform(),
+            "host": platform.node(), "cpu_count": os.cpu_count(),
+            "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def format_replications_table(reps: Any) -> str:
+    """Every figure of the replications: mean, sd and the 95 % interval, grouped by block."""
+    config = reps.config
+    warmup = f" (first {_num(config['warmup'])} s warm-up excluded)" if config["warmup"] else ""
+    lines = [f"lambdasim: scenario {config['name']}, seed {reps.seed}, {reps.n} replications, "
+             f"{_num(config['duration'])} s simulated{warmup}",
+             "mean, standard deviation and 95 % confidence interval (Student t) of each figure",
+             ""]
+    groups: dict[str, list[list[str]]] = {}
+    for key, stats in reps.figures.items():
+        parts = key.split(".")
+        depth = 2 if parts[0] == "functions" else 1
+        group, name = ".".join(parts[:depth]), ".".join(parts[depth:])
+        groups.setdefault(group, []).append([name, _num(stats["mean"]), _num(stats["sd"]),
+                                             _interval(stats["ci95"])])
+    for group, rows in groups.items():
+        title = f"function {group.split('.', 1)[1]}" if group.startswith("functions.") else group
+        lines += _align([[title, "mean", "sd", "95 % CI"]] + rows) + [""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- sweep
+
+def run(args: argparse.Namespace) -> int:
+    from lambdasim.scenario import ScenarioError
+
+    plan, base_name = _plan(args)
+    if args.metric is not None:
+        _check_metric(args.metric, plan.scenarios[0].config)
+    if args.compare is not None and len(plan) != 2:
+        raise InputError(f"--compare needs exactly two points, the sweep has {len(plan)}",
+                         "give one --set with two values, e.g. "
+                         "--set functions.api.memory_mb=1024,1536 --compare")
+    out_dir = Path(args.out) if args.out is not None else Path("results") / f"{base_name}-sweep"
+    started = time.perf_counter()
+    try:
+        with _executor(args) as executor:
+            result = plan.run(args.replications, metric=args.metric, executor=executor,
+                              workers=args.workers, progress=_progress(args))
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from None
+    comparisons = result.compare(0, 1) if args.compare is not None else []
+    document = result.to_dict(comparisons)
+    document["config"] = plan.scenarios[0].config
+    run_info = _run_info(args, plan.scenarios[0], result.points[0].replications.seed,
+                         time.perf_counter() - started, points=len(result.points),
+                         replications=result.replications,
+                         runs=len(result.points) * result.replications)
+    from lambdasim.results.folder import columns_to_csv
+
+    _write(out_dir, {
+        "sweep.csv": columns_to_csv(result.table).encode("utf-8"),
+        "sweep.json": _json(document),
+        "sweep.png": _plot(result),
+        "run.json": _json(run_info),
+    })
+    if args.json:
+        print(json.dumps(document, indent=2, allow_nan=False))
+    elif not args.quiet:
+        print(format_sweep_table(result))
+        if comparisons:
+            print(format_comparisons(comparisons))
+        print(f"results: {out_dir}")
+    return EXIT_OK
+
+
+def _plan(args: argparse.Namespace):
+    """The sweep's points, every one resolved (bad input fails here, before anything runs)."""
+    from lambdasim.scenario import ScenarioError
+    from lambdasim.studies.sweep import SweepPlan, parse_sweep_option
+
+    files = args.compare or []
+    if files and len(files) != 2:
+        raise InputError(f"--compare takes two scenario files (A.yaml B.yaml), got {len(files)}",
+                         "or no file: --compare then compares the two values of one --set")
+    if files and args.scenario is not None:
+        raise InputError("give either SCENARIO or --compare A.yaml B.yaml, not both")
+    if not files and args.scenario is None:
+        raise InputError("a scenario file is required",
+                         "lambdasim sweep SCENARIO --set KEY=V1,V2,...")
+    try:
+        settings = [parse_sweep_option(text) for text in args.settings]
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from None
+    fixed = [f"seed={args.seed}"] if args.seed is not None else []
+    if files:
+        many = [key for key, values in settings if len(values) > 1]
+        if many:
+            raise InputError(f"--set {many[0]}: with --compare A.yaml B.yaml each --set "
+                             f"takes one value (applied to both files)")
+        overrides = [f"{k}={json.dumps(v[0])}" for k, v in settings] + fixed
+        a = _load(files[0], overrides)
+        # Common random numbers need one seed root: B runs with A's (or --seed).
+        b = _load(files[1], overrides + [f"seed={a.seed}"])
+        plan = SweepPlan(["scenario"], [{"scenario": files[0]}, {"scenario": files[1]}], [a, b])
+        return plan, f"{_folder_name(a)}-vs-{_folder_name(b)}"
+    if not settings:
+        raise InputError("nothing to sweep: give at least one --set KEY=V1,V2,...",
+                         "for example --set functions.api.memory_mb=512,1024,2048")
+    base = _load(args.scenario, fixed)
+    try:
+        plan = SweepPlan.from_settings(base, settings)
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from None
+    return plan, _folder_name(base)
+
+
+def _check_metric(metric: str, config: Mapping[str, Any]) -> None:
+    """A bad ``--metric`` fails before the sweep runs, with the closest figure name."""
+    from lambdasim.studies.sweep import _unknown_figure, figure_keys
+
+    known = figure_keys(config)
+    if metric not in known:
+        raise InputError(f"--metric: {_unknown_figure(metric, known)}",
+                         f"figures are dotted keys such as {known[0]} or "
+                         f"account.cost_usd.total")
+
+
+def format_sweep_table(result: Any) -> str:
+    """One row per point: its settings, then mean [95 % CI] of a few main figures."""
+    first = result.points[0].replications
+    shown = [result.metric] + [f for f in (f"functions.{next(iter(first.config['functions']))}"
+                                           ".throttle_rate", "account.cost_usd.total")
+                               if f != result.metric and f in first.figures]
+    short = [k.rsplit(".", 1)[-1] for k in result.keys]
+    if len(set(short)) < len(short):
+        short = list(result.keys)
+    header = short + [f"{f} mean [95 % CI]" for f in shown]
+    rows = [[_text(p.settings[k]) for k in result.keys]
+            + [f"{_num(p.replications.figures[f]['mean'])} "
+               f"{_interval(p.replications.figures[f]['ci95'])}" for f in shown]
+            for p in result.points]
+    title = (f"lambdasim sweep: scenario {first.config['name']}, seed {first.seed}, "
+             f"{_plural(len(result.points), 'point')} x "
+             f"{_plural(result.replications, 'replication')} "
+             f"(common random numbers)")
+    return "\n".join([title, ""] + _align([header] + rows)) + "\n"
+
+
+def format_comparisons(comparisons: Sequence[Any]) -> str:
+    """The paired differences B - A with the paired and the unpaired 95 % intervals."""
+    c0 = comparisons[0]
+    lines = [f"paired difference B - A over {c0.n} replications; A = {c0.a_label}, "
+             f"B = {c0.b_label}", ""]
+    rows = [[c.figure, _num(c.a_mean), _num(c.b_mean), _num(c.difference),
+             _interval(c.paired_ci), _interval(c.unpaired_ci)] for c in comparisons]
+    lines += _align([["figure", "A mean", "B mean", "B - A", "paired 95 % CI",
+                      "unpaired 95 % CI"]] + rows)
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- plot
+
+def _plot(result: Any) -> bytes:
+    """The main figure (mean and 95 % interval) against the first swept key, as PNG bytes.
+
+    One line per combination of the other keys. Uses the Agg canvas directly (no pyplot
+    state), so it works without a display and in worker threads.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    x_key, others = result.keys[0], result.keys[1:]
+    xs = [p.settings[x_key] for p in result.points]
+    numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
+    categories = list(dict.fromkeys(_text(x) for x in xs))
+    lines: dict[str, list] = {}
+    for p in result.points:
+        label = ", ".join(f"{k.rsplit('.', 1)[-1]}={_text(p.settings[k])}" for k in others)
+        lines.setdefault(label, []).append(p)
+    figure = Figure(figsize=(7, 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for label, points in lines.items():
+        points = [p for p in points if p.replications.figures[result.metric]["mean"] is not None]
+        if not points:
+            continue
+        x = [p.settings[x_key] if numeric else categories.index(_text(p.settings[x_key]))
+             for p in points]
+        stats = [p.replications.figures[result.metric] for p in points]
+        y = [s["mean"] for s in stats]
+        err = [[s["mean"] - s["ci95"][0] if s["ci95"] else 0.0 for s in stats],
+               [s["ci95"][1] - s["mean"] if s["ci95"] else 0.0 for s in stats]]
+        axes.errorbar(x, y, yerr=err, marker="o", capsize=3, label=label or None)
+    if not numeric:
+        axes.set_xticks(range(len(categories)), categories)
+    axes.set_xlabel(x_key)
+    axes.set_ylabel(result.metric)
+    axes.set_title(f"{result.metric}: mean and 95 % CI over "
+                   f"{_plural(result.replications, 'replication')}",
+                   fontsize=10)
+    axes.grid(True, alpha=0.3)
+    if len(lines) > 1:
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- output
+
+def _json(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, allow_nan=False, default=str) + "\n").encode("utf-8")
+
+
+def _write(out_dir: Path, files: Mapping[str, bytes]) -> None:
+    with writing_to(out_dir):
+        write_folder(out_dir, files)
+
+
+def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) -> Path:
+    """Replace ``out_dir`` atomically with a folder holding ``files`` (name -> bytes).
+
+    The same protocol as :func:`lambdasim.results.folder.write_results`: write and fsync a temporary
+    sibling, rename the old folder aside, rename the new one in, delete the old one; an
+    existing folder is replaced only when empty or holding lambdasim output (:data:`MARKERS`).
+    """
+    from lambdasim.results.folder import _write_bytes, replace_folder
+
+    def fill(folder: Path) -> None:
+        for name, data in files.items():
+            _write_bytes(folder / name, data)
+
+    return replace_folder(out_dir, fill, markers=MARKERS)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _num(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if abs(value) >= 1e6:
+        return f"{value:,.0f}"
+    return f"{value:.6g}"
+
+
+def _interval(ci: Sequence[float] | None) -> str:
+    return "-" if ci is None else f"[{_num(ci[0])}, {_num(ci[1])}]"

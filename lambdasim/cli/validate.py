@@ -1,0 +1,30 @@
+"""Check scenario files without running them: ``lambdasim validate SCENARIO...``."""
+from __future__ import annotations
+
+import argparse
+
+from lambdasim.cli.common import EXIT_BAD_INPUT, EXIT_OK, InputError, _add_set_option, _fail, _load
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(validate: argparse.ArgumentParser) -> None:
+    """The ``validate`` subcommand's options."""
+    validate.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario YAML files")
+    _add_set_option(validate)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``lambdasim validate``: one ``ok:`` line or one error per file; exit 2 if any is bad."""
+    bad = 0
+    for path_text in args.scenarios:
+        try:
+            scenario = _load(path_text, list(args.overrides))
+        except InputError as exc:
+            _fail(str(exc), exc.hint)
+            bad += 1
+            continue
+        functions = scenario.config.get("functions") or {}
+        triggers = sum(len(f.get("triggers") or ()) for f in functions.values())
+        print(f"ok: {path_text} ({len(functions)} functions, {triggers} triggers)")
+    return EXIT_BAD_INPUT if bad else EXIT_OK

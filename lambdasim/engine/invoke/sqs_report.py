@@ -1,0 +1,69 @@
+"""The ``functions.<name>.sqs`` summary block and the SQS columns of metrics.csv.
+
+:class:`SqsReporter` gathers the blocks of a function's SQS triggers
+(:class:`~lambdasim.engine.invoke.sqs.SqsTrigger`, read by their ``summary`` and ``series``
+methods) after a run; it imports nothing of the trigger's module.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["SqsReporter"]
+
+
+_COUNT_KEYS = ("messages_received", "messages_deleted", "messages_to_dlq", "messages_expired",
+               "messages_remaining", "receives", "batches", "batches_failed",
+               "batches_throttled")
+
+
+class SqsReporter:
+    """The ``sqs`` summary block and series columns of one function's SQS triggers.
+
+    One trigger: its block. Several: counts and time-weighted means are summed (the mean depth
+    of all the function's queues together), maxima are the largest of the triggers' maxima,
+    the mean batch size is weighted by batches, and ``by_trigger`` holds each trigger's own
+    block. Series columns: depth and pollers are summed over the triggers' per-period maxima,
+    the oldest-message age is their maximum.
+    """
+
+    summary_key = "sqs"
+
+    def __init__(self) -> None:
+        self.triggers: list[Any] = []  # SqsTrigger
+
+    def summary(self, model) -> dict[str, Any]:
+        blocks = [trigger.summary(model.end_s) for trigger in self.triggers]
+        if len(blocks) == 1:
+            return blocks[0]
+        out: dict[str, Any] = {key: sum(b[key] for b in blocks) for key in _COUNT_KEYS}
+        out["queue_depth"] = {"max": max(b["queue_depth"]["max"] for b in blocks),
+                              "mean": round(sum(b["queue_depth"]["mean"] for b in blocks), 6)}
+        out["oldest_message_age_s"] = {"max": max(b["oldest_message_age_s"]["max"]
+                                                  for b in blocks)}
+        out["pollers"] = {"max": max(b["pollers"]["max"] for b in blocks),
+                          "mean": round(sum(b["pollers"]["mean"] for b in blocks), 6)}
+        batches = sum(t.batches for t in self.triggers)
+        out["batch_size"] = {"mean": round(sum(t.batch_messages for t in self.triggers)
+                                           / batches, 6) if batches else None}
+        out["by_trigger"] = {t.name: b for t, b in zip(self.triggers, blocks)}
+        return out
+
+    def series(self, model, edges) -> dict[str, list]:
+        count = len(edges) - 1
+        depth = [0] * count
+        pollers = [0] * count
+        age = [0.0] * count
+        for trigger in self.triggers:
+            trigger.depth.finish(model.end_s)
+            trigger.pollers.finish(model.end_s)
+            trigger.age.finish(model.end_s)
+            for k, (d, p, a) in enumerate(zip(trigger.depth.per_period(count),
+                                              trigger.pollers.per_period(count),
+                                              trigger.age.per_period(count))):
+                depth[k] += d
+                pollers[k] += p
+                if a > age[k]:
+                    age[k] = a
+        return {"ApproximateNumberOfMessagesVisible": depth,
+                "ApproximateAgeOfOldestMessage_s": age,
+                "SQSPollers": pollers}

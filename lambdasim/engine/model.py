@@ -1,0 +1,262 @@
+"""Build the SimPy world of a scenario and run it to the horizon.
+
+The model wires the layers together: one :class:`~lambdasim.engine.account.Account`, one
+:class:`~lambdasim.engine.function.LambdaFunction` per function (with its environment pool, warm
+pool strategy and random streams) and one trigger per traffic source, fed by arrival
+sources. Everything a run needs lives in its :class:`Model`; nothing is global, so many runs
+can share a process or spread over a pool of processes.
+
+Time. Arrivals stop at ``duration``; work in flight then drains (requests finish, retries
+run) for at most :data:`DRAIN_LIMIT_S` more; requests still unfinished by then are reported
+``in_flight``. Idle environments are not waited for.
+
+Arrivals. Each arrival spec is a chain of ``Wakeup`` callbacks over a block of precomputed
+arrival times (:func:`lambdasim.scenario.arrivals.arrival_times`), one pending event per spec.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+import simpy
+
+from lambdasim._version import __version__
+from lambdasim.engine.account import Account
+from lambdasim.scenario.arrivals import arrival_times
+from lambdasim.engine.billing import load_prices
+from lambdasim.scenario.distributions import make_distribution
+from lambdasim.engine.environments import make_warm_pool
+from lambdasim.engine.events import Wakeup
+from lambdasim.engine.function import LambdaFunction, duration_factor
+from lambdasim.engine.invoke.streams import build_stream_trigger
+from lambdasim.engine.invoke.sqs import build_sqs_trigger
+from lambdasim.engine.invoke.async_ import build_async_trigger
+from lambdasim.engine.invoke.sync import SyncTrigger
+from lambdasim.engine.metrics import FunctionRecorder
+from lambdasim.engine.provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
+from lambdasim.engine.run_loop import drain_with_progress, run_sliced
+from lambdasim.engine.rng import BlockSampler, Streams
+from lambdasim.scenario import Scenario
+
+__all__ = ["Model", "ArrivalSource", "DRAIN_LIMIT_S"]
+
+#: How long work in flight may drain after the horizon, in simulated seconds.
+DRAIN_LIMIT_S = 24 * 3600.0
+
+
+class ArrivalSource:
+    """Feeds arrival times from a block iterator to ``on_arrival(now)``, one event at a time."""
+
+    __slots__ = ("sim", "_blocks", "_buffer", "_on_arrival", "_fire_cb")
+
+    def __init__(self, sim: simpy.Environment, blocks: Iterator[np.ndarray],
+                 on_arrival: Callable[[float], None]) -> None:
+        self.sim = sim
+        self._blocks = blocks
+        self._buffer: list[float] = []
+        self._on_arrival = on_arrival
+        self._fire_cb = self._fire
+
+    def start(self) -> None:
+        if self._refill():
+            self._schedule(self._buffer.pop())
+
+    def _refill(self) -> bool:
+        for block in self._blocks:
+            if len(block):
+                # Reversed so that pop() hands the times out in ascending order.
+                self._buffer = block[::-1].tolist()
+                return True
+        return False
+
+    def _schedule(self, at: float) -> None:
+        delay = at - self.sim._now
+        # Sorted times, but now + (at - now) may round a hair past the next equal time.
+        Wakeup(self.sim, delay if delay > 0.0 else 0.0, None, self._fire_cb)
+
+    def _fire(self, event) -> None:
+        sim = self.sim
+        now = sim._now
+        if self._buffer or self._refill():
+            delay = self._buffer.pop() - now
+            Wakeup(sim, delay if delay > 0.0 else 0.0, None, self._fire_cb)
+        self._on_arrival(now)
+
+
+class Model:
+    """One run of one scenario: the SimPy environment and everything in it."""
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None,
+                 period_s: float | None = None, replication: int = 0) -> None:
+        config = scenario.config
+        self.scenario = scenario
+        self.seed = int(config["seed"] if seed is None else seed)
+        self.replication = int(replication)
+        self.duration_s = float(config["duration"])
+        self.warmup_s = float(config["warmup"])
+        self.period_s = float(config["period"] if period_s is None else period_s)
+        if self.period_s <= 0:
+            raise ValueError("the metrics period must be positive")
+        self.sim = simpy.Environment()
+        self.streams = Streams(self.seed, self.replication)
+        functions = config["functions"]
+        reserved_total = sum(f["reserved_concurrency"] or 0 for f in functions.values())
+        self.account = Account(config["account"], reserved_total)
+        self.functions: dict[str, LambdaFunction] = {}
+        self.recorders: dict[str, FunctionRecorder] = {}
+        self.triggers: dict[str, list[Any]] = {}
+        #: Per function: objects with ``summary_key``, ``summary(model)`` -> dict and
+        #: ``series(model, edges)`` -> {column: per-period values}; trigger-specific blocks.
+        self.reporters: dict[str, list[Any]] = {}
+        #: Per function with asynchronous invocations: its internal event queue.
+        self.async_queues: dict[str, Any] = {}
+        #: Called once every function and trigger is built (wiring across functions).
+        self.after_build: list[Callable[[], None]] = []
+        self.end_s = 0.0
+        self.wall_s = 0.0
+        self.events = 0
+        for index, (name, fconfig) in enumerate(functions.items()):
+            self._build_function(index, name, fconfig)
+        for hook in self.after_build:
+            hook()
+
+    def _sampler(self, stream: str, spec: Mapping[str, Any], scale: float = 1.0) -> BlockSampler:
+        distribution = make_distribution(spec)
+        return BlockSampler(partial(distribution.sample, self.streams.generator(stream)), scale)
+
+    def _uniform(self, stream: str) -> BlockSampler:
+        return BlockSampler(self.streams.generator(stream).random)
+
+    def _build_function(self, index: int, name: str, config: Mapping[str, Any]) -> None:
+        recorder = FunctionRecorder()
+        scaling = config["memory_scaling"]
+        factor = duration_factor(config["memory_mb"], config["reference_mb"],
+                                 scaling["cpu_bound"], scaling["threads"])
+        # Only functions with provisioned concurrency get its invoke (the hot path of the
+        # others is unchanged); its draws come from streams of their own.
+        provisioned = is_configured(config["provisioned_concurrency"])
+        extra = {} if not provisioned else {
+            "provisioned_config": config["provisioned_concurrency"],
+            "provisioned_init": self._sampler(f"provisioned/init/{name}", config["init"]),
+            "provisioned_lifetime": self._sampler(f"provisioned/lifetime/{name}",
+                                                  config["max_lifetime"]),
+        }
+        function = (ProvisionedFunction if provisioned else LambdaFunction)(
+            name, index, config, self.sim, self.account, recorder,
+            duration=self._sampler(f"duration/{name}", config["duration"], factor),
+            init=self._sampler(f"init/{name}", config["init"]),
+            uniform=self._uniform(f"errors/{name}"),
+            keep_alive=self._sampler(f"keep_alive/{name}", config["keep_alive"]),
+            lifetime=self._sampler(f"lifetime/{name}", config["max_lifetime"]),
+            warm_pool=make_warm_pool(config["reuse"], self._uniform(f"reuse/{name}")),
+            **extra,
+        )
+        self.functions[name] = function
+        self.recorders[name] = recorder
+        self.triggers[name] = []
+        self.reporters[name] = []
+        if provisioned:
+            function.provisioned.start()
+            prices = self.scenario.config["billing"]["prices"]
+            self.reporters[name].append(ProvisionedReporter(
+                function, recorder, config, partial(load_prices, prices)))
+        for tindex, tconfig in enumerate(config["triggers"]):
+            builder = self._TRIGGER_BUILDERS.get(tconfig["type"])
+            if builder is None:
+                raise ValueError(f"trigger type {tconfig['type']!r} is not supported by this version")
+            builder(self, function, recorder, tindex, tconfig)
+
+    def _start_arrivals(self, name: str, tindex: int, tconfig: Mapping[str, Any],
+                        on_arrival: Callable[[float], None]) -> None:
+        """One arrival source per arrival spec of a trigger, each on its own stream."""
+        for sindex, spec in enumerate(tconfig["arrivals"]):
+            rng = self.streams.generator(f"arrivals/{name}/{tindex}/{sindex}")
+            ArrivalSource(self.sim, arrival_times(spec, rng, self.duration_s),
+                          on_arrival).start()
+
+    def _sync_trigger(self, function: LambdaFunction, recorder: FunctionRecorder, tindex: int,
+                      tconfig: Mapping[str, Any]) -> None:
+        name = function.name
+        trigger = SyncTrigger(self.sim, function, tindex, tconfig, recorder,
+                              self._uniform(f"retry/{name}/{tindex}"), self.warmup_s)
+        self.triggers[name].append(trigger)
+        self._start_arrivals(name, tindex, tconfig, trigger.arrive)
+
+    def _async_trigger(self, function: LambdaFunction, recorder: FunctionRecorder, tindex: int,
+                       tconfig: Mapping[str, Any]) -> None:
+        build_async_trigger(self, function, recorder, tindex, tconfig)
+
+    #: Trigger type -> builder. A builder creates the trigger, appends it to
+    #: ``self.triggers[function]`` (each trigger has ``outstanding`` and ``arrived_in_window``)
+    #: and, when it reports a summary block or series columns of its own, appends a reporter
+    #: to ``self.reporters[function]`` (see :func:`lambdasim.results.result.build_result`).
+    _TRIGGER_BUILDERS: dict[str, Callable[..., None]] = {
+        "sync": _sync_trigger,
+        "kinesis": build_stream_trigger,
+        "dynamodb": build_stream_trigger,
+        "sqs": build_sqs_trigger,
+        "async": _async_trigger,
+    }
+
+    def outstanding(self) -> int:
+        """Requests that have arrived and not yet ended."""
+        return sum(t.outstanding for triggers in self.triggers.values() for t in triggers)
+
+    def run(self, progress: Callable[[float, int | None], None] | None = None) -> "Model":
+        """Run to the horizon, then drain work in flight.
+
+        ``progress(now_s, events)``, when given, is called between slices of simulated time
+        (:func:`lambdasim.engine.run_loop.run_sliced`) and, with ``events`` None, now and then while
+        work in flight drains; the run is the same with or without it.
+        """
+        started = time.perf_counter()
+        sim = self.sim
+        slicing_ids = 0
+        if self.duration_s > sim.now:
+            if progress is None:
+                sim.run(until=self.duration_s)
+            else:
+                slicing_ids = run_sliced(sim, self.duration_s, progress)
+        # Drain event by event, so the run ends the moment the last request does.
+        limit = self.duration_s + DRAIN_LIMIT_S
+        if progress is None:
+            while self.outstanding() and sim.peek() <= limit:
+                sim.step()
+        else:
+            drain_with_progress(sim, self.outstanding, limit, progress)
+        self.end_s = max(sim.now, self.duration_s)
+        self.wall_s = time.perf_counter() - started
+        # SimPy numbers every scheduled event; those still queued were not processed.
+        self.events = next(sim._eid) - len(sim._queue) - slicing_ids
+        return self
+
+    def run_info(self) -> dict[str, Any]:
+        """How the run went (``run.json``): versions, wall time, events, host."""
+        invocations = sum(len(r.attempts) // 5 for r in self.recorders.values())
+        return {
+            "lambdasim_version": __version__,
+            "scenario": self.scenario.name,
+            "scenario_path": self.scenario.path,
+            "seed": self.seed,
+            "replication": self.replication,
+            "simulated_s": self.end_s,
+            "wall_time_s": round(self.wall_s, 6),
+            "events_processed": self.events,
+            "events_per_wall_s": round(self.events / self.wall_s, 1) if self.wall_s else None,
+            "invocations": invocations,
+            "invocations_per_wall_s": round(invocations / self.wall_s, 1) if self.wall_s else None,
+            "recorded_bytes": sum(r.nbytes() for r in self.recorders.values()),
+            "python": sys.version.split()[0],
+            "simpy": simpy.__version__,
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+            "host": platform.node(),
+            "cpu_count": os.cpu_count(),
+            "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }

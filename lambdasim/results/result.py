@@ -1,0 +1,467 @@
+"""The outcome of a run: the summary, the per-period series and the request records.
+
+:func:`build_result` turns a finished :class:`~lambdasim.engine.model.Model`'s columnar records into
+
+* ``summary`` -- the summary.json dict (DESIGN.md, "summary.json (v1)"), with the fully
+  resolved scenario under ``config``. Request statistics cover requests that arrive in
+  ``[warmup, duration)``; invocations, errors, throttles and cold starts are the attempts
+  made for those requests, retries included; time-weighted levels cover the same window.
+  Latency is end to end (arrival to final response, retries and backoff included) over the
+  requests the function answered (succeeded or failed); throttled requests have no latency.
+* ``series`` -- CloudWatch-style metrics per period and function, plus an ``(account)`` row;
+* ``records`` -- one row per request, when asked for.
+
+Every request ends in exactly one outcome:
+``arrived = succeeded + failed + throttled + dropped + in_flight``.
+"""
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from lambdasim._version import __version__
+from lambdasim.engine.billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
+from lambdasim.engine.function import COLD, ERROR, PROVISIONED, TIMEOUT
+from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
+from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
+from lambdasim.results.timeline import build_timeline
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lambdasim.engine.model import Model
+
+__all__ = ["Result", "FunctionResult", "build_result", "ACCOUNT_ROW", "SERIES_COLUMNS",
+           "RECORD_COLUMNS", "RequestRecords"]
+
+ACCOUNT_ROW = "(account)"
+SERIES_COLUMNS = (
+    "period_start_s", "function", "Invocations", "Errors", "Throttles", "ColdStarts",
+    "Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms", "Duration_p99_ms",
+    "Duration_max_ms", "ConcurrentExecutions", "Environments",
+    "UnreservedConcurrentExecutions", "ClaimedAccountConcurrency",
+)
+#: Columns that trigger-specific reporters fill for their function's rows (None elsewhere).
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "IteratorAge_avg_ms", "IteratorAge_max_ms", "StreamPollers",
+    "ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage_s", "SQSPollers",
+    "ProvisionedConcurrentExecutions", "ProvisionedConcurrencyUtilization",
+    "ProvisionedConcurrencyInvocations", "ProvisionedConcurrencySpilloverInvocations",
+    "ProvisionedConcurrencyAllocated",
+    "AsyncEventsReceived", "AsyncEventAge_avg_ms", "AsyncEventAge_max_ms",
+    "AsyncEventsDropped", "AsyncQueueDepth",
+)
+SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
+RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",
+                  "attempts", "latency_ms", "cold_start")
+OUTCOME_NAMES = {SUCCEEDED: "succeeded", FAILED: "failed", THROTTLED: "throttled",
+                 DROPPED: "dropped"}
+
+
+class FunctionResult:
+    """One function's block of the summary, with attribute access.
+
+    ``result.function("checkout").latency_ms["p99"]`` is
+    ``result.summary["functions"]["checkout"]["latency_ms"]["p99"]``.
+    """
+
+    __slots__ = ("name", "_data")
+
+    def __init__(self, name: str, data: Mapping[str, Any]) -> None:
+        self.name = name
+        self._data = data
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._data[key]
+        except KeyError:
+            raise AttributeError(f"function summary has no {key!r}; "
+                                 f"keys: {', '.join(self._data)}") from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def as_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(dict(self._data))
+
+    def __repr__(self) -> str:
+        return f"FunctionResult({self.name!r})"
+
+
+class Result:
+    """What a run produced.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario that ran (resolved).
+    summary : dict
+        The summary.json content.
+    series : dict of str to list
+        Per-period metrics, equal-length columns named as in :data:`SERIES_COLUMNS`.
+    run_info : dict
+        How the run went (run.json).
+    records : RequestRecords or None
+        Per-request records when the run was asked for them (``records.chunks()``,
+        ``records.columns()``).
+    timeline : lambdasim.results.timeline.Timeline or None
+        Chart data: environment states, rates and latency curves on a fine time grid.
+    """
+
+    def __init__(self, scenario, summary: dict[str, Any], series: dict[str, list],
+                 run_info: dict[str, Any], records: "RequestRecords | None" = None,
+                 timeline: Any = None) -> None:
+        self.scenario = scenario
+        self.summary = summary
+        self.series = series
+        self.run_info = run_info
+        self.records = records
+        self.timeline = timeline
+
+    def function(self, name: str) -> FunctionResult:
+        """The summary block of function ``name``."""
+        functions = self.summary["functions"]
+        if name not in functions:
+            raise KeyError(f"no function {name!r}; functions: {', '.join(functions)}")
+        return FunctionResult(name, functions[name])
+
+    @property
+    def functions(self) -> list[str]:
+        return list(self.summary["functions"])
+
+    def plot_concurrency(self, function: str | None = None):
+        """Execution environments by state against the limits (:mod:`lambdasim.results.plots`)."""
+        from lambdasim.results.plots import concurrency_chart
+
+        return concurrency_chart(self, function)
+
+    def plot_requests(self, function: str | None = None):
+        """Requests, throttles and cold starts per second (:mod:`lambdasim.results.plots`)."""
+        from lambdasim.results.plots import requests_chart
+
+        return requests_chart(self, function)
+
+    def plot_latency(self, function: str | None = None):
+        """Latency CDF, warm vs cold start (:mod:`lambdasim.results.plots`)."""
+        from lambdasim.results.plots import latency_chart
+
+        return latency_chart(self, function)
+
+    def plots(self, out_dir) -> list:
+        """Write every chart of the run as PNG files into ``out_dir``; return their paths."""
+        from lambdasim.results.plots import write_plots
+
+        return write_plots(self, out_dir)
+
+    def check(self, checks=None) -> list:
+        """Evaluate ``expect:`` checks (default: the scenario's) without asserting."""
+        from lambdasim.results.expect import evaluate_result
+
+        return evaluate_result(self, checks)
+
+    def to_pandas(self):
+        """The per-period series as a pandas DataFrame (requires pandas)."""
+        import pandas as pd  # optional dependency
+
+        return pd.DataFrame(self.series)
+
+    def records_to_pandas(self):
+        """The per-request records as a pandas DataFrame (requires pandas and records)."""
+        if self.records is None:
+            raise ValueError("this run kept no records; simulate(..., records=True)")
+        return self.records.to_pandas()
+
+    def __repr__(self) -> str:
+        return (f"Result(scenario={self.summary['scenario']!r}, seed={self.summary['seed']}, "
+                f"functions={self.functions})")
+
+
+def _rate(numerator: int, denominator: int) -> float:
+    return round(numerator / denominator, 9) if denominator else 0.0
+
+
+def build_result(model: "Model", *, records: bool = False) -> Result:
+    """Compute the summary, series and (optionally) records of a finished model.
+
+    Works one function at a time on views of the recorded buffers, so the extra memory is a
+    few arrays of one function's size.
+    """
+    config = copy.deepcopy(model.scenario.config)
+    config["seed"] = model.seed
+    config["period"] = model.period_s
+    warmup, horizon = model.warmup_s, model.duration_s
+    prices = load_prices(config["billing"]["prices"])
+    bill_init = init_is_billed(prices, config["billing"]["date"])
+    period = model.period_s
+    count = max(1, int(np.ceil(model.end_s / period)))
+    edges = np.arange(count + 1, dtype=np.float64) * period
+
+    usages = []
+    functions: dict[str, Any] = {}
+    per_period: dict[str, dict[str, Any]] = {}
+    busy_levels: dict[str, StepLevel] = {}
+    for name, recorder in model.recorders.items():
+        fconfig = config["functions"][name]
+        block, usage, busy, periods = _function_block(
+            model, name, recorder, fconfig, prices, bill_init, edges)
+        functions[name] = block
+        usages.append(usage)
+        busy_levels[name] = busy
+        per_period[name] = periods
+
+    # Trigger-specific blocks (async, sqs, stream, provisioned) and their series columns.
+    for name, reporters in model.reporters.items():
+        for reporter in reporters:
+            if hasattr(reporter, "usage"):  # billable usage of its own (provisioned)
+                reporter.usage(model, usages[list(model.recorders).index(name)])
+            functions[name][reporter.summary_key] = reporter.summary(model)
+            per_period[name]["extra"].update(reporter.series(model, edges))
+
+    # Itemised, with a 30-day projection at the rate measured over [warmup, duration).
+    costs, account_cost = cost_report(usages, prices, bool(config["billing"]["free_tier"]),
+                                      horizon - warmup)
+    for name, block in functions.items():
+        block["cost_usd"] = costs[name]
+
+    account_busy = StepLevel.merge(list(busy_levels.values()))
+    unreserved = StepLevel.merge([level for name, level in busy_levels.items()
+                                  if config["functions"][name]["reserved_concurrency"] is None])
+    summary = {
+        "lambdasim_version": __version__,
+        "scenario": config["name"],
+        "seed": model.seed,
+        "duration_s": horizon,
+        "warmup_s": warmup,
+        "config": config,
+        "functions": functions,
+        "account": {
+            "concurrency": {"max": int(account_busy.max(warmup, horizon)),
+                            "mean": round(account_busy.mean(warmup, horizon), 6)},
+            "throttles": sum(block["throttles"] for block in functions.values()),
+            "cost_usd": account_cost,
+        },
+    }
+    series = _series(edges, per_period, account_busy.period_maxima(edges),
+                     unreserved.period_maxima(edges), model.account.reserved_total)
+    del busy_levels, account_busy, unreserved
+    request_records = RequestRecords(model) if records else None
+    return Result(model.scenario, summary, series, model.run_info(), request_records,
+                  build_timeline(model))
+
+
+def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_init: bool,
+                    edges: np.ndarray):
+    """One function's summary block (cost filled later), usage, concurrency and periods.
+
+    Ordered so that few temporary arrays of the run's size are alive at once.
+    """
+    warmup, horizon = model.warmup_s, model.duration_s
+    attempts = recorder.table("attempts")
+    t = attempts["t"]
+    busy = StepLevel(t, t + (attempts["init"] + attempts["duration"]))
+    env_created, env_ended = recorder.environments()
+    # Environments still alive count until the end of the run.
+    live = StepLevel(env_created, np.where(np.isnan(env_ended), model.end_s, env_ended))
+
+    requests = recorder.table("requests")
+    arrived_at = requests["arrived"]
+    outcome = request_outcomes(requests["packed"])
+    in_window = (arrived_at >= warmup) & (arrived_at < horizon)
+    counts = np.bincount(outcome[in_window], minlength=4)
+    answered = in_window & ((outcome == SUCCEEDED) | (outcome == FAILED))
+    del outcome, in_window
+    latency_ms = time_stats_ms(requests["ended"][answered] - arrived_at[answered])
+    del answered
+    arrived = sum(trigger.arrived_in_window for trigger in model.triggers[name])
+
+    throttles = recorder.table("throttles")
+    throttle_origin = throttles["origin"]
+    n_throttles = int(np.count_nonzero((throttle_origin >= warmup) & (throttle_origin < horizon)))
+
+    codes = attempts["code"].astype(np.uint8)
+    window = (attempts["origin"] >= warmup) & (attempts["origin"] < horizon)
+    w_codes = codes[window]
+    cold = (w_codes & COLD) != 0
+    durations = attempts["duration"][window]
+    inits = attempts["init"][window][cold]
+    del window
+    invocations = int(durations.size)
+    cold_starts = int(inits.size)
+    duration_ms = time_stats_ms(durations)
+    # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
+    provisioned = (w_codes & PROVISIONED) != 0
+    if provisioned.any():
+        # Billed at the provisioned execution rate by lambdasim.engine.provisioned, not here.
+        billed = float(billed_ms(durations[~provisioned]).sum())
+    else:
+        billed = float(billed_ms(durations).sum())
+    del provisioned
+    if bill_init and cold_starts:
+        init_billed = float((billed_ms(durations[cold] + inits) - billed_ms(durations[cold])).sum())
+        billed += init_billed
+    else:
+        init_billed = 0.0
+    del durations
+    usage = UsageBill(name, fconfig["architecture"], fconfig["memory_mb"],
+                      fconfig["ephemeral_storage_mb"], invocations, billed,
+                      prices["ephemeral_storage_free_mb"], init_billed_ms=init_billed)
+    block = {
+        "requests": {
+            "arrived": arrived,
+            "succeeded": int(counts[SUCCEEDED]),
+            "failed": int(counts[FAILED]),
+            "throttled": int(counts[THROTTLED]),
+            "dropped": int(counts[DROPPED]),
+            "in_flight": arrived - int(counts.sum()),
+        },
+        "invocations": invocations,
+        "errors": int(np.count_nonzero(w_codes & (ERROR | TIMEOUT))),
+        "throttles": n_throttles,
+        "cold_starts": cold_starts,
+        "cold_start_rate": _rate(cold_starts, invocations),
+        "throttle_rate": _rate(n_throttles, invocations + n_throttles),
+        "latency_ms": latency_ms,
+        "duration_ms": duration_ms,
+        "init_duration_ms": time_stats_ms(inits),
+        "concurrency": {"max": int(busy.max(warmup, horizon)),
+                        "mean": round(busy.mean(warmup, horizon), 6)},
+        "environments": {
+            "created": int(np.count_nonzero(env_created >= warmup)),
+            "max": int(live.max(warmup, horizon)),
+            "mean": round(live.mean(warmup, horizon), 6),
+        },
+        "cost_usd": None,  # filled by the caller: tiers and free tier are account-wide
+    }
+    del w_codes, cold, inits
+    periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"],
+                                busy, live)
+    return block, usage, busy, periods
+
+
+def _function_periods(edges, t, codes, durations, throttle_t, busy: StepLevel,
+                      live: StepLevel) -> dict[str, Any]:
+    """CloudWatch-style metrics of one function per period (by invocation start)."""
+    count = len(edges) - 1
+    # Attempts and throttles are recorded in time order.
+    bounds = np.searchsorted(t, edges[:-1], side="left").tolist() + [len(t)]
+    index = np.repeat(np.arange(count), np.diff(bounds))
+    stats = []
+    for k in range(count):
+        sample = durations[bounds[k]:bounds[k + 1]]
+        if sample.size:
+            p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
+            stats.append((float(sample.mean()) * 1000.0, p50, p90, p99,
+                          float(sample.max()) * 1000.0))
+        else:
+            stats.append((None,) * 5)
+    throttle_bounds = np.searchsorted(throttle_t, edges[:-1], side="left").tolist()
+    return {
+        "Invocations": np.diff(bounds),
+        "Errors": np.bincount(index[(codes & (ERROR | TIMEOUT)) != 0], minlength=count),
+        "Throttles": np.diff(throttle_bounds + [len(throttle_t)]),
+        "ColdStarts": np.bincount(index[(codes & COLD) != 0], minlength=count),
+        "durations": [tuple(None if v is None else round(float(v), 6) for v in row)
+                      for row in stats],
+        "ConcurrentExecutions": busy.period_maxima(edges),
+        "Environments": live.period_maxima(edges),
+        "extra": {},
+    }
+
+
+def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> dict[str, list]:
+    rows: dict[str, list] = {name: [] for name in SERIES_COLUMNS}
+    for k in range(len(edges) - 1):
+        for name, data in per_period.items():
+            _append_row(rows, edges[k], name, int(data["Invocations"][k]),
+                        int(data["Errors"][k]), int(data["Throttles"][k]),
+                        int(data["ColdStarts"][k]), data["durations"][k],
+                        int(data["ConcurrentExecutions"][k]), int(data["Environments"][k]),
+                        None, None)
+            for column in EXTRA_COLUMNS:
+                values = data["extra"].get(column)
+                rows[column].append(None if values is None else values[k])
+        _append_row(rows, edges[k], ACCOUNT_ROW,
+                    sum(int(d["Invocations"][k]) for d in per_period.values()),
+                    sum(int(d["Errors"][k]) for d in per_period.values()),
+                    sum(int(d["Throttles"][k]) for d in per_period.values()),
+                    sum(int(d["ColdStarts"][k]) for d in per_period.values()),
+                    (None,) * 5, int(account_max[k]),
+                    sum(int(d["Environments"][k]) for d in per_period.values()),
+                    int(unreserved_max[k]), int(reserved_total + unreserved_max[k]))
+        for column in EXTRA_COLUMNS:
+            rows[column].append(None)
+    return rows
+
+
+def _append_row(rows, start, name, invocations, errors, throttles, cold, durations,
+                concurrency, environments, unreserved, claimed) -> None:
+    rows["period_start_s"].append(float(start))
+    rows["function"].append(name)
+    rows["Invocations"].append(invocations)
+    rows["Errors"].append(errors)
+    rows["Throttles"].append(throttles)
+    rows["ColdStarts"].append(cold)
+    for key, value in zip(("Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms",
+                           "Duration_p99_ms", "Duration_max_ms"), durations):
+        rows[key].append(value)
+    rows["ConcurrentExecutions"].append(concurrency)
+    rows["Environments"].append(environments)
+    rows["UnreservedConcurrentExecutions"].append(unreserved)
+    rows["ClaimedAccountConcurrency"].append(claimed)
+
+
+class RequestRecords:
+    """Per-request records of a run, read from the recorded buffers on demand.
+
+    Nothing is copied until asked for: :meth:`chunks` yields the columns
+    (:data:`RECORD_COLUMNS`) a slice at a time, which is how ``requests.csv.gz`` is written;
+    :meth:`columns` materialises them all (for a notebook).
+    """
+
+    def __init__(self, model: "Model") -> None:
+        self._parts = []
+        for name, recorder in model.recorders.items():
+            triggers = np.array([t.name for t in model.triggers[name]] or [""], dtype=object)
+            self._parts.append((name, triggers, recorder.table("requests")))
+
+    def __len__(self) -> int:
+        return sum(len(table["arrived"]) for _, _, table in self._parts)
+
+    def chunks(self, size: int = 65536):
+        """Yield dicts of equal-length column arrays, at most ``size`` rows each."""
+        outcome_names = np.array([OUTCOME_NAMES[k] for k in range(4)], dtype=object)
+        first = 0
+        for name, triggers, table in self._parts:
+            n = len(table["arrived"])
+            for lo in range(0, n, size):
+                hi = min(n, lo + size)
+                packed = unpack_requests(table["packed"][lo:hi])
+                arrived = table["arrived"][lo:hi]
+                ended = table["ended"][lo:hi]
+                outcome = packed["outcome"]
+                answered = (outcome == SUCCEEDED) | (outcome == FAILED)
+                yield {
+                    "request": np.arange(first + lo, first + hi, dtype=np.int64),
+                    "function": np.full(hi - lo, name, dtype=object),
+                    "trigger": triggers[packed["trigger"]],
+                    "arrived_s": arrived.copy(),
+                    "ended_s": ended.copy(),
+                    "outcome": outcome_names[outcome],
+                    "attempts": packed["attempts"],
+                    "latency_ms": np.where(answered, (ended - arrived) * 1000.0, np.nan),
+                    "cold_start": (packed["code"] & COLD) != 0,
+                }
+            first += n
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """All records as one dict of column arrays."""
+        chunks = list(self.chunks())
+        if not chunks:
+            return {key: np.empty(0) for key in RECORD_COLUMNS}
+        return {key: np.concatenate([chunk[key] for chunk in chunks]) for key in RECORD_COLUMNS}
+
+    def to_pandas(self):
+        """The records as a pandas DataFrame (requires pandas)."""
+        import pandas as pd  # optional dependency
+
+        return pd.DataFrame(self.columns())

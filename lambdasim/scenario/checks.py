@@ -1,0 +1,141 @@
+"""Cross-field checks on a resolved scenario: what no single field can check alone.
+
+Warm-up shorter than the horizon, reserved concurrency within the account, provisioned
+concurrency within reserved concurrency, unique trigger names, expectations naming known
+functions, and the asynchronous options that only make sense together.
+"""
+from __future__ import annotations
+
+
+
+from lambdasim.scenario.expectations import check_targets
+from lambdasim.scenario.units import SpecError
+from lambdasim.scenario.format import _provisioned_peak, _check_sqs_trigger, ASYNC_FUNCTION_KEYS
+
+__all__ = ["cross_checks"]
+
+
+def _cross_checks(config: dict) -> None:
+    if not config["warmup"] < config["duration"]:
+        raise SpecError(
+            f"must be shorter than duration ({config['duration']:g}s), got {config['warmup']:g}s",
+            "warmup",
+        )
+    account = config["account"]
+    limit, minimum = account["concurrency_limit"], account["unreserved_minimum"]
+    reserved = [(n, f["reserved_concurrency"]) for n, f in config["functions"].items()
+                if f["reserved_concurrency"] is not None]
+    total = 0
+    for name, units in reserved:
+        total += units
+        if limit - total < minimum:
+            # LAMBDA_MODEL.md section 1; docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
+            detail = ", ".join(f"{n} {u}" for n, u in reserved)
+            raise SpecError(
+                f"reserved concurrency totals {sum(u for _, u in reserved)} ({detail}), leaving "
+                f"{limit - sum(u for _, u in reserved)} of account.concurrency_limit {limit} "
+                f"unreserved; at least account.unreserved_minimum = {minimum} must stay unreserved",
+                f"functions.{name}.reserved_concurrency",
+            )
+    _check_provisioned_limits(config)
+    for fname, function in config["functions"].items():
+        seen: dict[str, int] = {}
+        for index, trigger in enumerate(function["triggers"]):
+            if trigger["name"] in seen:
+                raise SpecError(
+                    f"duplicate trigger name {trigger['name']!r} (also trigger {seen[trigger['name']]})",
+                    f"functions.{fname}.triggers.{index}.name",
+                )
+            seen[trigger["name"]] = index
+            if trigger["type"] == "sqs":
+                _check_sqs_trigger(trigger, f"functions.{fname}.triggers.{index}", function["timeout"])
+    _async_checks(config)
+    check_targets(config["expect"], config["functions"])
+
+
+def _check_provisioned_limits(config: dict) -> None:
+    """Provisioned concurrency fits the reservation and leaves the unreserved minimum.
+
+    "Provisioned concurrency counts towards a function's reserved concurrency and Regional
+    quotas" and at most ``limit - unreserved_minimum`` can be provisioned in total
+    (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
+    """
+    account = config["account"]
+    limit, minimum = account["concurrency_limit"], account["unreserved_minimum"]
+    claimed = sum(f["reserved_concurrency"] or 0 for f in config["functions"].values())
+    for fname, function in config["functions"].items():
+        peak, where = _provisioned_peak(function["provisioned_concurrency"])
+        key = f"functions.{fname}.provisioned_concurrency.{where}"
+        reserved = function["reserved_concurrency"]
+        if reserved is not None and peak > reserved:
+            raise SpecError(
+                f"provisioned concurrency {peak} exceeds the function's reserved_concurrency "
+                f"{reserved}; provisioned environments count against the reservation", key)
+        if peak > limit - minimum:
+            raise SpecError(
+                f"provisioned concurrency {peak} exceeds account.concurrency_limit {limit} minus "
+                f"account.unreserved_minimum {minimum} = {limit - minimum}", key)
+        if reserved is None and peak:
+            claimed += peak
+            if limit - claimed < minimum:
+                raise SpecError(
+                    f"reserved plus provisioned concurrency of functions without a reservation "
+                    f"reach {claimed}, leaving less than account.unreserved_minimum = {minimum} "
+                    f"of account.concurrency_limit {limit} unreserved", key)
+
+
+def _async_checks(config: dict) -> None:
+    """One asynchronous configuration per function; function destinations exist, no loops."""
+    functions = config["functions"]
+    edges: dict[str, list[str]] = {}
+    for fname, function in functions.items():
+        first = None
+        for index, trigger in enumerate(function["triggers"]):
+            if trigger["type"] != "async":
+                continue
+            if first is None:
+                first = index
+                for kind in ("on_success", "on_failure", "dead_letter"):
+                    target = trigger[kind]
+                    if target is None or target["type"] != "function":
+                        continue
+                    if target["name"] not in functions:
+                        known = ", ".join(functions)
+                        raise SpecError(f"no function {target['name']!r} in this scenario (functions: {known})",
+                                        f"functions.{fname}.triggers.{index}.{kind}.name")
+                    edges.setdefault(fname, []).append(target["name"])
+                continue
+            for key in ASYNC_FUNCTION_KEYS:
+                mine, theirs = trigger[key], function["triggers"][first][key]
+                if mine != theirs:
+                    raise SpecError(
+                        f"async triggers of a function share its one asynchronous configuration "
+                        f"(Lambda keeps one per function); trigger {first} has {theirs!r}, this one {mine!r}",
+                        f"functions.{fname}.triggers.{index}.{key}",
+                    )
+    # Destinations that invoke functions must not loop back (an endless chain of invocations).
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in edges.get(name, []):
+            if state.get(target) == 1:
+                cycle = " -> ".join(path[path.index(target):] + [target]) if target in path else f"{name} -> {target}"
+                first = next(i for i, t in enumerate(functions[name]["triggers"]) if t["type"] == "async")
+                kind = next(k for k in ("on_success", "on_failure")
+                            if (functions[name]["triggers"][first][k] or {}).get("name") == target
+                            and functions[name]["triggers"][first][k]["type"] == "function")
+                raise SpecError(f"function destinations form a loop ({cycle}); lambdasim does not model "
+                                f"recursive invocation loops", f"functions.{name}.triggers.{first}.{kind}.name")
+            if state.get(target) is None:
+                visit(target, path + [target])
+        state[name] = 2
+
+    for name in edges:
+        if state.get(name) is None:
+            visit(name, [name])
+
+
+
+cross_checks = _cross_checks

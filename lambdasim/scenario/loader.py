@@ -1,0 +1,209 @@
+"""Scenarios: load a YAML file, apply overrides, normalise, fill defaults, validate, freeze.
+
+A scenario file describes an account, its functions and their traffic (DESIGN.md, "The scenario
+file"). This module turns it into a *resolved* config: a plain, JSON-serialisable dict in which
+every key is present, every time is seconds as a float, every rate is per second, every
+distribution and arrival spec is in canonical form. The model reads only the resolved config,
+and every result stores it, so a run can be reproduced from its output.
+
+The pipeline follows Ciw and desmod:
+
+1. Load YAML with a safe loader that records the line of every mapping key and sequence item
+   (by dotted path, ``functions.checkout.triggers.0.arrivals``) and rejects duplicate keys.
+2. Apply overrides (``--set functions.checkout.memory_mb=2048``) to the raw data by dotted path.
+3. Normalise shorthands, fill defaults and validate, all driven by ONE declared table of fields
+   (:data:`SCHEMA`); :func:`json_schema` is generated from the same table. The table is this
+   module's; the machinery that reads it (:class:`~lambdasim.scenario.fields.Field`, resolution, schema
+   generation) is generic and lives in :mod:`lambdasim.scenario.fields`.
+4. Cross-field checks (reserved concurrency, warmup < duration, unique trigger names), then
+   freeze into a :class:`Scenario`.
+
+Every problem is a :class:`ScenarioError` naming the file, the line, the dotted key and what
+was expected, e.g. ``peak.yaml:12: functions.checkout.memory_mb: must be between 128 and
+10240, got 99999``. Nothing from a file is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+
+from lambdasim.scenario.fields import Context, describe, resolve_map
+from lambdasim.scenario.units import SpecError
+from lambdasim.scenario.checks import _cross_checks
+from lambdasim.scenario.errors import ScenarioError
+from lambdasim.scenario.format import SCHEMA, _FUNCTION
+from lambdasim.scenario.overrides import _apply_override, _normalise_overrides
+from lambdasim.scenario.yaml_lines import _load_yaml
+
+__all__ = ["Scenario", "load_scenario"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """A loaded, fully resolved scenario.
+
+    Attributes
+    ----------
+    name : str
+        Scenario name (``config["name"]``).
+    path : str or None
+        The file it was loaded from.
+    config : dict
+        The resolved config (JSON-serialisable; see DESIGN.md and this module's docstring).
+    """
+
+    name: str
+    path: str | None
+    config: dict
+    _raw: Any = dataclasses.field(default=None, repr=False, compare=False)
+    _lines: Mapping[str, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    _overrides: tuple = dataclasses.field(default=(), repr=False, compare=False)
+
+    @property
+    def seed(self) -> int:
+        """Root random seed."""
+        return self.config["seed"]
+
+    @property
+    def duration_s(self) -> float:
+        """Simulated horizon in seconds."""
+        return self.config["duration"]
+
+    @property
+    def warmup_s(self) -> float:
+        """Warm-up in seconds."""
+        return self.config["warmup"]
+
+    @property
+    def period_s(self) -> float:
+        """Metrics period in seconds."""
+        return self.config["period"]
+
+    @property
+    def functions(self) -> dict:
+        """Resolved functions by name."""
+        return self.config["functions"]
+
+    def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> "Scenario":
+        """Return a new scenario re-resolved from the raw data plus earlier and new overrides.
+
+        Parameters
+        ----------
+        overrides : mapping or iterable of str
+            ``{"seed": 7}`` or ``["seed=7"]``; later overrides win.
+        """
+        combined = [*self._overrides, *_normalise_overrides(overrides)]
+        return _build(self._raw, self.path, dict(self._lines), combined)
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any],
+    overrides: Mapping[str, Any] | Iterable[str] | None = None,
+) -> Scenario:
+    """Load, override, normalise, default and validate a scenario.
+
+    Parameters
+    ----------
+    source : str, Path or mapping
+        Path of a YAML file, or already-parsed data (then errors carry no file or line). A
+        resolved config (e.g. ``summary["config"]``) loads to the same config.
+    overrides : mapping or iterable of str, optional
+        ``{"functions.checkout.memory_mb": 2048}`` or ``["seed=7", ...]`` (``--set`` strings).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        With file, dotted key and line where known.
+    """
+    if isinstance(source, Mapping):
+        raw, path, lines = copy.deepcopy(dict(source)), None, {}
+    elif isinstance(source, (str, Path)):
+        path = str(source)
+        file = Path(source)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScenarioError("file not found", file=path) from None
+        except IsADirectoryError:
+            raise ScenarioError("is a directory, expected a scenario file", file=path) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"cannot read the file: {exc}", file=path) from None
+        raw, lines = _load_yaml(text, path)
+        if raw is None:
+            raise ScenarioError("the file is empty; a scenario needs at least duration and functions", file=path)
+    else:
+        raise TypeError(f"load_scenario expects a path or a mapping, got {type(source).__name__}")
+    if not isinstance(raw, dict):
+        raise ScenarioError(
+            f"the top level must be a mapping of keys such as duration and functions, got {describe(raw)}",
+            file=path,
+            line=1 if path else None,
+        )
+    return _build(raw, path, lines, _normalise_overrides(overrides))
+
+
+def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) -> Scenario:
+    data = copy.deepcopy(raw)
+    for key, value in overrides:
+        _apply_override(data, key, value)
+    functions = raw.get("functions") if isinstance(raw.get("functions"), Mapping) else {}
+    # reference_mb defaults to memory_mb as written in the file (or its default when absent), so
+    # an override of memory_mb changes the duration through memory_scaling.
+    default_memory = _FUNCTION["memory_mb"].default
+    written = {n: f.get("memory_mb", default_memory) for n, f in functions.items() if isinstance(f, Mapping)}
+    ctx = Context(
+        file=path,
+        base_dir=Path(path).resolve().parent if path else None,
+        default_name=Path(path).stem if path else "scenario",
+        written_memory=written,
+    )
+    try:
+        config = resolve_map(data, SCHEMA, "", ctx)
+        _cross_checks(config)
+    except SpecError as exc:
+        raise _locate(exc, path, lines, overrides) from None
+    config = copy.deepcopy(config)
+    return Scenario(config["name"], path, config, copy.deepcopy(raw), dict(lines), tuple(overrides))
+
+
+def _locate(exc: SpecError, path: str | None, lines: Mapping[str, int], overrides: list) -> ScenarioError:
+    """Attach the file and line (or the --set option) to a validation error."""
+    key = exc.key
+    if key:
+        for okey, _ in reversed(overrides):
+            if key == okey or key.startswith(okey + "."):
+                return ScenarioError(exc.message, file=path, key=key, override=okey)
+    line, found = None, ""
+    probe = key or ""
+    while probe:
+        if probe in lines:
+            line, found = lines[probe], probe
+            break
+        probe = probe.rpartition(".")[0]
+    if key:
+        # A key missing from the file below something an override created (e.g. a new function
+        # added with --set) belongs to that override, not to the nearest line of the file.
+        depth = found.count(".") + 1 if found else 0
+        for okey, _ in reversed(overrides):
+            shared = _common_depth(key, okey)
+            if shared > depth:
+                return ScenarioError(exc.message, file=path, key=key, override=okey)
+    return ScenarioError(exc.message, file=path, key=key, line=line)
+
+
+def _common_depth(a: str, b: str) -> int:
+    """Number of leading dotted components shared by two keys."""
+    depth = 0
+    for x, y in zip(a.split("."), b.split(".")):
+        if x != y:
+            break
+        depth += 1
+    return depth

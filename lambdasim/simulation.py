@@ -1,0 +1,53 @@
+"""``simulate()``: load a scenario, run its :class:`~lambdasim.engine.model.Model`, build the Result.
+
+This is the one place where the engine and the results meet: the engine runs the SimPy world
+and keeps columnar recorders; :func:`lambdasim.results.result.build_result` turns them into the
+summary, the series and the charts' timeline. Keeping the call here, above both layers, is
+what lets the engine never import the results.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from lambdasim.engine.model import Model
+from lambdasim.results.result import Result, build_result
+from lambdasim.scenario import Scenario, load_scenario
+
+__all__ = ["simulate"]
+
+def simulate(scenario: Scenario | str | Path | Mapping[str, Any], *, seed: int | None = None,
+             period_s: float | None = None, records: bool = False, replication: int = 0,
+             overrides: Mapping[str, Any] | None = None,
+             progress: Callable[[float, int | None], None] | None = None) -> Result:
+    """Run a scenario and return its :class:`~lambdasim.results.result.Result`.
+
+    Parameters
+    ----------
+    scenario : Scenario, path or dict
+        A loaded scenario, a YAML file, or a scenario as a dict.
+    seed : int, optional
+        Overrides the scenario's seed.
+    period_s : float, optional
+        Metrics period in seconds (default: the scenario's ``period``, 60 s).
+    records : bool
+        Keep per-request records in ``Result.records`` (for ``requests.csv.gz``).
+    replication : int
+        Replication index: independent random streams from the same seed.
+    overrides : mapping, optional
+        Dotted-key overrides applied when loading (``{"functions.api.memory_mb": 2048}``).
+    progress : callable, optional
+        ``progress(now_s, events)`` called as simulated time advances (e.g. a
+        :class:`lambdasim.results.progress.ProgressBar`).
+
+    Returns
+    -------
+    Result
+    """
+    if isinstance(scenario, Scenario):
+        if overrides:
+            scenario = scenario.with_overrides(overrides)
+    else:
+        scenario = load_scenario(scenario, overrides)
+    model = Model(scenario, seed=seed, period_s=period_s, replication=replication).run(progress)
+    return build_result(model, records=records)

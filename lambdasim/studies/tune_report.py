@@ -1,0 +1,164 @@
+"""What ``lambdasim tune`` shows and writes: the terminal table, ``tune.png``, ``tune.json``.
+
+These read a finished tuning report (the ``tune.json`` dict built by
+:func:`lambdasim.studies.tune.tune`) and nothing else. Files are written atomically: the results
+folder is rebuilt beside the old one (its other files hard-linked in, so a run's
+``summary.json`` survives a tune) and swapped into place by renames, as
+:func:`lambdasim.results.folder.write_results` does.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["format_tune_table", "plot_tune", "write_tune", "TUNE_FILES"]
+
+TUNE_FILES = ("tune.json", "tune.png")
+
+
+def format_tune_table(report: Mapping[str, Any]) -> str:
+    """The terminal table: one row per configuration, the best marked ``*``, the Pareto
+    front ``P``, configurations excluded by ``--max-p99`` ``x``; ``±`` is the half-width of
+    the 95 % interval."""
+    rows = [["memory", "arch", "mean ms", "p50 ms", "p90 ms", "p99 ms", "duration ms",
+             "cold %", "throttles", "USD/1M req", "USD run", "USD/30 d", ""]]
+    best = report["best"]
+    for entry in report["configurations"]:
+        is_best = best is not None and (entry["memory_mb"], entry["architecture"]) == (
+            best["memory_mb"], best["architecture"])
+        marks = ("*" if is_best else "") + ("P" if entry["pareto"] else "") + (
+            "" if entry["feasible"] else "x")
+        latency = entry["latency_ms"]
+        rows.append([f"{entry['memory_mb']} MB", entry["architecture"],
+                     _cell(latency["mean"], 1), _cell(latency["p50"], 1),
+                     _cell(latency["p90"], 1), _cell(latency["p99"], 1),
+                     _cell(entry["duration_ms_mean"], 1),
+                     _cell(entry["cold_start_rate"], 2, 100.0),
+                     _cell(entry["throttles"], 0), _cell(entry["cost_per_million_requests_usd"], 4),
+                     _cell(entry["cost_usd"], 6), _cell(entry["cost_per_30_days_usd"], 2), marks])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [f"lambdasim tune: scenario {report['scenario']}, function {report['function']}, "
+             f"strategy {report['strategy']}, objective {report['objective']}, "
+             f"{report['replications']} replication(s), seed {report['seed']}", ""]
+    for n, row in enumerate(rows):
+        lines.append("  ".join([row[0].rjust(widths[0]), row[1].ljust(widths[1])]
+                               + [c.rjust(w) for c, w in zip(row[2:-1], widths[2:-1])]
+                               + [row[-1]]).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths[:-1]))
+    lines.append("")
+    lines.append("* best   P Pareto front (cost vs time)   x excluded by --max-p99"
+                 + ("   ± 95 % interval" if report["replications"] > 1 else ""))
+    if best is None:
+        lines.append("best: none (no configuration meets the constraints)")
+    else:
+        lines.append(f"best: {best['memory_mb']} MB {best['architecture']} -- {best['reason']}")
+        top_two = best["top_two"]
+        if top_two is not None and top_two["difference"]["distinguishable"] is False:
+            lines.append(f"warning: the best and the runner-up ({top_two['memory_mb']} MB "
+                         f"{top_two['architecture']}) are not distinguishable at 95 %; "
+                         "more replications may separate them")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(figure: Mapping[str, Any], digits: int, scale: float = 1.0) -> str:
+    value = figure["value"]
+    if value is None:
+        return "-"
+    text = f"{value * scale:,.{digits}f}"
+    if figure["ci95"] is not None:
+        half = (figure["ci95"][1] - figure["ci95"][0]) / 2.0 * scale
+        text += f"±{half:,.{digits}f}"
+    return text
+
+
+def plot_tune(report: Mapping[str, Any]) -> bytes:
+    """``tune.png`` as PNG bytes: time and cost per million requests against memory, one
+    line per architecture, the chosen point circled (Power Tuning's chart, with 95 % error
+    bars when there are replications)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 5.5), dpi=100)
+    time_ax = figure.add_subplot(1, 1, 1)
+    cost_ax = time_ax.twinx()
+    memories = sorted({entry["memory_mb"] for entry in report["configurations"]})
+    position = {m: i for i, m in enumerate(memories)}
+    objective = report["objective"]
+    best = report["best"]
+    styles = {"x86_64": ("-", "o"), "arm64": ("--", "s")}
+    for arch in dict.fromkeys(e["architecture"] for e in report["configurations"]):
+        entries = [e for e in report["configurations"] if e["architecture"] == arch]
+        xs = [position[e["memory_mb"]] for e in entries]
+        line, marker = styles.get(arch, ("-", "o"))
+        for ax, getter, colour, label in (
+                (time_ax, lambda e: e["latency_ms"][objective], "tab:blue", f"{objective} latency"),
+                (cost_ax, lambda e: e["cost_per_million_requests_usd"], "tab:red",
+                 "cost per 1M requests")):
+            figs = [getter(e) for e in entries]
+            ys = [f["value"] if f["value"] is not None else math.nan for f in figs]
+            errs = None
+            if all(f["ci95"] is not None for f in figs):
+                errs = [[y - f["ci95"][0] for y, f in zip(ys, figs)],
+                        [f["ci95"][1] - y for y, f in zip(ys, figs)]]
+            ax.errorbar(xs, ys, yerr=errs, color=colour, linestyle=line, marker=marker,
+                        capsize=3, label=f"{label} ({arch})")
+        if best is not None and best["architecture"] == arch:
+            chosen = next(e for e in entries if e["memory_mb"] == best["memory_mb"])
+            x = position[chosen["memory_mb"]]
+            for ax, f in ((time_ax, chosen["latency_ms"][objective]),
+                          (cost_ax, chosen["cost_per_million_requests_usd"])):
+                if f["value"] is not None:
+                    ax.plot([x], [f["value"]], marker="o", markersize=16, markerfacecolor="none",
+                            markeredgecolor="black", markeredgewidth=2)
+            time_ax.axvline(x, color="grey", linewidth=0.8, linestyle=":")
+    time_ax.set_xticks(range(len(memories)))
+    time_ax.set_xticklabels([str(m) for m in memories])
+    time_ax.set_xlabel("memory (MB)")
+    time_ax.set_ylabel(f"{objective} latency (ms)", color="tab:blue")
+    cost_ax.set_ylabel("cost per million requests (USD)", color="tab:red")
+    time_ax.set_ylim(bottom=0)
+    cost_ax.set_ylim(bottom=0)
+    title = f"{report['scenario']}: {report['function']}, strategy {report['strategy']}"
+    if best is not None:
+        title += f", best {best['memory_mb']} MB {best['architecture']} (circled)"
+    time_ax.set_title(title)
+    handles, labels = [], []
+    for ax in (time_ax, cost_ax):
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    time_ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2,
+                   fontsize="small", frameon=False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def write_tune(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``tune.json`` and ``tune.png`` into ``out_dir`` atomically.
+
+    The new folder is assembled beside the old one (other files of an existing results
+    folder hard-linked into it, so a run's ``summary.json`` survives a tune) and swapped in
+    by renames; a failure before the swap leaves the old folder as it was. An existing folder
+    is replaced only when it is empty or holds lambdasim results.
+    """
+    from lambdasim.results.folder import RESULT_FILES, _write_bytes, replace_folder
+
+    files = {"tune.json": (json.dumps(report, indent=2, allow_nan=False) + "\n").encode(),
+             "tune.png": plot_tune(report)}
+
+    def fill(folder: Path) -> None:
+        for name, data in files.items():
+            _write_bytes(folder / name, data)
+
+    # Other files of a run's results folder (summary.json, charts) are kept.
+    return replace_folder(out_dir, fill, markers=RESULT_FILES + TUNE_FILES,
+                          keep_existing_except=files)
