@@ -282,13 +282,18 @@ class ProvisionedFunction(LambdaFunction):
         self._prov_complete_cb = self._complete_provisioned
 
     def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
-               extra_s: float = 0.0) -> bool:
+               extra_s: float = 0.0, fails: bool = False) -> bool:
+        """Start one invocation attempt on an idle provisioned environment, else on demand.
+
+        The signature is :meth:`LambdaFunction.invoke`'s, parameter for parameter, so every
+        trigger (sync, async, SQS, streams) can drive either kind of function.
+        """
         prov = self.provisioned
         if prov.waiting:
             prov.claim(self.sim._now)
         idle = prov.idle
         if not idle:
-            if LambdaFunction.invoke(self, origin, payload, done, extra_s):
+            if LambdaFunction.invoke(self, origin, payload, done, extra_s, fails):
                 if prov.allocated:
                     self._record_spill((self.sim._now, origin))
                 return True
@@ -311,7 +316,7 @@ class ProvisionedFunction(LambdaFunction):
             run = self.timeout_s
             code |= TIMEOUT
             env.needs_init = True
-        elif self.error_rate and self._uniform() < self.error_rate:
+        elif fails or (self.error_rate and self._uniform() < self.error_rate):
             code |= ERROR
         prov._advance(now)
         prov.busy += 1
