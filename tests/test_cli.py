@@ -22,10 +22,11 @@ from lambdasim.results.table import format_summary_table
 SUMMARY_KEYS = ["lambdasim_version", "scenario", "seed", "duration_s", "warmup_s", "config",
                 "functions", "account"]
 #: What a run writes: the data, the one-page report and the charts of its one function.
+#: Every folder lambdasim writes holds its marker (.lambdasim.json, the list of its files).
 RESULT_FILES = {"summary.json", "run.json", "metrics.csv", "report.html",
-                "concurrency-api.png", "requests-api.png", "latency-api.png"}
+                "concurrency-api.png", "requests-api.png", "latency-api.png", ".lambdasim.json"}
 #: What write_results makes of a result without chart data (the fake one below).
-WRITTEN_FILES = {"summary.json", "run.json", "metrics.csv", "report.html"}
+WRITTEN_FILES = {"summary.json", "run.json", "metrics.csv", "report.html", ".lambdasim.json"}
 
 
 def _files(folder: Path) -> set[str]:
@@ -306,7 +307,8 @@ def test_out_refuses_to_replace_a_foreign_folder(tmp_path, tiny_scenario, run_cl
     (precious / "notes.txt").write_text("keep me")
     proc = run_cli("tiny.yaml", "--out", "docs")
     assert proc.returncode == 2
-    assert "lambdasim: error: cannot write results: docs: " in proc.stderr
+    assert ("lambdasim: error: cannot write results to docs: the folder exists and was not "
+            "written by lambdasim") in proc.stderr
     assert "Traceback" not in proc.stderr
     assert _files(precious) == {"notes.txt"}
     assert {p.name for p in tmp_path.iterdir()} == {"tiny.yaml", "docs"}

@@ -356,7 +356,7 @@ def test_sweep_does_not_replace_a_foreign_folder(workdir, capsys):
     (workdir / "mine" / "notes.txt").write_text("keep me")
     assert cli.main(["sweep", "small.yaml", "--set", "duration=10s", "--replications", "2",
                      "--workers", "1", "--out", "mine"]) == 2
-    assert "does not hold lambdasim results" in capsys.readouterr().err
+    assert "was not written by lambdasim" in capsys.readouterr().err
     assert (workdir / "mine" / "notes.txt").read_text() == "keep me"
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from lambdasim.errors import InputError
 
 __all__ = ["PROG", "EXIT_OK", "EXIT_EXPECT_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL",
-           "EXIT_INTERRUPTED", "InputError", "positive_duration", "writing_to",
+           "EXIT_INTERRUPTED", "InputError", "positive_duration", "writing_to", "check_out",
            "write_text_atomic", "report_checks", "expectations"]
 
 PROG = "lambdasim"
@@ -108,6 +108,16 @@ def writing_to(out_dir: Path):
         detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
                   else f"cannot write results: {exc}")
         raise InputError(detail, "choose another folder with --out DIR") from None
+
+
+def check_out(out_dir: Path) -> None:
+    """Refuse an ``--out`` folder up front, before any simulation: a symbolic-link loop, a
+    file, a folder lambdasim did not write or one holding files it did not write (see
+    :func:`lambdasim.results.folder.check_out_dir`)."""
+    from lambdasim.results.folder import check_out_dir
+
+    with writing_to(out_dir):
+        check_out_dir(out_dir)
 
 
 def report_checks(args: argparse.Namespace, checks) -> int:

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from lambdasim.cli.common import (InputError, _add_set_option, _folder_name, _load, _seed,
-                                  expectations, positive_duration, report_checks, writing_to)
+                                  check_out, expectations, positive_duration, report_checks,
+                                  writing_to)
 
 __all__ = ["add_arguments", "run"]
 
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario, overrides)
 
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
+    check_out(out_dir)  # before any work: a bad --out is refused at once
     if args.replications > 1:  # mean, sd and 95 % CI over replications
         sweep_cli = importlib.import_module("lambdasim.cli.sweep")
         return sweep_cli.run_replications(args, scenario, out_dir)

@@ -42,16 +42,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, expectations, report_checks,
-                  writing_to)
+from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, check_out, expectations,
+                                  report_checks, writing_to)
 from lambdasim.results.table import _align
 
 __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
            "write_folder", "format_replications_table"]
 
-#: Files that mark a folder as lambdasim output (safe to replace), beyond a single run's.
-MARKERS = ("summary.json", "run.json", "metrics.csv", "replications.json", "sweep.json",
-           "sweep.csv")
 
 
 def _count(text: str) -> int:
@@ -216,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
                          "give one --set with two values, e.g. "
                          "--set functions.api.memory_mb=1024,1536 --compare")
     out_dir = Path(args.out) if args.out is not None else Path("results") / f"{base_name}-sweep"
+    check_out(out_dir)  # before any work: a bad --out is refused at once
     started = time.perf_counter()
     try:
         with _executor(args) as executor:
@@ -398,7 +396,8 @@ def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) ->
 
     The same protocol as :func:`lambdasim.results.folder.write_results`: write and fsync a temporary
     sibling, rename the old folder aside, rename the new one in, delete the old one; an
-    existing folder is replaced only when empty or holding lambdasim output (:data:`MARKERS`).
+    existing folder is replaced only when empty or written by lambdasim and holding nothing
+    else (:func:`lambdasim.results.folder.check_out_dir`).
     """
     from lambdasim.results.folder import _write_bytes, replace_folder
 
@@ -406,7 +405,7 @@ def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) ->
         for name, data in files.items():
             _write_bytes(folder / name, data)
 
-    return replace_folder(out_dir, fill, markers=MARKERS)
+    return replace_folder(out_dir, fill)
 
 
 def _plural(count: int, noun: str) -> str:

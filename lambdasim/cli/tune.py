@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from lambdasim.cli.common import (InputError, _add_set_option, _folder_name, _load, _seed,
-                                  positive_duration, writing_to)
+                                  positive_duration, writing_to, check_out)
 from lambdasim.scenario import ScenarioError
 from lambdasim.studies.tune import (ARCHITECTURES, DEFAULT_MEMORY_MB, MAX_MEMORY_MB, MIN_MEMORY_MB,
                                     OBJECTIVES, STRATEGIES, tune)
@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     archs = (_parse_arch(args.arch) if args.arch is not None
              else [functions[args.function]["architecture"]])
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
+    check_out(out_dir)  # before any work: a bad --out is refused at once
 
     try:
         report = tune(scenario, args.function, memories, archs, strategy=args.strategy,

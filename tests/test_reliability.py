@@ -1,0 +1,134 @@
+"""Hostile and absurd input ends in a clear exit 2, never a crash, a lost file or a runaway run.
+
+Each test stands for one kind of fault of issue 15 (the sample cases live in the issue's
+``cases/reliability`` folder; each is reproduced here with small sizes): ``--out`` folders
+that lambdasim did not write, YAML bombs and bad tags, absurd work, values that validate but
+cannot be written, hostile templates and logs, signals and leftovers. The command line is
+called in process (``cli.main``) where possible, so the whole file stays fast.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from lambdasim import cli
+from lambdasim.results.folder import MARKER
+
+SMALL = "duration: 30s\nfunctions:\n  f: {duration: 10ms}\n"
+
+
+@pytest.fixture()
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(SMALL)
+    return tmp_path
+
+
+def _error(capsys) -> str:
+    """The single stderr line of a refused command (asserting there is exactly one)."""
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith("lambdasim: hint:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _no_simulation(monkeypatch):
+    """Make any simulation fail the test: a refusal must come before the work."""
+    import lambdasim.simulation
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated although the input should have been refused first")
+
+    monkeypatch.setattr(lambdasim.simulation, "simulate", refuse)
+
+
+# ------------------------------------------------------------------ --out never deletes a file
+
+def test_a_folder_with_a_foreign_summary_json_is_not_replaced(workdir, capsys, monkeypatch):
+    """fs_foreign_file_deleted.sh: any folder holding a summary.json used to be replaced whole,
+    deleting the thesis.tex beside it."""
+    out = workdir / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    (out / "thesis.tex").write_text("precious")
+    _no_simulation(monkeypatch)
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--out", "out"]) == 2
+    assert "cannot write results to out: the folder exists and was not written by lambdasim" \
+        in _error(capsys)
+    assert (out / "thesis.tex").read_text() == "precious"
+    assert (out / "summary.json").read_text() == "{}"
+    assert sorted(p.name for p in workdir.iterdir()) == ["out", "s.yaml"]
+
+
+def test_a_user_file_added_to_a_results_folder_is_kept(workdir, capsys, monkeypatch):
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--out", "out"]) == 0
+    marker = json.loads((workdir / "out" / MARKER).read_text())
+    assert marker["written_by"] == "lambdasim" and "summary.json" in marker["files"]
+    (workdir / "out" / "notes.txt").write_text("mine")
+    _no_simulation(monkeypatch)
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--out", "out"]) == 2
+    assert "holds files lambdasim did not write (notes.txt)" in _error(capsys)
+    assert (workdir / "out" / "notes.txt").read_text() == "mine"
+    assert (workdir / "out" / "summary.json").exists()
+
+
+def test_a_file_in_a_subfolder_of_results_is_kept(workdir, capsys):
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--out", "out"]) == 0
+    (workdir / "out" / "drafts").mkdir()
+    (workdir / "out" / "drafts" / "a.txt").write_text("mine")
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--out", "out"]) == 2
+    assert "drafts" in _error(capsys)
+    assert (workdir / "out" / "drafts" / "a.txt").read_text() == "mine"
+
+
+def test_a_folder_lambdasim_wrote_is_replaced_and_an_empty_one_is_used(workdir, capsys):
+    (workdir / "empty").mkdir()
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--out", "empty"]) == 0
+    assert (workdir / "empty" / "summary.json").exists()
+    first = (workdir / "empty" / "summary.json").read_text()
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--seed", "9", "--out", "empty"]) == 0
+    assert (workdir / "empty" / "summary.json").read_text() != first
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_bad_out_is_refused_before_simulating(workdir, capsys, monkeypatch):
+    """A bad --out on peak.yaml used to be reported after 40 s of simulation."""
+    (workdir / "file").write_text("x")
+    _no_simulation(monkeypatch)
+    assert cli.main(["run", "s.yaml", "--out", "file"]) == 2
+    assert "cannot write results to file: exists and is not a folder" in _error(capsys)
+    assert cli.main(["run", "s.yaml", "--out", "file/below"]) == 2
+    assert "is not a folder" in _error(capsys)
+    assert (workdir / "file").read_text() == "x"
+
+
+def test_sweep_and_tune_check_out_before_running(workdir, capsys, monkeypatch):
+    (workdir / "mine").mkdir()
+    (workdir / "mine" / "notes.txt").write_text("keep me")
+    import lambdasim.studies.sweep as sweep_module
+    import lambdasim.studies.tune as tune_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("ran although --out should have been refused first")
+
+    monkeypatch.setattr(sweep_module, "simulate", refuse, raising=False)
+    monkeypatch.setattr(tune_module, "tune", refuse, raising=False)
+    _no_simulation(monkeypatch)
+    assert cli.main(["sweep", "s.yaml", "--set", "seed=1,2", "--out", "mine"]) == 2
+    assert "was not written by lambdasim" in _error(capsys)
+    assert cli.main(["tune", "s.yaml", "--function", "f", "--memory", "512", "--out", "mine"]) == 2
+    assert "was not written by lambdasim" in _error(capsys)
+    assert [p.name for p in (workdir / "mine").iterdir()] == ["notes.txt"]
+
+
+def test_a_symlink_loop_as_out_exits_2(workdir, capsys, monkeypatch):
+    """fs_symlink_loop.sh: exit 3 (RuntimeError from Path.resolve) before the fix."""
+    os.symlink("loop2", workdir / "loop1")
+    os.symlink("loop1", workdir / "loop2")
+    _no_simulation(monkeypatch)
+    assert cli.main(["run", "s.yaml", "--out", "loop1"]) == 2
+    assert "cannot write results to loop1: symbolic link loop" in _error(capsys)
