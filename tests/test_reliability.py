@@ -132,3 +132,87 @@ def test_a_symlink_loop_as_out_exits_2(workdir, capsys, monkeypatch):
     _no_simulation(monkeypatch)
     assert cli.main(["run", "s.yaml", "--out", "loop1"]) == 2
     assert "cannot write results to loop1: symbolic link loop" in _error(capsys)
+
+
+# ------------------------------------------------------------------ YAML and numbers
+
+def _bomb(levels: int) -> str:
+    lines = ["l0: &l0 [a, a, a, a, a, a, a, a, a]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n" + SMALL
+
+
+YAML_CASES = {
+    # name: (text, "file:LINE: key: message" fragment after the file name)
+    "alias_bomb_7_levels": (_bomb(7), ":5: aliases expand to more than"),
+    "billion_laughs_9_levels": (_bomb(9), ":5: aliases expand to more than"),
+    "alias_bomb_inside_functions": (
+        "big: &b [" + ", ".join(["x"] * 200) + "]\nduration: 30s\nfunctions:\n"
+        "  f: {duration: 10ms, triggers: &t [" + ", ".join(["*b"] * 200) + "]}\n",
+        ":4: aliases expand to more than"),
+    "recursive_alias": ("x: &a [*a]\n" + SMALL, ":1: recursive alias *a"),
+    "recursive_alias_in_mapping": ("x: &a {y: *a}\n" + SMALL, ":1: recursive alias *a"),
+    "deep_nesting": (SMALL + "x: " + "[" * 1000 + "]" * 1000 + "\n", ":4: nested deeper than 64 levels"),
+    "deep_block_nesting": (SMALL + "".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "v: 1\n",
+                           ": nested deeper than 64 levels"),
+    "bad_implicit_date": ("duration: 30s\ndescription: 2025-13-45\nfunctions:\n  f: {duration: 10ms}\n",
+                          ":2: description: cannot read '2025-13-45' as !!timestamp: an impossible date"),
+    "bad_int_tag": ("duration: 30s\nseed: !!int abc\nfunctions:\n  f: {duration: 10ms}\n",
+                    ":2: seed: cannot read 'abc' as !!int"),
+    "bad_float_tag": ("duration: !!float 3x\nfunctions:\n  f: {duration: 10ms}\n",
+                      ":1: duration: cannot read '3x' as !!float"),
+    "bad_timestamp_tag": ("duration: 30s\ndescription: !!timestamp nope\nfunctions:\n  f: {duration: 10ms}\n",
+                          ":2: description: cannot read 'nope' as !!timestamp"),
+    "int_over_4300_digits": ("duration: 30s\nseed: " + "9" * 5000 + "\nfunctions:\n  f: {duration: 10ms}\n",
+                             ":2: seed: cannot read '99999"),
+    "int_too_large_for_float": (
+        "duration: 30s\nfunctions:\n  f: {duration: 10ms, memory_mb: 1" + "0" * 400 + "}\n",
+        ":3: functions.f.memory_mb: expected an integer; got 1000"),
+    "huge_int_duration": ("duration: 1" + "0" * 400 + "\nfunctions:\n  f: {duration: 10ms}\n",
+                          ":1: duration: expected a time"),
+    "nul_byte": (SMALL + "x\0: 1\n", ":4: YAML syntax error: unacceptable character #x00"),
+    "python_tag": ("duration: !!python/object:os.system x\nfunctions:\n  f: {duration: 10ms}\n",
+                   ":1: YAML syntax error: could not determine a constructor"),
+    "name_with_newline": ('duration: 30s\nfunctions:\n  "x\\ny": {duration: 10ms}\n',
+                          ":3: functions.x\\ny: invalid name 'x\\ny'"),
+    "lone_surrogate": ('duration: 30s\ndescription: "\\ud800"\nfunctions:\n  f: {duration: 10ms}\n',
+                       ":2: description: is not valid Unicode text"),
+    "nul_in_string": ('duration: 30s\nname: "a\\0b"\nfunctions:\n  f: {duration: 10ms}\n',
+                      ":2: name: must not contain a NUL character"),
+    "lognormal_denormal_median": (
+        "duration: 30s\nfunctions:\n  f:\n    duration: {dist: lognormal, median: 1e-320, p99: 800ms}\n",
+        ":4: functions.f.duration: the lognormal distribution's times overflow"),
+    "lognormal_huge_sigma": (
+        "duration: 30s\nfunctions:\n  f:\n    duration: {dist: lognormal, mu: 0, sigma: 1e6}\n",
+        ":4: functions.f.duration: the lognormal distribution's times overflow"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(YAML_CASES))
+def test_hostile_yaml_is_one_bounded_line_with_file_line_and_key(name, workdir, capsys):
+    text, expected = YAML_CASES[name]
+    (workdir / "bad.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    assert cli.main(["validate", "bad.yaml"]) == 2
+    line = _error(capsys)
+    assert line.startswith("lambdasim: error: bad.yaml:"), line
+    assert expected in line, line
+    assert len(line) < 800
+
+
+def test_a_scenario_larger_than_the_limit_is_refused(workdir, capsys, monkeypatch):
+    import lambdasim.scenario.reading as reading
+
+    monkeypatch.setattr(reading, "MAX_YAML_BYTES", 1000)
+    monkeypatch.setattr(reading.read_text, "__defaults__", (1000,))
+    (workdir / "big.yaml").write_text(SMALL + "# " + "x" * 2000 + "\n")
+    assert cli.main(["validate", "big.yaml"]) == 2
+    assert "big.yaml: the scenario file is larger than the limit of 1,000 bytes" in _error(capsys)
+
+
+def test_anchors_reused_a_few_times_still_load(workdir, capsys):
+    (workdir / "ok.yaml").write_text(
+        "duration: 30s\nfunctions:\n"
+        "  a: &f {duration: 10ms, triggers: [{type: sync, arrivals: {process: poisson, rate: 1/s}}]}\n"
+        "  b: *f\n  c: {<<: *f, memory_mb: 256}\n")
+    assert cli.main(["validate", "ok.yaml"]) == 0
+    assert "ok: ok.yaml (3 functions, 3 triggers)" in capsys.readouterr().out

@@ -58,9 +58,12 @@ def _add_set_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str, hint: str | None = None) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    from lambdasim.scenario.reading import shorten
+
+    # One line each, of bounded length, whatever a file or an option held.
+    print(f"{PROG}: error: {shorten(str(message), 700)}", file=sys.stderr)
     if hint:
-        print(f"{PROG}: hint: {hint}", file=sys.stderr)
+        print(f"{PROG}: hint: {shorten(str(hint), 300)}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import arrivals as _arrivals
 from . import distributions as _distributions
+from lambdasim.scenario.reading import shorten
 from lambdasim.scenario.units import DURATION_PATTERN, RATE_PATTERN, SpecError, parse_duration, parse_number
 
 __all__ = ["REQUIRED", "Computed", "Field", "Context", "resolve_map", "describe", "schema_for"]
@@ -122,12 +123,29 @@ def describe(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return f"{value!r} (a string)"
+        return f"{shorten(repr(value))} (a string)"
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return "a list"
-    return f"{value!r} (a {type(value).__name__})"
+    return f"{shorten(repr(value))} (a {type(value).__name__})"
+
+
+def check_text(text: str, key: str | None) -> None:
+    """Refuse text that cannot be written: a lone surrogate (``"\\ud800"`` is valid YAML but
+    not UTF-8) or a NUL character.
+
+    Raises
+    ------
+    SpecError
+    """
+    if "\0" in text:
+        raise SpecError(f"must not contain a NUL character, got {shorten(repr(text))}", key)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SpecError(f"is not valid Unicode text (a lone surrogate such as \\ud800), got "
+                        f"{shorten(repr(text))}", key) from None
 
 
 def _range_message(field: Field, shown: Any) -> str | None:
@@ -145,7 +163,7 @@ def _check_range(value: float, field: Field, key: str, raw: Any) -> None:
         hi is not None and value > hi
     )
     if bad:
-        shown = raw if isinstance(raw, str) else f"{value:g}"
+        shown = shorten(raw) if isinstance(raw, str) else f"{value:g}"
         raise SpecError(_range_message(field, shown), key)
 
 
@@ -179,6 +197,7 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
     elif kind == "str":
         if not isinstance(raw, str):
             raise SpecError(f"expected a string, got {describe(raw)}", key)
+        check_text(raw, key)
         value = raw
     elif kind == "enum":
         if not isinstance(raw, str) or raw not in field.choices:
