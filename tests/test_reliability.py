@@ -216,3 +216,110 @@ def test_anchors_reused_a_few_times_still_load(workdir, capsys):
         "  b: *f\n  c: {<<: *f, memory_mb: 256}\n")
     assert cli.main(["validate", "ok.yaml"]) == 0
     assert "ok: ok.yaml (3 functions, 3 triggers)" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ absurd work, refused up front
+
+def _one(trigger: str, extra: str = "", duration: str = "1h") -> str:
+    return (f"duration: {duration}\n{extra}functions:\n  f:\n    duration: 10ms\n    timeout: 900s\n"
+            f"    triggers:\n      - {trigger}\n")
+
+
+WORK_CASES = {
+    # name: (scenario, extra options, fragment of the one-line error)
+    "rate_1e9_30s": (_one("{type: sync, arrivals: {process: poisson, rate: 1e9/s}}", duration="30s"), [],
+                     ":7: functions.f.triggers.0.arrivals: about 3e10 arrivals expected over the 30s "
+                     "horizon; the limit is 1e8; lower the rate, the count or the duration, or pass "
+                     "--max-arrivals"),
+    "rate_1e9_a_year": (_one("{type: sync, arrivals: {process: poisson, rate: 1e9/s}}", duration="365d"),
+                        [], "about 3.2e16 arrivals expected over the 365d horizon"),
+    "burst_1e12": (_one("{type: sync, arrivals: {process: burst, count: 1000000000000, at: 1s}}"), [],
+                   "about 1e12 arrivals"),
+    "diurnal_tiny_period": (
+        _one("{type: sync, arrivals: {process: diurnal, mean: 1e6/s, amplitude: 1e6/s, period: 1us}}"),
+        [], "about 3.6e9 arrivals"),
+    "mmpp_tiny_sojourn": (
+        _one("{type: sync, arrivals: {process: mmpp, states: [{rate: 1/s, mean_sojourn: 1us}, "
+             "{rate: 2/s, mean_sojourn: 1us}]}}", duration="1d"),
+        [], "functions.f.triggers.0.arrivals.0.states: about 8.6e10 simulation events"),
+    "period_1us": (_one("{type: sync, arrivals: {process: poisson, rate: 1/h}}", "period: 1us\n", "1d"), [],
+                   ":2: period: about 62.9 TiB of memory needed (largest part: 8.64e10 metrics periods"),
+    "trace_rate_scale": (_one("{type: sync, arrivals: {process: trace, times: [0, 1, 2], rate_scale: 1e9}}"),
+                         [], "about 3e9 arrivals"),
+    "trace_file_rate_scale": (
+        _one("{type: sync, arrivals: {process: trace, file: access.txt, rate_scale: 1e9}}", duration="20m"),
+        [], "functions.f.triggers.0.arrivals: about"),
+    "sqs_1e6_per_s": (
+        _one("{type: sqs, batch_size: 10000, batching_window: 300s, visibility_timeout: 12h, "
+             "arrivals: {process: poisson, rate: 1e6/s}}", duration="10m"),
+        [], "about 6e8 arrivals"),
+    "provisioned_1e8": (
+        "duration: 1h\naccount: {concurrency_limit: 1000000000, scaling: {burst: 1000000000, per: 1us}}\n"
+        "functions:\n  f:\n    duration: 1h\n    timeout: 900s\n    provisioned_concurrency: 100000000\n"
+        "    triggers: [{type: sync, arrivals: {process: poisson, rate: 1/s}}]\n",
+        [], ":7: functions.f.provisioned_concurrency: about 79.3 GiB of memory needed (largest part: "
+            "1e8 provisioned environments)"),
+    "kinesis_shards_polled_for_a_year": (
+        _one("{type: kinesis, shards: 10000, parallelization_factor: 10, retention: 365d, "
+             "arrivals: {process: poisson, rate: 1/h}}", duration="365d"),
+        [], "functions.f.triggers.0.shards: about 3.2e12 simulation events"),
+    "concurrency_of_a_long_function": (
+        "duration: 1h\naccount: {concurrency_limit: 1000000000}\nfunctions:\n  f:\n    duration: 15m\n"
+        "    timeout: 900s\n    triggers: [{type: sync, arrivals: {process: poisson, rate: 2e4/s}}]\n",
+        [], ":5: functions.f.duration: about 23.1 GiB of memory needed (largest part: about 1.8e7 "
+            "environments busy at once)"),
+    "many_functions": (
+        "duration: 1m\nfunctions:\n" + "".join(f"  f{i}: {{duration: 10ms}}\n" for i in range(200)),
+        ["--max-memory", "200MiB"], "functions: about 229 MiB of memory needed (largest part: 200 "
+                                    "functions at about 700 kB each); the limit is 200 MiB"),
+    "limit_lowered_on_the_command_line": (
+        _one("{type: sync, arrivals: {process: poisson, rate: 5/s}}", duration="30s"),
+        ["--max-arrivals", "100"], "about 150 arrivals expected over the 30s horizon; the limit is 100"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WORK_CASES))
+def test_absurd_work_is_refused_before_anything_is_built(name, workdir, capsys, monkeypatch):
+    text, options, expected = WORK_CASES[name]
+    (workdir / "access.txt").write_text(
+        (Path(__file__).parent.parent / "scenarios" / "traces" / "checkout_access.txt").read_text())
+    (workdir / "big.yaml").write_text(text)
+    assert cli.main(["validate", "big.yaml", *options]) == 2
+    line = _error(capsys)
+    assert expected in line, line
+    assert line.startswith("lambdasim: error: big.yaml:") and len(line) < 800, line
+    _no_simulation(monkeypatch)
+    assert cli.main(["run", "big.yaml", "--out", "out", *options]) == 2
+    assert expected in _error(capsys)
+    assert sorted(p.name for p in workdir.iterdir()) == ["access.txt", "big.yaml", "s.yaml"]
+
+
+def test_limits_can_be_raised_or_switched_off(workdir, capsys):
+    (workdir / "w.yaml").write_text(_one("{type: sync, arrivals: {process: poisson, rate: 5/s}}",
+                                         duration="30s"))
+    assert cli.main(["run", "w.yaml", "--max-arrivals", "100", "-q", "--no-plots"]) == 2
+    capsys.readouterr()
+    assert cli.main(["run", "w.yaml", "--max-arrivals", "none", "-q", "--no-plots"]) == 0
+    assert cli.main(["run", "w.yaml", "--max-arrivals", "1e3", "--max-memory", "1GB", "-q",
+                     "--no-plots"]) == 0
+    assert cli.main(["validate", "w.yaml", "--max-memory", "lots"]) == 2
+    assert "--max-memory: expected a number >= 1 such as 16GB, 8GiB, or none; got 'lots'" \
+        in _error(capsys)
+
+
+def test_the_python_api_refuses_absurd_work_with_the_estimate():
+    from lambdasim import ScenarioError, simulate
+    from lambdasim.scenario.workload import Limits, estimate
+    from lambdasim.scenario import load_scenario
+
+    raw = {"duration": "30s", "functions": {"f": {"duration": "10ms", "triggers": [
+        {"type": "sync", "arrivals": {"process": "poisson", "rate": "1e9/s"}}]}}}
+    with pytest.raises(ScenarioError, match="about 3e10 arrivals expected"):
+        simulate(raw)
+    small = {**raw, "functions": {"f": {"duration": "10ms", "triggers": [
+        {"type": "sync", "arrivals": {"process": "poisson", "rate": "5/s"}}]}}}
+    with pytest.raises(ScenarioError, match="the limit is 10;"):
+        simulate(small, limits=Limits(max_arrivals=10))
+    work = estimate(load_scenario(small).config)
+    assert work.arrivals == pytest.approx(150)
+    assert simulate(small).summary["functions"]["f"]["requests"]["arrived"] > 100

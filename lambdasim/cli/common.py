@@ -19,6 +19,7 @@ from lambdasim.errors import InputError
 
 __all__ = ["PROG", "EXIT_OK", "EXIT_EXPECT_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL",
            "EXIT_INTERRUPTED", "InputError", "positive_duration", "writing_to", "check_out",
+           "add_limit_arguments", "limits_from", "check_work",
            "write_text_atomic", "report_checks", "expectations"]
 
 PROG = "lambdasim"
@@ -55,6 +56,43 @@ def _add_set_option(parser: argparse.ArgumentParser) -> None:
                         metavar="KEY=VALUE",
                         help="override a scenario key by its dotted path, e.g. "
                              "functions.checkout.memory_mb=2048 (repeatable)")
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-arrivals``, ``--max-events``, ``--max-memory``: the work a run may ask for
+    (:mod:`lambdasim.scenario.workload`), estimated before anything is built."""
+    group = parser.add_argument_group(
+        "limits", "a scenario whose estimated work is beyond these is refused up front (exit 2)")
+    group.add_argument("--max-arrivals", metavar="N", default="1e8",
+                       help="expected requests over the horizon (default 1e8; 'none': no limit)")
+    group.add_argument("--max-events", metavar="N", default="1e9",
+                       help="estimated simulation events (default 1e9; 'none': no limit)")
+    group.add_argument("--max-memory", metavar="SIZE", default="8GiB",
+                       help="estimated memory, e.g. 16GB (default 8GiB; 'none': no limit)")
+
+
+def limits_from(args: argparse.Namespace):
+    """The :class:`~lambdasim.scenario.workload.Limits` of the command-line options."""
+    from lambdasim.scenario.units import SpecError
+    from lambdasim.scenario.workload import Limits, parse_limit
+
+    try:
+        return Limits(parse_limit(args.max_arrivals, "--max-arrivals"),
+                      parse_limit(args.max_events, "--max-events"),
+                      parse_limit(args.max_memory, "--max-memory", size=True))
+    except SpecError as exc:
+        raise InputError(str(exc)) from None
+
+
+def check_work(scenario, args: argparse.Namespace, period_s: float | None = None) -> None:
+    """Refuse a scenario whose estimated work is beyond the command line's limits."""
+    from lambdasim.scenario import ScenarioError
+    from lambdasim.scenario.workload import check_scenario_workload
+
+    try:
+        check_scenario_workload(scenario, limits_from(args), period_s)
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _fail(message: str, hint: str | None = None) -> int:

@@ -42,8 +42,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, check_out, expectations,
-                                  report_checks, writing_to)
+from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, add_limit_arguments,
+                                  check_out, check_work, expectations, limits_from, report_checks,
+                                  writing_to)
 from lambdasim.results.table import _align
 
 __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
@@ -82,6 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "functions.api.memory_mb=512,1024,2048 (repeatable: the "
                              "cartesian product is run)")
     add_replication_arguments(parser, default=10)
+    add_limit_arguments(parser)
     parser.add_argument("--seed", type=_seed, metavar="N", help="seed root (overrides 'seed')")
     parser.add_argument("--metric", metavar="KEY",
                         help="main figure for the plot, e.g. functions.api.cost_usd.total "
@@ -147,7 +149,8 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
     try:
         with _executor(args) as executor:
             reps = simulate_many(scenario, args.replications, executor=executor,
-                                 workers=args.workers, progress=_progress(args))
+                                 workers=args.workers, progress=_progress(args),
+                                 limits=limits_from(args))
     except ScenarioError as exc:  # inconsistencies only found while building the model
         raise InputError(str(exc)) from None
     summary = reps.summary
@@ -213,12 +216,15 @@ def run(args: argparse.Namespace) -> int:
                          "give one --set with two values, e.g. "
                          "--set functions.api.memory_mb=1024,1536 --compare")
     out_dir = Path(args.out) if args.out is not None else Path("results") / f"{base_name}-sweep"
+    for point in plan.scenarios:  # absurd work is refused before anything runs
+        check_work(point, args)
     check_out(out_dir)  # before any work: a bad --out is refused at once
     started = time.perf_counter()
     try:
         with _executor(args) as executor:
             result = plan.run(args.replications, metric=args.metric, executor=executor,
-                              workers=args.workers, progress=_progress(args))
+                              workers=args.workers, progress=_progress(args),
+                              limits=limits_from(args))
     except ScenarioError as exc:
         raise InputError(str(exc)) from None
     comparisons = result.compare(0, 1) if args.compare is not None else []

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from lambdasim.cli.common import (InputError, _add_set_option, _folder_name, _load, _seed,
-                                  positive_duration, writing_to, check_out)
+                                  positive_duration, writing_to, check_out,
+                                  add_limit_arguments, limits_from)
 from lambdasim.scenario import ScenarioError
 from lambdasim.studies.tune import (ARCHITECTURES, DEFAULT_MEMORY_MB, MAX_MEMORY_MB, MIN_MEMORY_MB,
                                     OBJECTIVES, STRATEGIES, tune)
@@ -49,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, metavar="N", help="random seed (overrides 'seed')")
     parser.add_argument("--out", metavar="DIR",
                         help="results folder (default: results/<scenario name>)")
+    add_limit_arguments(parser)
     _add_set_option(parser)
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print tune.json on stdout")
@@ -114,13 +116,14 @@ def run(args: argparse.Namespace) -> int:
     archs = (_parse_arch(args.arch) if args.arch is not None
              else [functions[args.function]["architecture"]])
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
+    limits_from(args)  # a bad --max-* option is refused before any work
     check_out(out_dir)  # before any work: a bad --out is refused at once
 
     try:
         report = tune(scenario, args.function, memories, archs, strategy=args.strategy,
                       weight=args.weight, objective=args.objective, max_p99_ms=max_p99_ms,
                       replications=args.replications, tolerance=args.tolerance,
-                      jobs=args.jobs)
+                      jobs=args.jobs, limits=limits_from(args))
     except ScenarioError as exc:
         raise InputError(str(exc)) from None
     with writing_to(out_dir):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from lambdasim.cli.common import EXIT_BAD_INPUT, EXIT_OK, InputError, _add_set_option, _fail, _load
+from lambdasim.cli.common import (EXIT_BAD_INPUT, EXIT_OK, InputError, _add_set_option, _fail, _load,
+                                  add_limit_arguments, check_work)
 
 __all__ = ["add_arguments", "run"]
 
@@ -12,6 +13,7 @@ def add_arguments(validate: argparse.ArgumentParser) -> None:
     """The ``validate`` subcommand's options."""
     validate.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario YAML files")
     _add_set_option(validate)
+    add_limit_arguments(validate)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     for path_text in args.scenarios:
         try:
             scenario = _load(path_text, list(args.overrides))
+            check_work(scenario, args)  # what validates also runs: absurd work is bad input
         except InputError as exc:
             _fail(str(exc), exc.hint)
             bad += 1

@@ -210,7 +210,7 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
     elif kind == "date":
         value = _resolve_date(raw, key)
     elif kind == "dist":
-        value = _distributions.parse_distribution(raw, key, ctx.base_dir)
+        value = _finite_dist(_distributions.parse_distribution(raw, key, ctx.base_dir), key)
     elif kind == "arrivals":
         value = _arrivals.resolve_arrivals(raw, key, ctx.base_dir)
     elif kind == "map":
@@ -237,6 +237,20 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
     if field.check is not None:
         field.check(value, key, ctx)
     return value
+
+
+def _finite_dist(resolved: dict, key: str | None) -> dict:
+    """``resolved``, unless its times overflow a float (a lognormal median of 1e-320 s)."""
+    try:
+        dist = _distributions.make_distribution(resolved) if resolved["dist"] != "empirical" else None
+        figures = [v for v in resolved.values() if isinstance(v, float)] + (
+            [float(dist.mean()), float(dist.quantile(0.9999))] if dist else [])
+    except (ArithmeticError, ValueError):
+        figures = [math.inf]
+    if all(math.isfinite(f) for f in figures):
+        return resolved
+    raise SpecError(f"the {resolved['dist']} distribution's times overflow (parameters, mean or "
+                    f"99.99th percentile not finite); use parameters of a realistic scale", key)
 
 
 def _resolve_date(raw: Any, key: str) -> str:

@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from lambdasim.studies.executors import (execute,
                         run_replication)
 from lambdasim.scenario import Scenario, load_scenario, parse_set_option
+from lambdasim.scenario.workload import check_scenario_workload
 
 __all__ = [
     "simulate_many", "Replications", "Comparison", "run_replication", "figure_stats",
@@ -330,7 +331,7 @@ def _override_items(overrides: Any) -> list[tuple[str, Any]]:
 def simulate_many(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
                   replications: int = 10, *, seed: int | None = None, overrides: Any = None,
                   executor: Executor | None = None, workers: int | None = None,
-                  progress: bool | None = False) -> Replications:
+                  progress: bool | None = False, limits: Any = None) -> Replications:
     """Run independent replications of a scenario.
 
     Parameters
@@ -351,6 +352,9 @@ def simulate_many(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
         size (default: one worker per usable core).
     progress : bool or None
         Draw a progress bar on stderr (``None``: when stderr is a terminal).
+    limits : lambdasim.scenario.workload.Limits, optional
+        The largest work one replication may ask for (default: ``DEFAULT_LIMITS``), checked
+        before the first run.
 
     Returns
     -------
@@ -360,6 +364,7 @@ def simulate_many(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
     """
     _check_count(replications)
     resolved = _scenario(scenario, seed, overrides)
+    check_scenario_workload(resolved, limits)
     summaries = execute([(resolved.config, i) for i in range(replications)],
                          executor=executor, workers=workers, progress=progress)
     return Replications(resolved.config, summaries)

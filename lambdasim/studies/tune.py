@@ -103,17 +103,20 @@ def _measure(block: Mapping[str, Any]) -> dict[str, float | None]:
 
 def _run_one(task) -> dict[str, float | None]:
     """One run of one configuration (a top-level function, so a process pool can call it)."""
+    from lambdasim.scenario.workload import NO_LIMITS
     from lambdasim.simulation import simulate
 
     variant, function, seed, replication = task
-    return _measure(simulate(variant, seed=seed, replication=replication).function(function)
+    # tune() checked every configuration's work before the first run.
+    return _measure(simulate(variant, seed=seed, replication=replication, limits=NO_LIMITS)
+                    .function(function)
                     .as_dict())
 
 
 def tune(scenario, function: str, memories: Sequence[int], architectures: Sequence[str], *,
          strategy: str = "cost", weight: float = 0.5, objective: str = "mean",
          max_p99_ms: float | None = None, replications: int = 1,
-         tolerance: float = 0.01, jobs: int = 1) -> dict[str, Any]:
+         tolerance: float = 0.01, jobs: int = 1, limits: Any = None) -> dict[str, Any]:
     """Run ``scenario`` at every memory size and architecture of ``function``; pick the best.
 
     Parameters
@@ -128,11 +131,19 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
         As the command-line options (see the module docstring).
     jobs : int
         Runs in parallel in a pool of processes (the result does not depend on it).
+    limits : lambdasim.scenario.workload.Limits, optional
+        The largest work one run may ask for (default: ``DEFAULT_LIMITS``); every
+        configuration is estimated before the first run.
 
     Returns
     -------
     dict
         The content of ``tune.json``.
+
+    Raises
+    ------
+    ScenarioError
+        When a configuration's estimated work is beyond ``limits``.
     """
     from lambdasim._version import __version__
 
@@ -147,6 +158,10 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
     variants = [scenario.with_overrides({f"functions.{function}.memory_mb": memory_mb,
                                          f"functions.{function}.architecture": arch})
                 for memory_mb, arch in configs]
+    from lambdasim.scenario.workload import check_scenario_workload
+
+    for variant in variants:  # every configuration checked before the first run
+        check_scenario_workload(variant, limits)
     # Common random numbers: the same seed and replication indices for every configuration.
     tasks = [(variant, function, seed, r) for variant in variants for r in range(replications)]
     if jobs > 1 and len(tasks) > 1:
