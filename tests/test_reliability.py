@@ -323,3 +323,99 @@ def test_the_python_api_refuses_absurd_work_with_the_estimate():
     work = estimate(load_scenario(small).config)
     assert work.arrivals == pytest.approx(150)
     assert simulate(small).summary["functions"]["f"]["requests"]["arrived"] > 100
+
+
+# ------------------------------------------------------------------ signals and leftovers
+
+def _send_sigterm(*args, **kwargs):
+    import signal
+
+    os.kill(os.getpid(), signal.SIGTERM)
+    raise AssertionError("SIGTERM was not raised where the program was")
+
+
+def test_sigterm_while_writing_exits_143_and_leaves_nothing(workdir, capsys, monkeypatch):
+    """fs_sigterm_leaves_tmp.sh: SIGTERM while the folder was written left .out.tmp-PID."""
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--out", "out"]) == 0
+    before = {p.name: p.read_bytes() for p in (workdir / "out").iterdir()}
+    import lambdasim.results.html_report as html_report
+
+    monkeypatch.setattr(html_report, "write_report", _send_sigterm)
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--seed", "5", "--out", "out"]) == 143
+    assert _error(capsys) == "lambdasim: terminated; nothing written"
+    assert {p.name: p.read_bytes() for p in (workdir / "out").iterdir()} == before
+    assert sorted(p.name for p in workdir.iterdir()) == ["out", "s.yaml"]
+
+
+def test_sigterm_while_simulating_exits_143_with_a_message(workdir, capsys, monkeypatch):
+    import lambdasim.simulation
+
+    monkeypatch.setattr(lambdasim.simulation, "simulate", _send_sigterm)
+    assert cli.main(["run", "s.yaml", "--out", "out"]) == 143
+    assert _error(capsys) == "lambdasim: terminated; nothing written"
+    assert not (workdir / "out").exists()
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(proc.stdout)
+
+
+def test_stale_temporary_folders_of_dead_processes_are_removed(workdir, capsys):
+    """SIGKILL (or a power cut) mid-write leaves .NAME.tmp-PID; the next write clears it."""
+    pid = _dead_pid()
+    stale = workdir / f".out.tmp-{pid}"
+    stale.mkdir()
+    (stale / MARKER).write_text('{"written_by": "lambdasim", "files": []}')
+    (stale / "summary.json").write_text("{}")
+    empty_old = workdir / f".out.old-{pid}"
+    empty_old.mkdir()
+    foreign = workdir / f".out.tmp-{pid + 1}"  # not marked: not ours, kept whatever its pid
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("keep")
+    live = workdir / f".out.tmp-{os.getppid()}"  # a running process's folder is left alone
+    live.mkdir()
+    (live / MARKER).write_text("{}")
+    assert cli.main(["run", "s.yaml", "--no-plots", "-q", "--out", "out"]) == 0
+    assert not stale.exists() and not empty_old.exists()
+    assert (foreign / "mine.txt").read_text() == "keep"
+    assert live.exists()
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_real_process_while_it_writes(tmp_path):
+    """The shell case as a user meets it: kill -TERM while ``.res.tmp-PID`` is being written."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import PACKAGE_ROOT
+
+    (tmp_path / "w.yaml").write_text(
+        "duration: 2m\nfunctions:\n  f:\n    duration: 5ms\n    triggers:\n"
+        "      - {type: sync, arrivals: {process: poisson, rate: 2000/s}}\n")
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}
+    codes = []
+    for _ in range(3):  # the write may end before the signal on a busy machine: try again
+        proc = subprocess.Popen([sys.executable, "-m", "lambdasim", "run", "w.yaml", "--records",
+                                 "--no-plots", "-q", "--out", "res"], cwd=tmp_path, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        tmp = tmp_path / f".res.tmp-{proc.pid}"
+        while proc.poll() is None and not tmp.exists():
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        codes.append(proc.returncode)
+        assert not tmp.exists()
+        assert "Traceback" not in err
+        if proc.returncode == 143:
+            assert err.strip() == "lambdasim: terminated; nothing written"
+            break
+        assert proc.returncode == 0  # finished before the signal: a complete folder
+    assert 143 in codes, codes
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".res.")]
