@@ -172,7 +172,7 @@ YAML_CASES = {
                           ":1: duration: expected a time"),
     "nul_byte": (SMALL + "x\0: 1\n", ":4: YAML syntax error: unacceptable character #x00"),
     "python_tag": ("duration: !!python/object:os.system x\nfunctions:\n  f: {duration: 10ms}\n",
-                   ":1: YAML syntax error: could not determine a constructor"),
+                   ":1: YAML tag refused: could not determine a constructor"),
     "name_with_newline": ('duration: 30s\nfunctions:\n  "x\\ny": {duration: 10ms}\n',
                           ":3: functions.x\\ny: invalid name 'x\\ny'"),
     "lone_surrogate": ('duration: 30s\ndescription: "\\ud800"\nfunctions:\n  f: {duration: 10ms}\n',
@@ -419,3 +419,148 @@ def test_sigterm_to_a_real_process_while_it_writes(tmp_path):
         assert proc.returncode == 0  # finished before the signal: a complete folder
     assert 143 in codes, codes
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".res.")]
+
+
+# ------------------------------------------------------------------ import-sam and fit on hostile files
+
+SAM_HEAD = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n"
+SAM_FUNCTION = ("  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                "      Runtime: python3.12\n      Handler: app.handler\n")
+
+SAM_REFUSED = {
+    # name: (template, fragment of the one-line error)
+    "bad_date": (SAM_HEAD + "Description: 2025-13-45\nResources:\n" + SAM_FUNCTION,
+                 ":3: Description: cannot read '2025-13-45' as !!timestamp: an impossible date"),
+    "deep_join": (SAM_HEAD + "Resources:\n" + SAM_FUNCTION + "      MemorySize: "
+                  + "!Join ['', [" * 200 + "'1'" + "]]" * 200 + "\n", ":9: nested deeper than 64 levels"),
+    "events_list": (SAM_HEAD + "Resources:\n  F: {Type: 'AWS::Serverless::Function', Properties: "
+                    "{Events: [1, 2]}}\n", ":4: Resources.F.Properties.Events: must be a mapping of events"),
+    "event_properties_list": (SAM_HEAD + "Resources:\n  F: {Type: 'AWS::Serverless::Function', "
+                              "Properties: {Events: {E: {Type: SQS, Properties: [1]}}}}\n",
+                              ":4: Resources.F.Properties.Events.E.Properties: must be a mapping"),
+    "globals_function_string": (SAM_HEAD + "Globals: {Function: x}\nResources:\n" + SAM_FUNCTION,
+                                ": Globals.Function: must be a mapping of properties, got a string"),
+    "properties_string": (SAM_HEAD + "Resources:\n  F: {Type: 'AWS::Serverless::Function', "
+                          "Properties: 'x'}\n", ":4: Resources.F.Properties: must be a mapping, got a string"),
+    "recursive_alias": (SAM_HEAD + "Resources:\n" + SAM_FUNCTION + "      MemorySize: &a [*a]\n",
+                        ":9: recursive alias *a"),
+    "alias_bomb": (SAM_HEAD + _bomb(6).split("duration")[0] + "Resources:\n" + SAM_FUNCTION,
+                   "aliases expand to more than"),
+    "json_huge_number": ('{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": '
+                         '{"MemorySize": ' + "1" * 5000 + '}}}}',
+                         "JSON number refused: an integer with more than 4,300 digits"),
+    "json_deep": ('{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": '
+                  '{"MemorySize": ' + "[" * 3000 + "]" * 3000 + '}}}}', "nested deeper than 64 levels"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAM_REFUSED))
+def test_hostile_templates_exit_2_with_one_line(name, workdir, capsys):
+    text, expected = SAM_REFUSED[name]
+    suffix = ".json" if text.startswith("{") else ".yaml"
+    (workdir / f"t{suffix}").write_text(text)
+    assert cli.main(["import-sam", f"t{suffix}", "--out", "s2.yaml"]) == 2
+    line = _error(capsys)
+    assert expected in line, line
+    assert not (workdir / "s2.yaml").exists()
+
+
+SAM_NOTED = {
+    # name: (template, notes expected in the output)
+    "ref_loop": (SAM_HEAD + "Parameters:\n  A: {Type: Number, Default: !Ref B}\n"
+                 "  B: {Type: Number, Default: !Ref A}\nResources:\n" + SAM_FUNCTION
+                 + "      MemorySize: !Ref A\n",
+                 ["# Note: Resources.F.Properties.MemorySize: !Ref \"A\" cannot be resolved"]),
+    "self_reference": (SAM_HEAD + "Parameters:\n  A: {Type: Number, Default: !Ref A}\nResources:\n"
+                       + SAM_FUNCTION + "      Timeout: !Ref A\n",
+                       ["# Note: Resources.F.Properties.Timeout: !Ref \"A\" cannot be resolved"]),
+    "weird_numbers": (SAM_HEAD + "Resources:\n" + SAM_FUNCTION + "      MemorySize: 1e308\n"
+                      "      Timeout: -1\n      ReservedConcurrentExecutions: .nan\n"
+                      "      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: [1]}\n",
+                      ["MemorySize: '1e308' is not a usable number",
+                       "Timeout: -1 is not a usable number",
+                       "ReservedConcurrentExecutions: NaN is not a usable number",
+                       "ProvisionedConcurrentExecutions: [1] is not a usable number"]),
+    "weird_schedules": (SAM_HEAD + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+                        "    Properties:\n      Events:\n"
+                        "        S: {Type: Schedule, Properties: {Schedule: 'rate(0 minutes)'}}\n"
+                        "        T: {Type: Schedule, Properties: {Schedule: 'rate(99999999999999999999 days)'}}\n"
+                        "        U: {Type: Schedule, Properties: {Schedule: 'cron(* * * * ? *)'}}\n"
+                        "        V: {Type: Schedule, Properties: {Schedule: 5}}\n"
+                        "        W: {Type: SQS, Properties: {Queue: x, BatchSize: {a: 1}}}\n",
+                        ["'rate(0 minutes)' is not a valid schedule",
+                         "set the rate of 'cron(* * * * ? *)'",
+                         "BatchSize: !a 1 cannot be resolved from the template"]),
+    "json_float_overflow": ('{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": '
+                            '{"MemorySize": 1e999}}}}',  # not JSON for Python; read as YAML
+                            ["MemorySize: '1e999' is not a usable number"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAM_NOTED))
+def test_unusable_template_values_become_notes(name, workdir, capsys):
+    text, notes = SAM_NOTED[name]
+    (workdir / "t.yaml").write_text(text)
+    assert cli.main(["import-sam", "t.yaml"]) == 0
+    out = capsys.readouterr().out
+    for note in notes:
+        assert note in out, out
+
+
+def test_fit_refuses_a_gzip_bomb_while_decompressing(workdir, capsys, monkeypatch):
+    """fit_gzip_bomb.sh: a 2 MB .gz inflating to 2 GiB took 4.2 GB of memory; the same kind,
+    scaled down: 16 MiB of newlines against a 1 MiB limit."""
+    import gzip
+
+    import lambdasim.aws.fit as fit
+
+    monkeypatch.setattr(fit, "MAX_LOG_BYTES", 1 << 20)
+    with gzip.open(workdir / "bomb.log.gz", "wb") as f:
+        for _ in range(16):
+            f.write(b"\n" * (1 << 20))
+    assert (workdir / "bomb.log.gz").stat().st_size < 100_000
+    assert cli.main(["fit", "bomb.log.gz"]) == 2
+    assert ("bomb.log.gz: the log file decompressed size exceeds the limit of 1 MiB"
+            in _error(capsys))
+
+
+def test_fit_refuses_a_log_larger_than_the_limit_without_reading_it(workdir, capsys, monkeypatch):
+    import lambdasim.aws.fit as fit
+
+    monkeypatch.setattr(fit, "MAX_LOG_BYTES", 1000)
+    (workdir / "big.log").write_text("REPORT RequestId: x Duration: 1 ms\n" * 100)
+    assert cli.main(["fit", "big.log"]) == 2
+    assert "big.log: the log file size exceeds the limit of 1,000 bytes" in _error(capsys)
+
+
+def test_fit_refuses_a_line_over_the_line_limit(workdir, capsys):
+    """fit_1gb_line.sh: a 1 GiB line took 7.3 GB and exited 1; a 3 MiB line shows the kind."""
+    with open(workdir / "long.log", "wb") as f:
+        f.write(b"START RequestId: y\nREPORT RequestId: x Duration: ")
+        f.write(b"9" * (3 << 20))
+        f.write(b" ms\n")
+    assert cli.main(["fit", "long.log"]) == 2
+    assert _error(capsys) == "lambdasim: error: long.log:2: a line longer than 1 MiB; not a log file"
+
+
+def test_fit_on_deeply_nested_json_is_not_a_log(workdir, capsys):
+    """fit_deep_json.log: exit 3 (RecursionError in json.loads) before the fix."""
+    (workdir / "deep.log").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    (workdir / "deep2.log").write_text('{"type": "platform.report", "record": '
+                                       + "[" * 5000 + "]" * 5000 + "}\n")
+    assert cli.main(["fit", "deep.log"]) == 2
+    assert "deep.log: no REPORT lines found" in _error(capsys)
+    assert cli.main(["fit", "deep2.log"]) == 2
+    assert "deep2.log: no REPORT lines found" in _error(capsys)
+
+
+def test_fit_skips_timestamps_that_cannot_be_times(workdir, capsys):
+    """fit_events_bad_timestamps.json: 1e20, NaN, -1e18, 1e300 ms used to end in an OSError
+    reported as if the file could not be read."""
+    events = [{"message": f"REPORT RequestId: {i} Duration: {100 + i} ms Billed Duration: 100 ms "
+                          "Memory Size: 512 MB Max Memory Used: 71 MB", "timestamp": stamp}
+              for i, stamp in enumerate([1e20, float("nan"), -1e18, 1e300, "x", None, True] * 4)]
+    (workdir / "events.json").write_text(json.dumps({"events": events}))
+    assert cli.main(["fit", "events.json"]) == 0
+    out = capsys.readouterr().out
+    assert "memory_mb: 512" in out and "duration:" in out

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import gzip
 import json
 import math
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from lambdasim.scenario.reading import MAX_LOG_BYTES, load_json, read_bytes
 
 __all__ = ["Report", "LogReader", "FitResult", "fit_times", "fragment", "add_arguments", "run"]
 
@@ -82,9 +83,9 @@ class LogReader:
     # -- files ---------------------------------------------------------------------------
     def read_file(self, path: Path) -> int:
         """Read one file; return the number of REPORT records it held."""
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+        # Read at the input boundary with limits: size, decompressed size (a gzip bomb stops at
+        # the limit), line length (lambdasim.scenario.reading).
+        data = read_bytes(path, MAX_LOG_BYTES, what="the log file")
         if not data.strip():
             raise ValueError("the file is empty")
         head = data[:4096]
@@ -96,7 +97,7 @@ class LogReader:
         stripped = text.lstrip()
         if stripped[:1] in "{[":
             try:
-                whole = json.loads(stripped)
+                whole = load_json(stripped, allow_nan=True)  # bounded depth and numbers
             except ValueError:
                 whole = None
             if isinstance(whole, dict) and isinstance(whole.get("events"), list):
@@ -112,9 +113,7 @@ class LogReader:
     def _read_events(self, file: str, events: list) -> None:
         for number, event in enumerate(events, 1):
             if isinstance(event, dict) and isinstance(event.get("message"), str):
-                stamp = event.get("timestamp")
-                time = (_dt.datetime.fromtimestamp(stamp / 1000, _dt.timezone.utc)
-                        if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else None)
+                time = _event_time(event.get("timestamp"))
                 for sub in event["message"].splitlines() or [""]:
                     self._read_line(file, number, sub, time)
             elif isinstance(event, dict) and event.get("type") == "platform.report":
@@ -130,7 +129,7 @@ class LogReader:
         if "platform.report" in line:
             start = line.find("{")
             try:
-                obj = json.loads(line[start:]) if start >= 0 else None
+                obj = load_json(line[start:], allow_nan=True) if start >= 0 else None
             except ValueError:
                 obj = None
             if isinstance(obj, dict):
@@ -184,6 +183,17 @@ class LogReader:
         for report in self.reports:
             if report.status is None and report.request_id in self.timed_out:
                 report.status = "timeout"
+
+
+def _event_time(stamp: Any) -> _dt.datetime | None:
+    """An event's ``timestamp`` (ms since the epoch) as a time; None when it is missing or
+    cannot be one (NaN, 1e20, a string): the event is still read, without a time."""
+    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)):
+        return None
+    try:
+        return _dt.datetime.fromtimestamp(stamp / 1000, _dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _int(value: Any) -> int | None:

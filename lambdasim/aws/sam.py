@@ -33,6 +33,7 @@ lambdasim does not model are listed at the top of the output, never silently dro
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -83,10 +84,15 @@ class _Importer:
         note otherwise."""
         if not isinstance(raw, dict):
             return raw
-        if set(raw) == {"Ref"} and isinstance(raw["Ref"], str):
+        seen: set[str] = set()
+        while set(raw) == {"Ref"} and isinstance(raw["Ref"], str) and raw["Ref"] not in seen:
+            seen.add(raw["Ref"])  # a parameter whose default is a !Ref: follow it, never in a loop
             param = self.params.get(raw["Ref"])
-            if isinstance(param, dict) and "Default" in param:
+            if not (isinstance(param, dict) and "Default" in param):
+                break
+            if not isinstance(param["Default"], dict):
                 return param["Default"]
+            raw = param["Default"]
         if set(raw) == {"Fn::FindInMap"} and isinstance(raw["Fn::FindInMap"], list):
             keys = [self.value(k, where) for k in raw["Fn::FindInMap"]]
             if len(keys) == 3 and all(isinstance(k, str) for k in keys):
@@ -95,6 +101,26 @@ class _Importer:
                     return found[keys[2]]
         self.notes.append(f"{where}: {_show(raw)} cannot be resolved from the template; lambdasim's default is used")
         return None
+
+    def number(self, raw: Any, where: str, integer: bool = True,
+               minimum: float = 0) -> int | float | None:
+        """A literal (or resolved) number as an int (or float); None and a note for anything
+        else: a mapping or list, a non-numeric string, NaN, infinity, a number too large or
+        below ``minimum``."""
+        value = self.value(raw, where)
+        if value is None:
+            return None
+        try:
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise TypeError
+            number = float(value)
+            if not math.isfinite(number) or abs(number) > 1e15 or number < minimum:
+                raise ValueError
+            return int(number) if integer else number
+        except (TypeError, ValueError, OverflowError):
+            self.notes.append(f"{where}: {_show(value)[:60]} is not a usable number; lambdasim's "
+                              "default is used")
+            return None
 
     def target(self, raw: Any) -> tuple[str | None, str | None]:
         """(kind, name) of a resource reference or ARN: kind sqs, sns, eventbridge, kinesis,
@@ -180,9 +206,9 @@ class _Importer:
             props = {**self.globals, **props}
         where = f"Resources.{logical}.Properties"
         body: dict[str, Any] = {}
-        memory = self.value(props.get("MemorySize", 128), f"{where}.MemorySize")
+        memory = self.number(props.get("MemorySize", 128), f"{where}.MemorySize")
         if memory is not None:
-            body["memory_mb"] = int(memory)
+            body["memory_mb"] = memory
         arch = self.value(props.get("Architectures", ["x86_64"]), f"{where}.Architectures")
         if isinstance(arch, list) and arch and arch[0] in ("x86_64", "arm64"):
             body["architecture"] = arch[0]
@@ -199,20 +225,20 @@ class _Importer:
                 body["runtime"] = runtime
             except SpecError:
                 self.notes.append(f"{where}.Runtime: {runtime!r} is not a runtime lambdasim knows; left out")
-        timeout = self.value(props.get("Timeout", 3), f"{where}.Timeout")
+        timeout = self.number(props.get("Timeout", 3), f"{where}.Timeout", integer=False)
         if timeout is not None:
-            body["timeout"] = f"{float(timeout):g}s"
+            body["timeout"] = f"{timeout:g}s"
         reserved = props.get("ReservedConcurrentExecutions")
         if reserved is not None:
-            reserved = self.value(reserved, f"{where}.ReservedConcurrentExecutions")
+            reserved = self.number(reserved, f"{where}.ReservedConcurrentExecutions")
             if reserved is not None:
-                body["reserved_concurrency"] = int(reserved)
+                body["reserved_concurrency"] = reserved
         pcc = props.get("ProvisionedConcurrencyConfig")
         if isinstance(pcc, dict) and "ProvisionedConcurrentExecutions" in pcc:
-            value = self.value(pcc["ProvisionedConcurrentExecutions"],
-                               f"{where}.ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions")
+            value = self.number(pcc["ProvisionedConcurrentExecutions"],
+                                f"{where}.ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions")
             if value is not None:
-                body["provisioned_concurrency"] = int(value)
+                body["provisioned_concurrency"] = value
         body["duration"] = "100ms"
         self.comments[(logical, "duration")] = (f"{TODO}: placeholder; measure it "
                                                 f"(lambdasim fit LOGFILE --function {logical})")
@@ -245,13 +271,13 @@ class _Importer:
     def invoke_config(self, eic: dict, where: str, sam: bool) -> dict:
         out: dict[str, Any] = {}
         if eic.get("MaximumRetryAttempts") is not None:
-            value = self.value(eic["MaximumRetryAttempts"], f"{where}.MaximumRetryAttempts")
+            value = self.number(eic["MaximumRetryAttempts"], f"{where}.MaximumRetryAttempts")
             if value is not None:
-                out["max_retry_attempts"] = int(value)
+                out["max_retry_attempts"] = value
         if eic.get("MaximumEventAgeInSeconds") is not None:
-            value = self.value(eic["MaximumEventAgeInSeconds"], f"{where}.MaximumEventAgeInSeconds")
+            value = self.number(eic["MaximumEventAgeInSeconds"], f"{where}.MaximumEventAgeInSeconds")
             if value is not None:
-                out["max_event_age"] = f"{int(value)}s"
+                out["max_event_age"] = f"{value}s"
         dest = eic.get("DestinationConfig") or {}
         for aws_key, key in (("OnSuccess", "on_success"), ("OnFailure", "on_failure")):
             entry = dest.get(aws_key)
@@ -312,6 +338,9 @@ class _Importer:
             self.comments[path] = f"{TODO}: set the rate of {expression!r}"
             return {"process": "constant", "rate": "TODO"}
         count, unit = int(match.group(1)), match.group(2).rstrip("s")
+        if count == 0:  # EventBridge refuses rate(0 ...); there are no arrivals to derive
+            self.comments[path] = f"{TODO}: {expression!r} is not a valid schedule; set the rate"
+            return {"process": "constant", "rate": "TODO"}
         period_s = count * {"minute": 60, "hour": 3600, "day": 86400}[unit]
         self.comments[path] = f"from the schedule {expression}"
         for per, seconds in (("min", 60), ("h", 3600), ("d", 86400)):
@@ -324,31 +353,35 @@ class _Importer:
         kind, queue = self.target(props.get("Queue") or props.get("EventSourceArn"))
         out: dict[str, Any] = {"type": "sqs", "name": event_id,
                                "arrivals": self.arrivals_todo(path, f"messages sent to {queue or 'the queue'}")}
-        out["batch_size"] = int(self.value(props.get("BatchSize", 10), f"{where}.BatchSize") or 10)
-        window = self.value(props.get("MaximumBatchingWindowInSeconds", 0), f"{where}.MaximumBatchingWindowInSeconds")
-        out["batching_window"] = f"{int(window or 0)}s"
+        out["batch_size"] = self.number(props.get("BatchSize", 10), f"{where}.BatchSize") or 10
+        window = self.number(props.get("MaximumBatchingWindowInSeconds", 0), f"{where}.MaximumBatchingWindowInSeconds")
+        out["batching_window"] = f"{window or 0}s"
         scaling = props.get("ScalingConfig") or {}
         if isinstance(scaling, dict) and scaling.get("MaximumConcurrency") is not None:
-            out["maximum_concurrency"] = int(self.value(scaling["MaximumConcurrency"], f"{where}.ScalingConfig"))
+            value = self.number(scaling["MaximumConcurrency"], f"{where}.ScalingConfig")
+            if value is not None:
+                out["maximum_concurrency"] = value
         queue_res = self.resources.get(queue or "", {})
         if queue_res.get("Type") == "AWS::SQS::Queue":
             qprops = queue_res.get("Properties") or {}
             qwhere = f"Resources.{queue}.Properties"
             if qprops.get("VisibilityTimeout") is not None:
-                value = self.value(qprops["VisibilityTimeout"], f"{qwhere}.VisibilityTimeout")
+                value = self.number(qprops["VisibilityTimeout"], f"{qwhere}.VisibilityTimeout")
                 if value is not None:
-                    out["visibility_timeout"] = f"{int(value)}s"
+                    out["visibility_timeout"] = f"{value}s"
             if self.value(qprops.get("FifoQueue", False), f"{qwhere}.FifoQueue") in (True, "true"):
                 out["fifo"] = True
             redrive = qprops.get("RedrivePolicy")
             if isinstance(redrive, dict) and isinstance(redrive.get("deadLetterTargetArn"), dict):
                 self.target(redrive["deadLetterTargetArn"])
             if isinstance(redrive, dict) and redrive.get("maxReceiveCount") is not None:
-                out["max_receive_count"] = int(self.value(redrive["maxReceiveCount"], f"{qwhere}.RedrivePolicy"))
-            if qprops.get("MessageRetentionPeriod") is not None:
-                value = self.value(qprops["MessageRetentionPeriod"], f"{qwhere}.MessageRetentionPeriod")
+                value = self.number(redrive["maxReceiveCount"], f"{qwhere}.RedrivePolicy")
                 if value is not None:
-                    out["retention"] = f"{int(value)}s"
+                    out["max_receive_count"] = value
+            if qprops.get("MessageRetentionPeriod") is not None:
+                value = self.number(qprops["MessageRetentionPeriod"], f"{qwhere}.MessageRetentionPeriod")
+                if value is not None:
+                    out["retention"] = f"{value}s"
         return out
 
     def stream(self, kind: str, logical: str, event_id: str, props: dict, path: tuple) -> dict:
@@ -358,8 +391,8 @@ class _Importer:
                                "arrivals": self.arrivals_todo(path, f"records put to {source or 'the stream'}")}
         res = self.resources.get(source or "", {})
         shards = (res.get("Properties") or {}).get("ShardCount") if res.get("Type") == "AWS::Kinesis::Stream" else None
-        shards = self.value(shards, f"Resources.{source}.Properties.ShardCount") if shards is not None else None
-        out["shards"] = int(shards) if shards is not None else 1
+        shards = self.number(shards, f"Resources.{source}.Properties.ShardCount") if shards is not None else None
+        out["shards"] = shards if shards is not None else 1
         if shards is None:
             self.comments[(logical, "triggers", event_id, "shards")] = f"{TODO}: the stream's shard count"
         retention = (res.get("Properties") or {}).get("RetentionPeriodHours") if kind == "kinesis" else None
@@ -371,17 +404,18 @@ class _Importer:
         for aws_key, key, conv in mapping:
             if props.get(aws_key) is None and key != "batch_size":
                 continue
-            value = self.value(props.get(aws_key, 100), f"{where}.{aws_key}")
+            value = (self.value(props.get(aws_key), f"{where}.{aws_key}") if conv is bool
+                     else self.number(props.get(aws_key, 100), f"{where}.{aws_key}", minimum=-1))
             if value is None:
                 continue
             if conv == "s":
-                if int(value) == -1:
+                if value == -1:
                     continue  # -1: no limit, lambdasim's default (null)
-                out[key] = f"{int(value)}s"
+                out[key] = f"{value}s"
             elif conv is bool:
                 out[key] = value in (True, "true", "True")
             else:
-                out[key] = int(value)
+                out[key] = value
         dest = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         if dest is not None:
             dkind, dname = self.target(dest)
@@ -391,9 +425,9 @@ class _Importer:
                 self.notes.append(f"{where}.DestinationConfig.OnFailure: {_show(dest)} is not an SQS queue "
                                   "or SNS topic; left out")
         if retention is not None:
-            value = self.value(retention, f"Resources.{source}.Properties.RetentionPeriodHours")
+            value = self.number(retention, f"Resources.{source}.Properties.RetentionPeriodHours")
             if value is not None:
-                out["retention"] = f"{int(value)}h"
+                out["retention"] = f"{value}h"
         return out
 
     # -- separate resources ----------------------------------------------------------------
@@ -435,9 +469,9 @@ class _Importer:
                 else:  # Alias or Version
                     pcc = props.get("ProvisionedConcurrencyConfig")
                     if isinstance(pcc, dict) and pcc.get("ProvisionedConcurrentExecutions") is not None:
-                        value = self.value(pcc["ProvisionedConcurrentExecutions"], f"Resources.{rid}.Properties")
+                        value = self.number(pcc["ProvisionedConcurrentExecutions"], f"Resources.{rid}.Properties")
                         if value is not None:
-                            body["provisioned_concurrency"] = int(value)
+                            body["provisioned_concurrency"] = value
                             body.pop("duration")  # keep the key order: provisioned before duration
                             body["duration"] = "100ms"
                             triggers = body.pop("triggers")
@@ -451,8 +485,8 @@ def _show(raw: Any) -> str:
         short = "!" + (k[4:] if k.startswith("Fn::") else k)
         if isinstance(v, list) and k == "Fn::GetAtt":
             return f"{short} {'.'.join(map(str, v))}"
-        return f"{short} {json.dumps(v)}"
-    return json.dumps(raw) if not isinstance(raw, str) else repr(raw)
+        return f"{short} {json.dumps(v, default=str)[:200]}"
+    return json.dumps(raw, default=str)[:200] if not isinstance(raw, str) else repr(raw)[:200]
 
 
 # ======================================================================================

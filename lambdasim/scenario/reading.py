@@ -29,6 +29,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import zlib
 from pathlib import Path
 from typing import Any, Iterator
@@ -116,24 +117,32 @@ def _open(path: Path):
     return raw, raw
 
 
-def read_bytes(path: str | Path, max_bytes: int = MAX_LOG_BYTES, *, what: str = "file") -> bytes:
+def read_bytes(path: str | Path, max_bytes: int = MAX_LOG_BYTES, *, what: str = "file",
+               max_line: int | None = MAX_LINE_BYTES) -> bytes:
     """The bytes of a file (gunzipped when compressed), at most ``max_bytes`` of them.
 
-    Decompression streams in 1 MiB chunks, so a gzip bomb costs at most ``max_bytes`` of
-    memory before it is refused.
+    A plain file larger than the limit is refused before reading; decompression streams in
+    1 MiB chunks, so a gzip bomb costs at most ``max_bytes`` of memory before it is refused.
+    With ``max_line``, a line longer than that (a 1 GiB line) is refused as soon as it passes
+    the limit.
 
     Raises
     ------
     OSError
         When the file cannot be read.
     InputLimitError
-        When the (decompressed) content exceeds ``max_bytes`` or the gzip data is corrupt.
+        When the (decompressed) content exceeds ``max_bytes``, a line exceeds ``max_line``, or
+        the gzip data is corrupt.
     """
     stream, raw = _open(Path(path))
     compressed = stream is not raw
     parts: list[bytes] = []
     total = 0
+    run = 0  # bytes since the last line end; a line within one chunk is shorter than a chunk
     try:
+        if not compressed and os.fstat(raw.fileno()).st_size > max_bytes:
+            raise InputLimitError(f"{what} size exceeds the limit of {_mib(max_bytes)}; split it into "
+                                  "smaller files")
         while True:
             chunk = stream.read(_CHUNK)
             if not chunk:
@@ -143,6 +152,15 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_LOG_BYTES, *, what: str = 
                 size = "decompressed size" if compressed else "size"
                 raise InputLimitError(
                     f"{what} {size} exceeds the limit of {_mib(max_bytes)}; split it into smaller files")
+            if max_line is not None:
+                first = chunk.find(b"\n")
+                run += len(chunk) if first < 0 else first
+                if run > max_line:
+                    line = b"".join(parts).count(b"\n") + 1
+                    raise InputLimitError(f"a line longer than {_mib(max_line)}; not a log file",
+                                          line=line)
+                if first >= 0:
+                    run = len(chunk) - chunk.rfind(b"\n") - 1
             parts.append(chunk)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputLimitError(f"corrupt gzip data: {exc}") from None
@@ -411,8 +429,9 @@ def load_yaml(text: str, loader_class: type = LimitedSafeLoader,
             line=node.start_mark.line + 1, key=paths.get(id(node)) or None) from None
     except yaml.MarkedYAMLError as exc:
         what = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
-        raise InputLimitError(f"YAML syntax error: {shorten(what, 160)}",
-                              line=_yaml_error_line(exc)) from None
+        # A tag the loader refuses is not a syntax error: say what it is.
+        kind = "YAML tag refused" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error"
+        raise InputLimitError(f"{kind}: {shorten(what, 160)}", line=_yaml_error_line(exc)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
         char = exc.character
