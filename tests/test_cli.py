@@ -319,7 +319,9 @@ def test_interrupt_exits_130_and_writes_nothing(tmp_path, run_cli):
     # so the interrupt always lands in the middle of the simulation, however fast it gets.
     (tmp_path / "long.yaml").write_text(_tiny("duration: 30s", "duration: 1d")
                                         .replace("rate: 5/s", "rate: 2000/s"))
-    proc = run_cli("long.yaml", interrupt_after_s=4.0)
+    # Beyond the default work limits (1.7e8 arrivals): switched off, as a user would.
+    proc = run_cli("long.yaml", "--max-arrivals", "none", "--max-events", "none",
+                   "--max-memory", "none", interrupt_after_s=4.0)
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr == "lambdasim: interrupted; nothing written\n"
     assert proc.stdout == ""

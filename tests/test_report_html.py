@@ -99,7 +99,7 @@ def test_without_plots_the_report_is_still_written(tmp_path, monkeypatch):
     assert cli.main(["shop.yaml", "--no-plots", "-q"]) == 1
     folder = tmp_path / "results" / "shop"
     assert {p.name for p in folder.iterdir()} == {"summary.json", "run.json", "metrics.csv",
-                                                   "report.html"}
+                                                   "report.html", ".lambdasim.json"}
     page = (folder / "report.html").read_text()
     assert "<img" not in page and "<h2>Charts</h2>" not in page and "<h2>Summary</h2>" in page
 

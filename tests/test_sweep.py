@@ -236,7 +236,7 @@ def test_run_with_replications_writes_summary_replications_and_run_json(workdir,
     assert out.err == ""  # stderr is not a terminal here: no progress bar
     folder = workdir / "r"
     assert {p.name for p in folder.iterdir()} == {"summary.json", "replications.json",
-                                                  "run.json"}
+                                                  "run.json", ".lambdasim.json"}
     summary = json.loads((folder / "summary.json").read_text())
     assert isinstance(summary["functions"]["api"]["latency_ms"]["p99"], float)
     assert summary["replications"]["n"] == 3
@@ -266,7 +266,7 @@ def test_sweep_writes_csv_json_and_png(workdir, capsys):
     assert "4 points x 2 replications" in out and "results: results/small-sweep" in out
     folder = workdir / "results" / "small-sweep"
     assert {p.name for p in folder.iterdir()} == {"sweep.csv", "sweep.json", "sweep.png",
-                                                  "run.json"}
+                                                  "run.json", ".lambdasim.json"}
     rows = (folder / "sweep.csv").read_text().splitlines()
     header = rows[0].split(",")
     assert header[:4] == ["functions.api.memory_mb", "functions.api.reserved_concurrency",
