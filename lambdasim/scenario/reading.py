@@ -17,8 +17,8 @@ Limits (module constants, documented in the README):
   :data:`MAX_ALIAS_RATIO` times the nodes actually written, so an alias may be reused but not
   multiplied into a bomb; an alias inside its own anchor (a recursive structure) is refused;
 * :data:`MAX_LOG_BYTES` (256 MiB) of decompressed text per log file, and lines of at most
-  :data:`MAX_LINE_BYTES` (1 MiB), checked while reading in chunks, so a bomb is stopped after
-  reading at most the limit.
+  :data:`MAX_LINE_BYTES` (1 MiB), checked while reading in chunks (:func:`read_bytes`), so a
+  bomb is stopped after reading at most the limit.
 
 Loaders record the line of every dotted path (``functions.checkout.memory_mb`` -> 12) without
 expanding aliases: a path below an alias takes the line of the alias.
@@ -46,7 +46,6 @@ __all__ = [
     "MAX_LINE_BYTES",
     "read_text",
     "read_bytes",
-    "iter_lines",
     "load_yaml",
     "load_json",
     "shorten",
@@ -186,50 +185,6 @@ def read_text(path: str | Path, max_bytes: int = MAX_YAML_BYTES, *, encoding: st
     if len(data) > max_bytes:
         raise InputLimitError(f"{what} is larger than the limit of {_mib(max_bytes)}")
     return data.decode(encoding)
-
-
-def iter_lines(path: str | Path, max_bytes: int = MAX_LOG_BYTES,
-               max_line: int = MAX_LINE_BYTES) -> Iterator[bytes]:
-    """Stream the lines of a (possibly gzipped) file without their line ends, with limits.
-
-    Raises
-    ------
-    InputLimitError
-        At the first line longer than ``max_line`` bytes, or once more than ``max_bytes``
-        (decompressed) have been read; memory stays within about ``max_line`` + 1 MiB.
-    """
-    stream, raw = _open(Path(path))
-    compressed = stream is not raw
-    total = 0
-    number = 0
-    pending = b""
-    try:
-        while True:
-            chunk = stream.read(_CHUNK)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > max_bytes:
-                size = "decompressed size" if compressed else "size"
-                raise InputLimitError(
-                    f"{size} exceeds the limit of {_mib(max_bytes)}; split the log into smaller files")
-            pending += chunk
-            lines = pending.split(b"\n")
-            pending = lines.pop()
-            for line in lines:
-                number += 1
-                if len(line) > max_line:
-                    raise InputLimitError(f"line longer than {_mib(max_line)}", line=number)
-                yield line
-            if len(pending) > max_line:
-                raise InputLimitError(f"line longer than {_mib(max_line)}", line=number + 1)
-        if pending:
-            yield pending
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise InputLimitError(f"corrupt gzip data: {exc}") from None
-    finally:
-        stream.close()
-        raw.close()
 
 
 def _mib(n: int) -> str:
