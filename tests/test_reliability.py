@@ -540,7 +540,25 @@ def test_fit_refuses_a_line_over_the_line_limit(workdir, capsys):
         f.write(b"9" * (3 << 20))
         f.write(b" ms\n")
     assert cli.main(["fit", "long.log"]) == 2
-    assert _error(capsys) == "lambdasim: error: long.log:2: a line longer than 1 MiB; not a log file"
+    assert _error(capsys) == "lambdasim: error: long.log:2: a line longer than 1 MiB; is this a text file?"
+
+
+def test_trace_and_empirical_files_are_read_with_limits(workdir, capsys):
+    """A trace or empirical file of /dev/zero (or a 1 GiB line) must not be read whole, and a
+    binary empirical file is bad input, not a crash (UnicodeDecodeError)."""
+    (workdir / "bin.txt").write_bytes(b"\xff\xfe\n")
+    (workdir / "long.txt").write_bytes(b"1" * (2 << 20))
+    cases = {"zero_trace": "{process: trace, file: /dev/zero}",
+             "long_trace": "{process: trace, file: long.txt}"}
+    for name, arrivals in cases.items():
+        (workdir / f"{name}.yaml").write_text(_one(f"{{type: sync, arrivals: {arrivals}}}"))
+        assert cli.main(["validate", f"{name}.yaml"]) == 2
+        assert "a line longer than 1 MiB" in _error(capsys)
+    for name, file in {"zero_dist": "/dev/zero", "binary_dist": "bin.txt"}.items():
+        (workdir / f"{name}.yaml").write_text(
+            f"duration: 30s\nfunctions:\n  f:\n    duration: {{dist: empirical, file: {file}}}\n")
+        assert cli.main(["validate", f"{name}.yaml"]) == 2
+        assert "functions.f.duration.file: cannot read" in _error(capsys)
 
 
 def test_fit_on_deeply_nested_json_is_not_a_log(workdir, capsys):

@@ -156,7 +156,7 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_LOG_BYTES, *, what: str = 
                 run += len(chunk) if first < 0 else first
                 if run > max_line:
                     line = b"".join(parts).count(b"\n") + 1
-                    raise InputLimitError(f"a line longer than {_mib(max_line)}; not a log file",
+                    raise InputLimitError(f"a line longer than {_mib(max_line)}; is this a text file?",
                                           line=line)
                 if first >= 0:
                     run = len(chunk) - chunk.rfind(b"\n") - 1

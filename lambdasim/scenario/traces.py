@@ -53,6 +53,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from lambdasim.scenario.reading import InputLimitError, read_bytes
 from lambdasim.scenario.units import SpecError, parse_duration, parse_number
 
 __all__ = ["TRACE_KEYS", "resolve_trace", "trace_times", "expected_trace_count", "parse_timestamp"]
@@ -115,7 +116,10 @@ class _Reader:
             path = Path(base_dir) / path
         self.path = path
         try:
-            data = path.read_bytes()
+            data = read_bytes(path, what="the trace file")  # bounded: /dev/zero, a bomb, 1 GiB lines
+        except InputLimitError as exc:
+            where = f"{raw_file}:{exc.line}: " if exc.line else f"{raw_file}: "
+            raise SpecError(f"{where}{exc.message}", key) from None
         except FileNotFoundError:
             raise SpecError(f"trace file {raw_file!r} not found (looked for {path})", key) from None
         except IsADirectoryError:
