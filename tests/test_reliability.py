@@ -268,6 +268,10 @@ WORK_CASES = {
         "    timeout: 900s\n    triggers: [{type: sync, arrivals: {process: poisson, rate: 2e4/s}}]\n",
         [], ":5: functions.f.duration: about 23.1 GiB of memory needed (largest part: about 1.8e7 "
             "environments busy at once)"),
+    "provisioned_recycled_every_microsecond": (
+        "duration: 1h\nfunctions:\n  f:\n    duration: 10ms\n    provisioned_concurrency: 10\n"
+        "    max_lifetime: 1us\n    triggers: [{type: sync, arrivals: {process: poisson, rate: 1/s}}]\n",
+        [], ":6: functions.f.max_lifetime: about 3.6e10 simulation events expected"),
     "many_functions": (
         "duration: 1m\nfunctions:\n" + "".join(f"  f{i}: {{duration: 10ms}}\n" for i in range(200)),
         ["--max-memory", "200MiB"], "functions: about 229 MiB of memory needed (largest part: 200 "

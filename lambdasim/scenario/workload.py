@@ -15,8 +15,9 @@ The basis of each figure (measured with ``benchmarks/`` on the 2-core developmen
   (:func:`lambdasim.scenario.arrivals.expected_count`), SQS messages and stream records
   included; client retries multiply them by ``max_attempts`` at most;
 * events: about two SimPy events per invocation attempt (arrival and completion), plus the
-  polls of idle stream shards (one per lane every 1 s for Kinesis, 0.25 s for DynamoDB) and
-  the state changes of mmpp arrivals (``duration / mean_sojourn``); lambdasim runs about
+  polls of idle stream shards (one per lane every 1 s for Kinesis, 0.25 s for DynamoDB), the
+  state changes of mmpp arrivals (``duration / mean_sojourn``) and the recycling of
+  provisioned environments (``capacity x duration / mean max_lifetime``); lambdasim runs about
   200,000 invocations per second, so 1e9 events are over an hour of CPU;
 * memory: about 130 bytes per invocation attempt (records included), 850 bytes per execution
   environment alive at once (Little's law: arrival rate x (init + duration), capped by the
@@ -207,6 +208,10 @@ def estimate(config: Mapping[str, Any], period_s: float | None = None) -> Worklo
         if peak:
             work._add("memory_bytes", BYTES_PER_ENVIRONMENT * peak, f"{fkey}.provisioned_concurrency",
                       f"{_num(peak, 3)} provisioned environments")
+            # Each provisioned environment is recycled at the end of its lifetime (a timer).
+            lifetime = _mean(function["max_lifetime"])
+            recycles = peak * horizon / lifetime if lifetime > 0 else math.inf
+            work._add("events", recycles, f"{fkey}.max_lifetime")
         work._add("memory_bytes", BYTES_PER_ENVIRONMENT * concurrent, f"{fkey}.duration",
                   f"about {_num(concurrent, 3)} environments busy at once")
     return work
@@ -248,8 +253,8 @@ def check_workload(config: Mapping[str, Any], limits: Limits | None = None,
     if limits.max_events is not None and work.events > limits.max_events:
         raise SpecError(
             f"about {_num(work.events)} simulation events expected (invocations, polls, state "
-            f"changes); the limit is {_num(limits.max_events)}; lower the traffic, the shards or the "
-            f"duration, or pass --max-events", work.events_key)
+            f"changes, recycled environments); the limit is {_num(limits.max_events)}; lower the "
+            f"traffic, the shards or the duration, or pass --max-events", work.events_key)
     if limits.max_memory_bytes is not None and work.memory_bytes > limits.max_memory_bytes:
         raise SpecError(
             f"about {format_bytes(work.memory_bytes)} of memory needed (largest part: "
