@@ -22,8 +22,8 @@ The basis of each figure (measured with ``benchmarks/`` on the 2-core developmen
 * memory: about 130 bytes per invocation attempt (records included), 850 bytes per execution
   environment alive at once (Little's law: arrival rate x (init + duration), capped by the
   concurrency limits, plus provisioned concurrency), 800 bytes per function and metrics
-  period, 700 kB per function, 150 bytes per mmpp state change, and 100 MB for the
-  interpreter.
+  period, 700 kB per function, 150 bytes per mmpp state change, 1.5 kB per stream shard lane,
+  800 bytes per FIFO message group, and 100 MB for the interpreter.
 
 The limits (:data:`DEFAULT_LIMITS`) are generous for a capacity-planning run and can be raised
 per run: ``--max-arrivals``, ``--max-events``, ``--max-memory`` on the command line, or
@@ -49,6 +49,8 @@ BYTES_PER_ENVIRONMENT = 850
 BYTES_PER_PERIOD_ROW = 800
 BYTES_PER_FUNCTION = 700_000
 BYTES_PER_MMPP_CHANGE = 150
+BYTES_PER_FIFO_GROUP = 800
+BYTES_PER_STREAM_LANE = 1500
 BYTES_BASE = 100_000_000
 EVENTS_PER_ATTEMPT = 2.0
 STREAM_POLL_S = {"kinesis": 1.0, "dynamodb": 0.25}
@@ -187,6 +189,12 @@ def estimate(config: Mapping[str, Any], period_s: float | None = None) -> Worklo
                 lanes = trigger["shards"] * trigger["parallelization_factor"]
                 polls = lanes * horizon / STREAM_POLL_S[kind]
                 work._add("events", polls, f"{tkey}.shards")
+                work._add("memory_bytes", BYTES_PER_STREAM_LANE * lanes, f"{tkey}.shards",
+                          f"{lanes:,} shard lanes (shards x parallelization_factor)")
+            if kind == "sqs" and trigger["fifo"]:
+                groups = trigger["message_groups"]
+                work._add("memory_bytes", BYTES_PER_FIFO_GROUP * groups, f"{tkey}.message_groups",
+                          f"{groups:,} FIFO message groups")
             for s_index, spec in enumerate(specs):
                 if spec["process"] == "mmpp":
                     end = spec["end"] if spec["end"] is not None else horizon
