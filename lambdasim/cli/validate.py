@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from lambdasim.cli.common import EXIT_BAD_INPUT, EXIT_OK, InputError, _add_set_option, _fail, _load
+from lambdasim.results.humanize import plural
 
 __all__ = ["add_arguments", "run"]
 
@@ -26,5 +27,6 @@ def run(args: argparse.Namespace) -> int:
             continue
         functions = scenario.config.get("functions") or {}
         triggers = sum(len(f.get("triggers") or ()) for f in functions.values())
-        print(f"ok: {path_text} ({len(functions)} functions, {triggers} triggers)")
+        print(f"ok: {path_text} ({plural(len(functions), 'function')}, "
+              f"{plural(triggers, 'trigger')})")
     return EXIT_BAD_INPUT if bad else EXIT_OK
