@@ -14,7 +14,7 @@ import math
 from typing import Any, Iterable
 
 __all__ = ["NOT_APPLICABLE", "is_missing", "count", "plural", "number", "percent",
-           "duration_unit", "duration_ms", "duration_s", "clock", "money_decimals", "usd"]
+           "duration_unit", "duration_ms", "duration_s", "span", "clock", "money_decimals", "usd"]
 
 #: What a cell shows when the figure does not apply or has no value.
 NOT_APPLICABLE = "-"
@@ -91,6 +91,12 @@ def duration_s(seconds: Any, digits: int = 1) -> str:
     if is_missing(seconds):
         return NOT_APPLICABLE
     return duration_ms(float(seconds) * 1000.0, digits)
+
+
+def span(seconds: Any) -> str:
+    """A length of simulated time without needless decimals: ``20 min``, ``90 s``, ``1.5 h``."""
+    text = duration_s(seconds)
+    return text.replace(".0 ", " ")
 
 
 def clock(seconds: float) -> str:

@@ -380,13 +380,13 @@ def wrapped_header(header: Sequence[str], body: Sequence[Sequence[str]], *,
 
 
 def span_text(duration_s: Any, warmup_s: Any) -> str:
-    """``20.0 min simulated, statistics over arrivals in 1:00-20:00``."""
+    """``20 min simulated, statistics over requests arriving in 1:00-20:00 (...)``."""
     if duration_s is None:
         return ""
-    text = f"{hz.duration_s(duration_s)} simulated"
+    text = f"{hz.span(duration_s)} simulated"
     if warmup_s:
         text += (f", statistics over requests arriving in {hz.clock(warmup_s)}-"
-                 f"{hz.clock(duration_s)} (first {hz.duration_s(warmup_s)} warm-up excluded)")
+                 f"{hz.clock(duration_s)} (first {hz.span(warmup_s)} warm-up excluded)")
     return text
 
 
