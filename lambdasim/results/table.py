@@ -32,7 +32,8 @@ __all__ = ["Row", "Section", "FUNCTION_ROWS", "BLOCK_ROWS", "COST_ROWS", "ACCOUN
 
 #: The words a row's ``unit`` may take: what its figure counts or measures.
 UNITS = ("requests", "attempts", "invocations", "cold starts", "environments", "events",
-         "messages", "records", "batches", "pollers", "USD", "latency", "duration", "age")
+         "messages", "records", "batches", "pollers", "USD", "latency", "duration", "age",
+         "MB", "factor")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +116,10 @@ FUNCTION_ROWS: tuple[Row, ...] = (
     Row("duration p50 per invocation", ("duration_ms", "p50"), "ms", "duration",
         define="handler Duration of each invocation, Init excluded"),
     Row("duration p99 per invocation", ("duration_ms", "p99"), "ms", "duration"),
+    Row("durations measured at (MB)", ("duration_basis", "reference_mb"), "count", "MB",
+        define="the memory size at which the duration distribution was measured"),
+    Row("arm64/x86_64 duration factor", ("duration_basis", "arm64_duration_factor"), "number",
+        "factor", define="handler time on arm64 over x86_64 (1 = the same speed)"),
     Row("concurrency max (environments)", ("concurrency", "max"), "count", "environments",
         define="busy and initializing execution environments at the peak (what the limits "
                "count)"),

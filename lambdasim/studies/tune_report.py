@@ -72,6 +72,7 @@ def format_tune_table(report: Mapping[str, Any]) -> str:
     lines.append("  ".join("-" * w for w in widths[:-1]))
     lines += [line(r) for r in rows]
     lines.append("")
+    table_end = len(lines)  # the lines below are prose, wrapped at 100 columns
     lines.append("* best   P Pareto front (cost vs time)   x excluded by --max-p99"
                  + ("   ± 95 % interval" if reps > 1 else ""))
     if best is None:
@@ -83,11 +84,22 @@ def format_tune_table(report: Mapping[str, Any]) -> str:
             lines.append(f"warning: the best and the runner-up ({top_two['memory_mb']} MB "
                          f"{top_two['architecture']}) are not distinguishable at 95 %; "
                          "more replications may separate them")
+    if "arm64_duration_factor" in report:
+        lines.append(f"arm64/x86_64 duration factor: {report['arm64_duration_factor']:g} "
+                     f"(durations measured on {report['reference_architecture']}; 1 = same "
+                     "speed, an assumption unless measured: lambdasim fit --other-arch)")
+    flip = report.get("architecture_flip")
+    if flip:
+        cells = ", ".join(
+            f"{row['arm64_duration_factor']:g}: "
+            + (f"{row['best']['memory_mb']} MB {row['best']['architecture']}" if row["best"]
+               else "none") for row in flip["factors"])
+        lines.append(f"choice by arm64/x86_64 duration factor: {cells}")
+        lines.append(f"architecture chosen: {flip['summary']}")
     import textwrap
 
-    wrapped = [part for text in lines for part in (
-        textwrap.wrap(text, 100, subsequent_indent="  ")
-        if text.startswith(("best:", "warning:")) else [text])]
+    wrapped = lines[:table_end] + [part for text in lines[table_end:]
+                                   for part in textwrap.wrap(text, 100, subsequent_indent="  ")]
     return "\n".join(wrapped) + "\n"
 
 
