@@ -247,6 +247,8 @@ class _Importer(ResourceImporter):
         body["duration"] = "100ms"
         self.comments[(logical, "duration")] = (f"{TODO}: placeholder; measure it "
                                                 f"(lambdasim fit LOGFILE --function {self.names[logical]})")
+        # The memory the durations are measured at, stated (one scenario, one answer).
+        body["reference_mb"] = body.get("memory_mb", 128)
         body["triggers"] = []
         async_config: dict[str, Any] = {}
         if serverless:

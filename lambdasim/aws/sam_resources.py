@@ -175,7 +175,7 @@ class ResourceImporter:
                 before = "provisioned_concurrency" in body
                 self.provisioned(body, props.get("ProvisionedConcurrencyConfig"), f"{where}.ProvisionedConcurrencyConfig")
                 if "provisioned_concurrency" in body and not before:
-                    for key in ("duration", "triggers", "_async"):  # keep the key order
+                    for key in ("duration", "reference_mb", "triggers", "_async"):  # keep the key order
                         body[key] = body.pop(key)
 
     def mapping(self, fn: str, rid: str, props: dict, body: dict, where: str) -> None:
