@@ -481,10 +481,10 @@ SAM_NOTED = {
     "weird_numbers": (SAM_HEAD + "Resources:\n" + SAM_FUNCTION + "      MemorySize: 1e308\n"
                       "      Timeout: -1\n      ReservedConcurrentExecutions: .nan\n"
                       "      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: [1]}\n",
-                      ["MemorySize: '1e308' is not a usable number",
-                       "Timeout: -1 is not a usable number",
-                       "ReservedConcurrentExecutions: NaN is not a usable number",
-                       "ProvisionedConcurrentExecutions: [1] is not a usable number"]),
+                      ["MemorySize: '1e308' is outside 128..10240; lambdasim's default is used",
+                       "Timeout: -1 is outside 1..900",
+                       "ReservedConcurrentExecutions: nan is not a number",
+                       "ProvisionedConcurrentExecutions: [1] is not a number"]),
     "weird_schedules": (SAM_HEAD + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
                         "    Properties:\n      Events:\n"
                         "        S: {Type: Schedule, Properties: {Schedule: 'rate(0 minutes)'}}\n"
@@ -492,12 +492,12 @@ SAM_NOTED = {
                         "        U: {Type: Schedule, Properties: {Schedule: 'cron(* * * * ? *)'}}\n"
                         "        V: {Type: Schedule, Properties: {Schedule: 5}}\n"
                         "        W: {Type: SQS, Properties: {Queue: x, BatchSize: {a: 1}}}\n",
-                        ["'rate(0 minutes)' is not a valid schedule",
-                         "set the rate of 'cron(* * * * ? *)'",
-                         "BatchSize: !a 1 cannot be resolved from the template"]),
+                        ["Events.S: rate(0 minutes): the value must be a positive whole number",
+                         "'5' is not a schedule expression",
+                         "BatchSize: {'a': 1} is not a number"]),
     "json_float_overflow": ('{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": '
                             '{"MemorySize": 1e999}}}}',  # not JSON for Python; read as YAML
-                            ["MemorySize: '1e999' is not a usable number"]),
+                            ["MemorySize: '1e999' is not a number"]),
 }
 
 
@@ -570,10 +570,11 @@ def test_fit_on_deeply_nested_json_is_not_a_log(workdir, capsys):
     (workdir / "deep.log").write_text("[" * 100_000 + "]" * 100_000 + "\n")
     (workdir / "deep2.log").write_text('{"type": "platform.report", "record": '
                                        + "[" * 5000 + "]" * 5000 + "}\n")
-    assert cli.main(["fit", "deep.log"]) == 2
-    assert "deep.log: no REPORT lines found" in _error(capsys)
-    assert cli.main(["fit", "deep2.log"]) == 2
-    assert "deep2.log: no REPORT lines found" in _error(capsys)
+    for name in ("deep.log", "deep2.log"):
+        assert cli.main(["fit", name]) == 2
+        line = _error(capsys)
+        assert line.startswith(f"lambdasim: error: {name}"), line
+        assert "nests too deeply" in line or "no REPORT lines found" in line, line
 
 
 def test_fit_skips_timestamps_that_cannot_be_times(workdir, capsys):

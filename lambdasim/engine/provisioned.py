@@ -307,11 +307,7 @@ class ProvisionedFunction(LambdaFunction):
 
     def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
                extra_s: float = 0.0, fails: bool = False) -> bool:
-        """Start one invocation attempt on an idle provisioned environment, else on demand.
-
-        The signature is :meth:`LambdaFunction.invoke`'s, parameter for parameter, so every
-        trigger (sync, async, SQS, streams) can drive either kind of function.
-        """
+        """:meth:`LambdaFunction.invoke` (same signature) on an idle provisioned environment."""
         prov = self.provisioned
         if prov.waiting:
             prov.claim(self.sim._now)
@@ -364,8 +360,7 @@ class ProvisionedFunction(LambdaFunction):
         Wakeup(self.sim, run, (env, payload, done, code), self._prov_complete_cb, URGENT)
         return True
 
-    def _spill(self, origin: float, payload: Any, done, extra_s: float, fails: bool,
-               by_rate: bool) -> bool:
+    def _spill(self, origin: float, payload: Any, done, extra_s: float, fails: bool, by_rate: bool) -> bool:
         """Spill over to on-demand: every provisioned environment busy, or its rate spent."""
         if LambdaFunction.invoke(self, origin, payload, done, extra_s, fails):
             if self.provisioned.allocated:

@@ -61,8 +61,11 @@ MAX_LINE_BYTES = 1024 * 1024
 _CHUNK = 1 << 20
 
 
-class InputLimitError(ValueError):
+class InputLimitError(OSError):
     """Input that cannot be read safely: too large, too deep, a bomb, or malformed.
+
+    An :class:`OSError` (the file cannot be read), so code that already reports a file it
+    cannot read reports these too.
 
     Attributes
     ----------
