@@ -305,6 +305,8 @@ def campaign(kind: str, count: int, seed: int, timeout_s: float) -> tuple[Counte
         counts[outcome] += 1
         if bad or outcome not in ("0", "1", "2"):
             problems.append((kind, index, name, outcome, bad))
+        if (index + 1) % 100 == 0:
+            print(f"{kind}: {index + 1} of {count} cases, {dict(counts)}", file=sys.stderr, flush=True)
     return counts, problems
 
 
