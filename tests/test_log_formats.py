@@ -281,3 +281,32 @@ def test_deeply_nested_json_is_a_clear_error_not_a_crash(tmp_path, capsys):
     assert cli_main(["fit", str(path)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "deep.json" in err
+
+
+def test_console_copied_rows_with_the_time_on_its_own_line(tmp_path):
+    path = tmp_path / "copied.txt"
+    path.write_text("2023-11-14T23:13:20.000+01:00\nSTART RequestId: a Version: $LATEST\n"
+                    "2023-11-14T23:13:21.000+01:00\n" + _report(0, 8.0) + "\n")
+    assert _times(_read(path)) == [T0 + dt.timedelta(seconds=1)]
+
+
+def test_pretty_printed_json_records_among_text_lines(tmp_path):
+    record = {"time": "2023-11-14T22:13:20.000Z", "type": "platform.report",
+              "record": {"requestId": "r", "metrics": {"durationMs": 4.5, "memorySizeMB": 128}, "status": "success"}}
+    path = tmp_path / "mixed.log"
+    path.write_text("START RequestId: r\n" + json.dumps(record, indent=4) + "\n" + _report(1, 6.0) + "\n")
+    reader = _read(path)
+    assert _durations(reader) == [4.5, 6.0] and reader.unparsed == []
+
+
+def test_byte_order_mark_csv_and_trailing_and_offset_timestamps(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(("\ufefftimestamp,message\n" + f'{MS},"{_report(0, 2.0)}"\n').encode("utf-8"))
+    assert _times(_read(path)) == [T0]
+    path = tmp_path / "query.txt"  # --query 'events[*].[message,timestamp]' --output text
+    path.write_text(_report(0, 2.0) + f"\t{MS}\n")
+    assert _times(_read(path)) == [T0]
+    path = tmp_path / "insights.md"
+    path.write_text("| @timestamp | @message |\n|---|---|\n| 2023-11-14 23:13:20.000 +0100 | "
+                    + _report(0, 2.0, sep=" ") + " |\n")
+    assert _times(_read(path)) == [T0]

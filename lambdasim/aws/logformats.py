@@ -52,7 +52,7 @@ import re
 import zlib
 from typing import Any, Iterator, NamedTuple
 
-__all__ = ["Item", "items", "parse_time", "find_time"]
+__all__ = ["Item", "items", "parse_time", "find_time", "trailing_time"]
 
 #: Keys that hold a log event's message, in order of preference.
 MESSAGE_KEYS = ("message", "@message", "Message", "log")
@@ -62,7 +62,7 @@ TIME_KEYS = ("timestamp", "@timestamp", "time", "Timestamp", "eventTime")
 #: (CWL_AnalyzeLogData-discoverable-fields.html); memory is in bytes there.
 INSIGHTS_FIELDS = ("@duration", "@billedDuration", "@initDuration", "@memorySize", "@maxMemoryUsed")
 
-_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z|[+-]\d{2}:?\d{2}| ?UTC)?"
+_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z| ?[+-]\d{2}:?\d{2}| ?UTC)?"
 _EPOCH = r"\d{13}(?:\.\d+)?|\d{10}\.\d+"
 _TIME_TOKEN = re.compile(rf"(?<![\w.:-])({_ISO}|{_EPOCH})(?![\w.:])")
 _TIME_FULL = re.compile(rf"\s*\"?({_ISO}|{_EPOCH}|\d{{10}})\"?\s*")
@@ -101,7 +101,7 @@ def parse_time(raw: Any) -> _dt.datetime | None:
             if re.fullmatch(r"\d{10,13}(\.\d+)?", text):
                 value = float(text)
             else:
-                text = text.replace(",", ".")
+                text = re.sub(r"\s+(?=[+-]\d{2}:?\d{2}$)", "", text.replace(",", "."))
                 if text.endswith("UTC"):
                     text = text[:-3].strip() + "+00:00"
                 if text[-1:] in ("Z", "z"):
@@ -122,6 +122,13 @@ def find_time(text: str) -> _dt.datetime | None:
         if stamp is not None:
             return stamp
     return None
+
+
+def trailing_time(line: str) -> _dt.datetime | None:
+    """The time in the last tab- or space-separated field of ``line`` (``--query
+    'events[*].[message,timestamp]' --output text`` puts it there), else None."""
+    match = re.search(rf"[\t ]({_ISO}|{_EPOCH})\s*$", line)
+    return parse_time(match.group(1)) if match else None
 
 
 def _is_time_cell(cell: str) -> bool:
@@ -278,18 +285,26 @@ def _csv_header(line: str) -> list[str] | None:
 
 def text_items(text: str) -> Iterator[Item]:
     """Items of a text log (see the module): plain lines, table rows, CSV with a header,
-    ``EVENTS`` rows of the AWS CLI's text output; lines that hold a JSON object are walked."""
-    lines = text.splitlines()
+    ``EVENTS`` rows of the AWS CLI's text output, a time alone on its line before the message
+    (the console's copied rows); JSON objects on one line or spread over several are walked."""
+    lines = text.splitlines(keepends=True)
     first = next((i for i, l in enumerate(lines) if l.strip()), None)
     if first is not None:
-        header = _csv_header(lines[first])
+        header = _csv_header(lines[first].strip("\r\n"))
         if header is not None:
             yield from _csv_items(text, header)
             return
     tables: dict[int, list[str]] = {}  # table header names by cell count
     pending: int | None = None         # index of an EVENTS item waiting for its timestamp line
+    stamp_line: _dt.datetime | None = None  # a time alone on the line before
+    decoder = json.JSONDecoder()
     out: list[Item] = []
-    for number, line in enumerate(lines, 1):
+    offset, skip_to = 0, 0
+    for number, raw in enumerate(lines, 1):
+        at, offset = offset, offset + len(raw)
+        if at < skip_to:
+            continue
+        line = raw.rstrip("\r\n")
         stripped = line.strip()
         if pending is not None and re.fullmatch(r"\d{13}", stripped):
             item = out[pending]
@@ -297,6 +312,10 @@ def text_items(text: str) -> Iterator[Item]:
             pending = None
             continue
         pending = None
+        if stripped and _is_time_cell(stripped) and not re.fullmatch(r"\d{10}", stripped):
+            stamp_line = parse_time(stripped)
+            continue
+        before, stamp_line = stamp_line, None
         cells = _cells(line)
         if cells is not None:
             if _rule(cells):
@@ -331,15 +350,22 @@ def text_items(text: str) -> Iterator[Item]:
             if stamp is None:
                 pending = len(out) - 1
             continue
-        if stripped[:1] == "{" and stripped[-1:] == "}":
+        if stripped[:1] == "{":
+            obj, end = None, None
             try:
-                obj = json.loads(stripped)
+                if stripped[-1:] == "}":
+                    obj = json.loads(stripped)
+                else:  # a pretty-printed object among text lines: read on from here
+                    obj, end = decoder.raw_decode(text, at + raw.index("{"))
             except (ValueError, RecursionError):
                 obj = None
             if isinstance(obj, dict):
-                out.extend(walk(obj, number))
+                out.extend(walk(obj, number, before))
+                if end is not None:
+                    skip_to = end
+                    offset = at + len(raw)
                 continue
-        out.append(Item("line", line, number, None))
+        out.append(Item("line", line, number, before))
         if len(out) > 4096 and pending is None:
             yield from out
             out.clear()
@@ -367,6 +393,7 @@ def _csv_items(text: str, header: list[str]) -> Iterator[Item]:
 
 def items(text: str) -> Iterator[Item]:
     """Every item of a log file's text: JSON when it is JSON, text otherwise."""
+    text = text.lstrip("\ufeff")  # a byte-order mark would hide the first column's name
     docs = json_documents(text) if text.lstrip()[:1] in ("{", "[") else None
     if docs is None:
         yield from text_items(text)
