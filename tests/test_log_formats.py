@@ -310,3 +310,15 @@ def test_byte_order_mark_csv_and_trailing_and_offset_timestamps(tmp_path):
     path.write_text("| @timestamp | @message |\n|---|---|\n| 2023-11-14 23:13:20.000 +0100 | "
                     + _report(0, 2.0, sep=" ") + " |\n")
     assert _times(_read(path)) == [T0]
+
+
+def test_json_format_reports_in_table_rows(tmp_path):
+    record = {"time": "2023-11-14T22:13:20.000Z", "type": "platform.report",
+              "record": {"requestId": "r", "metrics": {"durationMs": 9.25, "memorySizeMB": 256}}}
+    path = tmp_path / "insights.md"
+    path.write_text(f"| @timestamp | @message |\n|---|---|\n| 2023-11-14 22:13:20.000 | {json.dumps(record)} |\n")
+    (r,) = _read(path).reports
+    assert (r.duration_ms, r.memory_mb, r.time) == (9.25, 256, T0)
+    path = tmp_path / "table.txt"
+    path.write_text(f"| {MS} | {json.dumps(record)} |\n")
+    assert _durations(_read(path)) == [9.25]

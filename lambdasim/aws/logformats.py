@@ -333,12 +333,12 @@ def text_items(text: str) -> Iterator[Item]:
                     continue
                 message = next((row[k] for k in MESSAGE_KEYS if k in row), None)
                 if message is not None:
-                    out.append(Item("line", message, number, _record_time(row)))
+                    out.extend(_message(message, number, _record_time(row)))
                     continue
-            report = [c for c in cells if _REPORT.search(c)]
+            report = [c for c in cells if _REPORT.search(c) or (c[:1] == "{" and "platform.report" in c)]
             if report:
                 stamps = [parse_time(c) for c in cells if _is_time_cell(c)]
-                out.append(Item("line", report[0], number, min(stamps) if stamps else None))
+                out.extend(_message(report[0], number, min(stamps) if stamps else None))
                 continue
             out.append(Item("line", line, number, None))
             continue
