@@ -322,3 +322,21 @@ def test_json_format_reports_in_table_rows(tmp_path):
     path = tmp_path / "table.txt"
     path.write_text(f"| {MS} | {json.dumps(record)} |\n")
     assert _durations(_read(path)) == [9.25]
+
+
+def test_cli_yaml_output_and_insights_text_results(tmp_path):
+    import yaml
+
+    path = tmp_path / "events.yaml"  # filter-log-events --output yaml: messages with escaped tabs
+    path.write_text(yaml.safe_dump({"events": _events(2), "searchedLogStreams": []}, default_style=None))
+    reader = _read(path)
+    assert _durations(reader) == [10.0, 11.0] and _times(reader) == [T0, T0 + dt.timedelta(seconds=1)]
+    assert reader.reports[0].memory_mb == 512
+    rows = []
+    for i in range(2):  # get-query-results --output text: one field a line, rows one after another
+        rows += [f"RESULTS\t@timestamp\t2023-11-14 22:13:2{i}.000", f"RESULTS\t@message\t{_report(i, 40.0 + i)}",
+                 "RESULTS\t@ptr\tCmAKJwoj"]
+    path = tmp_path / "results.txt"
+    path.write_text("\n".join(rows) + "\nSTATISTICS\t1.0\t2.0\t3.0\nSTATUS\tComplete\n")
+    reader = _read(path)
+    assert _durations(reader) == [40.0, 41.0] and _times(reader) == [T0, T0 + dt.timedelta(seconds=1)]

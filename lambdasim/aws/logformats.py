@@ -12,11 +12,13 @@ S3 export (``create-export-task``), text    ``2024-07-01T08:54:54.127Z REPORT`` 
 ``filter-log-events``/``get-log-events``    ``{"events": [{"timestamp", ...}]}`` ``timestamp`` (ms)
  ``--output json`` (pages concatenated)
 ``... --output text``                       ``EVENTS<TAB>...<TAB>message<TAB>ts``  last field (ms)
+``... --output yaml``                       ``events:`` entries                   ``timestamp`` (ms)
 ``... --output table``, ``--query``         ``| ts | REPORT ... |`` rows           header or cell
 console download (CSV)                      ``timestamp,message`` with a header  named column
 Logs Insights: CSV, Markdown, ASCII table   ``@timestamp``, ``@message`` columns  ``@timestamp``
 Logs Insights: JSON, ``get-query-results``  ``[{"@message": ...}]``,              ``@timestamp``
-                                            ``{"results": [[{field, value}]]}``
+                                            ``{"results": [[{field, value}]]}``,
+                                            ``RESULTS<TAB>field<TAB>value`` lines
 Logs Insights discovered fields             ``@duration``, ``@initDuration``,     ``@timestamp``
                                             ``@memorySize`` (bytes), ...
 subscription payload, Firehose to S3        ``{"logEvents": [...]}``, several     ``timestamp`` (ms)
@@ -300,6 +302,8 @@ def text_items(text: str) -> Iterator[Item]:
     decoder = json.JSONDecoder()
     out: list[Item] = []
     offset, skip_to = 0, 0
+    result: dict[str, str] = {}  # a Logs Insights result assembled from RESULTS lines
+    row_line = 0
     for number, raw in enumerate(lines, 1):
         at, offset = offset, offset + len(raw)
         if at < skip_to:
@@ -342,6 +346,18 @@ def text_items(text: str) -> Iterator[Item]:
                 continue
             out.append(Item("line", line, number, None))
             continue
+        if line.startswith("RESULTS\t"):  # get-query-results --output text: a field a line
+            parts = line.split("\t", 2)
+            if len(parts) == 3:
+                if parts[1] in result:
+                    out.extend(_row_items(result, row_line))
+                    result = {}
+                row_line = row_line if result else number
+                result[parts[1]] = parts[2]
+                continue
+        if result:
+            out.extend(_row_items(result, row_line))
+            result = {}
         if line.startswith("EVENTS\t"):
             parts = line.split("\t")
             stamp = parse_time(parts[-1]) if _is_time_cell(parts[-1]) else None
@@ -369,7 +385,19 @@ def text_items(text: str) -> Iterator[Item]:
         if len(out) > 4096 and pending is None:
             yield from out
             out.clear()
+    if result:
+        out.extend(_row_items(result, row_line))
     yield from out
+
+
+def _row_items(row: dict, line: int) -> Iterator[Item]:
+    """Items of one Logs Insights result row (a field name -> value mapping)."""
+    if any(k in row for k in INSIGHTS_FIELDS) and not any(k in row for k in MESSAGE_KEYS):
+        yield Item("fields", row, line, _record_time(row))
+        return
+    message = next((row[k] for k in MESSAGE_KEYS if k in row), None)
+    if message is not None:
+        yield from _message(message, line, _record_time(row))
 
 
 def _csv_items(text: str, header: list[str]) -> Iterator[Item]:
@@ -391,10 +419,31 @@ def _csv_items(text: str, header: list[str]) -> Iterator[Item]:
         yield from _message(message, number, _record_time(record))
 
 
+def yaml_document(text: str) -> Any:
+    """The document of the AWS CLI's ``--output yaml`` (``events:``, ``results:``, ...), or
+    None when ``text`` does not open like one or does not parse. Anchors and aliases are never
+    followed (a CLI never writes them), so no alias bomb can be expanded."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not re.fullmatch(r"[A-Za-z@_][\w@-]*:\s*(\[\]|\{\})?\s*|-\s+[A-Za-z@_][\w@-]*:.*", first):
+        return None
+    if re.search(r"(^|[\s\[{,:-])[&*][A-Za-z0-9_]", text):
+        return None
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+    return doc if isinstance(doc, (dict, list)) else None
+
+
 def items(text: str) -> Iterator[Item]:
-    """Every item of a log file's text: JSON when it is JSON, text otherwise."""
+    """Every item of a log file's text: JSON (or the CLI's YAML) when it is that, text otherwise."""
     text = text.lstrip("\ufeff")  # a byte-order mark would hide the first column's name
     docs = json_documents(text) if text.lstrip()[:1] in ("{", "[") else None
+    if docs is None:
+        doc = yaml_document(text)
+        docs = [(1, doc)] if doc is not None else None
     if docs is None:
         yield from text_items(text)
         return
