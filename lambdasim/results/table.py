@@ -56,6 +56,15 @@ _BLOCK_ROWS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], str], ...]], ...
         ("iterator age p99 (ms)", ("stream", "iterator_age_ms", "p99"), "ms"),
         ("iterator age max (ms)", ("stream", "iterator_age_ms", "max"), "ms"),
     )),
+    ("front_door", (
+        ("front door requests", ("front_door", "requests"), "int"),
+        ("  throttled at API Gateway (429, requests)", ("front_door", "throttled"), "int"),
+        ("  timed out at the front door (504, requests)", ("front_door", "timed_out"), "int"),
+        ("API requests (Count, retries included)", ("front_door", "api_requests"), "int"),
+        ("  4XXError (API requests)", ("front_door", "4XXError"), "int"),
+        ("  5XXError (API requests)", ("front_door", "5XXError"), "int"),
+        ("IntegrationLatency p99 (ms)", ("front_door", "integration_latency_ms", "p99"), "ms"),
+    )),
     ("provisioned", (
         ("provisioned allocated max", ("provisioned", "allocated", "max"), "int"),
         ("provisioned allocated mean", ("provisioned", "allocated", "mean"), "num"),
@@ -64,6 +73,18 @@ _BLOCK_ROWS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], str], ...]], ...
         ("spillover invocations", ("provisioned", "spillover_invocations"), "int"),
         ("provisioned cost (USD)", ("cost_usd", "provisioned"), "usd"),
     )),
+)
+
+#: Rows of the dependencies section (shared downstream capacity), one column per dependency.
+_DEPENDENCY_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("capacity (units)", ("capacity",), "int"),
+    ("in use max (units)", ("in_use", "max"), "num"),
+    ("in use mean (units)", ("in_use", "mean"), "num"),
+    ("acquired (invocations)", ("acquired",), "int"),
+    ("waited (invocations)", ("waits", "count"), "int"),
+    ("wait p50 of those (ms)", ("waits", "p50_ms"), "ms"),
+    ("wait p99 of those (ms)", ("waits", "p99_ms"), "ms"),
+    ("rejected (invocations)", ("rejected",), "int"),
 )
 
 _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -109,6 +130,12 @@ def format_summary_table(result: Any) -> str:
     lines += [""]
     rows = [[label, _fmt(_get(account, path), kind)] for label, path, kind in _ACCOUNT_ROWS]
     lines += _align([["account", ""]] + rows)
+    dependencies = summary.get("dependencies") or {}
+    if dependencies:
+        lines += [""]
+        rows = [[label] + [_fmt(_get(block, path), kind) for block in dependencies.values()]
+                for label, path, kind in _DEPENDENCY_ROWS]
+        lines += _align([["dependency"] + list(dependencies)] + rows)
     return "\n".join(lines) + "\n"
 
 
