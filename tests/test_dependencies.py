@@ -199,3 +199,10 @@ def test_functions_without_dependencies_run_unchanged():
     assert a["dependencies"]["db"]["acquired"] == 0 and a["dependencies"]["db"]["users"] == []
     assert "dependencies" not in b and a["functions"] == b["functions"]
     assert np.isfinite(a["functions"]["api"]["latency_ms"]["p99"])
+
+
+def test_expect_checks_can_name_a_dependency():
+    config = scenario({"process": "constant", "rate": "600/s"}, horizon="3s")
+    config["expect"] = ["dependencies.db.in_use.max <= 50", "dependencies.db.rejected == 0"]
+    result = lambdasim.simulate(config)
+    assert [check.passed for check in result.check()] == [True, True]
