@@ -200,3 +200,30 @@ def test_direct_triggers_are_unchanged_and_have_no_front_door_block():
     summary = lambdasim.simulate(config).summary
     assert "front_door" not in summary["functions"]["api"]
     assert summary["config"]["functions"]["api"]["triggers"][0]["integration_timeout"] is None
+
+
+def test_conservation_with_front_door_and_dependency_outcomes():
+    # Every request ends in one outcome; every API request is throttled at the gateway,
+    # throttled by Lambda, or invoked; every invocation got its connection or gave up.
+    config = scenario(arrivals={"process": "poisson", "rate": [[0, "200/s"], ["2s", "900/s"],
+                                                               ["6s", "200/s"]]},
+                      duration="8s", reserved_concurrency=120, uses=["db"],
+                      trigger={"integration_timeout": "400ms",
+                               "throttle": {"rate": "600/s", "burst": 100},
+                               "client_retries": {"max_attempts": 3,
+                                                  "retry_on": ["throttle", "error"],
+                                                  "base_delay": "50ms", "max_delay": "500ms"}})
+    config["functions"]["api"]["duration"] = {"dist": "exponential", "mean": "150ms"}
+    config["dependencies"] = {"db": {"type": "pool", "capacity": 60, "acquire_timeout": "80ms"}}
+    summary = lambdasim.simulate(config).summary
+    block, db = summary["functions"]["api"], summary["dependencies"]["db"]
+    door = block["front_door"]
+    conserved(block)
+    assert block["requests"]["in_flight"] == 0
+    assert door["throttled"] > 0 and door["timed_out"] > 0 and db["rejected"] > 0
+    assert door["throttled"] <= block["requests"]["throttled"]
+    assert door["timed_out"] <= block["requests"]["failed"]
+    assert door["api_requests"] == (door["throttled_api_requests"] + block["throttles"]
+                                    + block["invocations"])
+    assert db["acquired"] + db["rejected"] == block["invocations"]
+    assert door["4XXError"] + door["5XXError"] <= door["api_requests"]
