@@ -156,7 +156,7 @@ def _ci(figure: dict, fmt) -> str:
 
 def format_plan_table(result: Any) -> str:
     """The ranked settings, the SLO verdict of each, and the choice; ends without newline."""
-    from lambdasim.results.table import _align
+    from lambdasim.results.table import align as _align
 
     basis = (f"{result.replications} replications, SLOs judged on the 95 % confidence bound"
              if result.replications > 1 else "1 run per setting, SLOs judged on the value "
