@@ -306,8 +306,7 @@ class ProvisionedFunction(LambdaFunction):
         self._prov_complete_cb = self._complete_provisioned
 
     def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
-               extra_s: float = 0.0, fails: bool = False) -> bool:
-        """:meth:`LambdaFunction.invoke` (same signature) on an idle provisioned environment."""
+               extra_s: float = 0.0, fails: bool = False) -> bool:  # LambdaFunction.invoke's
         prov = self.provisioned
         if prov.waiting:
             prov.claim(self.sim._now)
@@ -344,13 +343,11 @@ class ProvisionedFunction(LambdaFunction):
             run = self.timeout_s
             code |= TIMEOUT
             env.needs_init = True
-        elif fails:
-            code |= ERROR
-        elif self.error_rate:
-            draw = self._uniform()
+        elif fails or self.error_rate:  # fails: a record the handler cannot process; no draw
+            draw = -1.0 if fails else self._uniform()
             if draw < self.error_rate:
                 code |= ERROR
-                if draw < self.crash_below:
+                if draw < self.crash_below and not fails:
                     code |= CRASH
                     env.needs_init = True  # a crash resets it (lambda-runtime-environment.html)
         prov._advance(now)
