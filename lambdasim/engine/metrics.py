@@ -46,7 +46,8 @@ class FunctionRecorder:
     * ``env_created`` / ``env_ended``: indexed by environment id (NaN while alive).
     """
 
-    __slots__ = ("attempts", "throttles", "requests", "env_created", "env_ended")
+    __slots__ = ("attempts", "throttles", "requests", "env_created", "env_ended",
+                 "derive_requests")
 
     def __init__(self) -> None:
         self.attempts = array("d")
@@ -54,12 +55,19 @@ class FunctionRecorder:
         self.requests = array("d")
         self.env_created = array("d")
         self.env_ended = array("d")
+        #: ``derive_requests(ordered) -> columns`` when request rows are not recorded but
+        #: derived from the attempt and throttle rows (lambdasim.engine.fastpath), else None.
+        self.derive_requests = None
 
-    def table(self, name: str) -> dict[str, np.ndarray]:
+    def table(self, name: str, ordered: bool = True) -> dict[str, np.ndarray]:
         """The rows of ``attempts``, ``throttles`` or ``requests`` as named columns.
 
         The columns are views on the recorded buffer (no copy); do not record after calling.
+        Derived request rows are computed on each call; ``ordered=False`` spares their sort
+        when the caller does not need the recording order.
         """
+        if name == "requests" and self.derive_requests is not None:
+            return self.derive_requests(ordered)
         fields = _FIELDS[name]
         data = np.frombuffer(getattr(self, name), dtype=np.float64)
         rows = data.reshape(-1, len(fields)) if data.size else np.empty((0, len(fields)))
@@ -72,7 +80,8 @@ class FunctionRecorder:
 
     def nbytes(self) -> int:
         """Memory held by the records."""
-        return sum(len(getattr(self, name)) * 8 for name in self.__slots__)
+        return sum(len(getattr(self, name)) * 8 for name in
+                   ("attempts", "throttles", "requests", "env_created", "env_ended"))
 
 
 ATTEMPT_FIELDS = ("t", "origin", "init", "duration", "code")

@@ -263,7 +263,7 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     # Environments still alive count until the end of the run.
     live = StepLevel(env_created, np.where(np.isnan(env_ended), model.end_s, env_ended))
 
-    requests = recorder.table("requests")
+    requests = recorder.table("requests", ordered=False)
     arrived_at = requests["arrived"]
     outcome = request_outcomes(requests["packed"])
     in_window = (arrived_at >= warmup) & (arrived_at < horizon)

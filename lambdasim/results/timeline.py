@@ -214,7 +214,7 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     del run_end, busy
 
     codes = attempts["code"].astype(np.int64)
-    requests = recorder.table("requests")
+    requests = recorder.table("requests", ordered=False)
     arrived = requests["arrived"]
     outcome = request_outcomes(requests["packed"])
     answered = ((outcome == SUCCEEDED) | (outcome == FAILED)) & (arrived >= model.warmup_s) \

@@ -1,0 +1,245 @@
+"""The hot path's shape, as exact numbers (SimPy's own benchmarks assert event counts so).
+
+How many SimPy events a run takes per request is the figure that says whether the hot path
+got heavier; it is deterministic, so it is asserted exactly. Time is never asserted here
+(benchmarks/throughput.py prints it).
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import simpy
+
+import lambdasim
+from lambdasim.engine.function import (SUPPRESSED_INIT, THROTTLE_CONCURRENCY, THROTTLE_RATE,
+                                       THROTTLE_SCALING, TIMEOUT)
+from lambdasim.engine.events import NORMAL, URGENT, Wakeup
+from lambdasim.engine.loop import Simulation
+from lambdasim.engine.model import Model
+from lambdasim.results.result import build_result
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: 10,039 sync requests to one function over 10 minutes, with a lull in the middle long
+#: enough for idle environments to be reclaimed (60 s keep-alive), so cold starts, warm
+#: reuse and keep-alive timers all happen.
+COUNTED = {
+    "name": "count", "duration": 600, "seed": 3,
+    "functions": {"api": {
+        "duration": {"dist": "exponential", "mean": "200ms"}, "init": "500ms",
+        "keep_alive": "60s",
+        "triggers": [{"type": "sync", "arrivals": {
+            "process": "poisson", "rate": [[0, 20], [300, 0.02], [400, 20]]}}],
+    }},
+}
+
+
+def test_simpy_events_per_request_exactly():
+    model = Model(lambdasim.load_scenario(COUNTED)).run()
+    block = build_result(model).summary["functions"]["api"]
+    requests = block["requests"]["arrived"]
+    assert (requests, block["invocations"], block["cold_starts"]) == (10039, 10039, 30)
+    # Arrivals are merged into the run loop (no event); one event per invocation end and
+    # 126 keep-alive timer firings.
+    assert model.events == 10039 + 126
+
+
+# -- the fast path is the general path ------------------------------------------------------
+
+def _run(data_or_path, general: bool, overrides=None):
+    scenario = lambdasim.load_scenario(data_or_path, overrides)
+    model = Model(scenario, general=general).run()
+    result = build_result(model, records=True)
+    columns = result.records.columns()
+    # JSON keeps NaN latencies (throttled requests) comparable.
+    return model, result, json.dumps({key: np.asarray(value).tolist()
+                                      for key, value in columns.items()})
+
+
+def _same_run(data_or_path, overrides=None, expect_specialised=True):
+    fast_model, fast, fast_records = _run(data_or_path, False, overrides)
+    general_model, general, general_records = _run(data_or_path, True, overrides)
+    assert general_model.specialised == []
+    assert bool(fast_model.specialised) == expect_specialised
+    assert json.dumps(fast.summary) == json.dumps(general.summary)
+    assert json.dumps(fast.series) == json.dumps(general.series)
+    assert fast_model.events == general_model.events
+    assert fast_records == general_records  # the same rows in the same order
+    return fast_model, fast
+
+
+#: Functions that exercise every branch of the fast path: throttles on each limit, cold
+#: starts with Init over 10 s, timeouts and the suppressed Init after them, handled errors,
+#: retirement past max_lifetime, keep-alive reclaim of thousands of idle environments
+#: (compaction of the warm pool), a warm-up window.
+BRANCHES = {
+    "name": "branches", "duration": 900, "warmup": 60, "seed": 5,
+    "account": {"concurrency_limit": 3000, "scaling": {"burst": 400, "per": "10s"},
+                "request_rate_limit": {"per_concurrency": 1}},
+    "functions": {
+        "bursty": {
+            "timeout": "2s", "error_rate": 0.05, "reserved_concurrency": 1500,
+            "duration": {"dist": "lognormal", "median": "300ms", "p99": "3s"},
+            "init": {"dist": "uniform", "low": "1s", "high": "14s"},
+            "keep_alive": {"dist": "uniform", "low": "20s", "high": "40s"},
+            "max_lifetime": {"dist": "uniform", "low": "2m", "high": "5m"},
+            "triggers": [{"type": "sync", "arrivals": [
+                {"process": "poisson", "rate": [[0, 50], [200, 1400], [260, 5], [500, 900],
+                                                [560, 0.5]]},
+                {"process": "burst", "count": 2500, "at": 600}]}],
+        },
+        "steady": {
+            "duration": {"dist": "exponential", "mean": "100ms"}, "init": "200ms",
+            "keep_alive": "30s",
+            "triggers": [{"type": "sync", "arrivals": [
+                {"process": "constant", "rate": 20},
+                {"process": "burst", "count": 4000, "at": 450}]}],
+        },
+    },
+}
+
+
+def test_the_fast_path_is_the_general_path_on_every_branch():
+    model, result = _same_run(BRANCHES)
+    assert sorted(model.specialised) == ["bursty", "steady"]
+    bursty = result.summary["functions"]["bursty"]
+    assert bursty["errors"] > 0 and bursty["cold_starts"] > 100
+    assert bursty["requests"]["failed"] > 0
+    codes = model.recorders["bursty"].table("attempts")["code"].astype(int)
+    assert (codes & TIMEOUT).any() and (codes & SUPPRESSED_INIT).any()
+    created, ended = model.recorders["bursty"].environments()
+    assert ((ended - created) > 120.0).sum() > 100  # retired past max_lifetime (2-5 min)
+    # Every throttle reason, on both request-rate paths (the account's bucket inlined for
+    # "steady"; the account's and the reservation's, called, for "bursty").
+    def reasons(name):
+        return set(model.recorders[name].table("throttles")["reason"].astype(int).tolist())
+
+    assert reasons("bursty") == {THROTTLE_RATE, THROTTLE_CONCURRENCY, THROTTLE_SCALING}
+    assert reasons("steady") == {THROTTLE_RATE, THROTTLE_SCALING}
+
+
+@pytest.mark.parametrize("name", ["launch_provisioned", "reserved_cap", "steady_warm",
+                                  "trace_replay", "power_tuning", "rare_function"])
+def test_the_fast_path_is_the_general_path_on_the_shipped_scenarios(name):
+    overrides = {"duration": "20m"} if name == "launch_provisioned" else None
+    _same_run(ROOT / "scenarios" / f"{name}.yaml", overrides)
+
+
+def test_functions_off_the_common_configuration_keep_the_general_path():
+    data = json.loads(json.dumps(BRANCHES))
+    data["functions"]["bursty"]["reuse"] = "lru"
+    data["functions"]["steady"]["triggers"][0]["client_retries"] = {"max_attempts": 2}
+    model = Model(lambdasim.load_scenario(data))
+    assert model.specialised == []
+
+
+# -- the run loop: arrivals merged in, SimPy unchanged ------------------------------------
+
+def _world(sim, log, arrival_specs, seed):
+    """A small world with ties everywhere: integer times, URGENT and NORMAL wake-ups
+    scheduled by arrivals, a SimPy process with timeouts, an event it waits for."""
+    rng = random.Random(seed)
+    signal = sim.event()
+
+    def on_wakeup(event):
+        log.append(("wakeup", event._value, sim.now))
+        if event._value == "urgent" and not signal.triggered and sim.now >= 3:
+            signal.succeed()
+
+    def arrival(spec):
+        def handler(now):
+            log.append(("arrival", spec, now))
+            for _ in range(rng.randrange(3)):
+                priority = rng.choice((URGENT, NORMAL))
+                Wakeup(sim, float(rng.randrange(3)),
+                       "urgent" if priority == URGENT else "normal", on_wakeup, priority)
+        return handler
+
+    def process():
+        for _ in range(6):
+            yield sim.timeout(rng.randrange(3))
+            log.append(("process", None, sim.now))
+        yield signal
+        log.append(("signalled", None, sim.now))
+
+    sim.process(process())
+    Wakeup(sim, 2.0, "early", on_wakeup)
+    return [arrival(index) for index in range(arrival_specs)]
+
+
+def _arrival_times(seed, spec):
+    rng = random.Random(1000 * seed + spec)
+    return np.array(sorted(float(rng.randrange(12)) for _ in range(rng.randrange(1, 25))))
+
+
+def _reference_log(seed, drive):
+    """The same world on plain SimPy, each arrival an event of its own (the old way)."""
+    sim, log = simpy.Environment(), []
+    [handler] = _world(sim, log, 1, seed)
+    times = _arrival_times(seed, 0)[::-1].tolist()
+
+    def fire(event):
+        if times:
+            Wakeup(sim, max(0.0, times.pop() - sim.now), None, fire)
+        handler(sim.now)
+
+    Wakeup(sim, times.pop(), None, fire)
+    drive(sim)
+    return log
+
+
+def _merged_log(seed, drive, specs=1):
+    sim, log = Simulation(), []
+    handlers = _world(sim, log, specs, seed)
+    for spec, handler in enumerate(handlers):
+        times = _arrival_times(seed, spec)
+        sim.add_arrivals(iter([times[:5], times[5:]]), handler)
+    drive(sim)
+    return sim, log
+
+
+def _run_all(sim):
+    sim.run()
+
+
+def _run_in_slices(sim):
+    for until in (0.5, 2.0, 2.0000001, 7.0, 20.0):
+        sim.run(until=until)
+    while sim.peek() < float("inf"):
+        sim.step()
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("drive", [_run_all, _run_in_slices])
+def test_merged_arrivals_keep_the_order_of_arrivals_as_events(seed, drive):
+    reference = _reference_log(seed, drive)
+    sim, merged = _merged_log(seed, drive)
+    assert merged == reference
+    assert any(kind == "arrival" for kind, _, _ in merged)
+    assert sim.arrivals_taken == len(_arrival_times(seed, 0))
+
+
+def test_arrivals_of_several_specs_at_one_instant_go_in_spec_order():
+    sim, log = Simulation(), []
+    for spec in range(3):
+        sim.add_arrivals(iter([np.array([1.0, 2.0]), np.array([2.0, 5.0])]),
+                         lambda now, spec=spec: log.append((now, spec)))
+    sim.run()
+    assert log == [(1.0, 0), (1.0, 1), (1.0, 2), (2.0, 0), (2.0, 0), (2.0, 1), (2.0, 1),
+                   (2.0, 2), (2.0, 2), (5.0, 0), (5.0, 1), (5.0, 2)]
+
+
+def test_an_invocation_ending_at_t_frees_its_unit_for_an_arrival_at_t():
+    # Reserved concurrency 1, each invocation exactly as long as the gap between requests:
+    # the end at t releases before the arrival at t is admitted, so nothing is throttled.
+    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
+    data = {"name": "tie", "duration": 60, "seed": 1, "functions": {"one": {
+        "reserved_concurrency": 1, "duration": "250ms", "init": "250ms", "keep_alive": "10m",
+        "triggers": [{"type": "sync", "arrivals": {"process": "constant", "rate": 2}}]}}}
+    result = lambdasim.simulate(data)
+    block = result.summary["functions"]["one"]
+    assert block["throttles"] == 0 and block["requests"]["succeeded"] == 120
