@@ -7,7 +7,9 @@ got heavier; it is deterministic, so it is asserted exactly. Time is never asser
 from __future__ import annotations
 
 import json
+import math
 import random
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +21,12 @@ from lambdasim.engine.function import (SUPPRESSED_INIT, THROTTLE_CONCURRENCY, TH
                                        THROTTLE_SCALING, TIMEOUT)
 from lambdasim.engine.events import NORMAL, URGENT, Wakeup
 from lambdasim.engine.loop import Simulation
+from lambdasim.engine.metrics import period_time_stats_ms, round6
 from lambdasim.engine.model import Model
+from lambdasim.engine.rng import BLOCK_SIZE, BlockSampler
 from lambdasim.results.result import build_result
+from lambdasim.results.timeline import build_timeline
+from lambdasim.scenario.distributions import make_distribution
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -243,3 +249,75 @@ def test_an_invocation_ending_at_t_frees_its_unit_for_an_arrival_at_t():
     result = lambdasim.simulate(data)
     block = result.summary["functions"]["one"]
     assert block["throttles"] == 0 and block["requests"]["succeeded"] == 120
+
+
+# -- thousands of functions: memory and statistics that do not grow per function --------------
+
+@pytest.mark.parametrize("spec", [
+    {"dist": "exponential", "mean": 0.2}, {"dist": "uniform", "low": 1, "high": 3},
+    {"dist": "normal", "mean": 0.1, "sd": 0.2}, {"dist": "lognormal", "mu": -1.0, "sigma": 0.5},
+    {"dist": "gamma", "shape": 0.7, "scale": 0.3}, {"dist": "weibull", "shape": 1.5, "scale": 0.3},
+    {"dist": "empirical", "values": [0.1, 0.2, 0.5, 0.9, 1.3]}])
+def test_growing_draw_blocks_give_the_same_stream(spec):
+    # Blocks start small and double (a quiet function holds a few dozen draws, not 4,096);
+    # the values must not depend on the block sizes, or runs would change with them.
+    distribution = make_distribution(spec)
+    sampler = BlockSampler(partial(distribution.sample, np.random.default_rng(7)))
+    grown = [sampler() for _ in range(3 * BLOCK_SIZE + 5)]
+    whole = distribution.sample(np.random.default_rng(7), 3 * BLOCK_SIZE + 5).tolist()
+    assert grown == whole
+    assert len(sampler._buffer) < BLOCK_SIZE
+
+
+def test_per_period_statistics_equal_numpy_per_period():
+    rng = np.random.default_rng(5)
+    for trial in range(60):
+        counts = rng.poisson(rng.choice([0.5, 3, 8, 40, 400]), size=rng.integers(1, 60))
+        values = rng.lognormal(-1.5, 1.0, counts.sum())
+        if trial % 3 == 0:
+            values = np.round(values, 2)  # ties
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        got = period_time_stats_ms(values, bounds)
+        for k, count in enumerate(counts):
+            sample = values[bounds[k]:bounds[k + 1]]
+            if not count:
+                assert got[k] == (None,) * 5
+                continue
+            quantiles = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
+            assert got[k][1:] == tuple(round(float(q), 6) for q in quantiles) + (
+                round(float(sample.max()) * 1000.0, 6),)
+            assert got[k][0] == pytest.approx(float(sample.mean()) * 1000.0, rel=1e-12,
+                                               abs=1e-6)
+
+
+def test_round6_is_pythons_round():
+    rng = np.random.default_rng(0)
+    for scale in (1e-3, 1.0, 1e3, 1e7):
+        values = rng.random(20000) * scale
+        for case in (values, np.round(values, 7), (np.floor(values * 1e6) + 0.5) / 1e6):
+            assert round6(case) == [round(float(v), 6) for v in case]
+
+
+def test_the_chart_timeline_is_built_only_when_asked_for():
+    result = lambdasim.simulate(COUNTED)
+    assert result._timeline is None  # not built by the run
+    timeline = result.timeline
+    assert timeline is not None and result.timeline is timeline
+    model = Model(lambdasim.load_scenario(COUNTED)).run()
+    eager = build_timeline(model)
+    curve = timeline.functions["api"]
+    assert np.array_equal(curve.invoking, eager.functions["api"].invoking)
+    assert np.array_equal(curve.busy_max, eager.functions["api"].busy_max)
+
+
+def test_a_thousand_quiet_functions_hold_few_draws():
+    data = {"name": "many", "duration": 600, "seed": 1, "functions": {
+        f"f{i:03d}": {"duration": {"dist": "exponential", "mean": "200ms"}, "init": "300ms",
+                      "triggers": [{"type": "sync",
+                                    "arrivals": {"process": "poisson", "rate": 0.1}}]}
+        for i in range(1000)}}
+    model = Model(lambdasim.load_scenario(data)).run()
+    held = sum(len(f._duration._buffer) + len(f._init._buffer) for f in model.functions.values())
+    assert held < 1000 * 64  # was 2 x 4,096 per function
+    result = build_result(model)
+    assert len(result.series["function"]) == (1000 + 1) * math.ceil(model.end_s / 60.0)
