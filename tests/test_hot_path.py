@@ -17,7 +17,8 @@ import pytest
 import simpy
 
 import lambdasim
-from lambdasim.engine.function import (SUPPRESSED_INIT, THROTTLE_CONCURRENCY, THROTTLE_RATE,
+from lambdasim.engine.function import (CRASH, SUPPRESSED_INIT, THROTTLE_CONCURRENCY,
+                                       THROTTLE_RATE, THROTTLE_REQUEST_SCALING,
                                        THROTTLE_SCALING, TIMEOUT)
 from lambdasim.engine.events import NORMAL, URGENT, Wakeup
 from lambdasim.engine.loop import Simulation
@@ -84,11 +85,13 @@ def _same_run(data_or_path, overrides=None, expect_specialised=True):
 #: (compaction of the warm pool), a warm-up window.
 BRANCHES = {
     "name": "branches", "duration": 900, "warmup": 60, "seed": 5,
-    "account": {"concurrency_limit": 3000, "scaling": {"burst": 400, "per": "10s"},
+    "account": {"concurrency_limit": 3000,
+                "scaling": {"burst": 400, "per": "10s", "request_burst": 300},
                 "request_rate_limit": {"per_concurrency": 1}},
     "functions": {
         "bursty": {
-            "timeout": "2s", "error_rate": 0.05, "reserved_concurrency": 1500,
+            "timeout": "2s", "error_rate": 0.05, "crash_share": 0.3,
+            "reserved_concurrency": 1500,
             "duration": {"dist": "lognormal", "median": "300ms", "p99": "3s"},
             "init": {"dist": "uniform", "low": "1s", "high": "14s"},
             "keep_alive": {"dist": "uniform", "low": "20s", "high": "40s"},
@@ -124,8 +127,10 @@ def test_the_fast_path_is_the_general_path_on_every_branch():
     def reasons(name):
         return set(model.recorders[name].table("throttles")["reason"].astype(int).tolist())
 
-    assert reasons("bursty") == {THROTTLE_RATE, THROTTLE_CONCURRENCY, THROTTLE_SCALING}
-    assert reasons("steady") == {THROTTLE_RATE, THROTTLE_SCALING}
+    every = {THROTTLE_RATE, THROTTLE_CONCURRENCY, THROTTLE_REQUEST_SCALING, THROTTLE_SCALING}
+    assert reasons("bursty") == every
+    assert reasons("steady") >= {THROTTLE_RATE, THROTTLE_REQUEST_SCALING}
+    assert (codes & CRASH).any()
 
 
 @pytest.mark.parametrize("name", ["launch_provisioned", "reserved_cap", "steady_warm",

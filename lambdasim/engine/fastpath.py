@@ -8,9 +8,10 @@ For such a function :func:`specialise` replaces the general path (``SyncTrigger.
 ``LambdaFunction.invoke`` -> a ``Wakeup`` with a tuple -> ``_complete`` -> the trigger's
 ``done``) by two closures that do the same work with fewer calls:
 
-* ``arrive(now)`` applies the limits in Lambda's order (request rate, concurrency, a warm
-  environment or a scale-out token; lambda-concurrency.html, scaling-behavior.html) with the
-  request-rate token bucket and the warm-pool pop inlined; everything rarer than a warm start
+* ``arrive(now)`` applies the limits in Lambda's order (request rate, concurrency, the
+  request-rate dimension of the scale-out rate, a warm environment or a scale-out token;
+  lambda-concurrency.html, scaling-behavior.html) with the request-rate token bucket, the
+  scale-out request room and the warm-pool pop inlined; everything rarer than a warm start
   (cold start, retirement, suppressed init) goes through :func:`_admit_other`, written like
   ``LambdaFunction.invoke``;
 * the execution environment is its own completion event (:class:`FastEnvironment`): the
@@ -35,9 +36,10 @@ import numpy as np
 from lambdasim.engine.account import TokenBucket
 from lambdasim.engine.environments import BUSY, IDLE, ExecutionEnvironment, MruPool
 from lambdasim.engine.events import URGENT
-from lambdasim.engine.function import (COLD, ERROR, INIT_LIMIT_S, SUPPRESSED_INIT,
-                                       THROTTLE_CONCURRENCY, THROTTLE_RATE, THROTTLE_SCALING,
-                                       TIMEOUT, LambdaFunction)
+from lambdasim.engine.function import (COLD, CRASH, ERROR, INIT_LIMIT_S, SUPPRESSED_INIT,
+                                       THROTTLE_CONCURRENCY, THROTTLE_RATE,
+                                       THROTTLE_REQUEST_SCALING, THROTTLE_SCALING, TIMEOUT,
+                                       LambdaFunction)
 from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED, SyncTrigger
 from lambdasim.engine.metrics import pack_request
 
@@ -148,6 +150,8 @@ def _build(sim, function: LambdaFunction, recorder):
     timeout_s = function.timeout_s
     error_rate = function.error_rate
     uniform = function._uniform
+    crash_below = function.crash_below
+    request_scaling = function.request_scaling
     arm = environments._arm
     end = environments._end
     rate_limiter = getattr(function._request_rate, "__self__", None)
@@ -185,6 +189,7 @@ def _build(sim, function: LambdaFunction, recorder):
                rate_take=rate_take, record_throttle=record_throttle, pool=pool,
                account=account, items=items, take=take, warm=warm, draw=draw, refill=refill,
                timeout_s=timeout_s, error_rate=error_rate, uniform=uniform,
+               crash_below=crash_below, scaling=request_scaling,
                record_attempt=record_attempt, callbacks=[complete], queue=queue, eid=eid,
                function=function, IDLE=IDLE, BUSY=BUSY, URGENT=URGENT, heappush=heappush,
                next=next) -> None:
@@ -204,7 +209,15 @@ def _build(sim, function: LambdaFunction, recorder):
         if pool.in_use >= pool.limit:
             record_throttle((now, now, THROTTLE_CONCURRENCY))
             return
-        # 3. The most recently used idle environment (MruPool.pop, inlined).
+        # 3. The request-rate dimension of the scale-out rate (RequestScaling: one decrement
+        # while the granted rate has room in the current one-second bin).
+        room = scaling.room
+        if room > 0 and now < scaling.bin_end:
+            scaling.room = room - 1
+        elif not scaling.admit(now):
+            record_throttle((now, now, THROTTLE_REQUEST_SCALING))
+            return
+        # 4. The most recently used idle environment (MruPool.pop, inlined).
         env = None
         while items:
             env = take()
@@ -230,8 +243,14 @@ def _build(sim, function: LambdaFunction, recorder):
             run = timeout_s
             code |= TIMEOUT
             env.needs_init = True
-        elif error_rate and uniform() < error_rate:
-            code |= ERROR
+        elif error_rate:
+            # One draw decides an error and whether it crashed the runtime (reset).
+            draw = uniform()
+            if draw < error_rate:
+                code |= ERROR
+                if draw < crash_below:
+                    code |= CRASH
+                    env.needs_init = True
         pool.in_use += 1
         account.in_use += 1
         record_attempt((now, now, init, run, code))
@@ -250,6 +269,7 @@ def _admit_other(function: LambdaFunction, env, now: float):
         env = function.environments.acquire_past(env, now)
     if env is None:
         if not function._scaling(now):
+            function.request_scaling.unadmit()
             function._record_throttle((now, now, THROTTLE_SCALING))
             return None
         env = function.environments.create(now)

@@ -25,7 +25,8 @@ import numpy as np
 
 from lambdasim._version import __version__
 from lambdasim.engine.billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
-from lambdasim.engine.function import COLD, ERROR, PROVISIONED, TIMEOUT
+from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, TIMEOUT,
+                                       architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_outcomes,
                                       time_stats_ms, unpack_requests)
@@ -211,7 +212,6 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     config["period"] = model.period_s
     warmup, horizon = model.warmup_s, model.duration_s
     prices = load_prices(config["billing"]["prices"])
-    bill_init = init_is_billed(prices, config["billing"]["date"])
     period = model.period_s
     count = max(1, int(np.ceil(model.end_s / period)))
     edges = np.arange(count + 1, dtype=np.float64) * period
@@ -222,6 +222,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     busy_levels: dict[str, StepLevel] = {}
     for name, recorder in model.recorders.items():
         fconfig = config["functions"][name]
+        bill_init = init_is_billed(prices, config["billing"]["date"], fconfig["package_type"],
+                                   fconfig["runtime"])
         block, usage, busy, periods = _function_block(
             model, name, recorder, fconfig, prices, bill_init, edges)
         functions[name] = block
@@ -268,6 +270,23 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     # The chart timeline is built when charts are drawn, not for every run.
     return Result(model.scenario, summary, series, model.run_info(), request_records,
                   timeline_source=partial(build_timeline, model))
+
+
+def _duration_basis(fconfig) -> dict[str, Any]:
+    """The memory and architecture the durations were measured at and the factors applied."""
+    scaling = fconfig["memory_scaling"]
+    return {
+        "reference_mb": fconfig["reference_mb"],
+        "memory_mb": fconfig["memory_mb"],
+        "memory_factor": round(duration_factor(fconfig["memory_mb"], fconfig["reference_mb"],
+                                               scaling["cpu_bound"], scaling["threads"]), 9),
+        "reference_architecture": fconfig["reference_architecture"],
+        "architecture": fconfig["architecture"],
+        "arm64_duration_factor": fconfig["arm64_duration_factor"],
+        "architecture_factor": round(architecture_factor(
+            fconfig["architecture"], fconfig["reference_architecture"],
+            fconfig["arm64_duration_factor"]), 9),
+    }
 
 
 def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_init: bool,
@@ -338,6 +357,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         },
         "invocations": invocations,
         "errors": int(np.count_nonzero(w_codes & (ERROR | TIMEOUT))),
+        # Errors that crashed the runtime and reset the environment (crash_share).
+        "crashes": int(np.count_nonzero(w_codes & CRASH)),
         "throttles": n_throttles,
         "cold_starts": cold_starts,
         "cold_start_rate": _rate(cold_starts, invocations),
@@ -345,6 +366,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         "latency_ms": latency_ms,
         "duration_ms": duration_ms,
         "init_duration_ms": time_stats_ms(inits),
+        # Where the handler times were measured and how they were stretched for this run.
+        "duration_basis": _duration_basis(fconfig),
         "concurrency": {"max": int(busy.max(warmup, horizon)),
                         "mean": round(busy.mean(warmup, horizon), 6)},
         "environments": {
