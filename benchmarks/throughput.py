@@ -28,7 +28,9 @@ resident memory; rows are interleaved and each keeps its best of ``--repeat``:
   exponential with mean 2.016 s plus a 147 ms Init on cold starts), side by side.
 
 Run: ``python benchmarks/throughput.py [--repeat N] [--scale X] [--simfaas PYTHON]``
-(``--scale 0.1`` for a quick look). It asserts nothing about time; it prints figures and a
+(``--scale 0.1`` for a quick look). Measured processes keep their compiled bytecode in a
+temporary cache, as an installed package does (``--no-bytecode``: compile from source each
+time, as with ``PYTHONDONTWRITEBYTECODE``). It asserts nothing about time; it prints figures and a
 Markdown table (benchmarks/README.md keeps the last one measured).
 """
 from __future__ import annotations
@@ -337,10 +339,19 @@ def child(kind: str, spec: str) -> None:
         raise SystemExit(f"unknown child kind {kind!r}")
 
 
+#: Where the measured processes keep their compiled bytecode, as an installed package has it
+#: (set by main(); the first round compiles, best-of-N keeps the warm figures).
+PYCACHE: str | None = None
+
+
 def measure(argv: list[str]) -> dict:
     """Run ``argv`` as a process; its CPU time and peak resident memory from ``wait4``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if PYCACHE:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = PYCACHE
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                            text=True, env=env)
     out = proc.stdout.read()
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -357,11 +368,17 @@ def measure(argv: list[str]) -> dict:
 class Row:
     """One line of the table: how to run it, and its best figures so far."""
 
-    def __init__(self, key: str, label: str, run, best: str = "process_cpu_s") -> None:
+    def __init__(self, key: str, label: str, run, best: str = "process_cpu_s",
+                 rounds: int | None = None) -> None:
         self.key, self.label, self.run, self.best_key = key, label, run, best
+        self.rounds = rounds  # at most this many runs (None: every round)
+        self.runs = 0
         self.best: dict | None = None
 
     def once(self) -> None:
+        if self.rounds is not None and self.runs >= self.rounds:
+            return
+        self.runs += 1
         figures = self.run()
         if self.best is None or figures[self.best_key] < self.best[self.best_key]:
             self.best = figures
@@ -426,7 +443,8 @@ def build_rows(args, folder: Path) -> list[Row]:
     if args.simfaas:
         data = simfaas_workload(args.scale)
         rows.append(Row("simfaas", "SimFaaS 0.2.2, its high-load case (whole process)",
-                        _child_row("simfaas", data, folder, python=args.simfaas)))
+                        _child_row("simfaas", data, folder, python=args.simfaas),
+                        rounds=args.simfaas_rounds))
         rows.append(Row("simfaas-lambdasim", "lambdasim, the same traffic (whole process)",
                         _child_row("simulate", data, folder)))
     return [row for row in rows if not args.rows or row.key in args.rows]
@@ -436,7 +454,8 @@ def report(rows: list[Row], args) -> None:
     by_key = {row.key: row.best for row in rows}
     print()
     print(f"best of {args.repeat}, scale {args.scale:g}, load average before: {args.load}, "
-          f"after: {os.getloadavg()[0]:.2f}")
+          f"after: {os.getloadavg()[0]:.2f}, "
+          f"{'no bytecode cache' if args.no_bytecode else 'bytecode cached'}")
     print()
     print("| what | CPU s | requests | requests per CPU s | process CPU s | peak memory MB "
           "| SimPy events per request |")
@@ -491,11 +510,20 @@ def main() -> None:
                         help="multiply every workload's length (0.1 for a quick look)")
     parser.add_argument("--simfaas", metavar="PYTHON",
                         help="a Python with simfaas==0.2.2 installed, for the SimFaaS rows")
+    parser.add_argument("--simfaas-rounds", type=int, default=1,
+                        help="runs of the (slow) SimFaaS row (default 1)")
     parser.add_argument("--rows", type=lambda s: set(s.split(",")),
                         help="only these rows (comma-separated keys)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="measured processes compile every module from source each time "
+                             "(by default they keep bytecode in a temporary cache, as an "
+                             "installed package does)")
     args = parser.parse_args()
     args.load = f"{os.getloadavg()[0]:.2f}"
+    global PYCACHE
     with tempfile.TemporaryDirectory() as tmp:
+        if not args.no_bytecode:
+            PYCACHE = str(Path(tmp) / "pycache")
         rows = build_rows(args, Path(tmp))
         for repeat in range(args.repeat):
             for row in rows:  # interleaved: every row once per round
