@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from lambdasim._version import __version__
-from lambdasim.engine.billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
+from lambdasim.engine.billing import (UsageBill, billed_ms, cost_report, init_is_billed,
+                                      load_prices, projection)
 from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, TIMEOUT,
                                        architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_outcomes,
                                       time_stats_ms, unpack_requests)
+from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
 from lambdasim.results.timeline import build_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,8 +44,8 @@ ACCOUNT_ROW = "(account)"
 SERIES_COLUMNS = (
     "period_start_s", "function", "Invocations", "Errors", "Throttles", "ColdStarts",
     "Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms", "Duration_p99_ms",
-    "Duration_max_ms", "ConcurrentExecutions", "Environments",
-    "UnreservedConcurrentExecutions", "ClaimedAccountConcurrency",
+    "Duration_max_ms", "Latency_p50_ms", "Latency_p99_ms", "ConcurrentExecutions",
+    "Environments", "UnreservedConcurrentExecutions", "ClaimedAccountConcurrency", "Cost_usd",
 )
 #: Columns that trigger-specific reporters fill for their function's rows (None elsewhere).
 EXTRA_COLUMNS: tuple[str, ...] = (
@@ -239,11 +241,12 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             functions[name][reporter.summary_key] = reporter.summary(model)
             per_period[name]["extra"].update(reporter.series(model, edges))
 
-    # Itemised, with a 30-day projection at the rate measured over [warmup, duration).
+    # Itemised, with a 30-day projection of [warmup, duration) as the scenario's recurs says.
     costs, account_cost = cost_report(usages, prices, bool(config["billing"]["free_tier"]),
-                                      horizon - warmup)
+                                      horizon - warmup, recurs=config["recurs"])
     for name, block in functions.items():
         block["cost_usd"] = costs[name]
+    period_costs(model, usages, per_period, prices, edges)
 
     account_busy = StepLevel.merge(list(busy_levels.values()))
     unreserved = StepLevel.merge([level for name, level in busy_levels.items()
@@ -262,6 +265,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             "throttles": sum(block["throttles"] for block in functions.values()),
             "cost_usd": account_cost,
         },
+        # How cost_usd.per_30_days was projected (the scenario's recurs), printed beside it.
+        "cost_projection": projection(config["recurs"], horizon - warmup),
     }
     series = _series(edges, per_period, account_busy.period_maxima(edges),
                      unreserved.period_maxima(edges), model.account.reserved_total)
@@ -310,8 +315,14 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     in_window = (arrived_at >= warmup) & (arrived_at < horizon)
     counts = np.bincount(outcome[in_window], minlength=4)
     answered = in_window & ((outcome == SUCCEEDED) | (outcome == FAILED))
-    del outcome, in_window
+    del in_window
     latency_ms = time_stats_ms(requests["ended"][answered] - arrived_at[answered])
+    # Per period: every answered request by the period it arrived in, warm-up included.
+    everyone = (outcome == SUCCEEDED) | (outcome == FAILED)
+    period_latency = period_percentiles_ms(arrived_at[everyone],
+                                           requests["ended"][everyone] - arrived_at[everyone],
+                                           edges, (50.0, 99.0))
+    del outcome, everyone
     del answered
     arrived = sum(trigger.arrived_in_window for trigger in model.triggers[name])
 
@@ -360,9 +371,11 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         # Errors that crashed the runtime and reset the environment (crash_share).
         "crashes": int(np.count_nonzero(w_codes & CRASH)),
         "throttles": n_throttles,
+        "attempts": invocations + n_throttles,
         "cold_starts": cold_starts,
         "cold_start_rate": _rate(cold_starts, invocations),
         "throttle_rate": _rate(n_throttles, invocations + n_throttles),
+        "request_throttle_rate": _rate(int(counts[THROTTLED]), arrived),
         "latency_ms": latency_ms,
         "duration_ms": duration_ms,
         "init_duration_ms": time_stats_ms(inits),
@@ -380,6 +393,9 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     del w_codes, cold, inits
     periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"],
                                 busy, live)
+    periods["latency"] = period_latency
+    periods["billed"] = period_billed_ms(edges, t, codes, attempts["init"],
+                                          attempts["duration"], bill_init)
     return block, usage, busy, periods
 
 
@@ -412,6 +428,8 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
     periods = len(edges) - 1
     names = list(per_period)
     width = len(names) + 1  # rows per period
+    data = list(per_period.values())
+    nothing = [None] * periods
 
     def column(values_by_function, account_values) -> list:
         out: list = [None] * (periods * width)
@@ -420,7 +438,6 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
         out[width - 1::width] = account_values
         return out
 
-    data = list(per_period.values())
     rows: dict[str, list] = {
         "period_start_s": np.repeat(edges[:-1], width).tolist(),
         "function": (names + [ACCOUNT_ROW]) * periods,
@@ -429,23 +446,28 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
         table = np.array([np.asarray(d[key], dtype=np.int64) for d in data]).reshape(
             len(data), periods)
         rows[key] = column(table.tolist(), table.sum(axis=0).tolist())
-    durations = [list(zip(*d["durations"])) if periods else [()] * 5 for d in data]
+    durations = [list(zip(*d["durations"])) for d in data]
     for i, key in enumerate(("Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms",
                              "Duration_p99_ms", "Duration_max_ms")):
-        rows[key] = column([list(columns[i]) for columns in durations], [None] * periods)
+        rows[key] = column([list(columns[i]) for columns in durations], nothing)
+    latency = [list(zip(*d["latency"])) for d in data]
+    for i, key in enumerate(("Latency_p50_ms", "Latency_p99_ms")):
+        rows[key] = column([list(columns[i]) for columns in latency], nothing)
     rows["ConcurrentExecutions"] = column(
         [np.asarray(d["ConcurrentExecutions"], dtype=np.int64).tolist() for d in data],
         np.asarray(account_max, dtype=np.int64).tolist())
     unreserved = np.asarray(unreserved_max, dtype=np.int64)
-    rows["UnreservedConcurrentExecutions"] = column([[None] * periods] * len(data),
-                                                    unreserved.tolist())
-    rows["ClaimedAccountConcurrency"] = column([[None] * periods] * len(data),
+    rows["UnreservedConcurrentExecutions"] = column([nothing] * len(data), unreserved.tolist())
+    rows["ClaimedAccountConcurrency"] = column([nothing] * len(data),
                                                (reserved_total + unreserved).tolist())
+    rows["Cost_usd"] = column([list(d["cost"]) for d in data],
+                              [round(sum(d["cost_raw"][k] for d in data), 9)
+                               for k in range(periods)])
     for key in EXTRA_COLUMNS:
         given = [d["extra"].get(key) for d in data]
-        rows[key] = column([[None] * periods if values is None
+        rows[key] = column([nothing if values is None
                             else [values[k] for k in range(periods)] for values in given],
-                           [None] * periods)
+                           nothing)
     return {key: rows[key] for key in SERIES_COLUMNS}
 
 
