@@ -326,3 +326,28 @@ def test_a_thousand_quiet_functions_hold_few_draws():
     assert held < 1000 * 64  # was 2 x 4,096 per function
     result = build_result(model)
     assert len(result.series["function"]) == (1000 + 1) * math.ceil(model.end_s / 60.0)
+
+
+def test_per_period_latency_of_large_periods_is_the_sorted_figure():
+    # One busy function: its periods' percentiles come from np.partition per period; they
+    # must be those of the full (period, latency) sort, as computed for small periods.
+    from lambdasim.results.periods import period_percentiles_ms
+
+    rng = np.random.default_rng(3)
+    arrived = np.sort(rng.random(60000) * 600.0)
+    latency = np.round(rng.lognormal(-1.5, 1.0, arrived.size), 4)
+    edges = np.arange(0.0, 601.0, 60.0)
+    got = period_percentiles_ms(arrived, latency, edges, (50.0, 99.0))
+    index = np.searchsorted(edges, arrived, side="right") - 1
+    values = (latency * 1000.0)[np.lexsort((latency * 1000.0, index))]
+    sizes = np.bincount(index, minlength=10)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    for k in range(10):
+        want = []
+        for level in (50.0, 99.0):
+            position = starts[k] + (sizes[k] - 1) * (level / 100.0)
+            low = int(np.floor(position))
+            high = min(low + 1, starts[k] + sizes[k] - 1)
+            want.append(round(float(values[low] + (values[high] - values[low])
+                                    * (position - low)), 6))
+        assert got[k] == tuple(want)
