@@ -28,6 +28,7 @@ _LAZY = {
     "simulate": "lambdasim.simulation",
     "simulate_many": "lambdasim.studies.replications",
     "sweep": "lambdasim.studies.sweep",
+    "plan": "lambdasim.studies.plan",
 }
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "simulate",
     "simulate_many",
     "sweep",
+    "plan",
     "Result",
     "FunctionResult",
 ]

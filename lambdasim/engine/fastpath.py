@@ -1,9 +1,10 @@
 """The common configuration, specialised at build time: synchronous calls to an on-demand
 function.
 
-Most functions of most scenarios are the plainest kind: one ``sync`` trigger without client
-retries, no provisioned concurrency, the default warm pool (most recently used first), the
-per-function scale-out token bucket, no asynchronous queue waiting on the function's pool.
+Most functions of most scenarios are the plainest kind: one direct ``sync`` trigger without
+client retries (no front door), no provisioned concurrency, no shared dependencies, the default
+warm pool (most recently used first), the per-function scale-out token bucket, no asynchronous
+queue waiting on the function's pool.
 For such a function :func:`specialise` replaces the general path (``SyncTrigger.arrive`` ->
 ``LambdaFunction.invoke`` -> a ``Wakeup`` with a tuple -> ``_complete`` -> the trigger's
 ``done``) by two closures that do the same work with fewer calls:
@@ -61,6 +62,8 @@ class FastEnvironment(ExecutionEnvironment):
 def qualifies(function: Any, triggers: list) -> bool:
     """Whether ``function`` (with its ``triggers``) is of the common configuration."""
     if type(function) is not LambdaFunction or function.release_listener is not None:
+        return False
+    if function.gate is not None:  # its handler phase goes through shared dependencies
         return False
     if len(triggers) != 1 or type(triggers[0]) is not SyncTrigger:
         return False
