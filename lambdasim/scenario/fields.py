@@ -247,17 +247,21 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
 
 
 def _finite_dist(resolved: dict, key: str | None) -> dict:
-    """``resolved``, unless its times overflow a float (a lognormal median of 1e-320 s)."""
+    """``resolved``, unless its times overflow a float (a lognormal median of 1e-320 s).
+
+    Closed-form mean and variance only (no SciPy: validating needs none); the truncated normal
+    and the empirical distribution are bounded by their finite parameters."""
     try:
-        dist = _distributions.make_distribution(resolved) if resolved["dist"] != "empirical" else None
-        figures = [v for v in resolved.values() if isinstance(v, float)] + (
-            [float(dist.mean()), float(dist.quantile(0.9999))] if dist else [])
+        figures = [v for v in resolved.values() if isinstance(v, float)]
+        if resolved["dist"] not in ("empirical", "normal"):
+            dist = _distributions.make_distribution(resolved)
+            figures += [float(dist.mean()), float(dist.var())]
     except (ArithmeticError, ValueError):
         figures = [math.inf]
     if all(math.isfinite(f) for f in figures):
         return resolved
     raise SpecError(f"the {resolved['dist']} distribution's times overflow (parameters, mean or "
-                    f"99.99th percentile not finite); use parameters of a realistic scale", key)
+                    f"variance not finite); use parameters of a realistic scale", key)
 
 
 def _resolve_date(raw: Any, key: str) -> str:

@@ -128,6 +128,8 @@ def _num(x: float, digits: int = 2) -> str:
 
 
 def _mean(dist: Mapping[str, Any]) -> float:
+    if dist["dist"] == "normal":  # truncated at 0; its exact mean needs SciPy, not worth it here
+        return max(float(dist["mean"]), 0.0)
     try:
         value = float(make_distribution(dist).mean())
     except Exception:  # an estimate only: a distribution without a closed-form mean
