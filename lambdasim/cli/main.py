@@ -77,6 +77,12 @@ EXAMPLES: dict[str, str] = {
     "import-sam": """\
   python -m lambdasim import-sam scenarios/templates/orders-sam.yaml
   python -m lambdasim import-sam template.yaml --rate 10/s --out mine.yaml""",
+    "plan": """\
+  python -m lambdasim plan scenarios/peak.yaml --function checkout \\
+      --vary functions.checkout.memory_mb=1024,1536,2048 \\
+      --slo 'checkout.latency_ms.p99 < 1500' --slo 'checkout.request_throttle_rate <= 0.01'
+  python -m lambdasim plan scenarios/peak.yaml --function checkout --objective p99 \\
+      --vary functions.checkout.reserved_concurrency=300,400 --budget 12""",
     "sweep": """\
   python -m lambdasim sweep scenarios/peak.yaml --set functions.checkout.memory_mb=1024,2048
   python -m lambdasim sweep scenarios/peak.yaml --set functions.checkout.memory_mb=1024,1536 \\
