@@ -43,6 +43,9 @@ _BLOCK_ROWS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], str], ...]], ...
         ("async event age p99 (ms)", ("async", "event_age_ms", "p99"), "ms"),
         ("async event age max (ms)", ("async", "event_age_ms", "max"), "ms"),
         ("async queue depth max", ("async", "queue_depth", "max"), "int"),
+        ("async backlog drain (s)", ("async", "backlog", "drain_s"), "num"),
+        ("async backlog ideal drain (s)", ("async", "backlog", "ideal_drain_s"), "num"),
+        ("async idle share while waiting (%)", ("async", "backlog", "idle_share"), "pct"),
     )),
     ("sqs", (
         ("sqs messages deleted", ("sqs", "messages_deleted"), "int"),
