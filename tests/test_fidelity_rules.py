@@ -454,3 +454,36 @@ def test_async_backlog_drain_time_and_idle_share_are_reported():
     assert slow["backlog"]["drain_s"] > backlog["drain_s"] * 1.1
     assert slow["backlog"]["idle_share"] > backlog["idle_share"]
     assert slow["events_succeeded"] == default["events_succeeded"] == 10000
+
+
+# --------------------------------------------------------------------------------------
+# 9. Every assumption a run used is printed once
+# --------------------------------------------------------------------------------------
+def test_assumptions_used_are_listed_once():
+    # LAMBDA_MODEL.md marks every figure AWS does not publish as an assumption, e.g. the
+    # keep-alive ("non-deterministic", https://docs.aws.amazon.com/lambda/latest/dg/
+    # lambda-runtime-environment.html). A run lists those it relied on, once each, with the
+    # functions they apply to; a stated key is no longer an assumption.
+    from lambdasim.results.table import format_summary_table
+
+    result = lambdasim.simulate(SCENARIOS / "power_tuning.yaml", overrides={
+        "functions.image-resize.memory_mb": 2048,
+        "functions.profile-api.keep_alive": "10m"})
+    listed = {a["topic"]: a for a in result.summary["assumptions"]}
+    assert listed["keep_alive"]["functions"] == ["image-resize"]
+    assert listed["memory_scaling"]["functions"] == ["image-resize"]
+    assert set(listed) >= {"max_lifetime", "reuse", "init"}
+    assert "async_backlog" not in listed and "provisioned_preparation" not in listed
+    table = format_summary_table(result)
+    assert table.count("assumptions (AWS publishes no figure") == 1
+    assert table.count("- keep_alive: ") == 1
+    assert "uniformly from 5-7 min" in table
+    # At the memory the durations were measured at, no scaling is assumed.
+    plain = lambdasim.simulate(SCENARIOS / "power_tuning.yaml").summary["assumptions"]
+    assert "memory_scaling" not in {a["topic"] for a in plain}
+    # An asynchronous backlog names its drain assumption, or the FIFO line's poll delay.
+    drain = lambdasim.simulate(async_drain_case()).summary["assumptions"]
+    assert "async_backlog" in {a["topic"] for a in drain}
+    fifo = lambdasim.simulate(async_drain_case(throttle_backoff="none")).summary["assumptions"]
+    assert {"async_fifo"} <= {a["topic"] for a in fifo}
+    assert "async_backlog" not in {a["topic"] for a in fifo}

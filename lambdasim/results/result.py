@@ -27,6 +27,7 @@ from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, TIMEOUT,
                                        architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
+from lambdasim.results.assumptions import used_assumptions
 from lambdasim.results.timeline import build_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -242,6 +243,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             "throttles": sum(block["throttles"] for block in functions.values()),
             "cost_usd": account_cost,
         },
+        # Figures AWS does not publish that this run relied on, each once.
+        "assumptions": used_assumptions(model),
     }
     series = _series(edges, per_period, account_busy.period_maxima(edges),
                      unreserved.period_maxima(edges), model.account.reserved_total)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from lambdasim.results.assumptions import format_assumptions
+
 __all__ = ["format_summary_table"]
 
 # (label, path inside a function's summary block, formatter)
@@ -114,6 +116,9 @@ def format_summary_table(result: Any) -> str:
     lines += [""]
     rows = [[label, _fmt(_get(account, path), kind)] for label, path, kind in _ACCOUNT_ROWS]
     lines += _align([["account", ""]] + rows)
+    assumed = format_assumptions(summary.get("assumptions") or [])
+    if assumed:
+        lines += [""] + assumed
     return "\n".join(lines) + "\n"
 
 
