@@ -12,6 +12,7 @@ table prints it after the account block.
 """
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -125,7 +126,8 @@ def used_assumptions(model) -> list[dict[str, Any]]:
 
 
 def format_assumptions(assumptions: list[Mapping[str, Any]]) -> list[str]:
-    """Table lines: each assumption once, with the functions it applies to."""
+    """Table lines: each assumption once, with the functions it applies to, wrapped at 100
+    columns (continuation lines indented)."""
     if not assumptions:
         return []
     lines = ["assumptions (AWS publishes no figure; measure what matters to your answer):"]
@@ -133,5 +135,6 @@ def format_assumptions(assumptions: list[Mapping[str, Any]]) -> list[str]:
         where = f" [{', '.join(entry['functions'])}]" if entry["functions"] else ""
         hint = (f"; to measure: {entry['replace_with']}"
                 if entry["replace_with"] and entry["replace_with"] != "-" else "")
-        lines.append(f"- {entry['topic']}: {entry['assumption']}{where}{hint}")
+        lines.extend(textwrap.wrap(f"- {entry['topic']}: {entry['assumption']}{where}{hint}",
+                                   width=100, subsequent_indent="  ", break_on_hyphens=False))
     return lines
