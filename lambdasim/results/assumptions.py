@@ -15,10 +15,6 @@ from __future__ import annotations
 import textwrap
 from typing import Any, Callable, Mapping
 
-import numpy as np
-
-from lambdasim.engine.function import THROTTLE_REQUEST_SCALING
-
 __all__ = ["used_assumptions", "format_assumptions"]
 
 
@@ -36,6 +32,12 @@ def used_assumptions(model) -> list[dict[str, Any]]:
         ``{"topic", "assumption", "functions", "replace_with"}`` per assumption used;
         ``functions`` lists the functions it applies to (empty for account-wide ones).
     """
+    # Imported here: the table (and so quick commands like validate) imports this module for
+    # format_assumptions and must not load the engine.
+    import numpy as np
+
+    from lambdasim.engine.function import THROTTLE_REQUEST_SCALING
+
     scenario = model.scenario
     config = scenario.config
     stated: Callable[[str], bool] = scenario.states
