@@ -32,6 +32,7 @@ from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.dependencies import dependency_series, dependency_summary
 from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_outcomes,
                                       time_stats_ms, unpack_requests)
+from lambdasim.results.assumptions import used_assumptions
 from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
 from lambdasim.results.timeline import build_timeline
 
@@ -284,6 +285,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             "throttles": sum(block["throttles"] for block in functions.values()),
             "cost_usd": account_cost,
         },
+        # Figures AWS does not publish that this run relied on, each once.
+        "assumptions": used_assumptions(model),
         # How cost_usd.per_30_days was projected (the scenario's recurs), printed beside it.
         "cost_projection": projection(config["recurs"], horizon - warmup),
     }
