@@ -36,7 +36,8 @@ expect:
   - api.latency_ms.p99 < 5000
   - api.throttle_rate <= 0.001
 """
-CHARTS = {"concurrency-api.png", "requests-api.png", "latency-api.png"}
+CHARTS = {"concurrency-api.png", "requests-api.png", "latency-api.png", "latency_time-api.png",
+          "cost-api.png"}
 #: Appended to a copy of the page: after load, count the images that decoded.
 PROBE = """<script>window.addEventListener("load", function () {
   var images = document.images, ok = 0;
@@ -76,10 +77,16 @@ def test_the_page_holds_the_summary_the_checks_and_the_scenario(results):
     assert "<h2>Summary</h2>" in page and "<h2>Charts</h2>" in page
     assert '<td class="pass">PASS</td><td><code>api.latency_ms.p99 &lt; 5000</code>' in page
     assert '<td class="fail">FAIL</td><td><code>api.throttle_rate &lt;= 0.001</code>' in page
-    # The resolved scenario, defaults filled in, escaped.
-    assert "<h2>Resolved scenario</h2>" in page and "concurrency_limit: 30" in page
-    assert "unreserved_minimum: 5" in page and "keep_alive:" in page
-    assert "Checkout &lt;b&gt;at the peak&lt;/b&gt; &amp; &quot;quoted&quot;" in page
+    # The scenario as written (the file's text, comments and all) ...
+    written = page.split("<h2>Scenario</h2>", 1)[1].split("<details>", 1)[0]
+    assert "rate: [[0s, 20/s], [15s, 140/s], [30s, 20/s]]" in written
+    assert "keep_alive" not in written
+    # ... and below a fold the resolved form, defaults filled in, lognormal as mu/sigma.
+    resolved = page.split("<summary><b>Resolved scenario</b>", 1)[1].split("</details>")[0]
+    assert "concurrency_limit: 30" in resolved and "unreserved_minimum: 5" in resolved
+    assert "keep_alive:" in resolved and "mu:" in resolved and "sigma:" in resolved
+    assert re.search(r"Checkout &lt;b&gt;at the peak&lt;/b&gt; &amp; (&quot;|&#34;)quoted"
+                     r"(&quot;|&#34;)", page)
     assert "<b>at the peak</b>" not in page
 
 
@@ -90,7 +97,11 @@ def test_trigger_blocks_and_replications_are_shown(results):
     result.summary["replications"] = {"n": 3, "figures": {}}
     page = render_report(result)
     assert "<h2>Trigger details</h2>" in page and "<b>api.async</b>" in page
-    assert "&quot;dropped&quot;: 1" in page and "<b>replications</b>" in page
+    # A table, not raw JSON: a labelled row with the values in words.
+    assert '<td class="label">events</td><td class="num">received 12 · dropped 1</td>' in page
+    details = page.split("<h2>Trigger details</h2>", 1)[1].split("<h2>")[0]
+    assert "&quot;" not in details and "&#34;" not in details and "{" not in details
+    assert "<b>replications</b>" in page
 
 
 def test_without_plots_the_report_is_still_written(tmp_path, monkeypatch):

@@ -245,8 +245,9 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model) if records else None
-    return Result(model.scenario, summary, series, model.run_info(), request_records,
-                  build_timeline(model))
+    timeline = build_timeline(model, costs={name: block["cost_usd"]
+                                            for name, block in functions.items()})
+    return Result(model.scenario, summary, series, model.run_info(), request_records, timeline)
 
 
 def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_init: bool,

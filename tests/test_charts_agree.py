@@ -1,0 +1,256 @@
+"""Charts agree with the summary table (issue 16): legend totals are the table's figures,
+the warm-up is marked on every chart, every chart of a run uses the same bins, counting axes
+have whole-number ticks, empty panels say so, and the latency-over-time and cost-over-time
+charts draw the right data."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import yaml
+
+import lambdasim
+from lambdasim.results import plots
+from lambdasim.results.chart_kit import HORIZON_LABEL, WARMUP_LABEL
+from lambdasim.results.timeline import MIN_PERIOD_BINS, chart_width
+
+#: A burst past the account limit with client retries and a warm-up: throttled attempts,
+#: requests throttled in the end, cold starts in and after the warm-up.
+BURST = """\
+name: burst
+duration: 60s
+warmup: 10s
+seed: 3
+period: 10s
+account: {concurrency_limit: 25, unreserved_minimum: 5}
+functions:
+  api:
+    duration: {dist: lognormal, median: 300ms, p99: 1s}
+    init: {dist: lognormal, median: 400ms, p99: 1s}
+    triggers:
+      - type: sync
+        name: web
+        arrivals: {process: poisson, rate: [[0s, 20/s], [25s, 150/s], [40s, 20/s]]}
+        client_retries: {max_attempts: 3, base_delay: 100ms, max_delay: 1s, jitter: full}
+"""
+
+#: Two requests a minute: a chart of fractions of an environment unless the axis counts.
+TRICKLE = """\
+name: trickle
+duration: 30m
+seed: 2
+functions:
+  cron:
+    duration: {dist: lognormal, median: 2s, p99: 6s}
+    triggers:
+      - type: sync
+        arrivals: {process: poisson, rate: 2/min}
+"""
+
+#: Asynchronous invocations that never queue: the backlog panel has nothing to draw.
+CALM_ASYNC = """\
+name: calm
+duration: 2m
+seed: 4
+functions:
+  worker:
+    duration: 50ms
+    triggers:
+      - type: async
+        arrivals: {process: poisson, rate: 2/s}
+"""
+
+
+def _run(text: str, **kwargs):
+    return lambdasim.simulate(yaml.safe_load(text), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def burst():
+    return _run(BURST, records=True)
+
+
+def _legend(ax) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def _number(text: str) -> int:
+    return int(re.search(r"([\d,]+)", text).group(1).replace(",", ""))
+
+
+def test_the_burst_exercises_every_count(burst):
+    block = burst.summary["functions"]["api"]
+    assert block["throttles"] > block["requests"]["throttled"] > 0
+    data = burst.timeline.functions["api"]
+    # The warm-up has cold starts that the table leaves out.
+    assert data.cold_starts.sum() > data.cold_starts_counted.sum() == block["cold_starts"]
+
+
+def test_chart_totals_equal_the_table(burst):
+    block = burst.summary["functions"]["api"]
+    data = burst.timeline.functions["api"]
+    assert int(data.arrivals_counted.sum()) == block["requests"]["arrived"]
+    assert int(data.invocations_counted.sum()) == block["invocations"]
+    assert int(data.throttles_counted.sum()) == block["throttles"]
+    assert int(data.throttled_counted.sum()) == block["requests"]["throttled"]
+    assert int(data.cold_starts_counted.sum()) == block["cold_starts"]
+    # The legends print those totals: each figure as the table prints it.
+    chart = plots.requests_chart(burst, "api")
+    top, middle, bottom = chart.axes
+    labels = _legend(top) + _legend(middle) + _legend(bottom)
+    wanted = {"requests arrived": block["requests"]["arrived"],
+              "invocations (attempts": block["invocations"],
+              "throttled attempts:": block["throttles"],
+              "requests throttled in the end": block["requests"]["throttled"],
+              "cold starts:": block["cold_starts"]}
+    for start, value in wanted.items():
+        (label,) = [text for text in labels if text.startswith(start)]
+        assert _number(label.split(":", 1)[1] if ":" in label else label) == value, label
+    # What the warm-up adds is drawn apart and named as outside the table.
+    (extra,) = [text for text in _legend(bottom) if "warm-up" in text and "cold" in text]
+    assert _number(extra.split(":")[1]) == int(data.cold_starts.sum()) - block["cold_starts"]
+
+
+def test_the_warm_up_is_marked_on_every_chart(burst, tmp_path):
+    warmup = burst.summary["warmup_s"]
+    drawn = list(plots.charts(burst))
+    assert {name for name, _ in drawn} == {"concurrency-api.png", "requests-api.png",
+                                          "latency-api.png", "latency_time-api.png",
+                                          "cost-api.png"}
+    for name, chart in drawn:
+        if name.startswith("latency-"):  # a distribution, not a time axis: says its window
+            assert "after the warm-up" in chart.axes[0].get_title()
+            continue
+        assert WARMUP_LABEL in _legend(chart.axes[0]), name
+        for ax in chart.axes:  # shaded on every panel, from 0 to the end of the warm-up
+            spans = [p for p in ax.patches if p.get_label() in (WARMUP_LABEL, "_nolegend_")
+                     or p.get_x() == 0.0]
+            widths = {round(p.get_width() * _scale(ax), 6) for p in spans
+                      if hasattr(p, "get_width")}
+            assert round(warmup, 6) in widths, (name, widths)
+
+
+def _scale(ax) -> float:
+    """Seconds per unit of the time axis, from its label."""
+    label = ax.get_xlabel() or "(s)"
+    for unit, scale in (("(s)", 1.0), ("(min)", 60.0), ("(h)", 3600.0), ("(d)", 86400.0)):
+        if unit in label:
+            return scale
+    return 1.0
+
+
+def test_every_chart_of_a_run_uses_the_same_bins(burst):
+    width = burst.timeline.width_s
+    assert width == chart_width(burst.timeline.end_s, burst.summary["config"]["period"])
+    for name, chart in plots.charts(burst):
+        subtitle = chart.axes[0].get_title()
+        if name.startswith("latency-"):
+            continue
+        assert f"{width:g} s" in subtitle, (name, subtitle)
+
+
+def test_bins_are_the_metrics_period_when_it_gives_enough():
+    assert chart_width(2 * 3600.0, 60.0) == 60.0  # 120 periods: metrics.csv's own bins
+    assert chart_width(20 * 60.0, 60.0) == 5.0  # 20 periods are too coarse for a ramp
+    assert chart_width(MIN_PERIOD_BINS * 60.0, 60.0) == 60.0
+
+
+def test_horizon_is_marked_only_when_the_drain_shows(burst):
+    assert burst.timeline.end_s - burst.timeline.duration_s < 0.01 * burst.timeline.end_s
+    assert HORIZON_LABEL not in _legend(plots.concurrency_chart(burst, "api").axes[0])
+    # A slow handler: work in flight drains well after the horizon.
+    slow = _run(BURST.replace("median: 300ms, p99: 1s", "median: 20s, p99: 40s"))
+    assert slow.timeline.end_s - slow.timeline.duration_s > 0.01 * slow.timeline.end_s
+    labels = _legend(plots.concurrency_chart(slow, "api").axes[0])
+    assert HORIZON_LABEL in labels
+
+
+def _tick_values(ax) -> list[float]:
+    low, high = ax.get_ylim()
+    return [t for t in ax.get_yticks() if low - 1e-9 <= t <= high + 1e-9]
+
+
+def test_environment_axes_count_whole_environments():
+    result = _run(TRICKLE)
+    data = result.timeline.functions["cron"]
+    busy = data.invoking + data.initializing
+    assert 0 < busy.max() < 1.0  # means per bin are fractions of one environment ...
+    ax = plots.concurrency_chart(result, "cron").axes[0]
+    ticks = _tick_values(ax)
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks  # ... ticks not
+    assert "mean" in ax.get_ylabel()
+
+
+def test_empty_backlog_says_so():
+    result = _run(CALM_ASYNC)
+    chart = plots.async_chart(result, "worker")
+    depth = chart.axes[1]
+    assert "no backlog" in [t.get_text() for t in depth.texts]
+    assert list(depth.get_ylim()) == [0.0, 1.0]
+    received = chart.axes[2]
+    assert not received.texts and received.get_ylim()[1] > 1.0
+
+
+def test_trigger_charts_are_on_the_run_bins():
+    result = _run(CALM_ASYNC)
+    data = result.timeline.functions["worker"]
+    assert len(data.series["AsyncEventsReceived"]) == len(data.edges) - 1
+    assert int(np.nansum(data.series["AsyncEventsReceived"])) == \
+        result.summary["functions"]["worker"]["requests"]["arrived"]
+
+
+def test_latency_over_time_is_the_percentiles_of_each_bin(burst):
+    data = burst.timeline.functions["api"]
+    columns = burst.records.columns()
+    answered = ~np.isnan(columns["latency_ms"])
+    arrived = columns["arrived_s"][answered]
+    latency = columns["latency_ms"][answered]
+    edges = data.edges
+    for k in range(len(edges) - 1):
+        mine = latency[(arrived >= edges[k]) & (arrived < edges[k + 1])]
+        if mine.size == 0:
+            assert np.isnan(data.latency_p50_ms[k]) and data.latency_count[k] == 0
+            continue
+        assert data.latency_count[k] == mine.size
+        assert data.latency_p50_ms[k] == pytest.approx(np.percentile(mine, 50), rel=1e-9)
+        assert data.latency_p99_ms[k] == pytest.approx(np.percentile(mine, 99), rel=1e-9)
+    chart = plots.latency_time_chart(burst, "api")
+    ax = chart.axes[0]
+    (p99,) = [line for line in ax.get_lines() if line.get_label().startswith("p99 of")]
+    assert np.allclose(p99.get_ydata()[:-1], data.latency_p99_ms, equal_nan=True)
+    table = burst.summary["functions"]["api"]["latency_ms"]["p99"]
+    (ref,) = [line for line in ax.get_lines() if line.get_label().startswith("p99 over")]
+    assert ref.get_ydata()[0] == table
+
+
+def test_cost_over_time_adds_up_to_the_table(burst):
+    cost = burst.summary["functions"]["api"]["cost_usd"]
+    data = burst.timeline.functions["api"]
+    for item, values in data.cost_usd.items():
+        assert float(values.sum()) == pytest.approx(cost[item], abs=1e-8), item
+        assert np.all(values >= 0)
+    # Nothing is billed in the warm-up: its requests are outside the table.
+    warm = data.edges[1:] <= burst.summary["warmup_s"]
+    assert not np.any(sum(data.cost_usd.values())[warm])
+    # The duration item follows the busy time: more cost in the burst than before it.
+    duration = data.cost_usd["duration"]
+    assert duration[data.edges[:-1] >= 30].sum() > duration[data.edges[:-1] < 25].sum()
+    chart = plots.cost_chart(burst, "api")
+    running = [line for line in chart.axes[1].get_lines()
+               if line.get_label().startswith("running total")][0]
+    assert running.get_ydata()[-1] == pytest.approx(cost["total"], abs=1e-8)
+
+
+def test_provisioned_cost_follows_the_configured_capacity(tmp_path):
+    text = BURST.replace("    init:", "    provisioned_concurrency: 5\n    init:")
+    result = _run(text)
+    data = result.timeline.functions["api"]
+    cost = result.summary["functions"]["api"]["cost_usd"]
+    assert cost["provisioned"] > 0
+    assert float(data.cost_usd["provisioned"].sum()) == pytest.approx(cost["provisioned"],
+                                                                      abs=1e-8)
+    after = data.edges[:-1] >= result.summary["warmup_s"]
+    inside = data.cost_usd["provisioned"][after & (data.edges[1:] <= 60)]
+    assert np.all(inside > 0)  # configured capacity costs in every bin of the window
