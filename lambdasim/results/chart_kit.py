@@ -131,7 +131,7 @@ def seconds_text(value: float) -> str:
         return f"{value / 86400:,.1f} d"
     if value >= 2 * 3600:
         return f"{value / 3600:,.1f} h"
-    if value >= 120:
+    if value >= 60:
         return f"{value / 60:,.1f} min".replace(".0 min", " min")
     return f"{value:g} s"
 

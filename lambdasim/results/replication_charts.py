@@ -119,8 +119,8 @@ def replication_charts(summary: Mapping[str, Any], digests: Sequence[Mapping[str
 
 
 def _subtitle(n: int, width: float) -> str:
-    return (f"mean of {n} replications per {seconds_text(width)} bin; shaded: the 95 % "
-            "confidence interval of the mean")
+    return (f"mean of {n} replications in {seconds_text(width)} bins; band: 95 % confidence "
+            "interval of the mean")
 
 
 def _concurrency(name, runs, table, axis, edges, width, length, n, account_limit) -> Chart:
@@ -181,7 +181,8 @@ def _requests(name, runs, table, axis, edges, width, length, n, account_limit) -
         if not np.any(b.high > 0):
             empty_panel(ax, empty)
         else:
-            _draw(ax, x, b, color, f"{label} per second (table: {_mean(total)} per run)")
+            _draw(ax, x, b, color, f"{label} per second, of requests after the warm-up "
+                                   f"(table: {_mean(total)} per run)")
             if key == "throttles_counted":
                 throttled = band([r["throttled_counted"] / width for r in runs], length)
                 if np.any(throttled.high > 0):
@@ -193,7 +194,7 @@ def _requests(name, runs, table, axis, edges, width, length, n, account_limit) -
         ax.set_ylabel("per second")
         legend(ax)
     title(fig, f"{name}: requests, throttles and cold starts, {n} replications",
-          _subtitle(n, width) + "; throttles and cold starts of requests after the warm-up")
+          _subtitle(n, width))
     return fig
 
 
@@ -226,7 +227,7 @@ def _latency(name, runs, table, axis, edges, width, length, n, account_limit) ->
         thousands(ax)
         ax.set_ylabel("end-to-end latency (ms)")
     title(fig, f"{name}: end-to-end latency over time, {n} replications",
-          _subtitle(n, width) + "; requests by arrival, retries included")
+          _subtitle(n, width) + "; by arrival, retries included")
     legend(ax)
     return fig
 
@@ -261,7 +262,7 @@ def _cost(name, runs, table, axis, edges, width, length, n, account_limit) -> Ch
     legend(top)
     legend(bottom)
     title(fig, f"{name}: cost over time, {n} replications",
-          _subtitle(n, width) + "; invocations of requests after the warm-up")
+          _subtitle(n, width) + "; requests after the warm-up")
     return fig
 
 

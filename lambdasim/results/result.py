@@ -180,11 +180,14 @@ def _rate(numerator: int, denominator: int) -> float:
     return round(numerator / denominator, 9) if denominator else 0.0
 
 
-def build_result(model: "Model", *, records: bool = False) -> Result:
+def build_result(model: "Model", *, records: bool = False, timeline: bool = True,
+                 timeline_width_s: float | None = None) -> Result:
     """Compute the summary, series and (optionally) records of a finished model.
 
     Works one function at a time on views of the recorded buffers, so the extra memory is a
-    few arrays of one function's size.
+    few arrays of one function's size. ``timeline``: also reduce the records to chart data
+    (:mod:`lambdasim.results.timeline`; runs whose summary alone is kept skip it), in bins of
+    ``timeline_width_s`` when given.
     """
     config = copy.deepcopy(model.scenario.config)
     config["seed"] = model.seed
@@ -245,9 +248,11 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model) if records else None
-    timeline = build_timeline(model, costs={name: block["cost_usd"]
-                                            for name, block in functions.items()})
-    return Result(model.scenario, summary, series, model.run_info(), request_records, timeline)
+    chart_data = build_timeline(model, costs={name: block["cost_usd"]
+                                              for name, block in functions.items()},
+                                width_s=timeline_width_s) if timeline else None
+    return Result(model.scenario, summary, series, model.run_info(), request_records,
+                  chart_data)
 
 
 def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_init: bool,
