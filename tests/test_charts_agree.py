@@ -254,3 +254,126 @@ def test_provisioned_cost_follows_the_configured_capacity(tmp_path):
     after = data.edges[:-1] >= result.summary["warmup_s"]
     inside = data.cost_usd["provisioned"][after & (data.edges[1:] <= 60)]
     assert np.all(inside > 0)  # configured capacity costs in every bin of the window
+
+
+# --------------------------------------------------------------------------- replications
+
+@pytest.fixture(scope="module")
+def replications():
+    from lambdasim.studies.replications import simulate_many
+
+    return simulate_many(yaml.safe_load(BURST), 3, workers=1, charts=True)
+
+
+def test_replications_keep_chart_data_on_shared_bins(replications):
+    assert len(replications.charts) == 3
+    widths = {d["width_s"] for d in replications.charts}
+    assert len(widths) == 1
+    # Every replication's per-bin counts add up to its own table.
+    for digest, summary in zip(replications.charts, replications.summaries):
+        data, block = digest["functions"]["api"], summary["functions"]["api"]
+        assert int(data["cold_starts_counted"].sum()) == block["cold_starts"]
+        assert int(data["throttles_counted"].sum()) == block["throttles"]
+        assert float(data["cost_usd"].sum()) == pytest.approx(block["cost_usd"]["total"],
+                                                              abs=1e-8)
+
+
+def test_replication_bands_are_the_t_interval_of_the_mean(replications):
+    from scipy import stats
+
+    from lambdasim.results.replication_charts import band
+
+    runs = [d["functions"]["api"]["busy"] for d in replications.charts]
+    length = max(len(r) for r in runs)
+    b = band(runs, length)
+    k = int(np.argmax(b.mean))
+    values = np.array([r[k] if k < len(r) else 0.0 for r in runs])
+    half = stats.t.ppf(0.975, 2) * values.std(ddof=1) / np.sqrt(3)
+    assert b.mean[k] == pytest.approx(values.mean())
+    assert b.high[k] == pytest.approx(values.mean() + half)
+    assert b.low[k] == pytest.approx(max(values.mean() - half, 0.0))
+    # Never below zero, even where the interval would reach under it.
+    assert np.all(b.low >= 0)
+    # The mean per bin adds up to the mean of the table's figure (linearity).
+    cold = band([d["functions"]["api"]["cold_starts_counted"] for d in replications.charts],
+                length)
+    assert float(cold.mean.sum()) == pytest.approx(
+        replications.figures["functions.api.cold_starts"]["mean"])
+
+
+def test_replication_charts_draw_every_figure_with_its_band(replications):
+    drawn = dict(replications.plots())
+    assert set(drawn) == {"concurrency-api.png", "requests-api.png", "latency_time-api.png",
+                          "cost-api.png"}
+    for name, chart in drawn.items():
+        assert "3 replications" in chart._suptitle.get_text()
+        assert "95 %" in chart.axes[0].get_title()
+        assert WARMUP_LABEL in _legend(chart.axes[0]), name
+        # A band: a filled area under every mean line.
+        assert any(c.__class__.__name__ == "FillBetweenPolyCollection"
+                   or "PolyCollection" in c.__class__.__name__
+                   for ax in chart.axes for c in ax.collections), name
+
+
+def test_run_with_replications_writes_charts_and_the_report(tmp_path):
+    from lambdasim.cli.main import main
+
+    (tmp_path / "burst.yaml").write_text(BURST)
+    out = tmp_path / "out"
+    code = main(["run", str(tmp_path / "burst.yaml"), "--replications", "3", "--workers", "1",
+                 "--out", str(out), "-q"])
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"report.html", "concurrency-api.png", "requests-api.png", "latency_time-api.png",
+            "cost-api.png", "summary.json", "replications.json"} <= names
+    page = (out / "report.html").read_text()
+    assert page.count("<img ") == 4
+    assert "3 independent runs" in page
+    # Each figure as mean [low, high], bounds inside the figure's range.
+    assert re.search(r'<td class="num">0 \[0, 0\]</td>', page)  # dropped: no negative bound
+    bounds = re.findall(r'<td class="num">[^<\[]*\[(-?[\d,.]+), (-?[\d,.]+)\]</td>', page)
+    assert bounds and all(not low.startswith("-") for low, _ in bounds)
+    without = tmp_path / "no-plots"
+    assert main(["run", str(tmp_path / "burst.yaml"), "--replications", "2", "--workers", "1",
+                 "--out", str(without), "-q", "--no-plots"]) == 0
+    assert not list(without.glob("*.png")) and (without / "report.html").is_file()
+
+
+#: An SQS queue with a burst, 4 minutes at 30 s metrics periods: 8 periods, 1 s chart bins.
+QUEUE = """\
+name: queue
+duration: 4m
+seed: 6
+period: 30s
+functions:
+  orders:
+    duration: {dist: lognormal, median: 200ms, p99: 800ms}
+    triggers:
+      - type: sqs
+        name: orders
+        arrivals:
+          - {process: poisson, rate: 5/s}
+          - {process: burst, count: 3000, at: 1m, spread: 10s}
+        batch_size: 10
+        per_record: 50ms
+"""
+
+
+def test_sqs_levels_are_on_the_chart_bins_and_agree_with_metrics():
+    result = _run(QUEUE)
+    data = result.timeline.functions["orders"]
+    assert data.width_s == 1.0 and not data.series_edges
+    depth = data.series["ApproximateNumberOfMessagesVisible"]
+    assert len(depth) == len(data.edges) - 1 and np.nanmax(depth) > 100
+    # metrics.csv's per-period maxima are the maxima of the chart's bins in each period.
+    series = result.series
+    rows = [i for i, name in enumerate(series["function"]) if name == "orders"]
+    group = round(30.0 / data.width_s)
+    for column in ("ApproximateNumberOfMessagesVisible", "SQSPollers",
+                   "ApproximateAgeOfOldestMessage_s"):
+        per_period = [series[column][i] for i in rows]
+        fine = data.series[column]
+        for k, value in enumerate(per_period):
+            chunk = fine[k * group:(k + 1) * group]
+            if chunk.size:
+                assert np.nanmax(chunk) == pytest.approx(value), (column, k)

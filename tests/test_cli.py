@@ -23,7 +23,8 @@ SUMMARY_KEYS = ["lambdasim_version", "scenario", "seed", "duration_s", "warmup_s
                 "functions", "account"]
 #: What a run writes: the data, the one-page report and the charts of its one function.
 RESULT_FILES = {"summary.json", "run.json", "metrics.csv", "report.html",
-                "concurrency-api.png", "requests-api.png", "latency-api.png"}
+                "concurrency-api.png", "requests-api.png", "latency-api.png",
+                "latency_time-api.png", "cost-api.png"}
 #: What write_results makes of a result without chart data (the fake one below).
 WRITTEN_FILES = {"summary.json", "run.json", "metrics.csv", "report.html"}
 

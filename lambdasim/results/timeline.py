@@ -22,9 +22,12 @@ records to a few hundred bins per function (:func:`bin_width`) and keeps only th
   ``cost_usd`` spread over the bins in proportion to the usage it bills (invocations, billed
   Duration, billed Init, configured and used provisioned capacity), so the bins add up to the
   table's cost exactly, tiers and free tier included;
-* the trigger-specific columns (asynchronous queue, streams, provisioned concurrency) on the
-  same bins, from the reporters' ``series``; SQS levels are monitored per metrics period
-  during the run, so they are on the chart bins only when the bins are the metrics period.
+* the trigger-specific columns (asynchronous queue, SQS, streams, provisioned concurrency) on
+  the same bins, from the reporters' ``series`` (SQS levels are tracked during the run at a
+  period that divides both the metrics period and the chart bins,
+  :func:`lambdasim.engine.online_levels.track_period`; where a long drain makes the bins
+  coarser than planned and not a whole group of it, the SQS chart is drawn per metrics
+  period and says so).
 
 The bins are the metrics period when it gives between :data:`MIN_PERIOD_BINS` and
 :data:`MAX_BINS` bins (the charts then show what metrics.csv holds), else the round width of
@@ -44,9 +47,9 @@ import numpy as np
 
 from lambdasim.engine.billing import COST_ITEMS, billed_ms, load_prices
 from lambdasim.engine.function import COLD, PROVISIONED
-from lambdasim.engine.invoke.sqs_report import SqsReporter
 from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes
+from lambdasim.engine.online_levels import round_width
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
@@ -58,9 +61,6 @@ __all__ = ["Timeline", "FunctionTimeline", "LatencyCurve", "build_timeline", "bi
 MAX_BINS = 300
 #: The metrics period is used for the bins when it gives at least this many.
 MIN_PERIOD_BINS = 60
-#: Round bin widths, in seconds.
-_STEPS_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0,
-            1800.0, 3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0)
 #: Quantile levels of the latency curves: dense in the body, finer in the tail.
 _QUANTILES = np.unique(np.concatenate([np.linspace(0.0, 0.99, 397),
                                        1.0 - np.logspace(-2, -5, 31), [1.0]]))
@@ -69,10 +69,7 @@ _QUANTILES = np.unique(np.concatenate([np.linspace(0.0, 0.99, 397),
 def bin_width(span_s: float, max_bins: int = MAX_BINS) -> float:
     """The smallest round bin width (0.1 s, 0.2 s, ... 1 d) that covers ``span_s`` in at most
     ``max_bins`` bins; whole days beyond."""
-    for step in _STEPS_S:
-        if span_s / step <= max_bins:
-            return step
-    return 86400.0 * float(np.ceil(span_s / (86400.0 * max_bins)))
+    return round_width(span_s, max_bins)
 
 
 def chart_width(span_s: float, period_s: float, max_bins: int = MAX_BINS) -> float:
@@ -453,19 +450,17 @@ def _provisioned_weights(model: "Model", name: str, edges: np.ndarray, t: np.nda
 
 
 def _trigger_series(model: "Model", name: str, data: FunctionTimeline) -> None:
-    """Trigger columns on the chart bins; per metrics period where only that exists."""
+    """Trigger columns on the chart bins; per metrics period where the levels were tracked
+    too coarsely for them (then ``series_edges`` says so)."""
     edges = data.edges
-    period = model.period_s
     for reporter in model.reporters.get(name, ()):
-        if isinstance(reporter, SqsReporter):
-            if abs(data.width_s - period) < 1e-9:
-                columns, own = reporter.series(model, edges), None
-            else:  # SQS levels are monitored per metrics period during the run
-                count = max(1, int(np.ceil(model.end_s / period - 1e-9)))
-                own = np.arange(count + 1, dtype=np.float64) * period
-                columns = reporter.series(model, own)
-        else:
-            columns, own = reporter.series(model, edges), None
+        own = None
+        try:
+            columns = reporter.series(model, edges)
+        except ValueError:  # levels tracked online per metrics period only
+            count = max(1, int(np.ceil(model.end_s / model.period_s - 1e-9)))
+            own = np.arange(count + 1, dtype=np.float64) * model.period_s
+            columns = reporter.series(model, own)
         for column, values in columns.items():
             data.series[column] = np.array([np.nan if v is None else float(v)
                                             for v in values])
