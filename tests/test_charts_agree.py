@@ -241,6 +241,12 @@ def test_cost_over_time_adds_up_to_the_table(burst):
     running = [line for line in chart.axes[1].get_lines()
                if line.get_label().startswith("running total")][0]
     assert running.get_ydata()[-1] == pytest.approx(cost["total"], abs=1e-8)
+    # Dollar ticks carry the decimals their step needs: no two read the same.
+    chart.canvas.draw()
+    for ax in chart.axes:
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+        assert all(label.startswith("$") for label in labels)
 
 
 def test_provisioned_cost_follows_the_configured_capacity(tmp_path):

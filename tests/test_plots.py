@@ -187,8 +187,12 @@ def test_charts_are_readable(small_result):
             # Nothing drawn in the axes is hidden by the legend.
             assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
         assert chart.axes[-1].get_xlabel()
+        # The unit is in an axis label, or (log-scaled latency) on every tick: 100 ms, 1 s.
         units = " ".join(ax.get_xlabel() + ax.get_ylabel() for ax in chart.axes)
-        assert "(s)" in units or "(ms" in units or "(min)" in units or "per second" in units
+        ticks = [t.get_text() for ax in chart.axes for t in ax.get_xticklabels()
+                 if t.get_text()]
+        assert ("(s)" in units or "(ms" in units or "(min)" in units or "per second" in units
+                or (ticks and all(t.endswith((" ms", " s", " min")) for t in ticks))), units
 
 
 def test_function_must_be_named_when_there_are_several(small_result):

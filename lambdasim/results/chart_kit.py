@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 __all__ = ["Chart", "COLORS", "DPI", "WIDE", "TALL", "time_scale", "time_axis", "step",
-           "ms_text", "usd_text", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
+           "ms_text", "ms_tick", "usd_text", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
            "title", "legend", "HORIZON_LABEL", "WARMUP_LABEL"]
 
 DPI = 100
@@ -125,6 +125,20 @@ def ms_text(value: float) -> str:
     return f"{value:.2g} ms" if value >= 1 else f"{value:.2f} ms"
 
 
+def ms_tick(value: float, _pos=None) -> str:
+    """A tick of a latency axis in milliseconds, in the unit that reads best: 500 ms, 10 s,
+    16.7 min."""
+    if value <= 0:
+        return "0"
+    if value < 1000:
+        return f"{value:g} ms"
+    if value < 60_000:
+        return f"{value / 1000:g} s"
+    if value < 3_600_000:
+        return f"{value / 60_000:.3g} min"
+    return f"{value / 3_600_000:.3g} h"
+
+
 def seconds_text(value: float) -> str:
     """A length of time in seconds, in human units: 45 s, 12.5 min, 3.2 h."""
     if value >= 2 * 86400:
@@ -148,7 +162,8 @@ def usd_text(value: float) -> str:
         return f"${value:.4f}"
     if value == 0:
         return "$0"
-    return f"${value:.3g}"
+    decimals = min(12, 2 - int(np.floor(np.log10(abs(value)))))  # three significant digits
+    return f"${value:.{decimals}f}"
 
 
 def thousands(ax) -> None:
@@ -173,11 +188,20 @@ def empty_panel(ax, text: str) -> None:
 
 
 def usd_axis(ax, top: float) -> None:
-    """A y axis in dollars from 0 to ``top``, with as many decimals as its ticks need."""
+    """A y axis in dollars from 0 to ``top``, with as many decimals as its tick step needs."""
     ax.set_ylim(0.0, top if top > 0 else 1.0)
-    decimals = max(0, int(-np.floor(np.log10(top / 4.0)))) if top > 0 else 0
-    ax.yaxis.set_major_formatter(FuncFormatter(
-        lambda v, _: f"${v:,.{decimals}f}" if v >= 0 else ""))
+
+    def label(value: float, _pos) -> str:
+        if value < 0:
+            return ""
+        ticks = ax.yaxis.get_majorticklocs()
+        gap = float(np.min(np.diff(ticks))) if len(ticks) > 1 else abs(value) or 1.0
+        decimals = 0
+        while decimals < 8 and abs(round(gap, decimals) - gap) > 1e-9 * max(gap, 1e-12):
+            decimals += 1
+        return f"${value:,.{decimals}f}"
+
+    ax.yaxis.set_major_formatter(FuncFormatter(label))
 
 
 def title(fig: Chart, text: str, subtitle: str) -> None:

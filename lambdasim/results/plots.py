@@ -36,9 +36,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
 from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, empty_panel,
-                                         legend, ms_text, seconds_text, step, thousands,
-                                         time_axis, title, usd_axis, usd_text)
+                                         legend, ms_text, ms_tick, seconds_text, step,
+                                         thousands, time_axis, title, usd_axis, usd_text)
 
 __all__ = ["Chart", "concurrency_chart", "requests_chart", "latency_chart",
            "latency_time_chart", "cost_chart", "async_chart", "sqs_chart", "stream_chart",
@@ -218,6 +220,9 @@ def requests_chart(result: Any, function: str | None = None) -> Chart:
                     color=COLORS["throttled"], lw=1.2,
                     label=f"requests throttled in the end (429): "
                           f"{int(data.throttled_counted.sum()):,}")
+    elif data.throttles_counted.any():  # throttled attempts, but no request ended throttled
+        middle.plot([], [], color=COLORS["throttled"], lw=1.2,
+                    label="requests throttled in the end: none")
     middle.set_ylabel("per second")
     legend(middle)
     _count_panel(bottom, x, width, data.cold_starts_counted, data.cold_starts, COLORS["cold"],
@@ -247,8 +252,10 @@ def latency_chart(result: Any, function: str | None = None) -> Chart:
                        label=f"{label} p{round(quantile * 100):d} = {ms_text(value)}")
         drawn = True
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(ms_tick))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_ylim(0.0, 1.02)
-    ax.set_xlabel("end-to-end latency (ms, log scale)")
+    ax.set_xlabel("end-to-end latency (log scale)")
     ax.set_ylabel("fraction of requests at or below")
     ax.grid(True, which="both", alpha=0.25)
     if not drawn:
@@ -291,7 +298,9 @@ def latency_time_chart(result: Any, function: str | None = None) -> Chart:
         low, high = float(finite.min()), float(finite.max())
         if low > 0 and high / low > 30:
             ax.set_yscale("log")
-            ax.set_ylabel("end-to-end latency (ms, log scale)")
+            ax.yaxis.set_major_formatter(FuncFormatter(ms_tick))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.set_ylabel("end-to-end latency (log scale)")
         else:
             ax.set_ylim(0.0, high * 1.1)
             ax.set_ylabel("end-to-end latency (ms)")
