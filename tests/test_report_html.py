@@ -188,3 +188,32 @@ def test_a_screenshot_of_the_report_shows_the_page_and_its_charts(results, tmp_p
     # The pass/fail column is coloured: the dark red (#b3261e) of the failed check's FAIL.
     fail = np.abs(pixels[:800] - np.array([0xB3, 0x26, 0x1E]) / 255.0).max(axis=2) < 0.1
     assert np.count_nonzero(fail) > 10
+
+
+def test_the_cost_is_broken_down_by_item(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    section = page.split("<h2>Cost</h2>", 1)[1].split("<h2>")[0]
+    header = re.findall(r"<th>([^<]*)</th>", section)
+    assert header == ["cost (USD)", "requests", "duration", "init (cold starts)",
+                      "ephemeral storage", "provisioned concurrency", "total"]
+    rows = {cells[0]: cells[1:] for cells in
+            (re.findall(r"<td[^>]*>([^<]*)</td>", row)
+             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", section)) if cells}
+    summary = lambdasim.simulate(results.parent / "shop.yaml").summary
+    cost = summary["functions"]["api"]["cost_usd"]
+    api = rows["api"]
+    # No provisioned concurrency and no storage above 512 MB: those items do not apply.
+    assert api[3] == "-" and api[4] == "-"
+    # The same precision in every cell of the run: four decimals when an item is below a cent.
+    assert all(re.fullmatch(r"(&lt;)?\$[\d,]+\.\d{4}", cell) for cell in api[:3] + api[5:]), api
+    assert float(api[5].lstrip("$").replace(",", "")) == pytest.approx(cost["total"], abs=1e-4)
+    assert "account, per 30 days" in rows
+
+
+def test_run_facts_are_formatted(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    facts = dict(re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>",
+                            page.split("<h2>", 1)[0]))
+    assert facts["seed"] == "8" and facts["simulated"] == "40 s"
+    assert facts["chart bins"].startswith("0.2 s") and facts["functions"] == "1 function, 1 trigger"
+    assert facts["measured window"] == "the whole run (no warm-up)"

@@ -121,9 +121,9 @@ def _facts(result: Any) -> list[tuple[str, str]]:
     if duration is not None:
         facts.append(("simulated", seconds_text(float(duration))))
         facts.append(("measured window", (
-            f"{seconds_text(float(warmup))} to {seconds_text(float(duration))}: the first "
-            f"{seconds_text(float(warmup))} are warm-up, left out of the table and shaded on "
-            "the charts") if warmup else "the whole run (no warm-up)"))
+            f"{seconds_text(float(warmup))} to {seconds_text(float(duration))}; the warm-up "
+            f"before it is left out of the table and shaded on the charts") if warmup
+            else "the whole run (no warm-up)"))
     if config.get("period"):
         facts.append(("metrics period", f"{seconds_text(float(config['period']))} "
                                         "(metrics.csv)"))
@@ -340,10 +340,17 @@ def _details(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Trigger-specific blocks (async, sqs, stream, provisioned, ...) as tables."""
     out = []
     for name, block in (summary.get("functions") or {}).items():
+        others = []
         for key, value in (block or {}).items():
             if key in _TABLE_KEYS:
                 continue
-            out.append({"title": f"{name}.{key}", "sections": _sections(value)})
+            if isinstance(value, Mapping):
+                out.append({"title": f"{name}.{key}", "sections": _sections(value)})
+            else:  # a figure of its own (crashes, ...): gathered in one table per function
+                others.append((_label(key), _value(key, value)))
+        if others:
+            out.append({"title": f"{name}: other figures",
+                        "sections": [{"title": None, "rows": others, "lists": []}]})
     if summary.get("replications"):
         reps = summary["replications"]
         rows = [(figure, _interval_text(figure, stats))
@@ -377,6 +384,12 @@ def _sections(value: Any, title: str | None = None) -> list[dict[str, Any]]:
     for key, item in value.items():
         if key in ("triggers", "by_trigger") and isinstance(item, Mapping) and \
                 all(isinstance(v, Mapping) for v in item.values()):
+            if len(item) == 1:  # one trigger: only what the block above does not say
+                (trigger, sub), = item.items()
+                extra = {k: v for k, v in sub.items() if value.get(k) != v}
+                if extra:
+                    nested += _sections(extra, f"trigger {trigger}")
+                continue
             for trigger, sub in item.items():
                 nested += _sections(sub, f"trigger {trigger}")
         elif isinstance(item, Mapping) and item and all(
