@@ -421,10 +421,12 @@ def _unit_key(parent: str, key: str) -> str:
 
 
 def _label(key: str) -> str:
-    for suffix, unit in (("_ms", ""), ("_s", " (s)"), ("_usd", " (USD)")):
+    """A key as words; its unit goes with each value (12.5 s, $1.41), not in the label."""
+    for suffix in ("_ms", "_s", "_usd"):
         if key.endswith(suffix) and key != suffix:
-            return key[: -len(suffix)].replace("_", " ") + unit
-    return key.replace("_", " ")
+            key = key[: -len(suffix)]
+            break
+    return "time" if key == "t" else key.replace("_", " ")
 
 
 def _value(key: str, value: Any) -> str:
@@ -446,8 +448,9 @@ def _value(key: str, value: Any) -> str:
         return usd_text(float(value))
     if key.endswith("_s") and key not in ("wall_time_s",):
         return seconds_text(float(value)) if value >= 1 else f"{value:.3g} s"
-    if key.endswith("rate") or key in ("utilization", "level"):
-        return f"{100.0 * float(value):.2f} %"
+    if (key.endswith("_rate") and isinstance(value, float)) or key in ("rate", "utilization",
+                                                                       "level"):
+        return f"{100.0 * float(value):.2f} %"  # a fraction; counts named *_rate stay counts
     if key.endswith("bytes"):
         return f"{float(value) / 1e6:,.1f} MB"
     if isinstance(value, int) or float(value).is_integer():
