@@ -142,9 +142,9 @@ def ms_tick(value: float, _pos=None) -> str:
 def seconds_text(value: float) -> str:
     """A length of time in seconds, in human units: 45 s, 12.5 min, 3.2 h."""
     if value >= 2 * 86400:
-        return f"{value / 86400:,.1f} d"
+        return f"{value / 86400:,.1f} d".replace(".0 d", " d")
     if value >= 2 * 3600:
-        return f"{value / 3600:,.1f} h"
+        return f"{value / 3600:,.1f} h".replace(".0 h", " h")
     if value >= 60:
         return f"{value / 60:,.1f} min".replace(".0 min", " min")
     return f"{value:g} s"

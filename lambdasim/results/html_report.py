@@ -392,7 +392,9 @@ def _sections(value: Any, title: str | None = None) -> list[dict[str, Any]]:
                 continue
             for trigger, sub in item.items():
                 nested += _sections(sub, f"trigger {trigger}")
-        elif isinstance(item, Mapping) and item and all(
+        elif isinstance(item, Mapping) and not item:
+            rows.append((_label(key), "none"))
+        elif isinstance(item, Mapping) and all(
                 not isinstance(v, (Mapping, list)) for v in item.values()):
             rows.append((_label(key), " · ".join(f"{k} {_value(_unit_key(key, k), v)}"
                                                  for k, v in item.items())))
