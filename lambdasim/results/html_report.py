@@ -21,8 +21,9 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from lambdasim.results import humanize
 from lambdasim.results.chart_kit import ms_text, seconds_text, usd_text
-from lambdasim.results.table import _ACCOUNT_ROWS, _BLOCK_ROWS, _FUNCTION_ROWS, _fmt, _get
+from lambdasim.results.table import render_cell, render_interval, table_sections
 
 __all__ = ["render_report", "write_report", "REPORT_FILE"]
 
@@ -182,32 +183,27 @@ def _replications_note(summary: Mapping[str, Any]) -> dict[str, str] | None:
 
 
 def _summary_tables(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    functions: Mapping[str, Any] = summary.get("functions") or {}
-    figures = (summary.get("replications") or {}).get("figures") or {}
-    specs = list(_FUNCTION_ROWS)
-    cost_at = next((i for i, spec in enumerate(specs) if spec[1] == ("cost_usd", "total")),
-                   len(specs))
-    for key, extra in _BLOCK_ROWS:
-        if any(isinstance(b, Mapping) and key in b for b in functions.values()):
-            specs[cost_at:cost_at] = extra
-            cost_at += len(extra)
-
-    def cell(prefix: str, block: Any, path: tuple[str, ...], kind: str) -> str:
-        text = _fmt(_get(block, path), kind)
-        stats = figures.get(prefix + ".".join(path))
-        if stats and stats.get("ci95") and text != "-":
-            low, high = _clip(path, stats["ci95"])
-            text += f" [{_fmt(low, kind)}, {_fmt(high, kind)}]"
-        return text
-
-    tables = [{"header": ["function"] + list(functions),
-               "rows": [[label] + [cell(f"functions.{name}.", block, path, kind)
-                                   for name, block in functions.items()]
-                        for label, path, kind in specs]}]
-    account = summary.get("account") or {}
-    tables.append({"header": ["account", ""],
-                   "rows": [[label, cell("account.", account, path, kind)]
-                            for label, path, kind in _ACCOUNT_ROWS]})
+    """The summary table (:mod:`lambdasim.results.table`: the terminal's rows and figures);
+    with replications each figure as ``mean [low, high]``."""
+    sections = table_sections(summary)
+    figures = (summary.get("replications") or {}).get("figures")
+    money = [v for sec in sections for row, values in sec.rows if row.kind == "usd"
+             for v in values]
+    digits = humanize.money_decimals(money)
+    tables = []
+    for index, section in enumerate(sections):
+        rows = []
+        for row, values in section.rows:
+            cells = []
+            for column, value in zip(section.columns, values):
+                if figures is not None and value is not None:
+                    prefix = f"functions.{column}." if index == 0 else "account."
+                    cells.append(render_interval(figures.get(prefix + ".".join(row.path)),
+                                                 row, digits))
+                else:
+                    cells.append(render_cell(value, row, digits))
+            rows.append([row.label] + cells)
+        tables.append({"header": [section.title] + list(section.columns), "rows": rows})
     return tables
 
 
@@ -232,13 +228,7 @@ def _money(value: Any, decimals: int) -> str:
         return "-"
     if value != 0 and abs(value) < 0.5 * 10 ** -decimals:
         return f"<${10 ** -decimals:.{decimals}f}"
-    return f"${value:,.{decimals}f}"
-
-
-def _decimals(values: Iterable[Any]) -> int:
-    """Cents, or four decimals for a table where some item is below a cent."""
-    small = [abs(v) for v in values if isinstance(v, (int, float)) and v]
-    return 4 if small and min(small) < 0.01 else 2
+    return humanize.usd(value, decimals)
 
 
 def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -259,7 +249,8 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
 
     run_rows = [(name, (block or {}).get("cost_usd") or {}, name) for name, block in
                 functions.items()] + [("account", account.get("cost_usd") or {}, None)]
-    decimals = _decimals(cost.get(key) for _, cost, _ in run_rows for key in keys)
+    decimals = humanize.money_decimals(cost.get(key) for _, cost, _ in run_rows
+                                       for key in keys)
     rows = []
     for label, cost, name in run_rows:
         cells = []
@@ -273,15 +264,18 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
                 cells.append(_money(cost.get(key), decimals))
         rows.append({"label": label, "cells": cells, "total": name is None})
     month = (account.get("cost_usd") or {}).get("per_30_days")
+    basis = (summary.get("cost_projection") or {}).get("basis")
     note = (f"US dollars for the invocations of the requests that arrived in "
             f"{_window_text(summary)}, by item; '-' where an item does not apply.")
     if isinstance(month, Mapping) and month.get("total") is not None:
-        rows.append({"label": "account, per 30 days", "total": False,
+        rows.append({"label": f"account, per 30 days ({basis or 'projected'})",
+                     "total": False,
                      "cells": ["-" if rows[-1]["cells"][i] == "-" else
                                _money(month.get(key), 2) for i, key in enumerate(keys)]})
-        basis = month.get("basis")
         note += (f" The 30-day row projects the run: {basis}." if basis else
-                 " The 30-day row repeats the measured window's usage rate for 30 days.")
+                 " The 30-day row projects the measured window to 30 days.")
+    elif basis:
+        note += f" No 30-day projection: {basis}."
     return {"header": ["cost (USD)"] + [label for _, label in _COST_COLUMNS], "rows": rows,
             "note": note}
 
