@@ -383,3 +383,71 @@ def test_sqs_levels_are_on_the_chart_bins_and_agree_with_metrics():
             chunk = fine[k * group:(k + 1) * group]
             if chunk.size:
                 assert np.nanmax(chunk) == pytest.approx(value), (column, k)
+
+
+def test_on_metrics_period_bins_the_charts_show_metrics_csv():
+    """Bins equal to the metrics period: latency p50/p99 and cost per bin are metrics.csv's
+    Latency_p50_ms, Latency_p99_ms and Cost_usd."""
+    # Without a warm-up: metrics.csv's Cost_usd also bills the warm-up's invocations, the
+    # chart (like the table) only those of requests after it.
+    text = BURST.replace("duration: 60s", "duration: 10m").replace("warmup: 10s", "warmup: 0s")
+    result = _run(text)
+    data = result.timeline.functions["api"]
+    assert data.width_s == 10.0  # 60 periods of 10 s: the metrics period is the bin
+    series = result.series
+    rows = [i for i, name in enumerate(series["function"]) if name == "api"]
+    n = min(len(rows), len(data.edges) - 1)
+
+    def column(name):
+        return np.array([np.nan if series[name][i] is None else series[name][i]
+                         for i in rows])[:n]
+
+    assert np.allclose(column("Latency_p50_ms"), data.latency_p50_ms[:n], equal_nan=True)
+    assert np.allclose(column("Latency_p99_ms"), data.latency_p99_ms[:n], equal_nan=True)
+    cost = np.nan_to_num(column("Cost_usd"))
+    assert np.allclose(cost, sum(data.cost_usd.values())[:n], atol=1e-8)
+
+
+#: One function drains for minutes after the horizon, the other is done at once.
+UNEVEN = """\
+name: uneven
+duration: 2m
+seed: 9
+functions:
+  quick:
+    duration: 50ms
+    triggers:
+      - type: sync
+        arrivals: {process: poisson, rate: 5/s}
+  slow:
+    timeout: 900s
+    duration: {dist: uniform, low: 10m, high: 14m}
+    triggers:
+      - type: sync
+        arrivals: {process: poisson, rate: 1/min}
+"""
+
+
+def test_a_function_s_charts_end_after_its_own_activity():
+    result = _run(UNEVEN)
+    timeline = result.timeline
+    assert timeline.end_s > 10 * 60  # the slow handler drains the run for minutes
+    quick, slow = timeline.functions["quick"], timeline.functions["slow"]
+    assert timeline.duration_s <= quick.active_end_s <= timeline.duration_s * 1.2
+    assert slow.active_end_s == timeline.edges[-1]
+    for make in (plots.concurrency_chart, plots.requests_chart, plots.cost_chart):
+        quick_ax = make(result, "quick").axes[-1]  # the panel with the time label
+        slow_ax = make(result, "slow").axes[-1]
+        assert quick_ax.get_xlim()[1] * _scale(quick_ax) == pytest.approx(quick.active_end_s)
+        assert slow_ax.get_xlim()[1] * _scale(slow_ax) == pytest.approx(timeline.end_s)
+    # Every chart still uses the run's bins.
+    assert quick.width_s == slow.width_s == timeline.width_s
+
+
+def test_log_latency_axes_tick_at_round_times():
+    result = _run(CALM_ASYNC)
+    chart = plots.latency_chart(result, "worker")
+    chart.canvas.draw()
+    labels = [t.get_text() for t in chart.axes[0].get_xticklabels() if t.get_text()]
+    assert labels and set(labels) <= {"0.1 ms", "1 ms", "10 ms", "100 ms", "1 s", "10 s",
+                                      "1 min", "10 min", "1 h", "10 h", "24 h", "10 d"}

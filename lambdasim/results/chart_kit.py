@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter
 
 __all__ = ["Chart", "COLORS", "DPI", "WIDE", "TALL", "time_scale", "time_axis", "step",
-           "ms_text", "ms_tick", "usd_text", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
+           "ms_text", "ms_tick", "latency_log_axis", "usd_text", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
            "title", "legend", "HORIZON_LABEL", "WARMUP_LABEL"]
 
 DPI = 100
@@ -84,18 +84,21 @@ def time_scale(span_s: float) -> tuple[float, str]:
     return 86400.0, "d"
 
 
-def time_axis(ax, timeline: Any, label: bool = True, legend: bool = True) -> float:
+def time_axis(ax, timeline: Any, label: bool = True, legend: bool = True,
+              end_s: float | None = None) -> float:
     """Set the x axis to simulated time, shade the warm-up and mark a visible drain.
 
-    ``timeline`` needs ``end_s``, ``duration_s`` and ``warmup_s``. Returns the divisor from
-    seconds to the axis unit.
+    ``timeline`` needs ``end_s``, ``duration_s`` and ``warmup_s``; ``end_s`` ends the axis
+    earlier (a function whose activity ended long before the run's drain). Returns the
+    divisor from seconds to the axis unit.
     """
-    scale, unit = time_scale(timeline.end_s)
-    ax.set_xlim(0.0, timeline.end_s / scale)
+    end = timeline.end_s if end_s is None else min(float(end_s), timeline.end_s)
+    scale, unit = time_scale(end)
+    ax.set_xlim(0.0, end / scale)
     if timeline.warmup_s > 0:
         ax.axvspan(0.0, timeline.warmup_s / scale, color=COLORS["warmup"], alpha=0.18, lw=0,
                    label=WARMUP_LABEL if legend else None, zorder=0)
-    if timeline.end_s - timeline.duration_s >= _HORIZON_SHARE * timeline.end_s:
+    if end - timeline.duration_s >= _HORIZON_SHARE * end:
         ax.axvline(timeline.duration_s / scale, color=COLORS["horizon"], lw=1.3,
                    ls=(0, (5, 3)), label=HORIZON_LABEL if legend else None)
     if label:
@@ -136,7 +139,28 @@ def ms_tick(value: float, _pos=None) -> str:
         return f"{value / 1000:g} s"
     if value < 3_600_000:
         return f"{value / 60_000:.3g} min"
-    return f"{value / 3_600_000:.3g} h"
+    if value < 172_800_000:
+        return f"{value / 3_600_000:.3g} h"
+    return f"{value / 86_400_000:.3g} d"
+
+
+class _LatencyLocator(Locator):
+    """Ticks of a log-scaled latency axis (ms) at round times: 1 ms ... 1 s, 10 s, 1 min,
+    10 min, 1 h, 10 h, 1 d."""
+
+    _TICKS_MS = (0.1, 1.0, 10.0, 100.0, 1000.0, 10_000.0, 60_000.0, 600_000.0, 3_600_000.0,
+                 36_000_000.0, 86_400_000.0, 864_000_000.0)
+
+    def __call__(self):
+        low, high = sorted(self.axis.get_view_interval())
+        return [v for v in self._TICKS_MS if low <= v <= high]
+
+
+def latency_log_axis(axis) -> None:
+    """A log-scaled latency axis (values in ms) ticked at round times in human units."""
+    axis.set_major_locator(_LatencyLocator())
+    axis.set_major_formatter(FuncFormatter(ms_tick))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def seconds_text(value: float) -> str:

@@ -36,10 +36,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from matplotlib.ticker import FuncFormatter, NullFormatter
-
 from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, empty_panel,
-                                         legend, ms_text, ms_tick, seconds_text, step,
+                                         latency_log_axis, legend, ms_text, seconds_text, step,
                                          thousands, time_axis, title, usd_axis, usd_text)
 
 __all__ = ["Chart", "concurrency_chart", "requests_chart", "latency_chart",
@@ -117,7 +115,7 @@ def concurrency_chart(result: Any, function: str | None = None) -> Chart:
     data = timeline.functions[name]
     fig = Chart(figsize=WIDE)
     ax = fig.add_subplot()
-    scale = time_axis(ax, timeline)
+    scale = time_axis(ax, timeline, end_s=data.active_end_s)
     x = data.edges / scale
     bins = _bins(data.width_s)
 
@@ -197,9 +195,9 @@ def requests_chart(result: Any, function: str | None = None) -> Chart:
     width = data.width_s
     fig = Chart(figsize=TALL)
     top, middle, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
-    scale = time_axis(top, timeline, label=False)
-    time_axis(middle, timeline, label=False, legend=False)
-    time_axis(bottom, timeline, legend=False)
+    scale = time_axis(top, timeline, label=False, end_s=data.active_end_s)
+    time_axis(middle, timeline, label=False, legend=False, end_s=data.active_end_s)
+    time_axis(bottom, timeline, legend=False, end_s=data.active_end_s)
     x = data.edges / scale
     top.step(x, step(data.arrivals / width), where="post", color=COLORS["arrivals"], lw=1.0,
              label=f"requests arrived: {int(data.arrivals_counted.sum()):,} in the table")
@@ -252,8 +250,7 @@ def latency_chart(result: Any, function: str | None = None) -> Chart:
                        label=f"{label} p{round(quantile * 100):d} = {ms_text(value)}")
         drawn = True
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(ms_tick))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    latency_log_axis(ax.xaxis)
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("end-to-end latency (log scale)")
     ax.set_ylabel("fraction of requests at or below")
@@ -279,7 +276,9 @@ def latency_time_chart(result: Any, function: str | None = None) -> Chart:
     data = timeline.functions[name]
     fig = Chart(figsize=WIDE)
     ax = fig.add_subplot()
-    scale = time_axis(ax, timeline)
+    # Requests arrive until the horizon: the chart ends a little after it.
+    scale = time_axis(ax, timeline, end_s=min(data.active_end_s,
+                                              timeline.duration_s * 1.05))
     x = data.edges / scale
     table = result.summary["functions"][name].get("latency_ms") or {}
     if not np.any(data.latency_count):
@@ -298,8 +297,7 @@ def latency_time_chart(result: Any, function: str | None = None) -> Chart:
         low, high = float(finite.min()), float(finite.max())
         if low > 0 and high / low > 30:
             ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(FuncFormatter(ms_tick))
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            latency_log_axis(ax.yaxis)
             ax.set_ylabel("end-to-end latency (log scale)")
         else:
             ax.set_ylim(0.0, high * 1.1)
@@ -322,8 +320,8 @@ def cost_chart(result: Any, function: str | None = None) -> Chart:
     data = timeline.functions[name]
     fig = Chart(figsize=TALL)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    scale = time_axis(top, timeline, label=False)
-    time_axis(bottom, timeline, legend=False)
+    scale = time_axis(top, timeline, label=False, end_s=data.active_end_s)
+    time_axis(bottom, timeline, legend=False, end_s=data.active_end_s)
     x = data.edges / scale
     width = _bins(data.width_s)
     cost = data.cost_usd or {}
@@ -377,7 +375,8 @@ def _panels(result: Any, name: str, title_text: str, panels) -> Chart | None:
     axes = fig.subplots(len(present), 1, sharex=True, squeeze=False)[:, 0]
     notes = set()
     for i, (ax, (ylabel, lines, transform, counts, empty)) in enumerate(zip(axes, present)):
-        scale = time_axis(ax, timeline, label=i == len(present) - 1, legend=i == 0)
+        scale = time_axis(ax, timeline, label=i == len(present) - 1, legend=i == 0,
+                          end_s=data.active_end_s)
         top = 0.0
         for column, label, style in lines:
             edges = data.series_edges.get(column, data.edges)

@@ -159,7 +159,7 @@ class FunctionTimeline:
                  "invocations_counted", "throttles_counted", "throttled_counted",
                  "cold_starts_counted", "latency_p50_ms", "latency_p99_ms", "latency_count",
                  "cost_usd", "series", "series_edges", "warm_latency", "cold_latency",
-                 "reserved_concurrency")
+                 "reserved_concurrency", "active_end_s")
 
     def __init__(self, name: str, edges: np.ndarray, **arrays: Any) -> None:
         self.name = name
@@ -167,6 +167,7 @@ class FunctionTimeline:
         self.cost_usd = {}
         self.series = {}
         self.series_edges = {}
+        self.active_end_s = float(edges[-1]) if len(edges) else 0.0
         for key, value in arrays.items():
             setattr(self, key, value)
 
@@ -309,6 +310,7 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     live = np.diff(level_integral(created, ended, edges)) / widths
     idle = np.maximum(live - busy, 0.0)
     busy_max = StepLevel(t, run_end).period_maxima(edges)
+    run_last = float(run_end[-1]) if run_end.size else 0.0
     del run_end, busy
 
     codes = attempts["code"].astype(np.int64)
@@ -349,7 +351,20 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
         warm_latency=LatencyCurve(latency[~cold]),
         cold_latency=LatencyCurve(latency[cold]),
         reserved_concurrency=model.scenario.config["functions"][name]["reserved_concurrency"],
+        active_end_s=_active_end(edges, horizon, run_last, requests["ended"]),
     )
+
+
+def _active_end(edges: np.ndarray, horizon: float, last_attempt_end: float,
+                ended: np.ndarray) -> float:
+    """Where a function's charts may end: a little after its last attempt or answer (never
+    before the horizon), on a bin edge; the run's end when the function worked until then.
+    """
+    last = max(horizon, last_attempt_end,
+               float(np.nanmax(ended)) if ended.size and np.isfinite(ended).any() else 0.0)
+    last += 0.05 * last
+    k = int(np.searchsorted(edges, last, side="left"))
+    return float(edges[min(k, len(edges) - 1)])
 
 
 def _counts(times: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None, *,
