@@ -299,6 +299,7 @@ _CAPTIONS = {
     "async": "asynchronous events: age, queue depth, received and dropped",
     "sqs": "SQS queue: backlog, age of the oldest message, pollers",
     "stream": "stream: iterator age and pollers",
+    "front-door": "front door: API requests, 4XX and 5XX errors, latency",
 }
 
 
@@ -307,6 +308,12 @@ def _caption(file_name: str) -> tuple[str, str]:
     stem = file_name.rsplit(".", 1)[0]
     if stem == "concurrency":
         return "account", "account: concurrent executions by function"
+    if stem == "dependencies":
+        return "account", "shared dependencies: units in use against capacity, waits and " \
+                          "rejections"
+    if stem.startswith("front-door-"):
+        function = stem[len("front-door-"):]
+        return function, f"{function}: {_CAPTIONS['front-door']}"
     kind, _, function = stem.partition("-")
     if not function:
         return "account", stem
@@ -345,6 +352,8 @@ def _details(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         if others:
             out.append({"title": f"{name}: other figures",
                         "sections": [{"title": None, "rows": others, "lists": []}]})
+    for name, block in (summary.get("dependencies") or {}).items():
+        out.append({"title": f"dependencies.{name}", "sections": _sections(block)})
     if summary.get("replications"):
         reps = summary["replications"]
         rows = [(figure, _interval_text(figure, stats))

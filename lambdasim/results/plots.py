@@ -434,6 +434,70 @@ def async_chart(result: Any, function: str | None = None) -> Chart | None:
     ])
 
 
+def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
+    """API Gateway's metrics of a function's front doors: Count, 4XX/5XX, latencies."""
+    name = _function_name(result, function)
+    return _panels(result, name, "front door (API Gateway metrics)", [
+        ("API requests per second", [("Count", "Count (requests)", "-"),
+                                     ("4XXError", "4XXError (429s)", "bars"),
+                                     ("5XXError", "5XXError (500, 502, 504)", "--")],
+         _per_second, False, "no API requests"),
+        ("latency (ms)", [("Latency_max_ms", "Latency (max)", "-"),
+                          ("IntegrationLatency_avg_ms", "IntegrationLatency (avg)", "--")],
+         None, False, "no API requests"),
+    ])
+
+
+def dependency_chart(result: Any) -> Chart | None:
+    """Shared dependencies: units in use against capacity, waits and rejections per metrics
+    period (these levels are kept per period during the run)."""
+    rows = getattr(result, "dependency_series", None)
+    blocks = result.summary.get("dependencies") or {}
+    if not rows or not blocks:
+        return None
+    timeline = _timeline(result)
+    fig = Chart(figsize=(11.0, 6.4))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    scale = time_axis(top, timeline, label=False)
+    time_axis(bottom, timeline, legend=False)
+    names = np.asarray(rows["dependency"], dtype=object)
+    starts = np.asarray(rows["period_start_s"], dtype=np.float64)
+    period = None
+    peak = 0.0
+    for name, block in blocks.items():
+        mine = names == name
+        t = starts[mine]
+        if not t.size:
+            continue
+        period = float(t[1] - t[0]) if t.size > 1 else 60.0
+        edges = np.append(t, t[-1] + period) / scale
+        in_use = np.asarray(rows["InUse_max"], dtype=float)[mine]
+        peak = max(peak, float(np.nanmax(in_use)) if in_use.size else 0.0,
+                   float(block.get("capacity") or 0))
+        line = top.step(edges, step(in_use), where="post", lw=1.4, label=f"{name}: in use (max)")
+        top.step(edges, step(np.asarray(rows["InUse_avg"], dtype=float)[mine]), where="post",
+                 lw=1.0, ls="--", color=line[0].get_color(), label=f"{name}: in use (avg)")
+        if block.get("capacity") is not None:
+            top.axhline(block["capacity"], color=line[0].get_color(), ls=":", lw=1.0,
+                        label=f"{name}: capacity {block['capacity']:,}")
+        bottom.step(edges, step(np.asarray(rows["Waits"], dtype=float)[mine]), where="post",
+                    color=line[0].get_color(), label=f"{name}: invocations that waited")
+        bottom.fill_between(edges, step(np.asarray(rows["Rejected"], dtype=float)[mine]),
+                            step="post", alpha=0.4, color=COLORS["throttles"],
+                            label=f"{name}: rejected")
+    top.set_ylabel("units / concurrent users")
+    count_axis(top, peak * 1.1)
+    bottom.set_ylabel("invocations per period")
+    bottom.set_ylim(bottom=0.0)
+    thousands(bottom)
+    legend(top)
+    legend(bottom)
+    title(fig, "shared dependencies",
+          f"per {_bins(period or 60.0)} metrics period; pools: units held; rate quotas: "
+          "invocations that called it and have not ended")
+    return fig
+
+
 def sqs_chart(result: Any, function: str | None = None) -> Chart | None:
     """SQS event source: backlog, age of the oldest message and pollers."""
     name = _function_name(result, function)
@@ -494,6 +558,7 @@ FUNCTION_CHARTS: dict[str, Callable[[Any, str], Chart | None]] = {
     "async": async_chart,
     "sqs": sqs_chart,
     "stream": stream_chart,
+    "front-door": front_door_chart,
 }
 
 
@@ -506,6 +571,9 @@ def charts(result: Any):
                 yield f"{kind}-{name}.png", chart
     if len(result.summary["functions"]) > 1:
         yield "concurrency.png", account_chart(result)
+    chart = dependency_chart(result)
+    if chart is not None:
+        yield "dependencies.png", chart
 
 
 def write_plots(result: Any, out_dir: str | os.PathLike[str]) -> list[Path]:

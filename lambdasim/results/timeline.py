@@ -297,8 +297,11 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     warmup, horizon = model.warmup_s, model.duration_s
     attempts = recorder.table("attempts")
     t, init, duration = attempts["t"], attempts["init"], attempts["duration"]
-    # Sorted once, shared by the busy level and its peaks (the one big sort here).
-    run_end = np.sort(t + (init + duration))
+    # Sorted once, shared by the busy level and its peaks, and with the summary's
+    # concurrency level when it kept them (lambdasim.results.result).
+    run_end = recorder.ends_sorted
+    if run_end is None or run_end.size != t.size:
+        run_end = np.sort(t + (init + duration))
     busy = np.diff(level_integral(t, run_end, edges)) / widths
     cold_init = init > 0.0  # few: only cold starts have an Init phase
     # Floating-point sums can leave a hair below zero where the levels cancel.
@@ -320,7 +323,7 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     throttles = recorder.table("throttles")
     throttle_counted = (throttles["origin"] >= warmup) & (throttles["origin"] < horizon)
 
-    requests = recorder.table("requests")
+    requests = recorder.table("requests", ordered=False)
     arrived = requests["arrived"]
     outcome = request_outcomes(requests["packed"])
     in_window = (arrived >= warmup) & (arrived < horizon)
