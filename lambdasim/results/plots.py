@@ -72,9 +72,7 @@ def _function_name(result: Any, function: str | None) -> str:
     return function
 
 
-def _bins(width_s: float) -> str:
-    """'5 s', '1 min': the bin width as a subtitle says it."""
-    return seconds_text(width_s)
+_bins = seconds_text  # '5 s', '1 min': the bin width as a subtitle says it
 
 
 def _peaks(ax, edges: np.ndarray, peaks: np.ndarray, label: str) -> None:
@@ -165,10 +163,12 @@ def concurrency_chart(result: Any, function: str | None = None) -> Chart:
 
 
 def _count_panel(ax, x, width, counted, total, color, counted_label, warmup_label,
-                 empty_text) -> None:
-    """Attempts or requests per second: the table's part in colour, the warm-up's in grey."""
+                 empty_text, also=None) -> None:
+    """Attempts or requests per second: the table's part in colour, the warm-up's in grey;
+    ``also``: counts drawn over them as a line by the caller (kept inside the axis)."""
     other = np.maximum(total - counted, 0)
-    if not counted.any() and not other.any():
+    also = np.zeros_like(counted) if also is None else also
+    if not counted.any() and not other.any() and not also.any():
         empty_panel(ax, empty_text)
         return
     ax.fill_between(x, step(counted / width), step="post", color=color, alpha=0.65, lw=0,
@@ -178,7 +178,8 @@ def _count_panel(ax, x, width, counted, total, color, counted_label, warmup_labe
                         color=COLORS["warmup_counts"], alpha=0.85, lw=0,
                         label=f"{warmup_label} of warm-up requests: {int(other.sum()):,} "
                               "(not in the table)")
-    ax.set_ylim(0.0, max(float(np.max((counted + other) / width)) * 1.1, 1e-9))
+    ax.set_ylim(0.0, max(float(np.max((counted + other) / width)),
+                         float(np.max(also / width))) * 1.1)
     thousands(ax)
 
 
@@ -212,7 +213,8 @@ def requests_chart(result: Any, function: str | None = None) -> Chart:
           f"per second, in {_bins(width)} bins; legend totals count what the table counts")
     legend(top)
     _count_panel(middle, x, width, data.throttles_counted, data.throttles, COLORS["throttles"],
-                 "throttled attempts", "throttled attempts", "no throttles")
+                 "throttled attempts", "throttled attempts", "no throttles",
+                 also=data.throttled_counted)
     if data.throttled_counted.any():
         middle.step(x, step(data.throttled_counted / width), where="post",
                     color=COLORS["throttled"], lw=1.2,
@@ -411,12 +413,8 @@ def _panels(result: Any, name: str, title_text: str, panels) -> Chart | None:
     return fig
 
 
-def _seconds(values: np.ndarray, _width: float) -> np.ndarray:
-    return values / 1000.0
-
-
-def _per_second(values: np.ndarray, width: float) -> np.ndarray:
-    return values / width
+_seconds = lambda values, _width: values / 1000.0  # noqa: E731  (ms per bin -> s)
+_per_second = lambda values, width: values / width  # noqa: E731  (counts per bin -> per s)
 
 
 def async_chart(result: Any, function: str | None = None) -> Chart | None:
