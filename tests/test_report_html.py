@@ -224,3 +224,14 @@ def test_run_facts_are_formatted(results):
     assert facts["seed"] == "8" and facts["simulated"] == "40 s"
     assert facts["chart bins"].startswith("0.2 s") and facts["functions"] == "1 function, 1 trigger"
     assert facts["measured window"] == "the whole run (no warm-up)"
+
+
+def test_findings_open_the_report(results):
+    import html
+
+    page = html.unescape((results / "report.html").read_text(encoding="utf-8"))
+    found = lambdasim.simulate(results.parent / "shop.yaml").findings
+    assert found  # the burst past the limit gives something to say
+    assert page.index("<h2>Findings</h2>") < page.index("<h2>Summary</h2>")
+    for sentence in found:
+        assert f"<li>{sentence}</li>" in page
