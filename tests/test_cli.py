@@ -24,7 +24,8 @@ SUMMARY_KEYS = ["lambdasim_version", "scenario", "seed", "duration_s", "warmup_s
 #: What a run writes: the data, the one-page report and the charts of its one function.
 #: Every folder lambdasim writes holds its marker (.lambdasim.json, the list of its files).
 RESULT_FILES = {"summary.json", "run.json", "metrics.csv", "report.html",
-                "concurrency-api.png", "requests-api.png", "latency-api.png", ".lambdasim.json"}
+                "concurrency-api.png", "requests-api.png", "latency-api.png",
+                "latency_time-api.png", "cost-api.png", ".lambdasim.json"}
 #: What write_results makes of a result without chart data (the fake one below).
 WRITTEN_FILES = {"summary.json", "run.json", "metrics.csv", "report.html", ".lambdasim.json"}
 

@@ -238,8 +238,10 @@ def test_run_with_replications_writes_summary_replications_and_run_json(workdir,
     assert "results: r" in out.out
     assert out.err == ""  # stderr is not a terminal here: no progress bar
     folder = workdir / "r"
-    assert {p.name for p in folder.iterdir()} == {"summary.json", "replications.json",
-                                                  "run.json", ".lambdasim.json"}
+    # The data, and (issue 16) the charts with their bands and report.html; the marker.
+    assert {p.name for p in folder.iterdir()} == {
+        "summary.json", "replications.json", "run.json", "report.html", "concurrency-api.png",
+        "requests-api.png", "latency_time-api.png", "cost-api.png", ".lambdasim.json"}
     summary = json.loads((folder / "summary.json").read_text())
     assert isinstance(summary["functions"]["api"]["latency_ms"]["p99"], float)
     assert summary["replications"]["n"] == 3

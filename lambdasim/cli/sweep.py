@@ -146,28 +146,50 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
         raise InputError("--records cannot be combined with --replications",
                          "per-request records are written for single runs only")
     started = time.perf_counter()
+    plots = getattr(args, "plots", True)
     try:
         with _executor(args) as executor:
             reps = simulate_many(scenario, args.replications, executor=executor,
                                  workers=args.workers, progress=_progress(args),
-                                 limits=limits_from(args))
+                                 limits=limits_from(args), charts=plots)
     except ScenarioError as exc:  # inconsistencies only found while building the model
         raise InputError(str(exc)) from None
     summary = reps.summary
     checks = expectations(scenario, summary)  # on the CI bounds; before writing anything
     run_info = _run_info(args, scenario, reps.seed, time.perf_counter() - started,
                          replications=reps.n)
-    _write(out_dir, {
+    files = {
         "summary.json": _json(summary),
         "replications.json": _json(reps.replications_json()),
         "run.json": _json(run_info),
-    })
+    }
+    files.update(_report_files(reps, scenario, summary, run_info, plots))
+    _write(out_dir, files)
     if args.json:
         print(json.dumps(summary, indent=2, allow_nan=False))
     elif not args.quiet:
         print(format_replications_table(reps))
         print(f"results: {out_dir}")
     return report_checks(args, checks)
+
+
+def _report_files(reps: Any, scenario: Any, summary: Mapping[str, Any],
+                  run_info: Mapping[str, Any], plots: bool) -> dict[str, bytes]:
+    """The charts of the replications (mean and 95 % band over time) and report.html."""
+    from types import SimpleNamespace
+
+    from lambdasim.results.html_report import REPORT_FILE, render_report
+
+    images: list[tuple[str, bytes]] = []
+    width = None
+    if plots and reps.charts:
+        width = float(reps.charts[0]["width_s"])
+        for name, chart in reps.plots():
+            images.append((name, chart.png()))
+            chart.clear()
+    page = SimpleNamespace(summary=summary, run_info=run_info, scenario=scenario,
+                           timeline=None if width is None else SimpleNamespace(width_s=width))
+    return {**dict(images), REPORT_FILE: render_report(page, images).encode("utf-8")}
 
 
 def _run_info(args: argparse.Namespace, scenario: Any, seed: int, wall_s: float,
