@@ -25,10 +25,20 @@ price is written in code.
   allocated to functions in proportion to their use; functions with provisioned concurrency
   get none of it (https://aws.amazon.com/lambda/pricing/).
 
+* SnapStart (https://aws.amazon.com/lambda/pricing/): Python and .NET functions pay the
+  snapshot cache per GB-second (``snap_start_cache``; at least 3 hours per snapshot) and a
+  charge per GB restored (``snap_start_restore``); Java managed runtimes pay neither. Every
+  SnapStart function's Billed Restore Duration is billed at the duration rate with its
+  invocation: Billed Duration = ceil_ms(Duration + Billed Restore Duration) (in ``init``).
+* Event poller units (provisioned mode of Kafka and SQS event source mappings): EPU-hours
+  at the price file's rate per source, each poller billed per second with a 1-minute minimum
+  (``event_poller_units``).
+
 Every cost is itemised -- ``requests``, ``duration`` (handler Duration), ``init`` (what
 billing the Init phase of on-demand cold starts adds: ``ceil_ms(Duration + Init) -
-ceil_ms(Duration)`` per cold start), ``ephemeral_storage``, ``provisioned`` -- and ``total`` is
-their sum. The functions' items add up to the account's.
+ceil_ms(Duration)`` per cold start, and SnapStart's Billed Restore Duration likewise),
+``ephemeral_storage``, ``provisioned``, ``snap_start_cache``, ``snap_start_restore``,
+``event_poller_units`` -- and ``total`` is their sum; items that do not apply are 0. The functions' items add up to the account's.
 
 ``per_30_days`` projects a run to a 30-day month at the simulated rate: every usage quantity
 measured in the window ``[warmup, duration)`` (the invocations of requests that arrive in it,
@@ -49,10 +59,11 @@ import numpy as np
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
            "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "provisioned_cost",
-           "COST_ITEMS", "MONTH_S"]
+           "COST_ITEMS", "MONTH_S", "unit_seconds"]
 
 #: The items of every ``cost_usd`` block, in order; ``total`` is their sum.
-COST_ITEMS = ("requests", "duration", "init", "ephemeral_storage", "provisioned")
+COST_ITEMS = ("requests", "duration", "init", "ephemeral_storage", "provisioned",
+              "snap_start_cache", "snap_start_restore", "event_poller_units")
 #: The projected month of ``per_30_days``.
 MONTH_S = 30 * 86400.0
 
@@ -139,10 +150,20 @@ class UsageBill:
     provisioned_billed_ms : float
         Billed milliseconds of invocations served by provisioned environments (not part of
         ``billed_ms_total``), priced at the provisioned execution rate.
+
+    Reporters of a function's features add their own quantities after construction:
+    ``snap_start_cache_gb_s`` (snapshot cache GB-seconds), ``snap_start_restored_gb`` (GB
+    restored), ``kafka_epu_s`` and ``sqs_epu_s`` (event poller unit seconds, the 1-minute
+    minimum applied), and billed Init-like time through :meth:`add_billed_init_ms`.
     """
 
     __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "init_gb_s",
-                 "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s")
+                 "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s",
+                 "snap_start_cache_gb_s", "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s")
+    #: Quantities that grow with the length of the period billed (see :meth:`scaled`).
+    _EXTENSIVE = ("requests", "gb_s", "init_gb_s", "storage_gb_s", "provisioned_gb_s",
+                  "provisioned_execution_gb_s", "snap_start_cache_gb_s",
+                  "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s")
 
     def __init__(self, name: str, architecture: str, memory_mb: int, ephemeral_storage_mb: int,
                  requests: int, billed_ms_total: float, free_storage_mb: float, *,
@@ -160,6 +181,17 @@ class UsageBill:
         self.provisioned_execution_gb_s = provisioned_billed_ms / 1000.0 * gb
         extra_gb = max(0.0, ephemeral_storage_mb - free_storage_mb) / 1024.0
         self.storage_gb_s = (billed_s + provisioned_billed_ms / 1000.0) * extra_gb
+        self.snap_start_cache_gb_s = 0.0
+        self.snap_start_restored_gb = 0.0
+        self.kafka_epu_s = 0.0
+        self.sqs_epu_s = 0.0
+
+    def add_billed_init_ms(self, ms: float) -> None:
+        """Add billed milliseconds that belong to the ``init`` item (SnapStart's Billed Restore
+        Duration), at the on-demand duration rate."""
+        gb_s = ms / 1000.0 * self.memory_mb / 1024.0
+        self.gb_s += gb_s
+        self.init_gb_s += gb_s
 
     @property
     def has_provisioned(self) -> bool:
@@ -171,8 +203,7 @@ class UsageBill:
         other = object.__new__(UsageBill)
         for slot in UsageBill.__slots__:
             setattr(other, slot, getattr(self, slot))
-        for slot in ("requests", "gb_s", "init_gb_s", "storage_gb_s", "provisioned_gb_s",
-                     "provisioned_execution_gb_s"):
+        for slot in UsageBill._EXTENSIVE:
             setattr(other, slot, getattr(self, slot) * factor)
         return other
 
@@ -221,8 +252,15 @@ def bill_account(usages: Sequence[UsageBill], prices: Mapping[str, Any],
         storage = u.storage_gb_s * storage_price
         provisioned = provisioned_cost(prices, u.architecture, u.provisioned_gb_s,
                                        u.provisioned_execution_gb_s)
+        epu = prices["event_poller_unit_usd_per_hour"]
         items = {"requests": requests, "duration": duration, "init": init,
-                 "ephemeral_storage": storage, "provisioned": provisioned}
+                 "ephemeral_storage": storage, "provisioned": provisioned,
+                 "snap_start_cache": u.snap_start_cache_gb_s
+                 * float(prices["snap_start_cache_usd_per_gb_s"]),
+                 "snap_start_restore": u.snap_start_restored_gb
+                 * float(prices["snap_start_restore_usd_per_gb"]),
+                 "event_poller_units": (u.kafka_epu_s * float(epu["kafka"])
+                                        + u.sqs_epu_s * float(epu["sqs"])) / 3600.0}
         items["total"] = sum(items.values())
         out[u.name] = items
     return out
@@ -253,3 +291,55 @@ def cost_report(usages: Sequence[UsageBill], prices: Mapping[str, Any], free_tie
     account_month = {key: sum(month[u.name][key] for u in usages) for key in keys}
     account = {**block(account_now), "per_30_days": block(account_month)}
     return functions, account
+
+
+def unit_seconds(changes: Sequence[tuple[float, int]], a: float, b: float,
+                 minimum_s: float = 0.0) -> float:
+    """Unit-seconds of a step function of whole units (pollers, snapshots) within ``[a, b]``.
+
+    Parameters
+    ----------
+    changes : sequence of (t, units)
+        The level after each change, in time order; 0 before the first.
+    a, b : float
+        The window, in seconds.
+    minimum_s : float
+        Per-allocation minimum: a unit enabled and disabled inside the window after less than
+        ``minimum_s`` counts ``minimum_s`` (EPU's 1-minute minimum). Units still enabled at
+        ``b`` count up to ``b``.
+
+    Returns
+    -------
+    float
+        Unit-seconds; the units are cut into layers, each counted from its enabling to its
+        disabling, clipped to ``[a, b]``.
+    """
+    layers: list[list[float]] = []  # [low, high, since]
+    level = 0
+    total = 0.0
+
+    def close(low: float, high: float, since: float, until: float, ended: bool) -> float:
+        length = min(until, b) - max(since, a)
+        if high <= low:
+            return 0.0
+        if ended and since >= a and until <= b and length < minimum_s:
+            length = minimum_s
+        return (high - low) * length if length > 0.0 else 0.0
+
+    for t, units in changes:
+        if units > level:
+            layers.append([level, units, t])
+        while units < level:
+            low, high, since = layers[-1]
+            if low >= units:
+                layers.pop()
+                total += close(low, high, since, t, True)
+                level = low
+            else:
+                total += close(units, high, since, t, True)
+                layers[-1][1] = units
+                level = units
+        level = units
+    for low, high, since in layers:
+        total += close(low, high, since, b, False)
+    return total

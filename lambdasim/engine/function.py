@@ -46,6 +46,7 @@ __all__ = [
     "TIMEOUT",
     "SUPPRESSED_INIT",
     "PROVISIONED",
+    "RESTORE",
     "THROTTLE_RATE",
     "THROTTLE_CONCURRENCY",
     "THROTTLE_SCALING",
@@ -60,6 +61,9 @@ TIMEOUT = 4
 SUPPRESSED_INIT = 8
 #: Served by a provisioned environment (lambdasim.engine.provisioned).
 PROVISIONED = 16
+#: A SnapStart cold start: the environment restored from the snapshot instead of running Init
+#: (lambdasim.engine.snapstart); the attempt's init field holds the Restore Duration.
+RESTORE = 32
 
 # Throttle reasons written to the throttle records.
 THROTTLE_RATE = 1

@@ -40,6 +40,8 @@ from lambdasim.engine.invoke.async_ import build_async_trigger
 from lambdasim.engine.invoke.sync import SyncTrigger
 from lambdasim.engine.metrics import FunctionRecorder
 from lambdasim.engine.provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
+from lambdasim.engine.snapstart import SnapStartFunction, SnapStartReporter
+from lambdasim.scenario.runtimes import snap_start_pays
 from lambdasim.engine.run_loop import drain_with_progress, run_sliced
 from lambdasim.engine.rng import BlockSampler, Streams
 from lambdasim.scenario import Scenario
@@ -147,7 +149,20 @@ class Model:
             "provisioned_lifetime": self._sampler(f"provisioned/lifetime/{name}",
                                                   config["max_lifetime"]),
         }
-        function = (ProvisionedFunction if provisioned else LambdaFunction)(
+        # SnapStart functions restore new environments (lambdasim.engine.snapstart); the
+        # scenario forbids SnapStart together with provisioned concurrency.
+        snap = config["snap_start"]
+        snap_start = snap is not None and snap["enabled"]
+        if snap_start:
+            extra = {
+                "snap_config": snap,
+                "restore": self._sampler(f"snap_start/restore/{name}", snap["restore"]),
+                "after_restore": self._sampler(f"snap_start/after_restore/{name}",
+                                               snap["after_restore"]),
+            }
+        cls = (ProvisionedFunction if provisioned
+               else SnapStartFunction if snap_start else LambdaFunction)
+        function = cls(
             name, index, config, self.sim, self.account, recorder,
             duration=self._sampler(f"duration/{name}", config["duration"], factor),
             init=self._sampler(f"init/{name}", config["init"]),
@@ -166,6 +181,11 @@ class Model:
             prices = self.scenario.config["billing"]["prices"]
             self.reporters[name].append(ProvisionedReporter(
                 function, recorder, config, partial(load_prices, prices)))
+        if snap_start:
+            prices = self.scenario.config["billing"]["prices"]
+            self.reporters[name].append(SnapStartReporter(
+                function, config, snap_start_pays(config["runtime"]),
+                partial(load_prices, prices)))
         for tindex, tconfig in enumerate(config["triggers"]):
             builder = self._TRIGGER_BUILDERS.get(tconfig["type"])
             if builder is None:

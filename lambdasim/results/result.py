@@ -23,7 +23,7 @@ import numpy as np
 
 from lambdasim._version import __version__
 from lambdasim.engine.billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
-from lambdasim.engine.function import COLD, ERROR, PROVISIONED, TIMEOUT
+from lambdasim.engine.function import COLD, ERROR, PROVISIONED, RESTORE, TIMEOUT
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
 from lambdasim.results.timeline import build_timeline
@@ -283,10 +283,13 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     w_codes = codes[window]
     cold = (w_codes & COLD) != 0
     durations = attempts["duration"][window]
+    cold_starts = int(np.count_nonzero(cold))
+    # A SnapStart restore is a cold start but no Init: its Restore Duration is reported and
+    # billed by lambdasim.engine.snapstart, not as Init Duration.
+    cold &= (w_codes & RESTORE) == 0
     inits = attempts["init"][window][cold]
     del window
     invocations = int(durations.size)
-    cold_starts = int(inits.size)
     duration_ms = time_stats_ms(durations)
     # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
     provisioned = (w_codes & PROVISIONED) != 0
@@ -296,7 +299,7 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     else:
         billed = float(billed_ms(durations).sum())
     del provisioned
-    if bill_init and cold_starts:
+    if bill_init and inits.size:
         init_billed = float((billed_ms(durations[cold] + inits) - billed_ms(durations[cold])).sum())
         billed += init_billed
     else:

@@ -64,6 +64,13 @@ _BLOCK_ROWS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], str], ...]], ...
         ("spillover invocations", ("provisioned", "spillover_invocations"), "int"),
         ("provisioned cost (USD)", ("cost_usd", "provisioned"), "usd"),
     )),
+    ("snap_start", (
+        ("snapstart restores", ("snap_start", "restores"), "int"),
+        ("snapstart restore p99 (ms)", ("snap_start", "restore_duration_ms", "p99"), "ms"),
+        ("snapstart full inits", ("snap_start", "full_inits"), "int"),
+        ("snapstart cache cost (USD)", ("cost_usd", "snap_start_cache"), "usd"),
+        ("snapstart restore cost (USD)", ("cost_usd", "snap_start_restore"), "usd"),
+    )),
 )
 
 _ACCOUNT_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (

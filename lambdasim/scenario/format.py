@@ -182,6 +182,21 @@ def _stream_trigger(kind: str, retention: bool) -> dict:
 _KINESIS_TRIGGER = _stream_trigger("kinesis", retention=True)
 _DYNAMODB_TRIGGER = _stream_trigger("dynamodb", retention=False)  # retention fixed at 24 h
 
+# -- SnapStart (snapstart.html; lambdasim.engine.snapstart) -------------------------------------
+# The Restore Duration of a REPORT line is restore + after_restore; its Billed Restore
+# Duration is after_restore (snapstart-monitoring.html). Runtime defaults are filled in by
+# lambdasim.scenario.checks (they depend on the function's runtime).
+_SNAP_START = {
+    "enabled": Field("bool", True, "restore new environments from the version's snapshot"),
+    "restore": Field("dist", None, "snapshot restore time, not billed (null: the runtime's "
+                     "default)", nullable=True),
+    "after_restore": Field("dist", None, "runtime load and after-restore hooks: the Billed "
+                           "Restore Duration (null: the runtime's default)", nullable=True),
+    "inactive_after": Field("time", 14 * 86400.0, "a version not invoked this long loses its "
+                            "snapshot; the next call runs a full Init", 0,
+                            exclusive_minimum=True),
+}
+
 # SQS event source mapping (services-sqs-parameters.html, services-sqs-scaling.html,
 # services-sqs-configure.html); the behaviour is in lambdasim/invoke/sqs.py.
 _SQS_TRIGGER = {
@@ -321,6 +336,11 @@ _FUNCTION = {
         shorthand="capacity",
         fields=_PROVISIONED,
         check=_check_provisioned,
+    ),
+    "snap_start": Field(
+        "map", None,
+        "SnapStart: true, or a map; Java 11+, Python 3.12+, .NET 8+ (null: off)",
+        nullable=True, shorthand="enabled", fields=_SNAP_START,
     ),
     "duration": Field("dist", doc="handler duration measured at reference_mb"),
     "reference_mb": Field(
