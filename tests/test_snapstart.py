@@ -217,3 +217,25 @@ def test_conservation_and_determinism_with_snapstart():
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     r = first["functions"]["f"]["requests"]
     assert r["arrived"] == r["succeeded"] + r["failed"] + r["throttled"] + r["dropped"] + r["in_flight"]
+
+
+def test_report_lines_carry_restore_duration_not_init_duration(tmp_path):
+    # snapstart-monitoring.html: "the REPORT doesn't include the Init Duration field ... the
+    # REPORT includes the Restore Duration and Billed Restore Duration fields"; Billed
+    # Duration = ceil_ms(Duration + Billed Restore Duration).
+    result = simulate(scenario("java21", count=2), records=True)
+    lines = list(result.records.report_lines("f"))
+    assert len(lines) == 2
+    for line in lines:
+        fields = dict(part.split(": ", 1) for part in line.split(" ", 1)[1].strip().split("\t"))
+        assert "Init Duration" not in fields
+        assert fields["Restore Duration"] == "250.00 ms"
+        assert fields["Billed Restore Duration"] == "50 ms"
+        assert fields["Duration"] == "100.00 ms" and fields["Billed Duration"] == "150 ms"
+        assert fields["Memory Size"] == "2048 MB"
+    folder = tmp_path / "out"
+    from lambdasim.results.folder import write_results
+    write_results(result, folder, plots=False)
+    import gzip
+    text = gzip.open(folder / "report-f.log.gz", "rt").read()
+    assert text.count("Restore Duration: 250.00 ms") == 2

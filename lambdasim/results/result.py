@@ -26,6 +26,7 @@ from lambdasim.engine.billing import UsageBill, billed_ms, cost_report, init_is_
 from lambdasim.engine.function import COLD, ERROR, PROVISIONED, RESTORE, TIMEOUT
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
+from lambdasim.results.report_log import report_lines
 from lambdasim.results.timeline import build_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -244,7 +245,7 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     series = _series(edges, per_period, account_busy.period_maxima(edges),
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
-    request_records = RequestRecords(model) if records else None
+    request_records = RequestRecords(model, bill_init) if records else None
     return Result(model.scenario, summary, series, model.run_info(), request_records,
                   build_timeline(model))
 
@@ -421,7 +422,9 @@ class RequestRecords:
     :meth:`columns` materialises them all (for a notebook).
     """
 
-    def __init__(self, model: "Model") -> None:
+    def __init__(self, model: "Model", bill_init: bool = True) -> None:
+        self._model = model
+        self._bill_init = bill_init
         self._parts = []
         for name, recorder in model.recorders.items():
             triggers = np.array([t.name for t in model.triggers[name]] or [""], dtype=object)
@@ -429,6 +432,17 @@ class RequestRecords:
 
     def __len__(self) -> int:
         return sum(len(table["arrived"]) for _, _, table in self._parts)
+
+    def report_lines(self, function: str):
+        """CloudWatch-style REPORT lines of one function, one per invocation (with ``Init
+        Duration`` or SnapStart's ``Restore Duration`` on cold starts); see
+        :mod:`lambdasim.results.report_log`."""
+        return report_lines(self._model, function, self._bill_init)
+
+    @property
+    def functions(self) -> list[str]:
+        """The functions whose records these are."""
+        return [name for name, _, _ in self._parts]
 
     def chunks(self, size: int = 65536):
         """Yield dicts of equal-length column arrays, at most ``size`` rows each."""
