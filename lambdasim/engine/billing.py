@@ -59,7 +59,7 @@ import numpy as np
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
            "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "provisioned_cost",
-           "COST_ITEMS", "MONTH_S", "unit_seconds"]
+           "COST_ITEMS", "MONTH_S"]
 
 #: The items of every ``cost_usd`` block, in order; ``total`` is their sum.
 COST_ITEMS = ("requests", "duration", "init", "ephemeral_storage", "provisioned",
@@ -154,12 +154,14 @@ class UsageBill:
     Reporters of a function's features add their own quantities after construction:
     ``snap_start_cache_gb_s`` (snapshot cache GB-seconds), ``snap_start_restored_gb`` (GB
     restored), ``kafka_epu_s`` and ``sqs_epu_s`` (event poller unit seconds, the 1-minute
-    minimum applied), and billed Init-like time through :meth:`add_billed_init_ms`.
+    minimum ``epu_minimum_s`` applied), and billed Init-like time through
+    :meth:`add_billed_init_ms`.
     """
 
     __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "init_gb_s",
                  "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s",
-                 "snap_start_cache_gb_s", "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s")
+                 "snap_start_cache_gb_s", "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s",
+                 "epu_minimum_s")
     #: Quantities that grow with the length of the period billed (see :meth:`scaled`).
     _EXTENSIVE = ("requests", "gb_s", "init_gb_s", "storage_gb_s", "provisioned_gb_s",
                   "provisioned_execution_gb_s", "snap_start_cache_gb_s",
@@ -168,7 +170,7 @@ class UsageBill:
     def __init__(self, name: str, architecture: str, memory_mb: int, ephemeral_storage_mb: int,
                  requests: int, billed_ms_total: float, free_storage_mb: float, *,
                  init_billed_ms: float = 0.0, provisioned_configured_gb_s: float = 0.0,
-                 provisioned_billed_ms: float = 0.0) -> None:
+                 provisioned_billed_ms: float = 0.0, epu_minimum_s: float = 60.0) -> None:
         self.name = name
         self.architecture = architecture
         self.memory_mb = memory_mb
@@ -185,6 +187,8 @@ class UsageBill:
         self.snap_start_restored_gb = 0.0
         self.kafka_epu_s = 0.0
         self.sqs_epu_s = 0.0
+        #: Billing minimum of one event poller's allocation (the price file's figure).
+        self.epu_minimum_s = float(epu_minimum_s)
 
     def add_billed_init_ms(self, ms: float) -> None:
         """Add billed milliseconds that belong to the ``init`` item (SnapStart's Billed Restore
@@ -291,55 +295,3 @@ def cost_report(usages: Sequence[UsageBill], prices: Mapping[str, Any], free_tie
     account_month = {key: sum(month[u.name][key] for u in usages) for key in keys}
     account = {**block(account_now), "per_30_days": block(account_month)}
     return functions, account
-
-
-def unit_seconds(changes: Sequence[tuple[float, int]], a: float, b: float,
-                 minimum_s: float = 0.0) -> float:
-    """Unit-seconds of a step function of whole units (pollers, snapshots) within ``[a, b]``.
-
-    Parameters
-    ----------
-    changes : sequence of (t, units)
-        The level after each change, in time order; 0 before the first.
-    a, b : float
-        The window, in seconds.
-    minimum_s : float
-        Per-allocation minimum: a unit enabled and disabled inside the window after less than
-        ``minimum_s`` counts ``minimum_s`` (EPU's 1-minute minimum). Units still enabled at
-        ``b`` count up to ``b``.
-
-    Returns
-    -------
-    float
-        Unit-seconds; the units are cut into layers, each counted from its enabling to its
-        disabling, clipped to ``[a, b]``.
-    """
-    layers: list[list[float]] = []  # [low, high, since]
-    level = 0
-    total = 0.0
-
-    def close(low: float, high: float, since: float, until: float, ended: bool) -> float:
-        length = min(until, b) - max(since, a)
-        if high <= low:
-            return 0.0
-        if ended and since >= a and until <= b and length < minimum_s:
-            length = minimum_s
-        return (high - low) * length if length > 0.0 else 0.0
-
-    for t, units in changes:
-        if units > level:
-            layers.append([level, units, t])
-        while units < level:
-            low, high, since = layers[-1]
-            if low >= units:
-                layers.pop()
-                total += close(low, high, since, t, True)
-                level = low
-            else:
-                total += close(units, high, since, t, True)
-                layers[-1][1] = units
-                level = units
-        level = units
-    for low, high, since in layers:
-        total += close(low, high, since, b, False)
-    return total

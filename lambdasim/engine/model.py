@@ -36,6 +36,7 @@ from lambdasim.engine.events import Wakeup
 from lambdasim.engine.function import LambdaFunction, duration_factor
 from lambdasim.engine.invoke.streams import build_stream_trigger
 from lambdasim.engine.invoke.sqs import build_sqs_trigger
+from lambdasim.engine.invoke.kafka import build_kafka_trigger
 from lambdasim.engine.invoke.async_ import build_async_trigger
 from lambdasim.engine.invoke.sync import SyncTrigger
 from lambdasim.engine.metrics import FunctionRecorder
@@ -221,6 +222,7 @@ class Model:
         "kinesis": build_stream_trigger,
         "dynamodb": build_stream_trigger,
         "sqs": build_sqs_trigger,
+        "kafka": build_kafka_trigger,
         "async": _async_trigger,
     }
 

@@ -35,7 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 __all__ = ["Chart", "concurrency_chart", "requests_chart", "latency_chart", "async_chart",
-           "sqs_chart", "stream_chart", "account_chart", "charts", "write_plots",
+           "sqs_chart", "stream_chart", "kafka_chart", "account_chart", "charts", "write_plots",
            "FUNCTION_CHARTS"]
 
 DPI = 100
@@ -402,7 +402,20 @@ def sqs_chart(result: Any, function: str | None = None) -> Chart | None:
                        "-")], None),
         ("age (s)", [("ApproximateAgeOfOldestMessage_s", "age of the oldest message", "-")],
          None),
-        ("pollers", [("SQSPollers", "concurrent pollers", "-")], None),
+        ("pollers", [("SQSPollers", "concurrent batches (pollers)", "-"),
+                     ("ProvisionedPollers", "provisioned pollers (EPU, 10 batches each)", "--")],
+         None),
+    ])
+
+
+def kafka_chart(result: Any, function: str | None = None) -> Chart | None:
+    """Kafka event source: offset lag (sum and largest partition) and event pollers."""
+    name = _function_name(result, function)
+    return _panels(result, name, "Kafka topic", [
+        ("offset lag (records)", [("SumOffsetLag", "SumOffsetLag (all partitions, max)", "-"),
+                                  ("MaxOffsetLag", "MaxOffsetLag (largest partition)", "--")],
+         None),
+        ("pollers", [("KafkaPollers", "event pollers (5 invocations each)", "-")], None),
     ])
 
 
@@ -456,6 +469,7 @@ FUNCTION_CHARTS: dict[str, Callable[[Any, str], Chart | None]] = {
     "async": async_chart,
     "sqs": sqs_chart,
     "stream": stream_chart,
+    "kafka": kafka_chart,
 }
 
 

@@ -51,6 +51,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "ProvisionedConcurrencyAllocated",
     "AsyncEventsReceived", "AsyncEventAge_avg_ms", "AsyncEventAge_max_ms",
     "AsyncEventsDropped", "AsyncQueueDepth",
+    "ProvisionedPollers", "SumOffsetLag", "MaxOffsetLag", "KafkaPollers",
 )
 SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
 RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",
@@ -216,7 +217,11 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             if hasattr(reporter, "usage"):  # billable usage of its own (provisioned)
                 reporter.usage(model, usages[list(model.recorders).index(name)])
             functions[name][reporter.summary_key] = reporter.summary(model)
-            per_period[name]["extra"].update(reporter.series(model, edges))
+            extra = per_period[name]["extra"]
+            for column, values in reporter.series(model, edges).items():
+                if column in extra:  # e.g. ProvisionedPollers of SQS and Kafka mappings
+                    values = [x + y for x, y in zip(extra[column], values)]
+                extra[column] = values
 
     # Itemised, with a 30-day projection at the rate measured over [warmup, duration).
     costs, account_cost = cost_report(usages, prices, bool(config["billing"]["free_tier"]),
@@ -308,7 +313,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     del durations
     usage = UsageBill(name, fconfig["architecture"], fconfig["memory_mb"],
                       fconfig["ephemeral_storage_mb"], invocations, billed,
-                      prices["ephemeral_storage_free_mb"], init_billed_ms=init_billed)
+                      prices["ephemeral_storage_free_mb"], init_billed_ms=init_billed,
+                      epu_minimum_s=prices["event_poller_unit_minimum_s"])
     block = {
         "requests": {
             "arrived": arrived,

@@ -48,6 +48,16 @@ _BLOCK_ROWS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], str], ...]], ...
         ("sqs queue depth max", ("sqs", "queue_depth", "max"), "int"),
         ("sqs oldest message max (s)", ("sqs", "oldest_message_age_s", "max"), "num"),
         ("sqs pollers max", ("sqs", "pollers", "max"), "int"),
+        ("sqs provisioned pollers max", ("sqs", "provisioned_pollers", "max"), "int"),
+        ("event poller cost (USD)", ("cost_usd", "event_poller_units"), "usd"),
+    )),
+    ("kafka", (
+        ("kafka records processed", ("kafka", "records_processed"), "int"),
+        ("kafka records discarded", ("kafka", "records_discarded"), "int"),
+        ("kafka SumOffsetLag max", ("kafka", "sum_offset_lag", "max"), "int"),
+        ("kafka MaxOffsetLag max", ("kafka", "max_offset_lag", "max"), "int"),
+        ("kafka pollers max", ("kafka", "pollers", "max"), "int"),
+        ("event poller cost (USD)", ("cost_usd", "event_poller_units"), "usd"),
     )),
     ("stream", (
         ("stream records processed", ("stream", "records_processed"), "int"),
@@ -106,6 +116,8 @@ def format_summary_table(result: Any) -> str:
     cost_at = next(i for i, spec in enumerate(specs) if spec[1] == ("cost_usd", "total"))
     for key, extra in _BLOCK_ROWS:
         if any(isinstance(b, Mapping) and key in b for b in functions.values()):
+            labels = {spec[0] for spec in specs}
+            extra = tuple(spec for spec in extra if spec[0] not in labels)
             specs[cost_at:cost_at] = extra
             cost_at += len(extra)
     rows = [[label] + [_fmt(_get(block, path), kind) for block in functions.values()]
