@@ -61,7 +61,8 @@ def test_good_scenario_resolves_with_defaults(good):
     assert s.name == "peak" and s.path == str(good)
     assert (s.seed, s.duration_s, s.warmup_s, s.period_s) == (42, 3600.0, 300.0, 60.0)
     assert c["billing"] == {"prices": "us-east-1-2025-08", "date": "2025-08-01", "free_tier": False}
-    assert c["account"]["scaling"] == {"model": "token-bucket", "burst": 1000, "per": 10.0}
+    assert c["account"]["scaling"] == {"model": "token-bucket", "burst": 1000, "per": 10.0,
+                                       "request_burst": 10000}
     assert c["account"]["request_rate_limit"] == {"enabled": True, "per_concurrency": 10}
     f = s.functions["checkout"]
     assert f["architecture"] == "x86_64" and f["runtime"] == "python3.12" and f["reuse"] == "mru"

@@ -14,6 +14,10 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
   environments per 10 seconds, refilled continuously, unused capacity not accrued
   (https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html): a token bucket per
   function, capacity 1,000, refill 100/s, one token per new environment; warm reuse is free.
+  The same rule has a request-rate dimension: "1,000 execution environment instances every 10
+  seconds (or 10,000 requests per second every 10 seconds)" per function (same page), which
+  throttles a very short function that jumps to tens of thousands of requests per second
+  although it needs few environments: :class:`RequestScaling`.
   The older rule (an account-wide burst of 500-3,000 by Region, then +500 per minute) is the
   ``regional-burst`` option.
 * **Request rate.** Invocation requests per second are limited to 10 x the concurrency limit,
@@ -29,6 +33,8 @@ __all__ = [
     "TokenBucket",
     "DualTokenBucket",
     "RegionalBurstScaling",
+    "RequestScaling",
+    "RATE_WINDOW_BINS",
     "Account",
     "make_scaling",
 ]
@@ -117,17 +123,128 @@ class DualTokenBucket:
         return True
 
 
+#: How many one-second bins the request-rate dimension of the scale-out rate remembers: a
+#: request rate the function reached within the last 10 s stays granted [assumption].
+RATE_WINDOW_BINS = 10
+
+
+class RequestScaling:
+    """The request-rate dimension of the per-function scale-out rate.
+
+    "Your concurrency scaling rate is 1,000 execution environment instances every 10 seconds
+    (or 10,000 requests per second every 10 seconds). In other words, every 10 seconds, Lambda
+    can allocate at most 1,000 additional execution environment instances, or accommodate
+    10,000 additional requests per second, to each of your functions"
+    (https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html).
+
+    Model, with the same token-bucket care as the environment dimension: the function is
+    granted a request rate ``level`` (requests per one-second bin). Raising it by one request
+    per second takes one token from a bucket of capacity ``burst`` (10,000) refilled
+    continuously at ``burst / per`` (1,000 per second), full at the start, unused capacity not
+    accrued. A request beyond the granted rate with no token left is throttled. The granted
+    rate is the largest number of requests admitted in one of the last
+    :data:`RATE_WINDOW_BINS` one-second bins [assumption: AWS does not say how fast a granted
+    rate lapses; 10 s mirrors the rule's own period], so a function that stays busy keeps its
+    rate and one that falls quiet has to scale again, as its environments do after keep-alive.
+    A jump from 0 to 30,000 requests/s is admitted at 10,000/s, then 1,000/s more every
+    second, and runs unthrottled from 20 s on.
+
+    Hot path. The caller keeps ``room`` (requests still admitted in the current bin without a
+    token) and ``bin_end``; while ``now < bin_end`` and ``room > 0`` an admission is one
+    decrement. :meth:`admit` handles the rest: a new bin, or a raise paid with a token.
+    """
+
+    __slots__ = ("capacity", "rate", "tokens", "refilled_at", "bin_start", "bin_end", "room",
+                 "level", "ring")
+
+    def __init__(self, burst: float, per_s: float) -> None:
+        self.capacity = float(burst)
+        self.rate = self.capacity / float(per_s)
+        self.tokens = self.capacity
+        self.refilled_at = 0.0
+        self.bin_start = 0
+        self.bin_end = 1.0
+        self.level = 0            # granted requests per second
+        self.room = 0             # level minus requests admitted in the current bin
+        # Requests admitted per bin: the last RATE_WINDOW_BINS bins and the current one.
+        self.ring = [0] * (RATE_WINDOW_BINS + 1)
+
+    def admit(self, now: float) -> bool:
+        """Admit one request at ``now`` past the fast path (new bin or no room left)."""
+        if now >= self.bin_end:
+            self._roll(now)
+            if self.room > 0:
+                self.room -= 1
+                return True
+        tokens = self.tokens + (now - self.refilled_at) * self.rate
+        if tokens > self.capacity:
+            tokens = self.capacity
+        self.refilled_at = now
+        if tokens < 1.0:
+            self.tokens = tokens
+            return False
+        self.tokens = tokens - 1.0
+        self.level += 1
+        return True
+
+    def unadmit(self) -> None:
+        """An admitted request was throttled by a later limit: it used no rate."""
+        self.room += 1
+
+    def _roll(self, now: float) -> None:
+        ring = self.ring
+        size = len(ring)
+        # The bin that ends: requests admitted in it.
+        ring[self.bin_start % size] = self.level - self.room
+        start = int(now)
+        for missed in range(self.bin_start + 1, min(start, self.bin_start + size + 1)):
+            ring[missed % size] = 0
+        self.bin_start = start
+        self.bin_end = start + 1.0
+        ring[start % size] = 0
+        self.level = max(ring)
+        self.room = self.level
+
+    def granted(self) -> int:
+        """The request rate granted now (requests per second)."""
+        return self.level
+
+
+class _Unscaled:
+    """The request-rate dimension switched off: every admission takes the fast path."""
+
+    __slots__ = ("room", "bin_end")
+
+    def __init__(self) -> None:
+        self.room = float("inf")
+        self.bin_end = float("inf")
+
+    def admit(self, now: float) -> bool:
+        return True
+
+    def unadmit(self) -> None:
+        pass
+
+
 class _PerFunctionBucket:
     """Scale-out rule that gives every function its own :class:`TokenBucket`."""
 
-    __slots__ = ("burst", "rate")
+    __slots__ = ("burst", "rate", "per_s", "request_burst")
 
-    def __init__(self, burst: float, per_s: float) -> None:
+    def __init__(self, burst: float, per_s: float, request_burst: float | None = None) -> None:
         self.burst = burst
+        self.per_s = per_s
         self.rate = burst / per_s
+        self.request_burst = request_burst
 
     def for_function(self, account: "Account") -> TokenBucket:
         return TokenBucket(self.burst, self.rate)
+
+    def requests_for_function(self):
+        """The request-rate dimension of the rule for one function (scaling-behavior.html)."""
+        if not self.request_burst:
+            return _Unscaled()
+        return RequestScaling(self.request_burst, self.per_s)
 
 
 class RegionalBurstScaling:
@@ -157,6 +274,10 @@ class RegionalBurstScaling:
         self.account = account
         return self
 
+    def requests_for_function(self):
+        """The legacy rule documents no request-rate dimension."""
+        return _Unscaled()
+
     def take(self, now: float) -> bool:
         in_use = self.account.in_use
         if in_use < self.burst:
@@ -172,7 +293,9 @@ def make_scaling(config: Mapping[str, Any]):
     """Build the scale-out rule from ``account.scaling`` of a resolved scenario."""
     model = config["model"]
     if model == "token-bucket":
-        return _PerFunctionBucket(float(config["burst"]), float(config["per"]))
+        requests = config.get("request_burst")
+        return _PerFunctionBucket(float(config["burst"]), float(config["per"]),
+                                  None if requests is None else float(requests))
     if model == "regional-burst":
         return RegionalBurstScaling(float(config["burst"]), float(config["per_minute"]))
     raise ValueError(f"unknown scaling model {model!r}")
@@ -200,7 +323,9 @@ class Account:
 
     def __init__(self, config: Mapping[str, Any], reserved_total: int) -> None:
         self.concurrency_limit = int(config["concurrency_limit"])
-        self.unreserved_minimum = int(config["unreserved_minimum"])
+        # A small account (limit <= 100) keeps its whole limit unreserved
+        # (configuration-concurrency.html; lambdasim.scenario.checks.effective_unreserved_minimum).
+        self.unreserved_minimum = min(int(config["unreserved_minimum"]), self.concurrency_limit)
         self.reserved_total = int(reserved_total)
         if self.concurrency_limit - self.reserved_total < self.unreserved_minimum:
             raise ValueError(

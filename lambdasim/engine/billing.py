@@ -12,7 +12,9 @@ price is written in code.
 * Init: since 2025-08-01 the Init phase of on-demand cold starts is billed, Billed Duration =
   ceil_ms(Duration + Init Duration)
   (https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/);
-  before that date (``billing.date``) it was free for managed-runtime zip functions.
+  before that date (``billing.date``) it was free for managed-runtime zip functions only:
+  functions using custom runtimes (``provided.*``) or container images already had their Init
+  billed (same source).
 * Ephemeral storage above 512 MB: per GB-second of billed duration.
 * Provisioned concurrency: configured GB-seconds (from enable to disable, rounded up to
   5 minutes) at the provisioned rate, plus GB-seconds of invocations served by provisioned
@@ -123,8 +125,19 @@ def request_units(payload_kb: float, prices: Mapping[str, Any]) -> int:
     return 1 + math.ceil(round((payload_kb - free_kb) / unit_kb, 9))
 
 
-def init_is_billed(prices: Mapping[str, Any], billing_date: str) -> bool:
-    """Whether on-demand Init is billed on ``billing_date`` (ISO date)."""
+def init_is_billed(prices: Mapping[str, Any], billing_date: str, package_type: str = "zip",
+                   runtime: str = "python3.12") -> bool:
+    """Whether on-demand Init is billed on ``billing_date`` (ISO date) for such a function.
+
+    From 2025-08-01 (the price file's ``init_billing_from``) the Init phase is billed for every
+    function; before that date only for container images (``package_type: image``) and custom
+    runtimes (``provided.*``): "functions using custom runtimes or container images already
+    had their INIT billed" (AWS Compute Blog, "AWS Lambda standardizes billing for INIT
+    Phase", 2025-04-29,
+    https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/).
+    """
+    if package_type == "image" or runtime.lower().startswith("provided"):
+        return True
     return date.fromisoformat(billing_date) >= date.fromisoformat(prices["init_billing_from"])
 
 

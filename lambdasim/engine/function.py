@@ -12,7 +12,9 @@ Admission, in the order Lambda applies its limits
 
 1. the request-rate limit (10 x concurrency requests/s, account and reserved function);
 2. concurrency: the function's reservation, or the account's unreserved pool;
-3. an idle environment of the function is reused (no token needed), else a new one needs a
+3. the request-rate dimension of the scale-out rate: at most 10,000 more requests per second
+   every 10 s per function (:class:`lambdasim.engine.account.RequestScaling`);
+4. an idle environment of the function is reused (no token needed), else a new one needs a
    scale-out token (https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html)
    and starts with Init.
 
@@ -23,7 +25,12 @@ first invoke under the function timeout
 that reaches the timeout ends as an error with ``Status: timeout``, billed for the full timeout;
 the environment is reset and its next invocation re-runs Init inside its Duration
 ("suppressed init"). A function error (``error_rate``) ends the invocation as an error after
-its duration and keeps the environment warm [assumption: handled errors].
+its duration. "If the function crashes or times out ... Lambda resets the execution
+environment" (lambda-runtime-environment.html): a share ``crash_share`` of the errors (default
+0) are runtime crashes, which reset the environment like a timeout (the next invocation on it
+re-runs Init inside its Duration); the other errors are handled (the handler returns an error)
+and keep the environment warm. One uniform draw decides both: ``u < error_rate`` is an error,
+``u < error_rate x crash_share`` a crash, so a crash share adds no draw and shifts no stream.
 
 The whole attempt is a single SimPy event (a :class:`~lambdasim.engine.events.Wakeup`) whose value
 carries its state; the function's concurrency counts initializing and busy environments alike, so nothing
@@ -46,10 +53,12 @@ __all__ = [
     "TIMEOUT",
     "SUPPRESSED_INIT",
     "PROVISIONED",
+    "CRASH",
     "RESTORE",
     "THROTTLE_RATE",
     "THROTTLE_CONCURRENCY",
     "THROTTLE_SCALING",
+    "THROTTLE_REQUEST_SCALING",
     "INIT_LIMIT_S",
     "VCPU_MB",
 ]
@@ -61,14 +70,19 @@ TIMEOUT = 4
 SUPPRESSED_INIT = 8
 #: Served by a provisioned environment (lambdasim.engine.provisioned).
 PROVISIONED = 16
+#: A function error that crashed the runtime: the environment is reset
+#: (lambda-runtime-environment.html).
+CRASH = 32
 #: A SnapStart cold start: the environment restored from the snapshot instead of running Init
 #: (lambdasim.engine.snapstart); the attempt's init field holds the Restore Duration.
-RESTORE = 32
+RESTORE = 64
 
 # Throttle reasons written to the throttle records.
 THROTTLE_RATE = 1
 THROTTLE_CONCURRENCY = 2
 THROTTLE_SCALING = 3
+#: The request-rate dimension of the scale-out rate (scaling-behavior.html).
+THROTTLE_REQUEST_SCALING = 4
 
 #: On-demand Init is limited to 10 s (lambda-runtime-environment.html).
 INIT_LIMIT_S = 10.0
@@ -97,6 +111,7 @@ class LambdaFunction:
 
     __slots__ = ("name", "index", "config", "sim", "account", "pool", "timeout_s",
                  "error_rate", "reserved", "environments", "_request_rate", "_scaling",
+                 "request_scaling", "crash_below",
                  "_duration", "_duration_pop", "_init", "_uniform", "_complete_cb", "_warm_pop",
                  "_release", "_record_attempt", "_record_throttle", "release_listener")
 
@@ -113,12 +128,17 @@ class LambdaFunction:
         self.pool = account.pool_for(name, self.reserved)
         self.timeout_s = float(config["timeout"])
         self.error_rate = float(config["error_rate"])
+        #: Uniform draws below this are crashes (error_rate x crash_share; 0.0: none).
+        self.crash_below = self.error_rate * float(config["crash_share"])
         self.environments = EnvironmentPool(
             sim, warm_pool, keep_alive, lifetime, recorder.env_created, recorder.env_ended)
         # Request-rate limits on this function's path: the account's, and the function's own
         # when it has reserved concurrency (lambda-concurrency.html).
         self._request_rate = account.request_rate_for(self.reserved).take
         self._scaling = account.scaling.for_function(account).take
+        #: The request-rate dimension of the scale-out rate; with the rule off its ``room``
+        #: and ``bin_end`` are infinite, so the check below always takes the fast path.
+        self.request_scaling = account.scaling.requests_for_function()
         self._duration = duration
         self._duration_pop = duration.pop
         self._init = init
@@ -174,23 +194,23 @@ class LambdaFunction:
         if pool.in_use >= pool.limit:
             self._record_throttle((now, origin, THROTTLE_CONCURRENCY))
             return False
+        scaling = self.request_scaling
+        room = scaling.room
+        if room > 0 and now < scaling.bin_end:
+            scaling.room = room - 1
+        elif not scaling.admit(now):
+            self._record_throttle((now, origin, THROTTLE_REQUEST_SCALING))
+            return False
         env = self._warm_pop()
         if env is not None and now >= env.retire_at:
             env = self.environments.acquire_past(env, now)
         if env is None:
             if not self._scaling(now):
+                scaling.unadmit()
                 self._record_throttle((now, origin, THROTTLE_SCALING))
                 return False
             env = self.environments.create(now)
-            init = self._init()
-            code = COLD
-            if init > INIT_LIMIT_S:
-                # The Init phase times out at 10 s and runs again inside the first invoke.
-                run = init + self._duration()
-                init = INIT_LIMIT_S
-                code = COLD | SUPPRESSED_INIT
-            else:
-                run = self._duration()
+            init, run, code = self._cold_start(env, now, origin)
         else:
             env.state = BUSY
             init = 0.0
@@ -210,14 +230,33 @@ class LambdaFunction:
             run = self.timeout_s
             code |= TIMEOUT
             env.needs_init = True
-        elif fails or (self.error_rate and self._uniform() < self.error_rate):
+        elif fails:
             code |= ERROR
+        elif self.error_rate:
+            draw = self._uniform()
+            if draw < self.error_rate:
+                code |= ERROR
+                if draw < self.crash_below:
+                    code |= CRASH
+                    env.needs_init = True  # the runtime crashed: the environment is reset
         pool.in_use += 1
         self.account.in_use += 1
         self._record_attempt((now, origin, init, run, code))
         # URGENT: what ends at t is released before anything else happens at t.
         Wakeup(self.sim, init + run, (env, payload, done, code), self._complete_cb, URGENT)
         return True
+
+    def _cold_start(self, env, now: float, origin: float) -> tuple[float, float, int]:
+        """A new environment's Init and its first handler run: ``(init_s, run_s, code)``.
+
+        On-demand Init is limited to 10 s; past that it times out and runs again inside the
+        first invoke (lambda-runtime-environment.html). Only the cold path calls this; SnapStart
+        functions override it to restore instead (lambdasim.engine.snapstart).
+        """
+        init = self._init()
+        if init > INIT_LIMIT_S:
+            return INIT_LIMIT_S, init + self._duration(), COLD | SUPPRESSED_INIT
+        return init, self._duration(), COLD
 
     def _complete(self, event) -> None:
         env, payload, done, code = event._value

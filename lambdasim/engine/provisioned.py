@@ -16,6 +16,15 @@ modelled here (LAMBDA_MODEL.md section 5):
   spills over to on-demand environments (cold starts possible), within the reservation if
   there is one (``ProvisionedConcurrencySpilloverInvocations``). Spillover counts on-demand
   invocations made while at least one provisioned environment was allocated.
+* **Request rate.** Provisioned concurrency serves at most 10 x its allocation in requests per
+  second per version or alias: "a function that has a provisioned concurrency allocation of 10
+  ... spills over into on-demand concurrency after 10 concurrency or 100 requests per second,
+  whichever happens first" (lambda-concurrency.html, "Understanding concurrency and requests
+  per second"; gettingstarted-limits.html). A token bucket holding one second of that rate
+  (like the account's request-rate limit, and switched with it:
+  ``account.request_rate_limit``); a request that finds a free provisioned environment but no
+  token spills over to on-demand, counted in ``spillover_by_reason.request_rate`` and billed
+  at on-demand rates.
 * **Allocation.** After a preparation time (1-2 minutes per AWS; default 90 s
   [assumption within that range]) Lambda allocates up to 6,000 environments per minute and
   none of a request is usable until all of it is ready: capacity requested at ``t`` becomes
@@ -59,7 +68,8 @@ import numpy as np
 from lambdasim.engine.billing import billed_ms, provisioned_cost
 from lambdasim.engine.environments import BUSY, DEAD, IDLE, ExecutionEnvironment
 from lambdasim.engine.events import URGENT, Wakeup
-from lambdasim.engine.function import (ERROR, PROVISIONED, SUPPRESSED_INIT, THROTTLE_RATE, TIMEOUT,
+from lambdasim.engine.account import TokenBucket
+from lambdasim.engine.function import (CRASH, ERROR, PROVISIONED, SUPPRESSED_INIT, THROTTLE_RATE, TIMEOUT,
                        LambdaFunction)
 from lambdasim.engine.metrics import StepLevel
 
@@ -85,10 +95,11 @@ class ProvisionedConcurrency:
                  "configured", "busy", "_area", "_alloc_area", "_last_t", "_generation",
                  "_pending", "_init", "_lifetime", "_recycle_cb", "_ready_cb", "_tick_cb",
                  "_tick_area", "_tick_alloc_area", "_above", "_below", "allocated_changes",
-                 "configured_changes", "inits")
+                 "configured_changes", "inits", "rate", "requests_per_unit")
 
     def __init__(self, sim, config: Mapping[str, Any], pool, environments,
-                 init: Callable[[], float], lifetime: Callable[[], float]) -> None:
+                 init: Callable[[], float], lifetime: Callable[[], float],
+                 requests_per_unit: float | None = 10.0) -> None:
         self.sim = sim
         self.config = config
         self.pool = pool
@@ -118,6 +129,10 @@ class ProvisionedConcurrency:
         self.configured_changes: list[tuple[float, int]] = []
         #: (t, Init Duration) of every Init of a provisioned environment (allocation, recycle).
         self.inits = array("d")
+        #: Requests/s per allocated unit (10, gettingstarted-limits.html), None when the
+        #: request-rate limits are off; ``rate`` is the bucket of the current allocation.
+        self.requests_per_unit = requests_per_unit
+        self.rate: TokenBucket | None = None
 
     # ----------------------------------------------------------------- set-up and control
     def start(self) -> None:
@@ -188,6 +203,10 @@ class ProvisionedConcurrency:
     def _set_allocated(self, now: float, capacity: int) -> None:
         self._advance(now)
         self.allocated = capacity
+        per_unit = self.requests_per_unit
+        if per_unit is not None and capacity > 0:
+            # One second of 10 x allocation requests; a new allocation starts with it full.
+            self.rate = TokenBucket(per_unit * capacity, per_unit * capacity)
         self.allocated_changes.append((now, capacity))
 
     def _end(self, env: ExecutionEnvironment, now: float) -> None:
@@ -267,18 +286,23 @@ class ProvisionedFunction(LambdaFunction):
     provisioned capacity is allocated is recorded as spillover.
     """
 
-    __slots__ = ("provisioned", "spillover", "_prov_complete_cb", "_record_spill")
+    __slots__ = ("provisioned", "spillover", "rate_spillover", "_prov_complete_cb",
+                 "_record_spill", "_record_rate_spill")
 
     def __init__(self, *args, provisioned_config: Mapping[str, Any],
                  provisioned_init: Callable[[], float],
                  provisioned_lifetime: Callable[[], float], **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        rate = self.account.rate_per_concurrency if self.account.rate_limit_enabled else None
         self.provisioned = ProvisionedConcurrency(
             self.sim, provisioned_config, self.pool, self.environments,
-            provisioned_init, provisioned_lifetime)
+            provisioned_init, provisioned_lifetime, rate)
         #: (t, origin) of every spillover invocation.
         self.spillover = array("d")
+        #: origin of every spillover invocation due to the provisioned request rate.
+        self.rate_spillover = array("d")
         self._record_spill = self.spillover.extend
+        self._record_rate_spill = self.rate_spillover.append
         self._prov_complete_cb = self._complete_provisioned
 
     def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
@@ -287,14 +311,22 @@ class ProvisionedFunction(LambdaFunction):
         if prov.waiting:
             prov.claim(self.sim._now)
         idle = prov.idle
-        if not idle:
-            if LambdaFunction.invoke(self, origin, payload, done, extra_s):
-                if prov.allocated:
-                    self._record_spill((self.sim._now, origin))
-                return True
-            return False
         now = self.sim._now
+        if idle:
+            # 10 x allocation requests per second (lambda-concurrency.html): GCRA inlined.
+            bucket = prov.rate
+            if bucket is not None:
+                tat = bucket.tat
+                if tat < now:
+                    tat = now
+                elif tat - now > bucket.tolerance:
+                    return self._spill(origin, payload, done, extra_s, True)
+                bucket.tat = tat + bucket.interval
+        else:
+            return self._spill(origin, payload, done, extra_s, False)
         if not self._request_rate(now):
+            if prov.rate is not None:
+                prov.rate.tat -= prov.rate.interval  # the request never reached it
             self._record_throttle((now, origin, THROTTLE_RATE))
             return False
         env = idle.pop()
@@ -311,14 +343,29 @@ class ProvisionedFunction(LambdaFunction):
             run = self.timeout_s
             code |= TIMEOUT
             env.needs_init = True
-        elif self.error_rate and self._uniform() < self.error_rate:
-            code |= ERROR
+        elif self.error_rate:
+            draw = self._uniform()
+            if draw < self.error_rate:
+                code |= ERROR
+                if draw < self.crash_below:
+                    code |= CRASH
+                    env.needs_init = True  # a crash resets it (lambda-runtime-environment.html)
         prov._advance(now)
         prov.busy += 1
         self.account.in_use += 1
         self._record_attempt((now, origin, 0.0, run, code))
         Wakeup(self.sim, run, (env, payload, done, code), self._prov_complete_cb, URGENT)
         return True
+
+    def _spill(self, origin: float, payload: Any, done, extra_s: float, by_rate: bool) -> bool:
+        """Spill over to on-demand: every provisioned environment busy, or its rate spent."""
+        if LambdaFunction.invoke(self, origin, payload, done, extra_s):
+            if self.provisioned.allocated:
+                self._record_spill((self.sim._now, origin))
+                if by_rate:
+                    self._record_rate_spill(origin)
+            return True
+        return False
 
     def _complete_provisioned(self, event) -> None:
         env, payload, done, code = event._value
@@ -421,9 +468,11 @@ class ProvisionedReporter:
         duration = attempts["duration"][prov]
         origin = attempts["origin"][prov]
         spill = np.frombuffer(self.function.spillover, dtype=np.float64).reshape(-1, 2)
+        rate_spill = np.frombuffer(self.function.rate_spillover, dtype=np.float64)
         inits = np.frombuffer(self.function.provisioned.inits, dtype=np.float64).reshape(-1, 2)
         self._cache = {"t": t.copy(), "end": t + duration, "duration": duration.copy(),
-                       "origin": origin.copy(), "spill": spill.copy(), "inits": inits.copy()}
+                       "origin": origin.copy(), "spill": spill.copy(), "inits": inits.copy(),
+                       "rate_spill": rate_spill.copy()}
         return self._cache
 
     def usage(self, model, usage) -> None:
@@ -474,6 +523,17 @@ class ProvisionedReporter:
             "invocations": int(np.count_nonzero((origin >= warmup) & (origin < horizon))),
             "spillover_invocations": int(np.count_nonzero(
                 (spill[:, 1] >= warmup) & (spill[:, 1] < horizon))),
+            # Why requests spilled over: every provisioned environment busy, or the
+            # provisioned request rate (10 x allocation per second) spent.
+            "spillover_by_reason": {
+                "busy": int(np.count_nonzero((spill[:, 1] >= warmup) & (spill[:, 1] < horizon)))
+                - int(np.count_nonzero((data["rate_spill"] >= warmup)
+                                       & (data["rate_spill"] < horizon))),
+                "request_rate": int(np.count_nonzero((data["rate_spill"] >= warmup)
+                                                     & (data["rate_spill"] < horizon))),
+            },
+            "request_rate_limit": (None if prov.requests_per_unit is None
+                                   else {"requests_per_s_per_unit": prov.requests_per_unit}),
             "scaling_actions": [{"t_s": round(t, 6), "capacity": int(c)}
                                 for t, c in prov.configured_changes if t < horizon],
             "cost_usd": None if cost is None else round(cost, 9),

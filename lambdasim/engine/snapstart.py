@@ -31,8 +31,10 @@ initializing them from scratch". The rules modelled here (LAMBDA_MODEL.md sectio
   apply to supported Java managed runtimes". Prices come from the dated price file.
 
 Hot path. Only SnapStart functions are built as :class:`SnapStartFunction`; every other
-function keeps :meth:`LambdaFunction.invoke` untouched. A warm invocation costs one assignment
-more (the version's last activity).
+function keeps :meth:`LambdaFunction.invoke` untouched. A SnapStart function runs the same
+invoke (a warm invocation costs one call and one assignment more, the version's last
+activity) and overrides only :meth:`LambdaFunction._cold_start`, the path of a new
+environment.
 """
 from __future__ import annotations
 
@@ -42,11 +44,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from lambdasim.engine.billing import billed_ms
-from lambdasim.engine.environments import BUSY
-from lambdasim.engine.events import URGENT, Wakeup
-from lambdasim.engine.function import (COLD, ERROR, INIT_LIMIT_S, RESTORE, SUPPRESSED_INIT,
-                                       THROTTLE_CONCURRENCY, THROTTLE_RATE, THROTTLE_SCALING,
-                                       TIMEOUT, LambdaFunction)
+from lambdasim.engine.function import COLD, ERROR, RESTORE, LambdaFunction
 from lambdasim.engine.metrics import time_stats_ms
 
 __all__ = ["SnapStartFunction", "SnapStartReporter", "RESTORE_LIMIT_S", "snapshot_seconds"]
@@ -85,83 +83,36 @@ class SnapStartFunction(LambdaFunction):
 
     def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
                extra_s: float = 0.0, fails: bool = False) -> bool:
-        now = self.sim._now
-        if not self._request_rate(now):
-            self._record_throttle((now, origin, THROTTLE_RATE))
-            return False
-        pool = self.pool
-        if pool.in_use >= pool.limit:
-            self._record_throttle((now, origin, THROTTLE_CONCURRENCY))
-            return False
-        env = self._warm_pop()
-        if env is not None and now >= env.retire_at:
-            env = self.environments.acquire_past(env, now)
-        failed_restore = False
-        if env is None:
-            if not self._scaling(now):
-                self._record_throttle((now, origin, THROTTLE_SCALING))
-                return False
-            env = self.environments.create(now)
-            idle_since = self.last_invoked
-            if now - idle_since >= self.inactive_after_s:
-                # The version went inactive and lost its snapshot: a full Init on the
-                # request path, which caches a new snapshot.
-                self.snapshot_ends.append(idle_since + self.inactive_after_s)
-                self.snapshot_starts.append(now)
-                init = self._init()
-                code = COLD
-                if init > INIT_LIMIT_S:
-                    run = init + self._duration()
-                    init = INIT_LIMIT_S
-                    code = COLD | SUPPRESSED_INIT
-                else:
-                    run = self._duration()
-                self._record_full_init((now, origin, init))
-            else:
-                restore = self._restore()
-                billed = self._after_restore()
-                init = restore + billed
-                code = COLD | RESTORE
-                if init > RESTORE_LIMIT_S:
-                    # SnapStartTimeoutException: the invocation fails at the limit.
-                    billed = min(billed, max(0.0, RESTORE_LIMIT_S - restore))
-                    init = RESTORE_LIMIT_S
-                    run = 0.0
-                    code |= ERROR
-                    failed_restore = True
-                else:
-                    run = self._duration()
-        else:
-            env.state = BUSY
-            init = 0.0
-            if env.needs_init:
-                env.needs_init = False
-                run = self._init() + self._duration()
-                code = SUPPRESSED_INIT
-            else:
-                try:
-                    run = self._duration_pop()
-                except IndexError:
-                    run = self._duration.refill_pop()
-                code = 0
-        self.last_invoked = now
-        if failed_restore:
-            env.retire_at = now  # the environment that failed to restore is discarded
-        else:
-            run += extra_s
-            if run >= self.timeout_s:
-                run = self.timeout_s
-                code |= TIMEOUT
-                env.needs_init = True
-            elif fails or (self.error_rate and self._uniform() < self.error_rate):
-                code |= ERROR
-        if code & RESTORE:
-            self._record_restore((now, origin, init, billed, run, 1.0 if failed_restore else 0.0))
-        pool.in_use += 1
-        self.account.in_use += 1
-        self._record_attempt((now, origin, init, run, code))
-        Wakeup(self.sim, init + run, (env, payload, done, code), self._complete_cb, URGENT)
-        return True
+        if LambdaFunction.invoke(self, origin, payload, done, extra_s, fails):
+            self.last_invoked = self.sim._now
+            return True
+        return False
+
+    def _cold_start(self, env, now: float, origin: float) -> tuple[float, float, int]:
+        """Restore from the snapshot, or a full Init when the version went inactive."""
+        idle_since = self.last_invoked
+        if now - idle_since >= self.inactive_after_s:
+            # The version went inactive and lost its snapshot: a full Init on the request
+            # path, which caches a new snapshot.
+            self.snapshot_ends.append(idle_since + self.inactive_after_s)
+            self.snapshot_starts.append(now)
+            init, run, code = LambdaFunction._cold_start(self, env, now, origin)
+            self._record_full_init((now, origin, init))
+            return init, run, code
+        restore = self._restore()
+        billed = self._after_restore()
+        init = restore + billed
+        if init > RESTORE_LIMIT_S:
+            # SnapStartTimeoutException: the invocation fails at the limit and the environment
+            # that failed to restore is discarded (the handler does not run; time an event
+            # source mapping adds per record still counts [assumption]).
+            billed = min(billed, max(0.0, RESTORE_LIMIT_S - restore))
+            env.retire_at = now
+            self._record_restore((now, origin, RESTORE_LIMIT_S, billed, 0.0, 1.0))
+            return RESTORE_LIMIT_S, 0.0, COLD | RESTORE | ERROR
+        run = self._duration()
+        self._record_restore((now, origin, init, billed, run, 0.0))
+        return init, run, COLD | RESTORE
 
 
 def snapshot_seconds(starts: list[float], ends: list[float], last_invoked: float,
@@ -229,7 +180,14 @@ class SnapStartReporter:
         rows = self._data(model)["rows"]
         gb = self.fconfig["memory_mb"] / 1024.0
         if len(rows):
-            run = rows[:, 4]
+            # The restores' Duration as it ended (per-record time, timeouts): their attempts,
+            # in the same order as the restore rows.
+            attempts = model.recorders[self.function.name].table("attempts")
+            codes = attempts["code"].astype(np.int64)
+            restored = (codes & RESTORE) != 0
+            origin = attempts["origin"][restored]
+            keep = (origin >= model.warmup_s) & (origin < model.duration_s)
+            run = attempts["duration"][restored][keep]
             extra_ms = float((billed_ms(run + rows[:, 3]) - billed_ms(run)).sum())
             usage.add_billed_init_ms(extra_ms)
         if self.pays:

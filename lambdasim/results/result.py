@@ -23,7 +23,7 @@ import numpy as np
 
 from lambdasim._version import __version__
 from lambdasim.engine.billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
-from lambdasim.engine.function import COLD, ERROR, PROVISIONED, RESTORE, TIMEOUT
+from lambdasim.engine.function import COLD, CRASH, ERROR, PROVISIONED, RESTORE, TIMEOUT
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
 from lambdasim.results.report_log import report_lines
@@ -193,7 +193,6 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     config["period"] = model.period_s
     warmup, horizon = model.warmup_s, model.duration_s
     prices = load_prices(config["billing"]["prices"])
-    bill_init = init_is_billed(prices, config["billing"]["date"])
     period = model.period_s
     count = max(1, int(np.ceil(model.end_s / period)))
     edges = np.arange(count + 1, dtype=np.float64) * period
@@ -204,6 +203,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     busy_levels: dict[str, StepLevel] = {}
     for name, recorder in model.recorders.items():
         fconfig = config["functions"][name]
+        bill_init = init_is_billed(prices, config["billing"]["date"], fconfig["package_type"],
+                                   fconfig["runtime"])
         block, usage, busy, periods = _function_block(
             model, name, recorder, fconfig, prices, bill_init, edges)
         functions[name] = block
@@ -326,6 +327,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         },
         "invocations": invocations,
         "errors": int(np.count_nonzero(w_codes & (ERROR | TIMEOUT))),
+        # Errors that crashed the runtime and reset the environment (crash_share).
+        "crashes": int(np.count_nonzero(w_codes & CRASH)),
         "throttles": n_throttles,
         "cold_starts": cold_starts,
         "cold_start_rate": _rate(cold_starts, invocations),

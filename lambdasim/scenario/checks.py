@@ -13,7 +13,28 @@ from lambdasim.scenario.units import SpecError
 from lambdasim.scenario.format import _provisioned_peak, _check_sqs_trigger, ASYNC_FUNCTION_KEYS
 from lambdasim.scenario.runtimes import default_restore, snap_start_supported
 
-__all__ = ["cross_checks"]
+__all__ = ["cross_checks", "effective_unreserved_minimum"]
+
+
+def effective_unreserved_minimum(account) -> int:
+    """Units that must stay unreserved: ``unreserved_minimum``, or the whole limit when smaller.
+
+    "You can reserve up to the Unreserved account concurrency value that is shown, minus 100
+    for functions that don't have reserved concurrency"
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html). New accounts
+    may start with a limit of 10 or 50 (LAMBDA_MODEL.md section 1, [measured]); such an account
+    cannot reserve anything or configure provisioned concurrency: every unit it has is needed
+    towards the 100 that must stay unreserved (AWS answers "decreases account's
+    UnreservedConcurrentExecution below its minimum value of [50]" on a 50-unit account).
+    """
+    return min(int(account["unreserved_minimum"]), int(account["concurrency_limit"]))
+
+
+def _small_account_note(limit: int, minimum: int) -> str:
+    if limit > minimum:
+        return ""
+    return (f" (account.concurrency_limit {limit} is at most the unreserved minimum: Lambda "
+            f"allows no reserved or provisioned concurrency on such an account)")
 
 
 def _cross_checks(config: dict) -> None:
@@ -23,9 +44,10 @@ def _cross_checks(config: dict) -> None:
             "warmup",
         )
     account = config["account"]
-    limit, minimum = account["concurrency_limit"], account["unreserved_minimum"]
+    limit, minimum = account["concurrency_limit"], effective_unreserved_minimum(account)
+    # Reserved 0 takes no unit from the account (it only throttles the function).
     reserved = [(n, f["reserved_concurrency"]) for n, f in config["functions"].items()
-                if f["reserved_concurrency"] is not None]
+                if f["reserved_concurrency"]]
     total = 0
     for name, units in reserved:
         total += units
@@ -35,7 +57,8 @@ def _cross_checks(config: dict) -> None:
             raise SpecError(
                 f"reserved concurrency totals {sum(u for _, u in reserved)} ({detail}), leaving "
                 f"{limit - sum(u for _, u in reserved)} of account.concurrency_limit {limit} "
-                f"unreserved; at least account.unreserved_minimum = {minimum} must stay unreserved",
+                f"unreserved; at least {minimum} must stay unreserved"
+                + _small_account_note(limit, account["unreserved_minimum"]),
                 f"functions.{name}.reserved_concurrency",
             )
     _check_provisioned_limits(config)
@@ -64,7 +87,8 @@ def _check_provisioned_limits(config: dict) -> None:
     https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
     """
     account = config["account"]
-    limit, minimum = account["concurrency_limit"], account["unreserved_minimum"]
+    limit, minimum = account["concurrency_limit"], effective_unreserved_minimum(account)
+    note = _small_account_note(limit, account["unreserved_minimum"])
     claimed = sum(f["reserved_concurrency"] or 0 for f in config["functions"].values())
     for fname, function in config["functions"].items():
         peak, where = _provisioned_peak(function["provisioned_concurrency"])
@@ -77,14 +101,14 @@ def _check_provisioned_limits(config: dict) -> None:
         if peak > limit - minimum:
             raise SpecError(
                 f"provisioned concurrency {peak} exceeds account.concurrency_limit {limit} minus "
-                f"account.unreserved_minimum {minimum} = {limit - minimum}", key)
+                f"the unreserved minimum {minimum} = {limit - minimum}" + note, key)
         if reserved is None and peak:
             claimed += peak
             if limit - claimed < minimum:
                 raise SpecError(
                     f"reserved plus provisioned concurrency of functions without a reservation "
-                    f"reach {claimed}, leaving less than account.unreserved_minimum = {minimum} "
-                    f"of account.concurrency_limit {limit} unreserved", key)
+                    f"reach {claimed}, leaving less than the unreserved minimum {minimum} "
+                    f"of account.concurrency_limit {limit} unreserved" + note, key)
 
 
 def _check_snap_start(function: dict, key: str) -> None:

@@ -70,15 +70,6 @@ def _check_name(value: str, key: str, ctx: Context) -> None:
         raise SpecError(f"must be a non-empty name without slashes, got {value!r}", key)
 
 
-def _check_account(value: dict, key: str, ctx: Context) -> None:
-    if value["unreserved_minimum"] > value["concurrency_limit"]:
-        raise SpecError(
-            f"must not exceed concurrency_limit ({value['concurrency_limit']}), "
-            f"got {value['unreserved_minimum']}",
-            f"{key}.unreserved_minimum",
-        )
-
-
 def _check_retries(value: dict, key: str, ctx: Context) -> None:
     if value["max_delay"] < value["base_delay"]:
         raise SpecError(
@@ -423,6 +414,8 @@ _FUNCTION = {
     "max_lifetime": Field("dist", {"dist": "uniform", "low": 7200.0, "high": 21600.0}, "environment lifetime"),
     "reuse": Field("enum", "mru", "which idle environment serves next", choices=("mru", "lru", "random", "newest")),
     "error_rate": Field("float", 0.0, "probability an invocation fails", 0, 1),
+    "crash_share": Field("float", 0.0, "share of errors that crash the runtime and reset the "
+                         "environment (the next invocation re-runs Init)", 0, 1),
     "ephemeral_storage_mb": Field("int", 512, "/tmp size (MB)", 512, 10240),
     "triggers": Field(
         "list",
@@ -475,6 +468,10 @@ SCHEMA: dict[str, Field] = {
                     "token-bucket": {
                         "burst": Field("int", 1000, "bucket capacity (environments)", 1),
                         "per": Field("time", 10.0, "refill time of a full bucket", 0, exclusive_minimum=True),
+                        "request_burst": Field(
+                            "int", 10000,
+                            "requests/s a function may add per `per` (the request-rate "
+                            "dimension; null = not modelled)", 1, nullable=True),
                     },
                     "regional-burst": {
                         "burst": Field("int", 3000, "initial account-wide burst", 500, 3000),
@@ -492,7 +489,6 @@ SCHEMA: dict[str, Field] = {
                 },
             ),
         },
-        check=_check_account,
     ),
     "functions": Field(
         "named", doc="functions by name", pattern=FUNCTION_NAME_PATTERN, item=Field("map", fields=_FUNCTION)
