@@ -2,12 +2,16 @@
 
 One test per rule, each citing its AWS page and using the documented figure of its case
 (issue 14): the provisioned request rate, the request-rate dimension of the scale-out rate,
-Init billing of images and custom runtimes before 2025-08-01, runtime crashes, small accounts.
+Init billing of images and custom runtimes before 2025-08-01, runtime crashes, small accounts,
+durations measured at a stated memory, and the arm64 duration factor.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
 import lambdasim
 from lambdasim.engine.function import (COLD, CRASH, ERROR, SUPPRESSED_INIT,
@@ -259,3 +263,152 @@ def test_account_just_above_the_minimum_reserves_the_difference():
     assert one_function(account=account, reserved_concurrency=50)
     with pytest.raises(lambdasim.ScenarioError, match="at least 100 must stay unreserved"):
         one_function(account=account, reserved_concurrency=51)
+
+
+# --------------------------------------------------------------------------------------
+# 3. One scenario, one answer: durations are measured at a stated reference_mb
+# --------------------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def test_editing_memory_and_set_give_the_same_duration():
+    # https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html: CPU is
+    # proportional to memory, so a duration measured at 1024 MB stretches at other sizes;
+    # editing memory_mb 1024 -> 2048 in power_tuning.yaml and --set on the original are one
+    # intent and must give one answer (duration p50 within 0.1 %).
+    original = SCENARIOS / "power_tuning.yaml"
+    text = original.read_text(encoding="utf-8")
+    assert text.count("memory_mb: 1024") == 1
+    edited = lambdasim.load_scenario(
+        {**yaml.safe_load(text.replace("memory_mb: 1024", "memory_mb: 2048"))})
+    by_edit = lambdasim.simulate(edited).summary["functions"]["image-resize"]
+    by_set = lambdasim.simulate(original, overrides={
+        "functions.image-resize.memory_mb": 2048}).summary["functions"]["image-resize"]
+    at_1024 = lambdasim.simulate(original).summary["functions"]["image-resize"]
+    p50 = by_set["duration_ms"]["p50"]
+    assert by_edit["duration_ms"]["p50"] == pytest.approx(p50, rel=1e-3)
+    # ... and it is really faster than at 1024 MB: 90 % CPU-bound, single-threaded, so the CPU
+    # share goes from 1024/1769 to 1 vCPU: 0.1 + 0.9 x 1024/1769.
+    factor = 0.1 + 0.9 * 1024 / 1769
+    assert p50 == pytest.approx(factor * at_1024["duration_ms"]["p50"], rel=1e-6)
+    assert by_edit["duration_basis"]["reference_mb"] == 1024
+    assert by_edit["duration_basis"]["memory_factor"] == pytest.approx(factor)
+
+
+def test_every_shipped_scenario_states_reference_mb():
+    # One scenario, one answer: each function of every shipped scenario and template says
+    # where its durations were measured (anchored functions inherit it from their anchor).
+    for path in sorted(SCENARIOS.glob("*.yaml")) + sorted(SCENARIOS.glob("templates/orders.yaml")):
+        scenario = lambdasim.load_scenario(path) if "templates" not in str(path) else None
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, function in raw["functions"].items():
+            merged = {**function.get("<<", {}), **function}
+            assert "reference_mb" in merged, f"{path.name}: functions.{name}"
+        if scenario is not None:
+            assert scenario.warnings() == [], path.name
+
+
+def test_validate_warns_once_about_an_implicit_reference(tmp_path, run_cli):
+    # The warning is one line on stderr and not an error (exit 0); stating reference_mb or
+    # having no memory_scaling silences it.
+    (tmp_path / "implicit.yaml").write_text(
+        "duration: 1m\nfunctions:\n  f:\n    memory_mb: 1024\n    duration: 100ms\n"
+        "    memory_scaling: {cpu_bound: 0.8}\n"
+        "    triggers: [{type: sync, arrivals: {process: poisson, rate: 1/s}}]\n")
+    (tmp_path / "stated.yaml").write_text(
+        "duration: 1m\nfunctions:\n  f:\n    memory_mb: 1024\n    duration: 100ms\n"
+        "    reference_mb: 1024\n    memory_scaling: {cpu_bound: 0.8}\n"
+        "    triggers: [{type: sync, arrivals: {process: poisson, rate: 1/s}}]\n")
+    proc = run_cli("validate", "implicit.yaml", "stated.yaml")
+    assert proc.returncode == 0
+    assert proc.stdout.count("ok: ") == 2
+    warnings = proc.stderr.strip().splitlines()
+    assert len(warnings) == 1
+    assert "implicit.yaml:6: functions.f.reference_mb: not stated" in warnings[0]
+    assert "1024 MB" in warnings[0]
+
+
+def test_table_says_where_durations_were_measured():
+    from lambdasim.results.table import format_summary_table
+
+    result = lambdasim.simulate(SCENARIOS / "power_tuning.yaml",
+                                overrides={"functions.image-resize.memory_mb": 2048})
+    rows = {line.split("  ")[0]: line for line in format_summary_table(result).splitlines()}
+    assert rows["durations measured at (MB)"].split()[-2:] == ["1,024", "128"]
+    assert rows["arm64/x86_64 duration factor"].split()[-2:] == ["1", "1"]
+
+
+# --------------------------------------------------------------------------------------
+# 4. arm64 speed: a measured duration factor, derived by fit, explored by tune
+# --------------------------------------------------------------------------------------
+ARM64_BLOG = ("https://aws.amazon.com/blogs/aws/aws-lambda-functions-powered-by-aws-graviton2-"
+              "processor-run-your-functions-on-arm-and-get-up-to-34-better-price-performance/")
+
+
+def arm64_case(overrides=None):
+    # Case arm64_speed: measured on arm64 at 1024 MB.
+    data = {"duration": "2m", "seed": 5, "functions": {"f": {
+        "memory_mb": 1024, "architecture": "arm64",
+        "duration": {"dist": "lognormal", "median": "120ms", "p99": "900ms"},
+        "memory_scaling": {"cpu_bound": 0.8},
+        "triggers": [{"type": "sync", "arrivals": {"process": "poisson", "rate": "20/s"}}]}}}
+    return lambdasim.load_scenario(data, overrides)
+
+
+def test_arm64_duration_factor_changes_duration_not_only_price():
+    # AWS News Blog 2021-09-29 (ARM64_BLOG): Graviton2 gives "up to 19 percent better
+    # performance at 20 percent lower cost", workload-dependent. Durations measured on arm64
+    # with arm64 0.81 x the x86_64 time: the x86_64 run takes 1 / 0.81 as long, on the same
+    # random numbers; with the default factor 1.0 only the price differs (x86 25 % dearer).
+    arm = lambdasim.simulate(arm64_case({"functions.f.arm64_duration_factor": 0.81}))
+    x86 = lambdasim.simulate(arm64_case({"functions.f.arm64_duration_factor": 0.81,
+                                         "functions.f.architecture": "x86_64"}))
+    a, x = arm.summary["functions"]["f"], x86.summary["functions"]["f"]
+    assert x["duration_ms"]["p50"] == pytest.approx(a["duration_ms"]["p50"] / 0.81, rel=1e-6)
+    assert x["duration_basis"]["architecture_factor"] == pytest.approx(1 / 0.81)
+    assert a["duration_basis"]["architecture_factor"] == 1.0
+    same = lambdasim.simulate(arm64_case({"functions.f.architecture": "x86_64"}))
+    s = same.summary["functions"]["f"]
+    assert s["duration_ms"]["p50"] == a["duration_ms"]["p50"]
+    assert s["duration_basis"]["arm64_duration_factor"] == 1.0
+    assert s["cost_usd"]["duration"] == pytest.approx(a["cost_usd"]["duration"] * 1.25, rel=1e-3)
+
+
+def test_fit_derives_the_arm64_factor_from_logs_of_both_architectures(tmp_path, run_cli):
+    # ARM64_BLOG: the factor is workload-dependent, so fit measures it from REPORT logs
+    # (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html) of both
+    # architectures: here arm64 takes 0.85 x the x86_64 time.
+    rng = np.random.default_rng(4)
+    base = rng.lognormal(np.log(0.1), 0.3, 2000)
+    for name, scale in (("x86.log", 1.0), ("arm.log", 0.85)):
+        lines = [f"REPORT RequestId: {k:08d}-aaaa-bbbb-cccc-000000000000\tDuration: "
+                 f"{1000 * d * scale:.2f} ms\tBilled Duration: {int(1000 * d * scale) + 1} ms\t"
+                 f"Memory Size: 1024 MB\tMax Memory Used: 70 MB" for k, d in enumerate(base)]
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+    proc = run_cli("fit", "x86.log", "--arch", "x86_64", "--other-arch", "arm.log",
+                   "--function", "f", "--out", "fit.yaml")
+    assert proc.returncode == 0, proc.stderr
+    body = yaml.safe_load((tmp_path / "fit.yaml").read_text())["functions"]["f"]
+    assert body["reference_mb"] == 1024 and body["memory_mb"] == 1024
+    assert body["architecture"] == body["reference_architecture"] == "x86_64"
+    assert body["arm64_duration_factor"] == pytest.approx(0.85, abs=0.002)
+    assert "arm64/x86_64 duration factor: 0.85" in proc.stdout
+    bad = run_cli("fit", "x86.log", "--other-arch", "arm.log")
+    assert bad.returncode == 2 and "--arch" in bad.stderr
+
+
+def test_tune_shows_where_the_architecture_choice_flips():
+    # ARM64_BLOG: arm64 is 20 % cheaper per GB-s at equal speed, so the cost choice stays on
+    # arm64 while it is less than 1.25 x slower and flips to x86_64 beyond.
+    from lambdasim.studies.tune import tune
+
+    scenario = arm64_case({"duration": "1m"})
+    report = tune(scenario, "f", [1024], ["x86_64", "arm64"], strategy="cost",
+                  arm64_factors=[0.9, 1.2, 1.3, 1.5])
+    chosen = {row["arm64_duration_factor"]: row["best"]["architecture"]
+              for row in report["architecture_flip"]["factors"]}
+    assert chosen == {0.9: "arm64", 1.2: "arm64", 1.3: "x86_64", 1.5: "x86_64"}
+    assert report["architecture_flip"]["summary"] == (
+        "arm64 at factors 0.9-1.2; x86_64 at factors 1.3-1.5")
+    assert report["arm64_duration_factor"] == 1.0

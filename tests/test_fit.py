@@ -122,7 +122,7 @@ def test_fragment_is_valid_scenario_yaml_and_trace_replays(tmp_path):
     assert cli.main(["fit", str(log), "--function", "api", "--out", str(out), "--trace", str(trace)]) == 0
     fragment = yaml.safe_load(out.read_text())
     body = fragment["functions"]["api"]
-    assert set(body) == {"memory_mb", "duration", "init"}
+    assert set(body) == {"memory_mb", "reference_mb", "duration", "init"}
     assert body["init"] == {"dist": "constant", "value": "300ms"}
     body["triggers"] = [{"type": "sync", "arrivals": {"process": "trace", "file": str(trace)}}]
     scenario = load_scenario({"duration": "20m", **fragment})

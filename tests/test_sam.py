@@ -105,24 +105,24 @@ def test_sync_template_validates_once_rates_are_filled(tmp_path):
 EXPECTED_ORDERS = {
     "CreateOrderFunction": {
         "memory_mb": 1024, "architecture": "arm64", "runtime": "python3.12", "timeout": "10s",
-        "reserved_concurrency": 200, "provisioned_concurrency": 20, "duration": "100ms",
+        "reserved_concurrency": 200, "provisioned_concurrency": 20, "duration": "100ms", "reference_mb": 1024,
         "triggers": [
             {"type": "sync", "name": "CreateOrder", "arrivals": {"process": "poisson", "rate": "TODO"}},
             {"type": "sync", "name": "GetOrder", "arrivals": {"process": "poisson", "rate": "TODO"}},
         ]},
     "ProcessOrderFunction": {
-        "memory_mb": 512, "architecture": "arm64", "runtime": "python3.12", "timeout": "30s", "duration": "100ms",
+        "memory_mb": 512, "architecture": "arm64", "runtime": "python3.12", "timeout": "30s", "duration": "100ms", "reference_mb": 512,
         "triggers": [{"type": "sqs", "name": "OrderQueue", "arrivals": {"process": "poisson", "rate": "TODO"},
                       "batch_size": 10, "batching_window": "5s", "maximum_concurrency": 50,
                       "visibility_timeout": "180s", "max_receive_count": 5}]},
     "OrderEventsFunction": {
-        "memory_mb": 2048, "architecture": "arm64", "runtime": "java21", "timeout": "10s", "duration": "100ms",
+        "memory_mb": 2048, "architecture": "arm64", "runtime": "java21", "timeout": "10s", "duration": "100ms", "reference_mb": 2048,
         "triggers": [{"type": "kinesis", "name": "OrderStream", "arrivals": {"process": "poisson", "rate": "TODO"},
                       "shards": 4, "batch_size": 200, "parallelization_factor": 2, "maximum_retry_attempts": 3,
                       "maximum_record_age": "3600s", "bisect_batch_on_error": True,
                       "on_failure": {"type": "sqs", "name": "StreamFailures"}, "retention": "48h"}]},
     "NotifyFunction": {
-        "memory_mb": 256, "architecture": "arm64", "runtime": "python3.12", "timeout": "10s", "duration": "100ms",
+        "memory_mb": 256, "architecture": "arm64", "runtime": "python3.12", "timeout": "10s", "duration": "100ms", "reference_mb": 256,
         "triggers": [
             {"type": "async", "name": name, "arrivals": arrivals, "max_retry_attempts": 1, "max_event_age": "3600s",
              "on_success": {"type": "function", "name": "AuditFunction"},
@@ -132,7 +132,7 @@ EXPECTED_ORDERS = {
                                    ("Reminder", {"process": "constant", "rate": "12/h"}))
         ]},
     "AuditFunction": {"memory_mb": 128, "architecture": "arm64", "runtime": "nodejs20.x", "timeout": "10s",
-                      "duration": "100ms", "triggers": []},
+                      "duration": "100ms", "reference_mb": 128, "triggers": []},
 }
 
 
@@ -191,7 +191,7 @@ def test_cloudformation_json_resources_become_triggers(tmp_path):
     worker = yaml.safe_load(text)["functions"]["Worker"]
     assert worker == {
         "memory_mb": 1769, "architecture": "x86_64", "runtime": "python3.11", "timeout": "60s", "provisioned_concurrency": 5,
-        "duration": "100ms",
+        "duration": "100ms", "reference_mb": 1769,
         "triggers": [
             {"type": "sqs", "name": "Mapping", "arrivals": {"process": "poisson", "rate": "TODO"},
              "batch_size": 50, "batching_window": "2s", "visibility_timeout": "360s", "fifo": True},

@@ -43,7 +43,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-__all__ = ["Report", "LogReader", "FitResult", "fit_times", "fragment", "add_arguments", "run"]
+__all__ = ["Report", "LogReader", "FitResult", "fit_times", "fragment", "architecture_factor", "add_arguments", "run"]
 
 _NUM = r"([0-9]+(?:\.[0-9]+)?)"
 _FIELD = re.compile(
@@ -314,6 +314,7 @@ class Analysis:
     body: dict                      # scenario keys: memory_mb, duration, init, timeout
     duration: FitResult
     init: FitResult | None
+    duration_samples: list[float]   # seconds, invocations that ended normally
     cold_start_rate: float
     starts: list[_dt.datetime]      # invocation start times, when the logs had timestamps
 
@@ -337,6 +338,8 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
             lines.append(f"Memory Size: several ({detail}); fitting the {count:,} invocations at {memory} MB")
             reports = [r for r in reports if r.memory_mb == memory]
         body["memory_mb"] = memory
+        # The durations below were measured at this memory (one scenario, one answer).
+        body["reference_mb"] = memory
     ended = [r for r in reports if r.status in (None, "success")]
     timeouts = [r for r in reports if r.status == "timeout"]
     errors = [r for r in reports if r.status not in (None, "success", "timeout")]
@@ -374,7 +377,45 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
                     for r in reports if r.time is not None)
     if starts:
         lines.append(f"timestamps: {len(starts):,} of {len(reports):,} lines (usable with --trace)")
-    return Analysis(lines, body, duration, init, cold_rate, starts)
+    return Analysis(lines, body, duration, init, [r.duration_ms / 1000.0 for r in ended],
+                    cold_rate, starts)
+
+
+def architecture_factor(analysis: Analysis, reader: "LogReader", architecture: str,
+                        files: Sequence[str]) -> None:
+    """Derive ``arm64_duration_factor`` from REPORT logs of the other architecture.
+
+    ``reader`` holds the other architecture's logs of the same function; the factor is the
+    ratio of mean Durations (arm64 / x86_64) of invocations that ended normally at the memory
+    size of the main logs, with a 95 % interval (delta method on the log of the ratio). AWS
+    states that arm64 is "up to 19 percent" faster, workload-dependent (AWS News Blog,
+    2021-09-29), so only a measurement like this one settles it. Sets ``architecture``,
+    ``reference_architecture`` and ``arm64_duration_factor`` in ``analysis.body``.
+    """
+    import numpy as np
+
+    memory = analysis.body.get("memory_mb")
+    other = [r for r in reader.reports if r.status in (None, "success")
+             and (memory is None or r.memory_mb in (None, memory))]
+    if len(other) < 2:
+        raise ValueError(f"fewer than 2 normally ended invocations"
+                         f"{f' at {memory} MB' if memory else ''} in the other architecture's logs")
+    own = np.asarray(analysis.duration_samples, dtype=float)
+    theirs = np.asarray([r.duration_ms / 1000.0 for r in other], dtype=float)
+    arm, x86 = (own, theirs) if architecture == "arm64" else (theirs, own)
+    factor = float(arm.mean() / x86.mean())
+    # Var(log ratio) ~ CV_arm^2 / n_arm + CV_x86^2 / n_x86.
+    spread = math.sqrt(arm.var(ddof=1) / arm.mean() ** 2 / arm.size
+                       + x86.var(ddof=1) / x86.mean() ** 2 / x86.size)
+    low, high = factor * math.exp(-1.96 * spread), factor * math.exp(1.96 * spread)
+    medians = float(np.median(arm) / np.median(x86))
+    analysis.body["architecture"] = architecture
+    analysis.body["reference_architecture"] = architecture
+    analysis.body["arm64_duration_factor"] = round(factor, 4)
+    analysis.lines.append(
+        f"arm64/x86_64 duration factor: {factor:.4f} (95 % interval {low:.4f}-{high:.4f}; ratio "
+        f"of mean Durations, {arm.size:,} arm64 and {x86.size:,} x86_64 invocations; ratio of "
+        f"medians {medians:.4f}) from {len(files)} file(s) of the other architecture")
 
 
 def fragment(analysis: Analysis, function: str | None = None) -> str:

@@ -216,6 +216,8 @@ class _Importer:
         body["duration"] = "100ms"
         self.comments[(logical, "duration")] = (f"{TODO}: placeholder; measure it "
                                                 f"(lambdasim fit LOGFILE --function {logical})")
+        # The memory the durations are measured at, stated (one scenario, one answer).
+        body["reference_mb"] = body.get("memory_mb", 128)
         body["triggers"] = []
         async_config: dict[str, Any] = {}
         if serverless:
@@ -440,6 +442,7 @@ class _Importer:
                             body["provisioned_concurrency"] = int(value)
                             body.pop("duration")  # keep the key order: provisioned before duration
                             body["duration"] = "100ms"
+                            body["reference_mb"] = body.pop("reference_mb")
                             triggers = body.pop("triggers")
                             async_config = body.pop("_async")
                             body["triggers"], body["_async"] = triggers, async_config

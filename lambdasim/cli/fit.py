@@ -9,7 +9,7 @@ import argparse
 import re
 from pathlib import Path
 
-from lambdasim.aws.fit import LogReader, analyse, fragment
+from lambdasim.aws.fit import LogReader, analyse, architecture_factor, fragment
 from lambdasim.cli.common import InputError, write_text_atomic
 from lambdasim.scenario import FUNCTION_NAME_PATTERN
 
@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE", help="write the scenario fragment to FILE")
     parser.add_argument("--trace", metavar="FILE",
                         help="also write the invocation start times as a trace arrival file")
+    parser.add_argument("--arch", choices=("x86_64", "arm64"), default=None,
+                        help="the architecture the LOGFILEs come from (written to the fragment)")
+    parser.add_argument("--other-arch", metavar="LOGFILE", nargs="+", default=None,
+                        help="REPORT logs of the same function on the other architecture: "
+                             "derives arm64_duration_factor (needs --arch)")
 
 
 def _check_out(path_text: str | None, option: str) -> Path | None:
@@ -61,10 +66,33 @@ def run(args: argparse.Namespace) -> int:
                 "expected CloudWatch Logs of a Lambda function: lines like 'REPORT RequestId: ... "
                 "Duration: 12.3 ms ...' or JSON platform.report records")
     reader.finish()
+    if args.other_arch and args.arch is None:
+        raise InputError("--other-arch: say which architecture the LOGFILEs come from with --arch",
+                         "for example --arch x86_64 --other-arch arm64-export.log")
     try:
         analysis = analyse(reader, args.logfiles)
     except ValueError as exc:
         raise InputError(f"{', '.join(args.logfiles)}: {exc}") from None
+    if args.arch is not None and not args.other_arch:
+        analysis.body["architecture"] = args.arch
+        analysis.body["reference_architecture"] = args.arch
+    if args.other_arch:
+        other = LogReader()
+        for name in args.other_arch:
+            path = Path(name)
+            if not path.is_file():
+                raise InputError(f"--other-arch {name}: no such file")
+            try:
+                found = other.read_file(path)
+            except (ValueError, OSError, EOFError) as exc:
+                raise InputError(f"--other-arch {name}: {exc}") from None
+            if found == 0:
+                raise InputError(f"--other-arch {name}: no REPORT lines found")
+        other.finish()
+        try:
+            architecture_factor(analysis, other, args.arch, args.other_arch)
+        except ValueError as exc:
+            raise InputError(f"--other-arch {', '.join(args.other_arch)}: {exc}") from None
     if trace is not None and not analysis.starts:
         raise InputError("--trace: the logs carry no timestamps (export them with their times, "
                          "e.g. aws logs filter-log-events or an S3 export)")

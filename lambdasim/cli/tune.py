@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 from lambdasim.cli.common import (InputError, _add_set_option, _folder_name, _load, _seed,
                                   positive_duration, writing_to)
 from lambdasim.scenario import ScenarioError
-from lambdasim.studies.tune import (ARCHITECTURES, DEFAULT_MEMORY_MB, MAX_MEMORY_MB, MIN_MEMORY_MB,
-                                    OBJECTIVES, STRATEGIES, tune)
+from lambdasim.studies.tune import (ARCHITECTURES, DEFAULT_ARM64_FACTORS, DEFAULT_MEMORY_MB,
+                                    MAX_MEMORY_MB, MIN_MEMORY_MB, OBJECTIVES, STRATEGIES, tune)
 from lambdasim.studies.tune_report import format_tune_table, write_tune
 
 __all__ = ["add_arguments", "run"]
@@ -49,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, metavar="N", help="random seed (overrides 'seed')")
     parser.add_argument("--out", metavar="DIR",
                         help="results folder (default: results/<scenario name>)")
+    parser.add_argument("--arm64-factors", metavar="F,F,...", default=None,
+                        help="with --arch x86_64,arm64: arm64/x86_64 duration factors at which to "
+                             "re-run the choice, showing where it flips (default: "
+                             + ",".join(f"{f:g}" for f in DEFAULT_ARM64_FACTORS) + ")")
     _add_set_option(parser)
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print tune.json on stdout")
@@ -88,6 +93,24 @@ def _parse_arch(text: str) -> list[str]:
     return items
 
 
+def _parse_factors(text: str) -> list[float]:
+    factors = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            value = float(item)
+        except ValueError:
+            raise InputError(f"--arm64-factors: {item!r} is not a number",
+                             "for example --arm64-factors 0.8,1.0,1.2") from None
+        if not math.isfinite(value) or not 0.1 <= value <= 10.0:
+            raise InputError(f"--arm64-factors: {item} is outside 0.1..10")
+        factors.append(value)
+    if not factors:
+        raise InputError("--arm64-factors: empty list", "for example --arm64-factors 0.8,1.0,1.2")
+    return sorted(set(factors))
+
+
 def run(args: argparse.Namespace) -> int:
     """``python -m lambdasim tune``: exit 0, 1 when no configuration meets ``--max-p99``,
     2 on bad input."""
@@ -113,11 +136,18 @@ def run(args: argparse.Namespace) -> int:
                          f"functions: {', '.join(functions)}")
     archs = (_parse_arch(args.arch) if args.arch is not None
              else [functions[args.function]["architecture"]])
+    factors = None
+    if set(archs) == set(ARCHITECTURES):
+        factors = (_parse_factors(args.arm64_factors) if args.arm64_factors is not None
+                   else list(DEFAULT_ARM64_FACTORS))
+    elif args.arm64_factors is not None:
+        raise InputError("--arm64-factors: needs --arch x86_64,arm64 (both architectures)")
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
 
     try:
         report = tune(scenario, args.function, memories, archs, strategy=args.strategy,
                       weight=args.weight, objective=args.objective, max_p99_ms=max_p99_ms,
+                      arm64_factors=factors,
                       replications=args.replications, tolerance=args.tolerance,
                       jobs=args.jobs)
     except ScenarioError as exc:

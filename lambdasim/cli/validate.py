@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from lambdasim.cli.common import EXIT_BAD_INPUT, EXIT_OK, InputError, _add_set_option, _fail, _load
+from lambdasim.cli.common import (EXIT_BAD_INPUT, EXIT_OK, PROG, InputError, _add_set_option,
+                                  _fail, _load)
 
 __all__ = ["add_arguments", "run"]
 
@@ -15,7 +17,11 @@ def add_arguments(validate: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``lambdasim validate``: one ``ok:`` line or one error per file; exit 2 if any is bad."""
+    """``lambdasim validate``: one ``ok:`` line or one error per file; exit 2 if any is bad.
+
+    A valid file may get one-line warnings on stderr (:meth:`Scenario.warnings`, e.g. a
+    ``reference_mb`` left implicit beside ``memory_scaling``); they do not change the exit code.
+    """
     bad = 0
     for path_text in args.scenarios:
         try:
@@ -27,4 +33,6 @@ def run(args: argparse.Namespace) -> int:
         functions = scenario.config.get("functions") or {}
         triggers = sum(len(f.get("triggers") or ()) for f in functions.values())
         print(f"ok: {path_text} ({len(functions)} functions, {triggers} triggers)")
+        for warning in scenario.warnings():
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else EXIT_OK

@@ -48,6 +48,8 @@ from lambdasim.engine.rng import BlockSampler
 __all__ = [
     "LambdaFunction",
     "duration_factor",
+    "architecture_factor",
+    "handler_factor",
     "COLD",
     "ERROR",
     "TIMEOUT",
@@ -104,6 +106,30 @@ def duration_factor(memory_mb: float, reference_mb: float, cpu_bound: float,
     share_ref = min(reference_mb / VCPU_MB, cap)
     share = min(memory_mb / VCPU_MB, cap)
     return (1.0 - cpu_bound) + cpu_bound * share_ref / share
+
+
+def architecture_factor(architecture: str, reference_architecture: str,
+                        arm64_factor: float) -> float:
+    """How much the handler duration measured on ``reference_architecture`` stretches on
+    ``architecture``: ``arm64_factor`` (arm64 time / x86_64 time) one way, its inverse the other.
+
+    AWS states that Graviton2 (arm64) functions give "up to 19 percent better performance at
+    20 percent lower cost", workload-dependent (AWS News Blog, 2021-09-29,
+    https://aws.amazon.com/blogs/aws/aws-lambda-functions-powered-by-aws-graviton2-processor-run-your-functions-on-arm-and-get-up-to-34-better-price-performance/);
+    the factor is the user's measurement, 1.0 by default [assumption: same speed].
+    """
+    if architecture == reference_architecture:
+        return 1.0
+    return arm64_factor if architecture == "arm64" else 1.0 / arm64_factor
+
+
+def handler_factor(config: Mapping[str, Any]) -> float:
+    """The factor applied to a function's measured handler times: memory x architecture."""
+    scaling = config["memory_scaling"]
+    return (duration_factor(config["memory_mb"], config["reference_mb"], scaling["cpu_bound"],
+                            scaling["threads"])
+            * architecture_factor(config["architecture"], config["reference_architecture"],
+                                  config["arm64_duration_factor"]))
 
 
 class LambdaFunction:

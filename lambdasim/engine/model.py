@@ -33,7 +33,7 @@ from lambdasim.engine.billing import load_prices
 from lambdasim.scenario.distributions import make_distribution
 from lambdasim.engine.environments import make_warm_pool
 from lambdasim.engine.events import Wakeup
-from lambdasim.engine.function import LambdaFunction, duration_factor
+from lambdasim.engine.function import LambdaFunction, handler_factor
 from lambdasim.engine.invoke.streams import build_stream_trigger
 from lambdasim.engine.invoke.sqs import build_sqs_trigger
 from lambdasim.engine.invoke.kafka import build_kafka_trigger
@@ -138,9 +138,7 @@ class Model:
 
     def _build_function(self, index: int, name: str, config: Mapping[str, Any]) -> None:
         recorder = FunctionRecorder()
-        scaling = config["memory_scaling"]
-        factor = duration_factor(config["memory_mb"], config["reference_mb"],
-                                 scaling["cpu_bound"], scaling["threads"])
+        factor = handler_factor(config)  # memory and architecture
         # Only functions with provisioned concurrency get its invoke (the hot path of the
         # others is unchanged); its draws come from streams of their own.
         provisioned = is_configured(config["provisioned_concurrency"])

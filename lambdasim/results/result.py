@@ -23,7 +23,8 @@ import numpy as np
 
 from lambdasim._version import __version__
 from lambdasim.engine.billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
-from lambdasim.engine.function import COLD, CRASH, ERROR, PROVISIONED, RESTORE, TIMEOUT
+from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE, TIMEOUT,
+                                       architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
 from lambdasim.results.report_log import report_lines
@@ -256,6 +257,23 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
                   build_timeline(model))
 
 
+def _duration_basis(fconfig) -> dict[str, Any]:
+    """The memory and architecture the durations were measured at and the factors applied."""
+    scaling = fconfig["memory_scaling"]
+    return {
+        "reference_mb": fconfig["reference_mb"],
+        "memory_mb": fconfig["memory_mb"],
+        "memory_factor": round(duration_factor(fconfig["memory_mb"], fconfig["reference_mb"],
+                                               scaling["cpu_bound"], scaling["threads"]), 9),
+        "reference_architecture": fconfig["reference_architecture"],
+        "architecture": fconfig["architecture"],
+        "arm64_duration_factor": fconfig["arm64_duration_factor"],
+        "architecture_factor": round(architecture_factor(
+            fconfig["architecture"], fconfig["reference_architecture"],
+            fconfig["arm64_duration_factor"]), 9),
+    }
+
+
 def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_init: bool,
                     edges: np.ndarray):
     """One function's summary block (cost filled later), usage, concurrency and periods.
@@ -336,6 +354,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         "latency_ms": latency_ms,
         "duration_ms": duration_ms,
         "init_duration_ms": time_stats_ms(inits),
+        # Where the handler times were measured and how they were stretched for this run.
+        "duration_basis": _duration_basis(fconfig),
         "concurrency": {"max": int(busy.max(warmup, horizon)),
                         "mean": round(busy.mean(warmup, horizon), 6)},
         "environments": {

@@ -27,6 +27,8 @@ _FUNCTION_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("latency max (ms)", ("latency_ms", "max"), "ms"),
     ("duration p50 (ms)", ("duration_ms", "p50"), "ms"),
     ("duration p99 (ms)", ("duration_ms", "p99"), "ms"),
+    ("durations measured at (MB)", ("duration_basis", "reference_mb"), "int"),
+    ("arm64/x86_64 duration factor", ("duration_basis", "arm64_duration_factor"), "num"),
     ("concurrency max", ("concurrency", "max"), "num"),
     ("concurrency mean", ("concurrency", "mean"), "num"),
     ("environments created", ("environments", "created"), "int"),

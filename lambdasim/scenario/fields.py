@@ -99,7 +99,7 @@ class Context:
     """State shared by one resolution: the source, and where in the table it has got to.
 
     ``base_dir`` is the folder relative files (empirical distributions) are read from;
-    ``default_name`` and ``written_memory`` feed computed defaults. Resolution sets
+    ``default_name``, ``written_memory`` and ``written_architecture`` feed computed defaults. Resolution sets
     ``function`` to the entry being resolved inside a ``named`` field and ``index`` to the
     position inside a ``list``, so that computed defaults can use them.
     """
@@ -109,6 +109,7 @@ class Context:
     default_name: str
     written_memory: dict[str, Any]
     function: str | None = None
+    written_architecture: dict[str, Any] | None = None
     index: int | None = None
 
 

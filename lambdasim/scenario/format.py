@@ -90,6 +90,10 @@ def _default_reference(siblings: dict, ctx: Context) -> Any:
     return ctx.written_memory.get(ctx.function, siblings["memory_mb"])
 
 
+def _default_reference_architecture(siblings: dict, ctx: Context) -> Any:
+    return (ctx.written_architecture or {}).get(ctx.function, siblings["architecture"])
+
+
 _SYNC_TRIGGER = {
     "name": Field("str", Computed(lambda s, c: f"sync-{c.index}", "sync-<index>"), "label"),
     "arrivals": Field("arrivals", doc="one arrival spec or a list of them (superposed)"),
@@ -400,6 +404,16 @@ _FUNCTION = {
         128,
         10240,
     ),
+    "reference_architecture": Field(
+        "enum",
+        Computed(_default_reference_architecture, "architecture as written in the file"),
+        "architecture on which duration was measured",
+        choices=("x86_64", "arm64"),
+    ),
+    "arm64_duration_factor": Field(
+        "float", 1.0,
+        "arm64 handler time / x86_64 handler time for the same work (measure it: AWS states "
+        "'up to 19 % better performance', workload-dependent)", 0.1, 10.0),
     "memory_scaling": Field(
         "map",
         {},

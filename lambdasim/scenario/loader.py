@@ -88,6 +88,40 @@ class Scenario:
         """Resolved functions by name."""
         return self.config["functions"]
 
+    def states(self, dotted: str) -> bool:
+        """Whether the file or an override states the key ``dotted`` (not a default)."""
+        if any(key == dotted or dotted.startswith(key + ".") for key, _ in self._overrides):
+            return True
+        node: Any = self._raw
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    def warnings(self) -> list[str]:
+        """One-line notes about a valid scenario that may not say what its author means.
+
+        ``functions.NAME.reference_mb``: a function whose duration scales with memory
+        (``memory_scaling.cpu_bound`` above 0) and that leaves the memory its durations were
+        measured at implicit takes it from ``memory_mb`` as written, so editing ``memory_mb``
+        keeps the handler time while ``--set`` changes it; stating it makes both agree.
+        """
+        out = []
+        for name, function in self.functions.items():
+            if function["memory_scaling"]["cpu_bound"] > 0 and not self.states(
+                    f"functions.{name}.reference_mb"):
+                key = f"functions.{name}.reference_mb"
+                line = self._lines.get(f"functions.{name}.memory_scaling") or self._lines.get(
+                    f"functions.{name}")
+                where = f"{self.path}:{line}: " if self.path and line else (
+                    f"{self.path}: " if self.path else "")
+                out.append(
+                    f"{where}{key}: not stated; durations are taken as measured at memory_mb as "
+                    f"written ({function['reference_mb']} MB) -- state reference_mb so that "
+                    f"editing memory_mb and --set give the same answer")
+        return out
+
     def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> "Scenario":
         """Return a new scenario re-resolved from the raw data plus earlier and new overrides.
 
@@ -159,11 +193,16 @@ def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) 
     # an override of memory_mb changes the duration through memory_scaling.
     default_memory = _FUNCTION["memory_mb"].default
     written = {n: f.get("memory_mb", default_memory) for n, f in functions.items() if isinstance(f, Mapping)}
+    # Likewise reference_architecture: the architecture as written in the file.
+    default_arch = _FUNCTION["architecture"].default
+    written_arch = {n: f.get("architecture", default_arch) for n, f in functions.items()
+                    if isinstance(f, Mapping)}
     ctx = Context(
         file=path,
         base_dir=Path(path).resolve().parent if path else None,
         default_name=Path(path).stem if path else "scenario",
         written_memory=written,
+        written_architecture=written_arch,
     )
     try:
         config = resolve_map(data, SCHEMA, "", ctx)

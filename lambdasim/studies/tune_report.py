@@ -62,6 +62,18 @@ def format_tune_table(report: Mapping[str, Any]) -> str:
             lines.append(f"warning: the best and the runner-up ({top_two['memory_mb']} MB "
                          f"{top_two['architecture']}) are not distinguishable at 95 %; "
                          "more replications may separate them")
+    if "arm64_duration_factor" in report:
+        lines.append(f"arm64/x86_64 duration factor: {report['arm64_duration_factor']:g} "
+                     f"(durations measured on {report['reference_architecture']}; 1 = same "
+                     "speed, an assumption unless measured: lambdasim fit --other-arch)")
+    flip = report.get("architecture_flip")
+    if flip:
+        cells = ", ".join(
+            f"{row['arm64_duration_factor']:g}: "
+            + (f"{row['best']['memory_mb']} MB {row['best']['architecture']}" if row["best"]
+               else "none") for row in flip["factors"])
+        lines.append(f"choice by arm64/x86_64 duration factor: {cells}")
+        lines.append(f"architecture chosen: {flip['summary']}")
     return "\n".join(lines) + "\n"
 
 

@@ -72,7 +72,7 @@ from functools import partial
 from typing import Any, Callable, Mapping
 
 from lambdasim.engine.events import Wakeup
-from lambdasim.engine.function import ERROR, TIMEOUT, duration_factor
+from lambdasim.engine.function import ERROR, TIMEOUT, handler_factor
 from lambdasim.engine.metrics import pack_request
 from lambdasim.engine.online_levels import AgeTrack, LevelTrack
 from lambdasim.engine.pollers import ProvisionedPollers
@@ -572,10 +572,9 @@ def build_sqs_trigger(model, function, recorder, tindex: int, tconfig: Mapping[s
     per_record = None
     per_record_const = 0.0
     fconfig = function.config
-    scaling = fconfig["memory_scaling"]
-    # Per-message work is handler time: it stretches with memory like the duration does.
-    factor = duration_factor(fconfig["memory_mb"], fconfig["reference_mb"],
-                             scaling["cpu_bound"], scaling["threads"])
+    # Per-message work is handler time: it stretches with memory (and architecture) like the
+    # duration does.
+    factor = handler_factor(fconfig)
     if spec["dist"] == "constant":
         per_record_const = float(spec["value"]) * factor
     else:
