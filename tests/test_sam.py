@@ -78,8 +78,8 @@ def test_sync_template_validates_once_rates_are_filled(tmp_path):
     api = data["functions"]["Api"]
     # Globals merged under the function's own values; !Ref of a parameter and !FindInMap resolved
     assert (api["memory_mb"], api["runtime"], api["architecture"], api["timeout"]) == (768, "nodejs20.x", "arm64", "15s")
-    assert "reserved_concurrency" not in api  # !If cannot be decided from the template: noted
-    assert any("ReservedConcurrentExecutions: !If" in n for n in report["notes"])
+    # !If [IsProd, 100, 10] with IsProd = !Equals [!Ref Env, prod] and Env's default prod
+    assert api["reserved_concurrency"] == 100
     assert [t["name"] for t in api["triggers"]] == ["List", "Create"]
     assert data["functions"]["Search"]["timeout"] == "5s"
     assert report["not_modelled"] == ["ApiRole (AWS::IAM::Role)"]

@@ -335,7 +335,9 @@ def test_cloudwatch_json_exports(tmp_path):
         {"Timestamp": "2026-03-02T09:00:00+00:00", "Sum": 12.0, "Unit": "Count"},
     ]}
     (tmp_path / "stats.json").write_text(json.dumps(stats_json, indent=2))
-    (spec,) = resolve_arrivals({"process": "trace", "format": "counts", "file": "stats.json"}, "a", tmp_path)
+    # two points 2 minutes apart: 1-minute data with a gap, or --period 120? interval says it
+    (spec,) = resolve_arrivals({"process": "trace", "format": "counts", "file": "stats.json",
+                                "interval": "1m"}, "a", tmp_path)
     assert spec["counts"] == [12.0, 0.0, 7.0]
     # aws cloudwatch get-metric-data
     data_json = {"MetricDataResults": [

@@ -14,11 +14,18 @@ Lambda writes one REPORT line per invocation to the function's log group
   {"durationMs": ..., "billedDurationMs": ..., "memorySizeMB": ..., "maxMemoryUsedMB": ...,
   "initDurationMs": ...}, "status": "success" | "timeout" | "error" | "failure"}}``.
 
-Either may come as plain text (one log line each, optionally prefixed by a timestamp as in
-S3 exports or ``aws logs tail``), as the CSV of the console's download, as JSON Lines, as the
-output of ``aws logs filter-log-events`` (``{"events": [{"timestamp": ms, "message": ...}]}``),
-or gzip-compressed (S3 exports). Other lines (START, END, application output) are skipped;
-lines that look like REPORT lines but cannot be read are counted and reported.
+Either may come in any shape a CloudWatch tool writes (:mod:`lambdasim.aws.logformats`: S3
+exports, ``aws logs tail``, ``filter-log-events``/``get-log-events`` as JSON, text or table,
+the console's and Logs Insights' CSV, Markdown and JSON, subscription payloads and Firehose
+objects, JSON Lines), gzip-compressed or not. JSON is read as JSON, never as text, so a
+JSON-escaped tab cannot hide a field, and a bare ``Duration`` is never the tail of ``Billed
+Duration``. Other lines (START, END, application output) are skipped; lines that look like
+REPORT lines but cannot be read are counted and reported.
+
+SnapStart's ``Restore Duration`` marks a cold start of its own kind (a snapshot restored
+instead of Init, https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html): it is
+counted and fitted apart from Init Duration. ``Status: error`` and ``failure`` are counted into
+a suggested ``error_rate``.
 
 Durations of invocations that did not end normally (timeouts) are censored at the timeout, so
 they are left out of the Duration fit and reported instead (with the timeout they imply).
@@ -26,9 +33,10 @@ Duration and Init Duration are each fitted by maximum likelihood with lognormal,
 Weibull distributions; the family with the lowest AIC wins, its Kolmogorov-Smirnov distance
 and p-value say how well it fits, and when even the best family is rejected by that test at
 1 % the empirical distribution (1,000 quantiles) is used instead. The result is a scenario
-fragment (``memory_mb``, ``duration``, ``init``, and ``timeout`` when timeouts were seen),
+fragment (``memory_mb``, ``duration``, ``init``, ``timeout`` when timeouts were seen,
+``error_rate`` when errors were, ``snap_start.restore`` when the scenario format has it),
 preceded by the report as YAML comments. Log timestamps, when present, can also be written as
-a ``trace`` arrival file (invocation start = log time - Duration - Init Duration).
+a ``trace`` arrival file (invocation start = log time - Duration - Init or Restore Duration).
 """
 
 from __future__ import annotations
@@ -43,22 +51,27 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from lambdasim.aws import logformats, support
+
 __all__ = ["Report", "LogReader", "FitResult", "fit_times", "fragment", "architecture_factor", "add_arguments", "run"]
 
 _NUM = r"([0-9]+(?:\.[0-9]+)?)"
+# A bare "Duration" must not be the tail of "Billed Duration", "Init Duration" or "Restore
+# Duration", whatever separates the fields (tabs, spaces, or a JSON-escaped "\t").
 _FIELD = re.compile(
-    r"(?<![A-Za-z])(Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Duration|"
-    r"Memory Size|Max Memory Used):[ \t]*" + _NUM + r"[ \t]*(ms|MB)\b"
+    r"(?<![A-Za-z])(Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|"
+    r"(?<!Billed )(?<!Init )(?<!Restore )Duration|Memory Size|Max Memory Used):[ \t]*" + _NUM + r"[ \t]*(ms|MB)\b"
 )
 _REPORT = re.compile(r"REPORT[ \t]+RequestId:[ \t]*([0-9A-Za-z-]+)")
 _STATUS = re.compile(r"(?<![A-Za-z])Status:[ \t]*([A-Za-z]+)")
 _TIMED_OUT = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F-]{27,})\s+Task timed out after")
-_STAMP = re.compile(r'^\s*"?(\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?|\d{10,13}(?:\.\d+)?)"?[\s,]')
 
 
 @dataclasses.dataclass
 class Report:
-    """One REPORT line: times in milliseconds, memory in MB, ``status`` as logged (or None)."""
+    """One REPORT record: times in milliseconds, memory in MB, ``status`` as logged (or None);
+    ``restore_ms`` is SnapStart's Restore Duration (a cold start that restored a snapshot
+    instead of running Init, https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html)."""
 
     request_id: str
     duration_ms: float
@@ -67,10 +80,15 @@ class Report:
     init_ms: float | None
     status: str | None
     time: _dt.datetime | None
+    restore_ms: float | None = None
 
 
 class LogReader:
-    """Collects REPORT records from log files and counts what it could not read."""
+    """Collects REPORT records from log files and counts what it could not read.
+
+    Every shape of :mod:`lambdasim.aws.logformats` is read: JSON is walked as JSON, and only
+    text is read line by line.
+    """
 
     def __init__(self) -> None:
         self.reports: list[Report] = []
@@ -84,7 +102,7 @@ class LogReader:
         """Read one file; return the number of REPORT records it held."""
         data = path.read_bytes()
         if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+            data = gzip.decompress(data)  # several members (Firehose objects) are read in turn
         if not data.strip():
             raise ValueError("the file is empty")
         head = data[:4096]
@@ -93,35 +111,27 @@ class LogReader:
             raise ValueError("not a text log file (binary data)")
         text = data.decode("utf-8", errors="replace")
         before = len(self.reports)
-        stripped = text.lstrip()
-        if stripped[:1] in "{[":
-            try:
-                whole = json.loads(stripped)
-            except ValueError:
-                whole = None
-            if isinstance(whole, dict) and isinstance(whole.get("events"), list):
-                self._read_events(str(path), whole["events"])
-                return len(self.reports) - before
-            if isinstance(whole, list):
-                self._read_events(str(path), whole)
-                return len(self.reports) - before
-        for number, line in enumerate(text.splitlines(), 1):
-            self._read_line(str(path), number, line, None)
+        self.read_text(str(path), text)
         return len(self.reports) - before
 
-    def _read_events(self, file: str, events: list) -> None:
-        for number, event in enumerate(events, 1):
-            if isinstance(event, dict) and isinstance(event.get("message"), str):
-                stamp = event.get("timestamp")
-                time = (_dt.datetime.fromtimestamp(stamp / 1000, _dt.timezone.utc)
-                        if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else None)
-                for sub in event["message"].splitlines() or [""]:
-                    self._read_line(file, number, sub, time)
-            elif isinstance(event, dict) and event.get("type") == "platform.report":
-                self.lines += 1
-                self._read_json(file, number, event, json.dumps(event)[:120])
+    def read_text(self, file: str, text: str) -> None:
+        """Read the text of one log file (any shape of :mod:`lambdasim.aws.logformats`).
+
+        Raises
+        ------
+        ValueError
+            When the text is JSON nested too deeply to be read.
+        """
+        for item in logformats.items(text):
+            if item.kind == "line":
+                self._read_line(file, item.line, item.value, item.time)
+                continue
+            self.lines += 1
+            if item.kind == "report":
+                self._read_json(file, item.line, item.value, json.dumps(item.value)[:120], item.time)
+            elif item.kind == "fields":
+                self._read_fields(file, item.line, item.value, item.time)
             else:
-                self.lines += 1
                 self.other_lines += 1
 
     # -- lines ---------------------------------------------------------------------------
@@ -131,15 +141,15 @@ class LogReader:
             start = line.find("{")
             try:
                 obj = json.loads(line[start:]) if start >= 0 else None
-            except ValueError:
+            except (ValueError, RecursionError):
                 obj = None
             if isinstance(obj, dict):
-                self._read_json(file, number, obj, line)
+                self._read_json(file, number, obj, line, time or logformats.find_time(line[:start]))
             else:
                 self.unparsed.append((file, number, line[:120]))
             return
-        match = _REPORT.search(line)
-        if not match:
+        matches = list(_REPORT.finditer(line))
+        if not matches:
             timed = _TIMED_OUT.search(line)
             if timed:
                 self.timed_out.add(timed.group(1))
@@ -148,36 +158,68 @@ class LogReader:
             else:
                 self.other_lines += 1
             return
-        fields: dict[str, float] = {}
-        for name, value, _unit in _FIELD.findall(line[match.end():]):
-            fields.setdefault(name, float(value))
-        if "Duration" not in fields:
-            self.unparsed.append((file, number, line[:120]))
-            return
-        status = _STATUS.search(line[match.end():])
+        if "\\t" in line:  # a JSON message read as text: its tabs are still escaped
+            line = line.replace("\\t", "\t").replace("\\n", " ")
+            matches = list(_REPORT.finditer(line))
         if time is None:
-            time = _line_time(line[: match.start()])
-        self.reports.append(Report(
-            match.group(1), fields["Duration"], _int(fields.get("Memory Size")),
-            _int(fields.get("Max Memory Used")), fields.get("Init Duration"),
-            status.group(1).lower() if status else None, time))
+            time = logformats.find_time(line[: matches[0].start()])
+        ends = [m.start() for m in matches[1:]] + [len(line)]
+        for match, end in zip(matches, ends):  # several REPORTs on one line: each its own
+            body = line[match.end():end]
+            fields: dict[str, float] = {}
+            for name, value, _unit in _FIELD.findall(body):
+                fields.setdefault(name, float(value))
+            if "Duration" not in fields:
+                self.unparsed.append((file, number, line[match.start():match.start() + 120]))
+                continue
+            status = _STATUS.search(body)
+            self.reports.append(Report(
+                match.group(1), fields["Duration"], _int(fields.get("Memory Size")),
+                _int(fields.get("Max Memory Used")), fields.get("Init Duration"),
+                status.group(1).lower() if status else None, time, fields.get("Restore Duration")))
 
-    def _read_json(self, file: str, number: int, obj: dict, line: str) -> None:
+    def _read_json(self, file: str, number: int, obj: dict, line: str,
+                   time: _dt.datetime | None = None) -> None:
+        """A ``platform.report`` record of the Lambda JSON log format
+        (https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html#platform-report)."""
         record = obj.get("record") if obj.get("type") == "platform.report" else None
         metrics = record.get("metrics") if isinstance(record, dict) else None
-        duration = metrics.get("durationMs") if isinstance(metrics, dict) else None
-        if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+        duration = _number(metrics.get("durationMs")) if isinstance(metrics, dict) else None
+        if duration is None:
             self.unparsed.append((file, number, line[:120]))
             return
-        time = None
-        if isinstance(obj.get("time"), str):
-            time = _parse_time(obj["time"])
-        init = metrics.get("initDurationMs")
+        if time is None:
+            time = logformats.parse_time(obj.get("time"))
         status = record.get("status")
         self.reports.append(Report(
-            str(record.get("requestId", "")), float(duration), _int(metrics.get("memorySizeMB")),
-            _int(metrics.get("maxMemoryUsedMB")), float(init) if isinstance(init, (int, float)) else None,
-            status.lower() if isinstance(status, str) else None, time))
+            str(record.get("requestId", "")), duration, _int(_number(metrics.get("memorySizeMB"))),
+            _int(_number(metrics.get("maxMemoryUsedMB"))), _number(metrics.get("initDurationMs")),
+            status.lower() if isinstance(status, str) else None, time,
+            _number(metrics.get("restoreDurationMs"))))
+
+    def _read_fields(self, file: str, number: int, row: dict, time: _dt.datetime | None) -> None:
+        """A Logs Insights row of the fields it discovers in REPORT events (``@duration``,
+        ``@initDuration``, ``@memorySize`` and ``@maxMemoryUsed`` in bytes, ...;
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html)."""
+        kind = row.get("@type")
+        if kind not in (None, "", "REPORT"):
+            self.other_lines += 1
+            return
+        duration = _number(row.get("@duration"))
+        if duration is None:
+            self.unparsed.append((file, number, json.dumps(row)[:120]))
+            return
+
+        def megabytes(key: str) -> int | None:
+            value = _number(row.get(key))
+            # Insights gives bytes (1 MB = 10^6 bytes: "@memorySize / 1000 / 1000" in the
+            # AWS sample queries); a value within Lambda's MB range was already converted.
+            return None if value is None else _int(value / 1e6 if value > 10240 else value)
+
+        self.reports.append(Report(
+            str(row.get("@requestId", "")), duration, megabytes("@memorySize"),
+            megabytes("@maxMemoryUsed"), _number(row.get("@initDuration")), None, time,
+            _number(row.get("@restoreDuration"))))
 
     def finish(self) -> None:
         """Mark REPORTs of requests that a ``Task timed out`` line named as timeouts."""
@@ -186,25 +228,19 @@ class LogReader:
                 report.status = "timeout"
 
 
+def _number(value: Any) -> float | None:
+    """A finite number from a JSON number or numeric text; None otherwise."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _int(value: Any) -> int | None:
     return int(round(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _parse_time(text: str) -> _dt.datetime | None:
-    text = text.strip().strip('"')
-    try:
-        if re.fullmatch(r"\d{10,13}(\.\d+)?", text):
-            value = float(text)
-            return _dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, _dt.timezone.utc)
-        stamp = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=_dt.timezone.utc)
-
-
-def _line_time(prefix: str) -> _dt.datetime | None:
-    match = _STAMP.match(prefix + " ")
-    return _parse_time(match.group(1)) if match else None
 
 
 # ======================================================================================
@@ -317,6 +353,7 @@ class Analysis:
     duration_samples: list[float]   # seconds, invocations that ended normally
     cold_start_rate: float
     starts: list[_dt.datetime]      # invocation start times, when the logs had timestamps
+    restores: int = 0               # SnapStart restores seen (cold starts without Init)
 
 
 def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
@@ -350,16 +387,35 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
     lines.append(f"Duration ({duration.n:,} invocations that ended normally): {duration.reason}")
     lines.append(f"  median {duration.quantile(0.5) * 1000:.1f} ms, p99 {duration.quantile(0.99) * 1000:.1f} ms")
     inits = [r.init_ms / 1000.0 for r in reports if r.init_ms is not None]
-    cold_rate = len(inits) / len(reports)
+    restores = [r.restore_ms / 1000.0 for r in reports if r.restore_ms is not None]
+    # A SnapStart restore is a cold start of its own kind: the environment resumes a snapshot
+    # instead of running Init (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html).
+    cold_rate = (len(inits) + len(restores)) / len(reports)
     init = None
     if inits:
         init = fit_times(inits)
         body["init"] = init.spec
-        lines.append(f"Init Duration ({len(inits):,} cold starts, {100 * cold_rate:.2f} % of invocations): "
-                     f"{init.reason}")
+        lines.append(f"Init Duration ({len(inits):,} cold starts with Init, "
+                     f"{100 * len(inits) / len(reports):.2f} % of invocations): {init.reason}")
         lines.append(f"  median {init.quantile(0.5) * 1000:.1f} ms, p99 {init.quantile(0.99) * 1000:.1f} ms")
+    elif restores:
+        lines.append("Init Duration: none in the logs (the cold starts seen are SnapStart restores, "
+                     "below); init keeps its default")
     else:
         lines.append("Init Duration: none in the logs (no cold start seen); init keeps its default")
+    if restores:
+        restore = fit_times(restores)
+        lines.append(f"SnapStart restores (Restore Duration): {len(restores):,} of {len(reports):,} "
+                     f"invocations ({100 * len(restores) / len(reports):.2f} %), cold starts that "
+                     f"restored a snapshot instead of running Init: {restore.reason}")
+        lines.append(f"  median {restore.quantile(0.5) * 1000:.2f} ms, "
+                     f"p99 {restore.quantile(0.99) * 1000:.2f} ms")
+        if support.function_key("snap_start", "restore"):
+            body["snap_start"] = {"restore": restore.spec}
+        else:
+            lines.append("Note: this lambdasim does not model SnapStart: the restores are not in the "
+                         "fragment, and cold starts use the runtime's Init (init keeps its non-SnapStart "
+                         "default unless Init Duration was seen)")
     used = [r.max_memory_mb for r in reports if r.max_memory_mb is not None]
     if used:
         size = f" of {body['memory_mb']} MB" if "memory_mb" in body else ""
@@ -369,16 +425,27 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
         body["timeout"] = f"{max(1, round(limit_s)):d}s"
         lines.append(f"timeouts: {len(timeouts):,} ({100 * len(timeouts) / len(reports):.2f} %), "
                      f"at about {limit_s:.2f} s: timeout {body['timeout']}; left out of the Duration fit")
-    if errors:
-        kinds = Counter(r.status for r in errors)
+    failed = [r for r in errors if r.status in ("error", "failure")]
+    if failed:
+        # Status: error / failure (https://docs.aws.amazon.com/lambda/latest/dg/
+        # telemetry-schema-reference.html#platform-report): the invocation ended with a function
+        # error. Timeouts are not counted: the model times out invocations longer than timeout.
+        body["error_rate"] = float(f"{len(failed) / len(reports):.4g}")
+        lines.append(f"errors: {len(failed):,} of {len(reports):,} invocations ended with Status: error "
+                     f"or failure: error_rate {body['error_rate']:g} (timeouts not counted: the model "
+                     "times out invocations longer than timeout); left out of the Duration fit")
+    others = [r for r in errors if r.status not in ("error", "failure")]
+    if others:
+        kinds = Counter(r.status for r in others)
         lines.append("other statuses: " + ", ".join(f"{k} x{c}" for k, c in sorted(kinds.items()))
                      + " (left out of the Duration fit)")
-    starts = sorted(r.time - _dt.timedelta(milliseconds=r.duration_ms + (r.init_ms or 0.0))
+    starts = sorted(r.time - _dt.timedelta(milliseconds=r.duration_ms + (r.init_ms or 0.0)
+                                           + (r.restore_ms or 0.0))
                     for r in reports if r.time is not None)
     if starts:
         lines.append(f"timestamps: {len(starts):,} of {len(reports):,} lines (usable with --trace)")
     return Analysis(lines, body, duration, init, [r.duration_ms / 1000.0 for r in ended],
-                    cold_rate, starts)
+                    cold_rate, starts, len(restores))
 
 
 def architecture_factor(analysis: Analysis, reader: "LogReader", architecture: str,

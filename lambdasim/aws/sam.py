@@ -5,162 +5,186 @@ read by the safe loader of :mod:`lambdasim.aws.cfn` that turns each tag into its
 ``{"Fn::GetAtt": [..]}``; or JSON) becomes a scenario skeleton:
 
 * one function per ``AWS::Serverless::Function`` (``Globals.Function`` merged under its own
-  properties, as SAM does) and per ``AWS::Lambda::Function``, named by its logical ID, with
-  ``MemorySize``, ``Timeout``, ``Architectures``, ``Runtime``, ``PackageType``,
-  ``ReservedConcurrentExecutions`` and ``ProvisionedConcurrencyConfig`` (also from an
-  ``AWS::Lambda::Alias`` or ``AWS::Lambda::Version`` of the function);
+  properties, as SAM does) and per ``AWS::Lambda::Function``, named by its logical ID (made a
+  valid lambdasim name when it is not one). Every property is mapped, noted or listed as having
+  no bearing (:mod:`lambdasim.aws.sam_properties`): ``MemorySize``, ``Timeout``,
+  ``Architectures``, ``Runtime``, ``PackageType``, ``ReservedConcurrentExecutions``,
+  ``ProvisionedConcurrencyConfig`` (also of an ``AWS::Lambda::Alias``/``Version``),
+  ``EphemeralStorage``, ``SnapStart``, ``FunctionUrlConfig`` (a sync trigger), ...;
 * triggers from SAM ``Events`` and from ``AWS::Lambda::EventSourceMapping``,
-  ``AWS::Lambda::Permission`` and ``AWS::Lambda::Url`` resources: Api, HttpApi, function URLs and
-  API Gateway permissions become ``sync``; SQS becomes ``sqs`` (BatchSize, batching window,
-  MaximumConcurrency, and the queue's VisibilityTimeout, FifoQueue, redrive and retention when
-  the queue is in the template); Kinesis and DynamoDB become streams (ShardCount of a stream in
-  the template, batching, ParallelizationFactor, retries, record age, bisect, on-failure
-  destination); S3, SNS, EventBridgeRule, CloudWatchEvent, Schedule, ScheduleV2,
+  ``AWS::Lambda::Permission``, ``AWS::Lambda::Url``, ``AWS::Scheduler::Schedule`` and
+  ``AWS::Events::Rule`` resources (:mod:`lambdasim.aws.sam_resources`): Api, HttpApi, function
+  URLs, Cognito and Alexa triggers, load balancers and API Gateway permissions become ``sync``;
+  SQS becomes ``sqs`` (BatchSize, batching window, MaximumConcurrency,
+  ``FunctionResponseTypes: [ReportBatchItemFailures]``, and the queue's VisibilityTimeout,
+  FifoQueue, redrive and retention when the queue is in the template); Kinesis and DynamoDB
+  become streams; S3, SNS, EventBridgeRule, CloudWatchEvent, Schedule, ScheduleV2,
   CloudWatchLogs and IoTRule become ``async``, carrying the function's ``EventInvokeConfig``
-  (SAM property or ``AWS::Lambda::EventInvokeConfig`` resource: retries, maximum event age,
-  destinations) and dead-letter queue.
+  and dead-letter queue. A schedule's ``rate(...)`` or ``cron(...)`` gives its arrival rate
+  (:mod:`lambdasim.aws.schedules`).
 
 Values written as intrinsic functions are resolved where the template itself says what they
-are (``!Ref`` of a parameter with a default, ``!FindInMap`` with literal keys); anything else
-keeps lambdasim's default and is noted. Arrival rates cannot be known from a template: each is
-written as ``rate: TODO`` with a ``# TODO(lambdasim import-sam)`` comment, so the scenario does
-not validate until every rate is set (``--rate`` fills them all). A ``Schedule`` with a
-``rate(...)`` expression is the exception: its arrivals are known. Handler durations are
-written as a marked placeholder (100 ms) that does validate. Resources and events that
-lambdasim does not model are listed at the top of the output, never silently dropped.
+are (:mod:`lambdasim.aws.intrinsics`: parameter defaults, mappings, conditions and ``Fn::If``,
+``AWS::NoValue``); anything else keeps lambdasim's default and is noted. A resource whose
+``Condition`` is false is left out, with a note. Arrival rates cannot be known from a template:
+each is written as ``rate: TODO`` with a ``# TODO(lambdasim import-sam)`` comment, so the
+scenario does not validate until every rate is set (``--rate`` fills them all). Handler
+durations are written as a marked placeholder (100 ms) that does validate. Values the
+scenario would refuse (a queue's visibility timeout below the function timeout, reservations
+beyond the default account limit) are adjusted to what a deployable template implies, and
+each adjustment is noted. Resources, events and properties that lambdasim does not model are
+listed at the top of the output, never silently dropped.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
+from lambdasim.aws import sam_properties, support
 from lambdasim.aws.cfn import TemplateError, load_template
+from lambdasim.aws.intrinsics import NO_VALUE, UNRESOLVED, Resolver
+from lambdasim.aws.sam_resources import FUNCTION_TYPES, ResourceImporter, show
+from lambdasim.aws.sam_writer import render
+from lambdasim.scenario.format import FUNCTION_NAME_PATTERN
 
-__all__ = ["TemplateError", "load_template", "import_template", "add_arguments", "run"]
+__all__ = ["TemplateError", "load_template", "import_template", "TODO"]
 
 TODO = "TODO(lambdasim import-sam)"
-FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
-SYNC_EVENTS = ("Api", "HttpApi")
+SYNC_EVENTS = {"Api": "API Gateway REST API requests", "HttpApi": "API Gateway HTTP API requests",
+               "Cognito": "Cognito user pool trigger calls", "AlexaSkill": "Alexa skill requests"}
 ASYNC_EVENTS = ("S3", "SNS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2",
                 "CloudWatchLogs", "IoTRule")
 STREAM_EVENTS = {"Kinesis": "kinesis", "DynamoDB": "dynamodb"}
-_SERVICE_TYPES = {"AWS::SQS::Queue": "sqs", "AWS::SNS::Topic": "sns", "AWS::Events::EventBus": "eventbridge",
-                  "AWS::Kinesis::Stream": "kinesis", "AWS::DynamoDB::Table": "dynamodb",
-                  "AWS::Serverless::Function": "function", "AWS::Lambda::Function": "function"}
-_ASYNC_PRINCIPALS = ("s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com",
-                     "logs.amazonaws.com", "iot.amazonaws.com", "scheduler.amazonaws.com")
+#: Event properties that change what Lambda does but that lambdasim does not simulate.
+_EVENT_NOTES = {
+    "FilterCriteria": "only messages or records that match the filter invoke the function: set "
+                      "the arrival rate to the matching ones",
+    "TumblingWindowInSeconds": "tumbling-window aggregation is not simulated",
+    "FilterPolicy": "only messages that match the subscription filter policy invoke the function: "
+                    "set the arrival rate to the matching ones",
+    "RetryPolicy": "the event source's own retries (before Lambda's) are not simulated",
+    "DeadLetterConfig": "the event source's own dead-letter queue is not simulated",
+    "FlexibleTimeWindow": "the flexible time window spreads each invocation within the window; "
+                          "the rate is the same",
+}
+
+
+def scenario_name(logical: str, taken: set[str]) -> str:
+    """A valid lambdasim function name for a logical ID (1-64 letters, digits, ``-``, ``_``):
+    the ID itself when it is one, else a shortened or cleaned form with a checksum suffix."""
+    if re.fullmatch(FUNCTION_NAME_PATTERN, logical) and logical not in taken:
+        return logical
+    clean = re.sub(r"[^A-Za-z0-9_-]", "-", logical) or "function"
+    suffix = f"-{zlib.crc32(logical.encode()):08x}"
+    name = clean if len(clean) <= 64 and clean not in taken else clean[: 64 - len(suffix)] + suffix
+    while name in taken:
+        name = name[:55] + f"-{len(taken):08d}"[-9:]
+    return name
 
 
 # ======================================================================================
 # Reading the template
 # ======================================================================================
-class _Importer:
+class _Importer(ResourceImporter):
     def __init__(self, template: dict, source: str) -> None:
         self.t = template
         self.source = source
         self.resources: dict[str, dict] = template["Resources"]
-        self.params = template.get("Parameters") or {}
-        self.mappings = template.get("Mappings") or {}
-        globals_ = template.get("Globals") or {}
-        self.globals = globals_.get("Function") or {} if isinstance(globals_, dict) else {}
+        self.resolver = Resolver(template)
+        self.params = self.resolver.params
+        globals_ = template.get("Globals") if isinstance(template.get("Globals"), dict) else {}
+        self.globals = globals_.get("Function") if isinstance(globals_.get("Function"), dict) else {}
         self.notes: list[str] = []
         self.used: set[str] = set()      # resources turned into functions, triggers or config
         self.referenced: set[str] = set()  # resources named as sources or destinations
         self.unsupported_events: list[str] = []
+        self.comments: dict[tuple, str] = {}
+        self.trigger_names: dict[str, set[str]] = {}
+        self.account: dict[str, Any] = {}
+        self.noted: dict[str, list[str]] = {}       # noted property -> functions that carry it
+        self.no_bearing: dict[str, list[str]] = {}  # properties without bearing -> functions
         self.function_names: dict[str, str] = {}  # FunctionName (literal) -> logical ID
+        self.names: dict[str, str] = {}           # logical ID -> scenario name
         for logical, res in self.resources.items():
-            if res["Type"] in FUNCTION_TYPES:
-                fname = (res.get("Properties") or {}).get("FunctionName")
+            if res["Type"] in FUNCTION_TYPES and self.created(logical):
+                self.names[logical] = scenario_name(logical, set(self.names.values()))
+                fname = self.resolver.value((res.get("Properties") or {}).get("FunctionName"))
                 if isinstance(fname, str):
                     self.function_names[fname] = logical
 
     # -- values --------------------------------------------------------------------------
+    def created(self, logical: str) -> bool:
+        """False when the resource's ``Condition`` is false (CloudFormation skips it)."""
+        condition = self.resources[logical].get("Condition")
+        if condition is None:
+            return True
+        truth = self.resolver.condition(condition)
+        return truth is not False
+
     def value(self, raw: Any, where: str) -> Any:
-        """A literal, or the value an intrinsic resolves to from the template itself; None and a
-        note otherwise."""
-        if not isinstance(raw, dict):
-            return raw
-        if set(raw) == {"Ref"} and isinstance(raw["Ref"], str):
-            param = self.params.get(raw["Ref"])
-            if isinstance(param, dict) and "Default" in param:
-                return param["Default"]
-        if set(raw) == {"Fn::FindInMap"} and isinstance(raw["Fn::FindInMap"], list):
-            keys = [self.value(k, where) for k in raw["Fn::FindInMap"]]
-            if len(keys) == 3 and all(isinstance(k, str) for k in keys):
-                found = (self.mappings.get(keys[0]) or {}).get(keys[1], {})
-                if isinstance(found, dict) and keys[2] in found:
-                    return found[keys[2]]
-        self.notes.append(f"{where}: {_show(raw)} cannot be resolved from the template; lambdasim's default is used")
-        return None
-
-    def target(self, raw: Any) -> tuple[str | None, str | None]:
-        """(kind, name) of a resource reference or ARN: kind sqs, sns, eventbridge, kinesis,
-        dynamodb or function; name the logical ID (a function's: its scenario name)."""
-        logical = None
-        if isinstance(raw, dict):
-            if "Ref" in raw and isinstance(raw["Ref"], str):
-                logical = raw["Ref"]
-            elif "Fn::GetAtt" in raw and isinstance(raw["Fn::GetAtt"], list) and raw["Fn::GetAtt"]:
-                logical = str(raw["Fn::GetAtt"][0])
-            elif "Fn::Sub" in raw:
-                sub = raw["Fn::Sub"][0] if isinstance(raw["Fn::Sub"], list) else raw["Fn::Sub"]
-                if isinstance(sub, str):
-                    raw = sub
-        if logical is not None:
-            resource = self.resources.get(logical)
-            if resource is None:
-                param = self.params.get(logical)
-                if isinstance(param, dict) and isinstance(param.get("Default"), str):
-                    return self.target(param["Default"])
-                return None, logical
-            self.referenced.add(logical)
-            return _SERVICE_TYPES.get(resource["Type"]), logical
-        if isinstance(raw, str):
-            match = re.match(r"arn:[^:]*:([a-z0-9-]+):[^:]*:[^:]*:(.+)$", raw)
-            if match:
-                service, rest = match.groups()
-                if service == "lambda":
-                    name = rest.split(":")[1] if rest.startswith("function:") else rest
-                    return "function", self.function_names.get(name, name)
-                if service == "events":
-                    return "eventbridge", rest.split("/")[-1]
-                if service == "dynamodb":
-                    return "dynamodb", rest.split("/")[1] if "/" in rest else rest
-                if service == "kinesis":
-                    return "kinesis", rest.split("/")[-1]
-                if service in ("sqs", "sns"):
-                    return service, rest.split(":")[-1]
-            name = re.sub(r"\$\{[^}]*\}", "", raw).strip(":/-") or None
-            return None, name
-        return None, None
-
-    def function_of(self, raw: Any) -> str | None:
-        """The logical ID of the template function a FunctionName property points to."""
-        if isinstance(raw, dict):
-            for k in ("Ref", "Fn::GetAtt"):
-                if k in raw:
-                    ref = raw[k][0] if isinstance(raw[k], list) else raw[k]
-                    ref = str(ref).split(".")[0]
-                    if ref in self.resources and self.resources[ref]["Type"] in FUNCTION_TYPES:
-                        return ref
+        """A literal, or the value an intrinsic resolves to from the template itself; None (and a
+        note) otherwise; None without a note for ``AWS::NoValue``."""
+        resolved = self.resolver.value(raw)
+        if resolved is NO_VALUE:
             return None
-        if isinstance(raw, str):
-            kind, name = self.target(raw) if raw.startswith("arn:") else ("function", self.function_names.get(raw, raw))
-            if kind == "function" and name in self.resources:
-                return name
-        return None
+        if resolved is UNRESOLVED or (isinstance(resolved, dict) and len(resolved) == 1 and (
+                "Ref" in resolved or next(iter(resolved)).startswith("Fn::"))):
+            if isinstance(raw, dict) and "Fn::If" in raw:
+                self.notes.append(f"{where}: {show(raw)} is conditional on a condition the template "
+                                  "cannot decide (no parameter default); lambdasim's default is used")
+            else:
+                self.notes.append(f"{where}: {show(raw)} cannot be resolved from the template; "
+                                  "lambdasim's default is used")
+            return None
+        return resolved
+
+    def number(self, raw: Any, where: str, low: float, high: float, what: str = "") -> int | None:
+        """A whole number within ``[low, high]`` or None with a note."""
+        value = self.value(raw, where)
+        if value is None:
+            return None
+        try:
+            number = float(value)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError
+        except (TypeError, ValueError):
+            self.notes.append(f"{where}: {value!r} is not a number; lambdasim's default is used")
+            return None
+        if not low <= number <= high:
+            self.notes.append(f"{where}: {value!r} is outside {low:g}..{high:g}{what}; lambdasim's default is used")
+            return None
+        return int(round(number))
+
+    def trigger_name(self, function: str, wanted: str) -> str:
+        """A trigger name not yet used by the function (trigger names are unique per function)."""
+        taken = self.trigger_names.setdefault(function, set())
+        name, n = wanted, 2
+        while name in taken:
+            name, n = f"{wanted}-{n}", n + 1
+        taken.add(name)
+        return name
+
+    def arrivals_todo(self, path: tuple, what: str) -> dict:
+        self.comments[path] = f"{TODO}: set the real rate of {what}"
+        return {"process": "poisson", "rate": "TODO"}
 
     # -- functions -----------------------------------------------------------------------
     def import_all(self) -> dict:
         functions: dict[str, dict] = {}
-        self.comments: dict[tuple, str] = {}
-        logicals = [n for n, r in self.resources.items() if r["Type"] in FUNCTION_TYPES]
-        for logical in logicals:
+        for logical, res in self.resources.items():
+            if res["Type"] not in FUNCTION_TYPES:
+                continue
             self.used.add(logical)
+            if not self.created(logical):
+                self.notes.append(f"Resources.{logical}: its Condition {res.get('Condition')!r} is false "
+                                  "with the parameter defaults: CloudFormation does not create it; left out")
+                continue
             functions[logical] = self.function(logical)
+        self.property_notes()
         self.attach_resources(functions)
         for logical, body in functions.items():
             async_config = body.pop("_async", {})
@@ -170,24 +194,25 @@ class _Importer:
             if async_config and not any(t["type"] == "async" for t in body["triggers"]):
                 self.notes.append(f"{logical}: EventInvokeConfig or a dead-letter queue is set but no "
                                   "asynchronous event source was found; add an async trigger to use it")
+        self.fit_account(functions)
         return functions
 
     def function(self, logical: str) -> dict:
         res = self.resources[logical]
-        props = dict(res.get("Properties") or {})
+        props = res.get("Properties") if isinstance(res.get("Properties"), dict) else {}
         serverless = res["Type"] == "AWS::Serverless::Function"
         if serverless:
             props = {**self.globals, **props}
         where = f"Resources.{logical}.Properties"
+        self.classify(logical, props, where)
         body: dict[str, Any] = {}
-        memory = self.value(props.get("MemorySize", 128), f"{where}.MemorySize")
+        memory = self.number(props.get("MemorySize", 128), f"{where}.MemorySize", 128, 10240)
         if memory is not None:
-            body["memory_mb"] = int(memory)
+            body["memory_mb"] = memory
         arch = self.value(props.get("Architectures", ["x86_64"]), f"{where}.Architectures")
         if isinstance(arch, list) and arch and arch[0] in ("x86_64", "arm64"):
             body["architecture"] = arch[0]
-        package = props.get("PackageType", "Zip")
-        if package == "Image":
+        if self.value(props.get("PackageType", "Zip"), f"{where}.PackageType") == "Image":
             body["package_type"] = "image"
         runtime = self.value(props.get("Runtime"), f"{where}.Runtime") if "Runtime" in props else None
         if isinstance(runtime, str):
@@ -199,44 +224,53 @@ class _Importer:
                 body["runtime"] = runtime
             except SpecError:
                 self.notes.append(f"{where}.Runtime: {runtime!r} is not a runtime lambdasim knows; left out")
-        timeout = self.value(props.get("Timeout", 3), f"{where}.Timeout")
-        if timeout is not None:
-            body["timeout"] = f"{float(timeout):g}s"
-        reserved = props.get("ReservedConcurrentExecutions")
-        if reserved is not None:
-            reserved = self.value(reserved, f"{where}.ReservedConcurrentExecutions")
+        timeout = self.number(props.get("Timeout", 3), f"{where}.Timeout", 1, 900)
+        self.timeout_s = float(timeout if timeout is not None else 3)
+        body["timeout"] = f"{self.timeout_s:g}s"
+        if props.get("ReservedConcurrentExecutions") is not None:
+            reserved = self.number(props["ReservedConcurrentExecutions"], f"{where}.ReservedConcurrentExecutions",
+                                   0, 1e9)
             if reserved is not None:
-                body["reserved_concurrency"] = int(reserved)
-        pcc = props.get("ProvisionedConcurrencyConfig")
-        if isinstance(pcc, dict) and "ProvisionedConcurrentExecutions" in pcc:
-            value = self.value(pcc["ProvisionedConcurrentExecutions"],
-                               f"{where}.ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions")
-            if value is not None:
-                body["provisioned_concurrency"] = int(value)
+                body["reserved_concurrency"] = reserved
+        self.provisioned(body, props.get("ProvisionedConcurrencyConfig"), f"{where}.ProvisionedConcurrencyConfig")
+        storage = props.get("EphemeralStorage")
+        if storage is not None:
+            size = self.value(storage, f"{where}.EphemeralStorage")
+            if isinstance(size, dict) and size.get("Size") is not None:
+                mb = self.number(size["Size"], f"{where}.EphemeralStorage.Size", 512, 10240)
+                if mb is not None and support.function_key("ephemeral_storage_mb"):
+                    body["ephemeral_storage_mb"] = mb
+                elif mb is not None:
+                    self.notes.append(f"{where}.EphemeralStorage: {mb} MB of /tmp; this lambdasim bills no "
+                                      "ephemeral storage, left out")
+        self.snap_start(body, logical, props, where)
         body["duration"] = "100ms"
         self.comments[(logical, "duration")] = (f"{TODO}: placeholder; measure it "
-                                                f"(lambdasim fit LOGFILE --function {logical})")
+                                                f"(lambdasim fit LOGFILE --function {self.names[logical]})")
         # The memory the durations are measured at, stated (one scenario, one answer).
         body["reference_mb"] = body.get("memory_mb", 128)
         body["triggers"] = []
         async_config: dict[str, Any] = {}
         if serverless:
-            eic = props.get("EventInvokeConfig")
+            eic = self.value(props.get("EventInvokeConfig"), f"{where}.EventInvokeConfig")
             if isinstance(eic, dict):
-                async_config.update(self.invoke_config(eic, f"{where}.EventInvokeConfig", sam=True))
-            dlq = props.get("DeadLetterQueue")
+                async_config.update(self.invoke_config(eic, f"{where}.EventInvokeConfig"))
+            dlq = self.value(props.get("DeadLetterQueue"), f"{where}.DeadLetterQueue")
             if isinstance(dlq, dict):
                 kind, name = self.target(dlq.get("TargetArn"))
                 kind = kind or str(dlq.get("Type", "")).lower()
                 if kind in ("sqs", "sns") and name:
                     async_config["dead_letter"] = {"type": kind, "name": name}
-            events = props.get("Events") or {}
+            url = self.value(props.get("FunctionUrlConfig"), f"{where}.FunctionUrlConfig")
+            if isinstance(url, dict):
+                body["triggers"].append(self.function_url(logical, "FunctionUrl", url, f"{where}.FunctionUrlConfig"))
+            events = props.get("Events") if isinstance(props.get("Events"), dict) else {}
             for event_id, event in events.items():
-                trigger = self.event(logical, event_id, event)
+                trigger = self.event(logical, str(event_id), event)
                 if trigger is not None:
                     body["triggers"].append(trigger)
         else:
-            dlc = props.get("DeadLetterConfig")
+            dlc = self.value(props.get("DeadLetterConfig"), f"{where}.DeadLetterConfig")
             if isinstance(dlc, dict):
                 kind, name = self.target(dlc.get("TargetArn"))
                 if kind in ("sqs", "sns") and name:
@@ -244,17 +278,78 @@ class _Importer:
         body["_async"] = async_config
         return body
 
-    def invoke_config(self, eic: dict, where: str, sam: bool) -> dict:
+    def classify(self, logical: str, props: dict, where: str) -> None:
+        """Record every property that is not mapped (:mod:`lambdasim.aws.sam_properties`);
+        :meth:`property_notes` writes them, grouped over the functions that share them."""
+        no_bearing = []
+        for name in props:
+            kind = sam_properties.classify(str(name))
+            if kind == "noted":
+                value = self.resolver.value(props[name])
+                if value in (NO_VALUE, None, {}, []) or (name == "Tracing" and value == "PassThrough"):
+                    continue
+                self.noted.setdefault(str(name), []).append(self.names[logical])
+            elif kind == "no bearing":
+                no_bearing.append(str(name))
+            elif kind == "unknown":
+                self.notes.append(f"{where}.{name}: not a property lambdasim import-sam knows; ignored")
+        if no_bearing:
+            self.no_bearing.setdefault(", ".join(sorted(no_bearing)), []).append(self.names[logical])
+
+    def property_notes(self) -> None:
+        for name, functions in self.noted.items():
+            self.notes.append(f"{name} ({', '.join(functions)}): {sam_properties.NOTED[name]}")
+        for names, functions in self.no_bearing.items():
+            self.notes.append(f"no bearing on timing, scaling or cost, left out: {names} ({', '.join(functions)})")
+
+    def provisioned(self, body: dict, raw: Any, where: str) -> None:
+        if raw is None:
+            return
+        pcc = self.value(raw, where)
+        if not isinstance(pcc, dict) or pcc.get("ProvisionedConcurrentExecutions") is None:
+            return
+        value = self.number(pcc["ProvisionedConcurrentExecutions"], f"{where}.ProvisionedConcurrentExecutions", 0, 1e9)
+        if value is not None:
+            body["provisioned_concurrency"] = value
+
+    def snap_start(self, body: dict, logical: str, props: dict, where: str) -> None:
+        """``SnapStart: {ApplyOn: PublishedVersions}`` (snapstart.html)."""
+        raw = props.get("SnapStart")
+        if raw is None:
+            return
+        config = self.value(raw, f"{where}.SnapStart")
+        if not isinstance(config, dict) or config.get("ApplyOn") != "PublishedVersions":
+            return
+        if support.function_key("snap_start") and "provisioned_concurrency" not in body:
+            body["snap_start"] = True
+            return
+        if "provisioned_concurrency" in body:
+            self.notes.append(f"{where}.SnapStart: SnapStart cannot be used with provisioned concurrency on "
+                              "the same version (snapstart.html); left out")
+            return
+        self.notes.append(f"{where}.SnapStart: ApplyOn PublishedVersions; this lambdasim does not model "
+                          "SnapStart: cold starts use the runtime's non-SnapStart init")
+
+    def function_url(self, logical: str, wanted: str, config: dict, where: str) -> dict:
+        """A function URL: synchronous requests with the function's own limits (urls-configuration.html)."""
+        name = self.trigger_name(logical, wanted)
+        if config.get("InvokeMode") == "RESPONSE_STREAM":
+            self.notes.append(f"{where}.InvokeMode: RESPONSE_STREAM; response streaming is not simulated "
+                              "(a request lasts its handler duration)")
+        return {"type": "sync", "name": name,
+                "arrivals": self.arrivals_todo((logical, "triggers", name, "arrivals"), "function URL requests")}
+
+    def invoke_config(self, eic: dict, where: str) -> dict:
         out: dict[str, Any] = {}
         if eic.get("MaximumRetryAttempts") is not None:
-            value = self.value(eic["MaximumRetryAttempts"], f"{where}.MaximumRetryAttempts")
+            value = self.number(eic["MaximumRetryAttempts"], f"{where}.MaximumRetryAttempts", 0, 2)
             if value is not None:
-                out["max_retry_attempts"] = int(value)
+                out["max_retry_attempts"] = value
         if eic.get("MaximumEventAgeInSeconds") is not None:
-            value = self.value(eic["MaximumEventAgeInSeconds"], f"{where}.MaximumEventAgeInSeconds")
+            value = self.number(eic["MaximumEventAgeInSeconds"], f"{where}.MaximumEventAgeInSeconds", 60, 21600)
             if value is not None:
-                out["max_event_age"] = f"{int(value)}s"
-        dest = eic.get("DestinationConfig") or {}
+                out["max_event_age"] = f"{value}s"
+        dest = eic.get("DestinationConfig") if isinstance(eic.get("DestinationConfig"), dict) else {}
         for aws_key, key in (("OnSuccess", "on_success"), ("OnFailure", "on_failure")):
             entry = dest.get(aws_key)
             if not isinstance(entry, dict):
@@ -263,7 +358,9 @@ class _Importer:
             sam_type = {"SQS": "sqs", "SNS": "sns", "Lambda": "function", "EventBridge": "eventbridge"}.get(
                 str(entry.get("Type")))
             kind = kind or sam_type
-            if kind == "function" and name not in self.resources and name not in self.function_names.values():
+            if kind == "function" and name in self.names:
+                name = self.names[name]
+            elif kind == "function":
                 self.notes.append(f"{where}.DestinationConfig.{aws_key}: function {name!r} is not in the "
                                   "template; add it to the scenario or change the destination")
             if kind is None or not name:
@@ -272,205 +369,192 @@ class _Importer:
                     kind = sam_type
                 else:
                     self.notes.append(f"{where}.DestinationConfig.{aws_key}: destination "
-                                      f"{_show(entry.get('Destination'))} not recognised; left out")
+                                      f"{show(entry.get('Destination'))} not recognised; left out")
                     continue
             out[key] = {"type": kind, "name": name}
         return out
 
-    def arrivals_todo(self, path: tuple, what: str) -> dict:
-        self.comments[path] = f"{TODO}: set the real rate of {what}"
-        return {"process": "poisson", "rate": "TODO"}
-
+    # -- events ----------------------------------------------------------------------------
     def event(self, logical: str, event_id: str, event: Any) -> dict | None:
         if not isinstance(event, dict):
             return None
         kind = event.get("Type")
-        props = event.get("Properties") or {}
-        path = (logical, "triggers", event_id, "arrivals")
-        for ref in ("RestApiId", "ApiId", "Bucket", "Topic", "EventBusName", "Stream", "Queue"):
+        raw_props = event.get("Properties")
+        props = self.resolver.value(raw_props) if isinstance(raw_props, dict) else {}
+        where = f"Resources.{logical}.Properties.Events.{event_id}"
+        for ref in ("RestApiId", "ApiId", "Bucket", "Topic", "EventBusName", "Stream", "Queue", "UserPool"):
             if isinstance(props.get(ref), dict):
                 self.target(props[ref])  # marks the resource as referenced
+        if props.get("Enabled") in (False, "false", "False") or props.get("State") == "DISABLED":
+            self.notes.append(f"{where}: disabled in the template (Enabled: false or State: DISABLED); "
+                              "no trigger written")
+            return None
+        for key, text in _EVENT_NOTES.items():
+            if props.get(key) not in (None, {}, []):
+                self.notes.append(f"{where}.Properties.{key}: {text}")
+        name = self.trigger_name(logical, event_id)
+        path = (logical, "triggers", name, "arrivals")
         if kind in SYNC_EVENTS:
-            detail = f"{kind} {props.get('Method', '')} {props.get('Path', '')}".strip()
-            return {"type": "sync", "name": event_id, "arrivals": self.arrivals_todo(path, f"requests ({detail})")}
+            detail = " ".join(str(props.get(k, "")) for k in ("Method", "Path")).strip()
+            what = SYNC_EVENTS[kind] + (f" ({detail})" if detail else "")
+            return {"type": "sync", "name": name, "arrivals": self.arrivals_todo(path, what)}
         if kind == "SQS":
-            return self.sqs(logical, event_id, props, path)
+            return self.sqs(logical, name, props, path, where)
         if kind in STREAM_EVENTS:
-            return self.stream(STREAM_EVENTS[kind], logical, event_id, props, path)
+            return self.stream(STREAM_EVENTS[kind], logical, name, props, path, where)
         if kind in ASYNC_EVENTS:
             arrivals = None
             if kind in ("Schedule", "ScheduleV2"):
-                arrivals = self.schedule(props.get("Schedule") or props.get("ScheduleExpression"), path)
+                arrivals = self.schedule(props.get("Schedule") or props.get("ScheduleExpression"), path, where)
             if arrivals is None:
                 source = {"S3": "S3 notifications", "SNS": "SNS messages"}.get(kind, f"{kind} events")
                 arrivals = self.arrivals_todo(path, source)
-            return {"type": "async", "name": event_id, "arrivals": arrivals}
+            return {"type": "async", "name": name, "arrivals": arrivals}
+        self.trigger_names[logical].discard(name)
         self.unsupported_events.append(f"{logical}.Events.{event_id} (Type {kind})")
         return None
 
-    def schedule(self, expression: Any, path: tuple) -> dict | None:
-        match = re.fullmatch(r"\s*rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)\s*", str(expression))
-        if not match:
-            self.comments[path] = f"{TODO}: set the rate of {expression!r}"
-            return {"process": "constant", "rate": "TODO"}
-        count, unit = int(match.group(1)), match.group(2).rstrip("s")
-        period_s = count * {"minute": 60, "hour": 3600, "day": 86400}[unit]
-        self.comments[path] = f"from the schedule {expression}"
-        for per, seconds in (("min", 60), ("h", 3600), ("d", 86400)):
-            if period_s <= seconds and seconds % period_s == 0:
-                return {"process": "constant", "rate": f"{seconds // period_s}/{per}"}
-        return {"process": "constant", "rate": f"{86400 / period_s:.6g}/d"}
+    def batch_failures(self, kind: str, props: dict, where: str, out: dict) -> None:
+        """``FunctionResponseTypes: [ReportBatchItemFailures]`` (services-sqs-errorhandling.html,
+        with-kinesis.html#services-kinesis-batchfailurereporting)."""
+        types = props.get("FunctionResponseTypes")
+        if not isinstance(types, list) or "ReportBatchItemFailures" not in types:
+            return
+        if support.trigger_key(kind, "report_batch_item_failures"):
+            out["report_batch_item_failures"] = True
+        else:
+            self.notes.append(f"{where}.FunctionResponseTypes: ReportBatchItemFailures on a {kind} stream "
+                              "is not simulated: a failing batch is retried whole")
 
-    def sqs(self, logical: str, event_id: str, props: dict, path: tuple) -> dict:
-        where = f"Resources.{logical}.Events.{event_id}.Properties"
+    def sqs(self, logical: str, name: str, props: dict, path: tuple, where: str) -> dict:
+        where = f"{where}.Properties" if ".Events." in where else where
         kind, queue = self.target(props.get("Queue") or props.get("EventSourceArn"))
-        out: dict[str, Any] = {"type": "sqs", "name": event_id,
+        out: dict[str, Any] = {"type": "sqs", "name": name,
                                "arrivals": self.arrivals_todo(path, f"messages sent to {queue or 'the queue'}")}
-        out["batch_size"] = int(self.value(props.get("BatchSize", 10), f"{where}.BatchSize") or 10)
-        window = self.value(props.get("MaximumBatchingWindowInSeconds", 0), f"{where}.MaximumBatchingWindowInSeconds")
-        out["batching_window"] = f"{int(window or 0)}s"
-        scaling = props.get("ScalingConfig") or {}
+        out["batch_size"] = self.number(props.get("BatchSize", 10), f"{where}.BatchSize", 1, 10000) or 10
+        window = self.number(props.get("MaximumBatchingWindowInSeconds", 0),
+                             f"{where}.MaximumBatchingWindowInSeconds", 0, 300) or 0
+        if out["batch_size"] > 10 and window < 1:
+            # Lambda requires a window of at least 1 s for batches above 10 (services-sqs-parameters.html)
+            self.notes.append(f"{where}: BatchSize {out['batch_size']} needs MaximumBatchingWindowInSeconds "
+                              ">= 1 (Lambda refuses the mapping otherwise); batching_window 1s written")
+            window = 1
+        out["batching_window"] = f"{window}s"
+        scaling = props.get("ScalingConfig")
         if isinstance(scaling, dict) and scaling.get("MaximumConcurrency") is not None:
-            out["maximum_concurrency"] = int(self.value(scaling["MaximumConcurrency"], f"{where}.ScalingConfig"))
+            value = self.number(scaling["MaximumConcurrency"], f"{where}.ScalingConfig.MaximumConcurrency", 2, 1000)
+            if value is not None:
+                out["maximum_concurrency"] = value
+        self.batch_failures("sqs", props, where, out)
+        pollers = props.get("ProvisionedPollerConfig")
+        if isinstance(pollers, dict):
+            if support.trigger_key("sqs", "provisioned_pollers", "minimum"):
+                out["provisioned_pollers"] = {k: v for k, v in (
+                    ("minimum", self.number(pollers.get("MinimumPollers", 2), f"{where}.ProvisionedPollerConfig", 2, 200)),
+                    ("maximum", self.number(pollers.get("MaximumPollers", 200), f"{where}.ProvisionedPollerConfig", 2, 2000)))
+                    if v is not None}
+            else:
+                self.notes.append(f"{where}.ProvisionedPollerConfig: provisioned mode for SQS is not simulated "
+                                  "by this lambdasim: the standard poller scaling is used")
         queue_res = self.resources.get(queue or "", {})
+        visibility = None
         if queue_res.get("Type") == "AWS::SQS::Queue":
-            qprops = queue_res.get("Properties") or {}
+            qprops = self.resolver.value(queue_res.get("Properties") or {})
             qwhere = f"Resources.{queue}.Properties"
             if qprops.get("VisibilityTimeout") is not None:
-                value = self.value(qprops["VisibilityTimeout"], f"{qwhere}.VisibilityTimeout")
-                if value is not None:
-                    out["visibility_timeout"] = f"{int(value)}s"
-            if self.value(qprops.get("FifoQueue", False), f"{qwhere}.FifoQueue") in (True, "true"):
+                visibility = self.number(qprops["VisibilityTimeout"], f"{qwhere}.VisibilityTimeout", 0, 43200)
+            if qprops.get("FifoQueue") in (True, "true"):
                 out["fifo"] = True
             redrive = qprops.get("RedrivePolicy")
             if isinstance(redrive, dict) and isinstance(redrive.get("deadLetterTargetArn"), dict):
                 self.target(redrive["deadLetterTargetArn"])
             if isinstance(redrive, dict) and redrive.get("maxReceiveCount") is not None:
-                out["max_receive_count"] = int(self.value(redrive["maxReceiveCount"], f"{qwhere}.RedrivePolicy"))
+                count = self.number(redrive["maxReceiveCount"], f"{qwhere}.RedrivePolicy.maxReceiveCount", 1, 1000)
+                if count is not None:
+                    out["max_receive_count"] = count
             if qprops.get("MessageRetentionPeriod") is not None:
-                value = self.value(qprops["MessageRetentionPeriod"], f"{qwhere}.MessageRetentionPeriod")
-                if value is not None:
-                    out["retention"] = f"{int(value)}s"
+                retention = self.number(qprops["MessageRetentionPeriod"], f"{qwhere}.MessageRetentionPeriod",
+                                        60, 1209600, " s (SQS allows 60 s to 14 days)")
+                if retention is not None:
+                    out["retention"] = f"{retention}s"
+            if visibility is None and self.timeout_s > 30:
+                visibility = 30  # the SQS default, below the function timeout
+        # Lambda refuses a mapping whose queue's visibility timeout is below the function
+        # timeout (services-sqs-configure.html), so a deployable template implies at least it.
+        if visibility is not None and visibility >= self.timeout_s:
+            out["visibility_timeout"] = f"{visibility}s"
+        elif visibility is not None:
+            out["visibility_timeout"] = f"{self.timeout_s:g}s"
+            self.notes.append(f"Resources.{queue}.Properties.VisibilityTimeout: {visibility}s is below the "
+                              f"function timeout ({self.timeout_s:g}s), which Lambda refuses; "
+                              f"visibility_timeout {self.timeout_s:g}s written")
+        elif self.timeout_s > 30:
+            out["visibility_timeout"] = f"{self.timeout_s:g}s"
+            self.comments[(logical, "triggers", name, "visibility_timeout")] = (
+                f"{TODO}: the queue's VisibilityTimeout (not in the template; Lambda needs at least "
+                "the function timeout)")
         return out
 
-    def stream(self, kind: str, logical: str, event_id: str, props: dict, path: tuple) -> dict:
-        where = f"Resources.{logical}.Events.{event_id}.Properties"
+    def stream(self, kind: str, logical: str, name: str, props: dict, path: tuple, where: str) -> dict:
+        where = f"{where}.Properties" if ".Events." in where else where
         _, source = self.target(props.get("Stream") or props.get("EventSourceArn"))
-        out: dict[str, Any] = {"type": kind, "name": event_id,
+        out: dict[str, Any] = {"type": kind, "name": name,
                                "arrivals": self.arrivals_todo(path, f"records put to {source or 'the stream'}")}
         res = self.resources.get(source or "", {})
-        shards = (res.get("Properties") or {}).get("ShardCount") if res.get("Type") == "AWS::Kinesis::Stream" else None
-        shards = self.value(shards, f"Resources.{source}.Properties.ShardCount") if shards is not None else None
-        out["shards"] = int(shards) if shards is not None else 1
+        sprops = self.resolver.value(res.get("Properties") or {}) if isinstance(res.get("Properties"), dict) else {}
+        shards = sprops.get("ShardCount") if res.get("Type") == "AWS::Kinesis::Stream" else None
+        shards = self.number(shards, f"Resources.{source}.Properties.ShardCount", 1, 10000) if shards is not None else None
+        out["shards"] = shards if shards is not None else 1
         if shards is None:
-            self.comments[(logical, "triggers", event_id, "shards")] = f"{TODO}: the stream's shard count"
-        retention = (res.get("Properties") or {}).get("RetentionPeriodHours") if kind == "kinesis" else None
-        mapping = (("BatchSize", "batch_size", int), ("MaximumBatchingWindowInSeconds", "batching_window", "s"),
-                   ("ParallelizationFactor", "parallelization_factor", int),
-                   ("MaximumRetryAttempts", "maximum_retry_attempts", int),
-                   ("MaximumRecordAgeInSeconds", "maximum_record_age", "s"),
-                   ("BisectBatchOnFunctionError", "bisect_batch_on_error", bool))
-        for aws_key, key, conv in mapping:
+            self.comments[(logical, "triggers", name, "shards")] = f"{TODO}: the stream's shard count"
+        mapping = (("BatchSize", "batch_size", 1, 10000), ("MaximumBatchingWindowInSeconds", "batching_window", 0, 300),
+                   ("ParallelizationFactor", "parallelization_factor", 1, 10),
+                   ("MaximumRetryAttempts", "maximum_retry_attempts", -1, 10000),
+                   ("MaximumRecordAgeInSeconds", "maximum_record_age", -1, 604800))
+        for aws_key, key, low, high in mapping:
             if props.get(aws_key) is None and key != "batch_size":
                 continue
-            value = self.value(props.get(aws_key, 100), f"{where}.{aws_key}")
+            value = self.number(props.get(aws_key, 100), f"{where}.{aws_key}", low, high)
             if value is None:
                 continue
-            if conv == "s":
-                if int(value) == -1:
+            if key in ("batching_window", "maximum_record_age"):
+                if value == -1:
                     continue  # -1: no limit, lambdasim's default (null)
-                out[key] = f"{int(value)}s"
-            elif conv is bool:
-                out[key] = value in (True, "true", "True")
+                out[key] = f"{max(value, 60) if key == 'maximum_record_age' else value}s"
             else:
-                out[key] = int(value)
-        dest = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+                out[key] = value
+        if props.get("BisectBatchOnFunctionError") is not None:
+            out["bisect_batch_on_error"] = props["BisectBatchOnFunctionError"] in (True, "true", "True")
+        self.batch_failures(kind, props, where, out)
+        destination = props.get("DestinationConfig") if isinstance(props.get("DestinationConfig"), dict) else {}
+        dest = (destination.get("OnFailure") or {}).get("Destination") if isinstance(destination.get("OnFailure"), dict) else None
         if dest is not None:
             dkind, dname = self.target(dest)
             if dkind in ("sqs", "sns") and dname:
                 out["on_failure"] = {"type": dkind, "name": dname}
             else:
-                self.notes.append(f"{where}.DestinationConfig.OnFailure: {_show(dest)} is not an SQS queue "
+                self.notes.append(f"{where}.DestinationConfig.OnFailure: {show(dest)} is not an SQS queue "
                                   "or SNS topic; left out")
+        retention = sprops.get("RetentionPeriodHours") if kind == "kinesis" else None
         if retention is not None:
-            value = self.value(retention, f"Resources.{source}.Properties.RetentionPeriodHours")
+            value = self.number(retention, f"Resources.{source}.Properties.RetentionPeriodHours", 24, 8760)
             if value is not None:
-                out["retention"] = f"{int(value)}h"
+                out["retention"] = f"{value}h"
         return out
 
-    # -- separate resources ----------------------------------------------------------------
-    def attach_resources(self, functions: dict[str, dict]) -> None:
-        for rid, res in self.resources.items():
-            rtype, props = res["Type"], res.get("Properties") or {}
-            if rtype in ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig",
-                         "AWS::Lambda::Permission", "AWS::Lambda::Url", "AWS::Lambda::Alias",
-                         "AWS::Lambda::Version"):
-                fn = self.function_of(props.get("FunctionName") or props.get("TargetFunctionArn"))
-                if fn is None:
-                    continue
-                self.used.add(rid)
-                body = functions[fn]
-                path = (fn, "triggers", rid, "arrivals")
-                if rtype == "AWS::Lambda::EventSourceMapping":
-                    kind, _ = self.target(props.get("EventSourceArn"))
-                    if kind == "sqs":
-                        body["triggers"].append(self.sqs(fn, rid, props, path))
-                    elif kind in ("kinesis", "dynamodb"):
-                        body["triggers"].append(self.stream(kind, fn, rid, props, path))
-                    else:
-                        self.unsupported_events.append(f"{rid} (event source {_show(props.get('EventSourceArn'))})")
-                elif rtype == "AWS::Lambda::EventInvokeConfig":
-                    body["_async"].update(self.invoke_config(props, f"Resources.{rid}.Properties", sam=False))
-                elif rtype == "AWS::Lambda::Url":
-                    body["triggers"].append({"type": "sync", "name": rid,
-                                             "arrivals": self.arrivals_todo(path, "function URL requests")})
-                elif rtype == "AWS::Lambda::Permission":
-                    principal = str(self.value(props.get("Principal"), f"Resources.{rid}.Properties.Principal"))
-                    if principal == "apigateway.amazonaws.com":
-                        body["triggers"].append({"type": "sync", "name": rid,
-                                                 "arrivals": self.arrivals_todo(path, "API Gateway requests")})
-                    elif principal in _ASYNC_PRINCIPALS:
-                        body["triggers"].append({"type": "async", "name": rid,
-                                                 "arrivals": self.arrivals_todo(path, f"events from {principal}")})
-                    else:
-                        self.unsupported_events.append(f"{rid} (permission for {principal})")
-                else:  # Alias or Version
-                    pcc = props.get("ProvisionedConcurrencyConfig")
-                    if isinstance(pcc, dict) and pcc.get("ProvisionedConcurrentExecutions") is not None:
-                        value = self.value(pcc["ProvisionedConcurrentExecutions"], f"Resources.{rid}.Properties")
-                        if value is not None:
-                            body["provisioned_concurrency"] = int(value)
-                            body.pop("duration")  # keep the key order: provisioned before duration
-                            body["duration"] = "100ms"
-                            body["reference_mb"] = body.pop("reference_mb")
-                            triggers = body.pop("triggers")
-                            async_config = body.pop("_async")
-                            body["triggers"], body["_async"] = triggers, async_config
-
-
-def _show(raw: Any) -> str:
-    if isinstance(raw, dict) and len(raw) == 1:
-        (k, v), = raw.items()
-        short = "!" + (k[4:] if k.startswith("Fn::") else k)
-        if isinstance(v, list) and k == "Fn::GetAtt":
-            return f"{short} {'.'.join(map(str, v))}"
-        return f"{short} {json.dumps(v)}"
-    return json.dumps(raw) if not isinstance(raw, str) else repr(raw)
-
 
 # ======================================================================================
-# Writing the scenario
+# The command's work
 # ======================================================================================
-def _flow(value: Any) -> str:
-    import yaml
-
-    text = yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False).strip()
-    return text.removesuffix("...").strip()  # a plain scalar's document end marker
-
-
 def import_template(path: Path, rate: str | None = None) -> tuple[str, dict]:
     """Import a template; return the scenario text and a report
-    ``{"functions", "triggers", "todo", "not_modelled", "unsupported_events", "notes"}``."""
+    ``{"functions", "triggers", "todo", "not_modelled", "unsupported_events", "notes"}``.
+
+    Raises
+    ------
+    TemplateError
+        When the file is not a readable template or holds no function.
+    """
     template, _ = load_template(path)
     importer = _Importer(template, path.name)
     functions = importer.import_all()
@@ -478,53 +562,5 @@ def import_template(path: Path, rate: str | None = None) -> tuple[str, dict]:
         types = sorted({r["Type"] for r in importer.resources.values()})
         raise TemplateError(f"{path}: no AWS::Serverless::Function or AWS::Lambda::Function "
                             f"in the template (resource types: {', '.join(types)})")
-    not_modelled = sorted(f"{rid} ({res['Type']})" for rid, res in importer.resources.items()
-                          if rid not in importer.used and rid not in importer.referenced)
-    referenced = sorted(f"{rid} ({importer.resources[rid]['Type']})" for rid in importer.referenced
-                        if rid not in importer.used)
     kind = "AWS SAM" if "AWS::Serverless" in json.dumps(template.get("Transform", "")) else "CloudFormation"
-    out = [f"# Scenario skeleton written by lambdasim import-sam from {path.name} ({kind} template).",
-           f"# Values marked {TODO} need you: every arrival rate must be set (rate: TODO does",
-           "# not validate until it is), and the handler durations are placeholders that do."]
-    if referenced:
-        out.append("# Referenced by triggers or destinations (not simulated themselves): " + ", ".join(referenced))
-    if not_modelled:
-        out.append("# Template resources lambdasim does not model: " + ", ".join(not_modelled))
-    if importer.unsupported_events:
-        out.append("# Event sources lambdasim does not model (no trigger written): "
-                   + ", ".join(importer.unsupported_events))
-    for note in importer.notes:
-        out.append(f"# Note: {note}")
-    stem = re.sub(r"[^A-Za-z0-9_.-]", "-", path.stem) or "imported"
-    out += [f"name: {stem}", f"description: {_flow(f'Imported from {path.name} by lambdasim import-sam')}",
-            f"duration: 1h  # {TODO}: the simulated horizon", "functions:"]
-    todo = 0
-    triggers = 0
-    for fname, body in functions.items():
-        out.append(f"  {fname}:")
-        for key, value in body.items():
-            comment = importer.comments.get((fname, key))
-            if key != "triggers":
-                out.append(f"    {key}: {_flow(value)}" + (f"  # {comment}" if comment else ""))
-                continue
-            if not value:
-                out.append("    triggers: []")
-                continue
-            out.append("    triggers:")
-            for trigger in value:
-                triggers += 1
-                first = True
-                for tkey, tvalue in trigger.items():
-                    comment = importer.comments.get((fname, "triggers", trigger["name"], tkey))
-                    if tkey == "arrivals" and rate is not None and tvalue.get("rate") == "TODO":
-                        tvalue = {**tvalue, "rate": rate}
-                        comment = f"{TODO}: filled by --rate {rate}; set the real rate"
-                    elif tkey == "arrivals" and tvalue.get("rate") == "TODO":
-                        todo += 1
-                    prefix = "      - " if first else "        "
-                    first = False
-                    out.append(f"{prefix}{tkey}: {_flow(tvalue)}" + (f"  # {comment}" if comment else ""))
-    report = {"functions": list(functions), "triggers": triggers, "todo": todo,
-              "not_modelled": not_modelled, "unsupported_events": importer.unsupported_events,
-              "notes": importer.notes}
-    return "\n".join(out) + "\n", report
+    return render(importer, functions, path, kind, rate, TODO)

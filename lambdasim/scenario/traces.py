@@ -12,8 +12,10 @@ every one relative to the scenario file's folder when the path is relative:
     seconds (default 0 for numbers, so relative times replay as written) or an ISO time.
     Numbers of 1e9 or more without an ``origin`` look like epoch seconds and are refused.
 ``format: counts``
-    Arrivals per interval of ``interval`` seconds (default 1 minute), e.g. a CloudWatch
-    ``Invocations`` export with 1-minute sums. A line holds a count, or ``time,count``; with
+    Arrivals per interval of ``interval`` seconds, e.g. a CloudWatch ``Invocations`` export.
+    Without ``interval``, timed counts take the period the file states (``Period``) or the one
+    the spacing of their times shows (:mod:`lambdasim.scenario.periods`; ambiguous spacing is
+    refused), and untimed counts 1 minute. A line holds a count, or ``time,count``; with
     ``column: NAME`` (the counts) and optionally ``time_column: NAME`` the file is a CSV with a
     header. When times are given the counts are placed by time (CloudWatch leaves out periods
     without data, so gaps are zeros); otherwise the lines are consecutive intervals. Within an
@@ -53,6 +55,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from lambdasim.scenario.periods import infer_period
 from lambdasim.scenario.units import SpecError, parse_duration, parse_number
 
 __all__ = ["TRACE_KEYS", "resolve_trace", "trace_times", "expected_trace_count", "parse_timestamp"]
@@ -248,8 +251,9 @@ def resolve_trace(spec: Mapping[str, Any], key: str | None, base_dir: Any = None
     if fmt == "timestamps":
         out["times"] = _read_timestamps(reader, spec, key)
     elif fmt == "counts":
-        interval = _interval(spec, key)
-        out.update(counts=_read_counts(reader, spec, key, interval), interval=interval,
+        interval = _interval(spec, key) if spec.get("interval") is not None else None
+        counts, interval = _read_counts(reader, spec, key, interval)
+        out.update(counts=counts, interval=interval,
                    spread=_spread(spec, key))
     else:
         out.update(counts=_read_azure(reader, spec, key), interval=60.0, spread=_spread(spec, key))
@@ -339,10 +343,13 @@ def _read_timestamps(reader: _Reader, spec: Mapping[str, Any], key: str | None) 
     return sorted(_offset(kind, v, origin) for v in parsed)
 
 
-def _cloudwatch_json(reader: _Reader, spec: Mapping[str, Any]) -> tuple[list, list]:
-    """Counts and (line, time) pairs from ``aws cloudwatch get-metric-statistics`` (``Datapoints``
-    with ``Timestamp`` and ``Sum``, or the statistic named by ``column``) or ``get-metric-data``
-    (``MetricDataResults``, the one whose ``Id`` or ``Label`` is ``column``, else the first)."""
+def _cloudwatch_json(reader: _Reader, spec: Mapping[str, Any]) -> tuple[list, list, Any]:
+    """Counts, (line, time) pairs and the stated period (or None) from ``aws cloudwatch
+    get-metric-statistics`` (``Datapoints`` with ``Timestamp`` and ``Sum``, or the statistic
+    named by ``column``) or ``get-metric-data`` (``MetricDataResults``, the one whose ``Id`` or
+    ``Label`` is ``column``, else the first). The CLI's output states no period; a file that
+    keeps it beside the data (``Period`` at the top, in the result, or in the
+    ``MetricDataQueries`` of the request) states it in seconds."""
     try:
         data = json.loads(reader.text)
     except ValueError as exc:
@@ -353,6 +360,7 @@ def _cloudwatch_json(reader: _Reader, spec: Mapping[str, Any]) -> tuple[list, li
         return reader.text.count("\n", 0, at) + 1 if at >= 0 else 1
 
     column = spec.get("column")
+    stated = data.get("Period") if isinstance(data, dict) else None
     if isinstance(data, dict) and isinstance(data.get("Datapoints"), list):
         stat = str(column) if column is not None else "Sum"
         counts, stamps = [], []
@@ -375,6 +383,12 @@ def _cloudwatch_json(reader: _Reader, spec: Mapping[str, Any]) -> tuple[list, li
             raise reader.fail(1, "a MetricDataResults entry needs Timestamps and Values of the same length")
         counts = list(values)
         stamps = [(line_of(str(t)), str(t)) for t in times]
+        stated = chosen.get("Period", stated)
+        for query in data.get("MetricDataQueries") or []:
+            if isinstance(query, dict) and query.get("Id") == chosen.get("Id"):
+                metric_stat = query.get("MetricStat")
+                period = metric_stat.get("Period") if isinstance(metric_stat, dict) else query.get("Period")
+                stated = period if period is not None else stated
     else:
         raise reader.fail(1, "JSON counts must be the output of aws cloudwatch get-metric-statistics "
                              "(Datapoints) or get-metric-data (MetricDataResults)")
@@ -383,13 +397,18 @@ def _cloudwatch_json(reader: _Reader, spec: Mapping[str, Any]) -> tuple[list, li
     for (line, _), count in zip(stamps, counts):
         if isinstance(count, bool) or not isinstance(count, (int, float)) or not math.isfinite(count) or count < 0:
             raise reader.fail(line, f"a count must be a number >= 0, got {count!r}")
-    return [float(c) for c in counts], stamps
+    return [float(c) for c in counts], stamps, stated
 
 
-def _read_counts(reader: _Reader, spec: Mapping[str, Any], key: str | None, interval: float) -> list[float]:
+def _read_counts(reader: _Reader, spec: Mapping[str, Any], key: str | None,
+                 interval: float | None) -> tuple[list[float], float]:
+    """The counts on their interval grid, and the interval: as given, else as stated in the
+    file or inferred from the spacing of its times (:func:`_infer_interval`), else 1 minute."""
     if reader.text.lstrip().startswith("{"):
-        counts, stamps = _cloudwatch_json(reader, spec)
-        return _place_counts(reader, spec, key, interval, counts, stamps)
+        counts, stamps, stated = _cloudwatch_json(reader, spec)
+        if interval is None:
+            interval = _infer_interval(reader, spec, key, stamps, stated)
+        return _place_counts(reader, spec, key, interval, counts, stamps), interval
     column, time_column = spec.get("column"), spec.get("time_column")
     rows = reader.rows()
     if column is not None:
@@ -423,8 +442,26 @@ def _read_counts(reader: _Reader, spec: Mapping[str, Any], key: str | None, inte
         if tidx is not None:
             stamps.append((line, row[tidx]))
     if tidx is None:
-        return counts
-    return _place_counts(reader, spec, key, interval, counts, stamps)
+        return counts, interval if interval is not None else 60.0
+    if interval is None:
+        interval = _infer_interval(reader, spec, key, stamps, None)
+    return _place_counts(reader, spec, key, interval, counts, stamps), interval
+
+
+def _infer_interval(reader: _Reader, spec: Mapping[str, Any], key: str | None,
+                    stamps: list[tuple[int, str]], stated: Any) -> float:
+    """The period of timed counts written without ``interval``: the one the file states, else
+    the one the spacing of the times shows (:func:`lambdasim.scenario.periods.infer_period`)."""
+    if stated is not None:
+        if isinstance(stated, bool) or not isinstance(stated, (int, float)) or not stated > 0:
+            raise reader.fail(1, f"Period must be a number of seconds > 0, got {stated!r}")
+        return float(stated)
+    kind, parsed = _read_times(reader, stamps)
+    try:
+        return infer_period([_offset(kind, v, parsed[0]) for v in parsed])
+    except ValueError as exc:
+        raise SpecError(f"{reader.written}: {exc}; set interval to the period the data was taken "
+                        "with (e.g. interval: 5m for --period 300)", _sub(key, "interval")) from None
 
 
 def _place_counts(reader: _Reader, spec: Mapping[str, Any], key: str | None, interval: float,
