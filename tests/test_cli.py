@@ -66,8 +66,8 @@ def test_run_writes_results_folder_and_table(tmp_path, tiny_scenario, run_cli):
 
     # the table: function column, units in labels, the folder at the end
     assert "api" in proc.stdout
-    for label in ("requests arrived", "cold starts", "latency p99 (ms)", "cost (USD)",
-                  "account"):
+    for label in ("requests arrived", "cold starts", "latency p99 per request",
+                  "cost of the run", "account"):
         assert label in proc.stdout
     assert f"{req['arrived']:,}" in proc.stdout
     assert proc.stdout.rstrip().endswith(f"results: {Path('results', 'tiny')}")
@@ -188,7 +188,7 @@ BAD_MEMORY = TINY_SCENARIO.replace("memory_mb: 512", "memory_mb: 99999")
 def test_validate_ok(tmp_path, tiny_scenario, run_cli):
     proc = run_cli("validate", "tiny.yaml")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "ok: tiny.yaml (1 functions, 1 triggers)\n"
+    assert proc.stdout == "ok: tiny.yaml (1 function, 1 trigger)\n"
     assert not (tmp_path / "results").exists()
 
 
@@ -197,7 +197,7 @@ def test_validate_reports_every_bad_file(tmp_path, tiny_scenario, run_cli):
     (tmp_path / "bad2.yaml").write_text("- just\n- a list\n")
     proc = run_cli("validate", "bad1.yaml", "tiny.yaml", "bad2.yaml")
     assert proc.returncode == 2
-    assert proc.stdout == "ok: tiny.yaml (1 functions, 1 triggers)\n"
+    assert proc.stdout == "ok: tiny.yaml (1 function, 1 trigger)\n"
     assert "bad1.yaml:7:" in proc.stderr and "functions.api.memory_mb" in proc.stderr
     assert "bad2.yaml" in proc.stderr
     assert proc.stderr.count("lambdasim: error:") == 2

@@ -215,4 +215,4 @@ def test_summary_table_shows_the_30_day_projection():
     from lambdasim.results.table import format_summary_table
 
     text = format_summary_table(run())
-    assert "cost per 30 days (USD)" in text
+    assert "cost per 30 days (the window's traffic all month)" in text

@@ -232,7 +232,8 @@ def test_run_with_replications_writes_summary_replications_and_run_json(workdir,
     assert cli.main(["run", "small.yaml", "--replications", "3", "--workers", "1",
                      "--out", "r"]) == 0
     out = capsys.readouterr()
-    assert "3 replications" in out.out and "95 % CI" in out.out and "results: r" in out.out
+    assert "3 replications" in out.out and "95 % confidence interval" in out.out
+    assert "results: r" in out.out
     assert out.err == ""  # stderr is not a terminal here: no progress bar
     folder = workdir / "r"
     assert {p.name for p in folder.iterdir()} == {"summary.json", "replications.json",

@@ -230,7 +230,7 @@ def test_cli_writes_table_json_and_png(cpu_file, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "best: 1769 MB x86_64" in captured.out
-    assert "1769 MB" in captured.out and "USD/1M req" in captured.out
+    assert "1,769 MB" in captured.out and "USD per 1M" in captured.out
     report = json.loads((out / "tune.json").read_text())
     assert report["strategy"] == "speed"
     assert report["best"]["memory_mb"] == 1769 and report["best"]["architecture"] == "x86_64"

@@ -116,10 +116,13 @@ def report_checks(args: argparse.Namespace, checks) -> int:
         from lambdasim.results.expect import format_checks
 
         failed = [c for c in checks if not c.passed]
-        # stdout carries only the summary JSON with --json; --quiet shows failures only.
-        if args.json or args.quiet:
+        # stdout carries only the summary JSON with --json, so every check goes to stderr;
+        # --quiet shows failures only, on stderr.
+        if args.json:
+            sys.stderr.write(format_checks(checks))
+        elif args.quiet:
             if failed:
-                sys.stderr.write(format_checks(checks, failed_only=args.quiet))
+                sys.stderr.write(format_checks(checks, failed_only=True))
         else:
             sys.stdout.write(format_checks(checks))
         if failed:

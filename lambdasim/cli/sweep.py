@@ -44,7 +44,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, expectations, report_checks,
                   writing_to)
-from lambdasim.results.table import _align
+from lambdasim.results.table import align as _align
 
 __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
            "write_folder", "format_replications_table"]
@@ -183,24 +183,12 @@ def _run_info(args: argparse.Namespace, scenario: Any, seed: int, wall_s: float,
 
 
 def format_replications_table(reps: Any) -> str:
-    """Every figure of the replications: mean, sd and the 95 % interval, grouped by block."""
-    config = reps.config
-    warmup = f" (first {_num(config['warmup'])} s warm-up excluded)" if config["warmup"] else ""
-    lines = [f"lambdasim: scenario {config['name']}, seed {reps.seed}, {reps.n} replications, "
-             f"{_num(config['duration'])} s simulated{warmup}",
-             "mean, standard deviation and 95 % confidence interval (Student t) of each figure",
-             ""]
-    groups: dict[str, list[list[str]]] = {}
-    for key, stats in reps.figures.items():
-        parts = key.split(".")
-        depth = 2 if parts[0] == "functions" else 1
-        group, name = ".".join(parts[:depth]), ".".join(parts[depth:])
-        groups.setdefault(group, []).append([name, _num(stats["mean"]), _num(stats["sd"]),
-                                             _interval(stats["ci95"])])
-    for group, rows in groups.items():
-        title = f"function {group.split('.', 1)[1]}" if group.startswith("functions.") else group
-        lines += _align([[title, "mean", "sd", "95 % CI"]] + rows) + [""]
-    return "\n".join(lines)
+    """The single-run table's rows over replications, each ``mean [low, high]`` (95 %
+    interval, clipped to the figure's range); every figure's statistics are in
+    summary.json."""
+    from lambdasim.results.table import format_replications_table as table
+
+    return table(reps.summary, reps.figures, reps.n, reps.seed)
 
 
 # --------------------------------------------------------------------------- sweep
@@ -301,7 +289,11 @@ def _check_metric(metric: str, config: Mapping[str, Any]) -> None:
 
 
 def format_sweep_table(result: Any) -> str:
-    """One row per point: its settings, then mean [95 % CI] of a few main figures."""
+    """One row per point: its settings, then ``mean [95 % CI]`` of a few main figures, headed
+    by what they measure (at most 100 columns for up to three figures)."""
+    from lambdasim.results.humanize import money_decimals
+    from lambdasim.results.table import Row, figure_label, figure_row, render_interval, wrapped_header
+
     first = result.points[0].replications
     shown = [result.metric] + [f for f in (f"functions.{next(iter(first.config['functions']))}"
                                            ".throttle_rate", "account.cost_usd.total")
@@ -309,28 +301,71 @@ def format_sweep_table(result: Any) -> str:
     short = [k.rsplit(".", 1)[-1] for k in result.keys]
     if len(set(short)) < len(short):
         short = list(result.keys)
-    header = short + [f"{f} mean [95 % CI]" for f in shown]
+    rows_of = {f: (figure_row(f) or (None, Row(f, (), "number", "")))[1] for f in shown}
+    digits = money_decimals(p.replications.figures[f]["mean"] for p in result.points
+                            for f in shown if rows_of[f].kind == "usd")
+    header = short + [figure_label(f) for f in shown]
     rows = [[_text(p.settings[k]) for k in result.keys]
-            + [f"{_num(p.replications.figures[f]['mean'])} "
-               f"{_interval(p.replications.figures[f]['ci95'])}" for f in shown]
+            + [render_interval(p.replications.figures[f], rows_of[f], digits) for f in shown]
             for p in result.points]
     title = (f"lambdasim sweep: scenario {first.config['name']}, seed {first.seed}, "
              f"{_plural(len(result.points), 'point')} x "
              f"{_plural(result.replications, 'replication')} "
              f"(common random numbers)")
-    return "\n".join([title, ""] + _align([header] + rows)) + "\n"
+    head = wrapped_header(header, rows)
+    return "\n".join([title, "each figure: mean [95 % confidence interval]", ""]
+                     + _align(head + rows, head=len(head))) + "\n"
 
 
 def format_comparisons(comparisons: Sequence[Any]) -> str:
     """The paired differences B - A with the paired and the unpaired 95 % intervals."""
+    from lambdasim.results.table import figure_label, figure_row, wrapped_header
+
     c0 = comparisons[0]
-    lines = [f"paired difference B - A over {c0.n} replications; A = {c0.a_label}, "
+    lines = [f"paired difference B - A over {c0.n} replications", f"A = {c0.a_label}",
              f"B = {c0.b_label}", ""]
-    rows = [[c.figure, _num(c.a_mean), _num(c.b_mean), _num(c.difference),
-             _interval(c.paired_ci), _interval(c.unpaired_ci)] for c in comparisons]
-    lines += _align([["figure", "A mean", "B mean", "B - A", "paired 95 % CI",
-                      "unpaired 95 % CI"]] + rows)
+    rows = []
+    owner = None
+    for c in comparisons:
+        found = figure_row(c.figure)
+        kind = found[1].kind if found else "number"
+        label = figure_label(c.figure)
+        if found and label.startswith(found[0] + " "):  # grouped under its function
+            if found[0] != owner:
+                owner = found[0]
+                rows.append([owner] + [""] * 5)
+            label = "  " + label[len(owner) + 1:]
+        rows.append([label, _value(c.a_mean, kind), _value(c.b_mean, kind),
+                     _value(c.difference, kind, signed=True),
+                     _half(c.paired_ci, kind), _half(c.unpaired_ci, kind)])
+    header = ["figure", "A mean", "B mean", "B - A", "paired 95 % CI", "unpaired 95 % CI"]
+    head = wrapped_header(header, rows, least=16)
+    lines += _align(head + rows, head=len(head))
     return "\n".join(lines) + "\n"
+
+
+def _value(value: Any, kind: str, signed: bool = False) -> str:
+    """A figure of a comparison in its unit: ms, %, USD (4 significant digits) or a count."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    sign = "+" if signed and value > 0 else ""
+    if kind == "percent":
+        return f"{sign}{100.0 * value:,.3g} %"
+    if kind == "ms":
+        from lambdasim.results.humanize import duration_unit
+
+        divisor, unit = duration_unit(value)
+        return f"{sign}{_num(value / divisor)} {unit}"
+    if kind == "usd":
+        return f"{sign}{'-' if value < 0 else ''}${_num(abs(value))}"
+    return f"{sign}{_num(value)}"
+
+
+def _half(ci: Sequence[float] | None, kind: str) -> str:
+    """A symmetric interval as ``±`` its half-width."""
+    if ci is None:
+        return "-"
+    return "±" + _value((ci[1] - ci[0]) / 2.0, kind)
 
 
 # --------------------------------------------------------------------------- plot
@@ -410,7 +445,9 @@ def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) ->
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    from lambdasim.results.humanize import plural
+
+    return plural(count, noun)
 
 
 def _text(value: Any) -> str:
@@ -418,11 +455,15 @@ def _text(value: Any) -> str:
 
 
 def _num(value: Any) -> str:
+    """Four significant digits, thousands separated: ``1,234``, ``0.01173``, ``-18.01``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if abs(value) >= 1e6:
+    if value == 0:
+        return "0"
+    if float(value).is_integer() or abs(value) >= 1000:
         return f"{value:,.0f}"
-    return f"{value:.6g}"
+    digits = max(0, 3 - int(math.floor(math.log10(abs(value)))))
+    return f"{value:,.{digits}f}"
 
 
 def _interval(ci: Sequence[float] | None) -> str:

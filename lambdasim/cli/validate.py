@@ -6,6 +6,7 @@ import sys
 
 from lambdasim.cli.common import (EXIT_BAD_INPUT, EXIT_OK, PROG, InputError, _add_set_option,
                                   _fail, _load)
+from lambdasim.results.humanize import plural
 
 __all__ = ["add_arguments", "run"]
 
@@ -32,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         functions = scenario.config.get("functions") or {}
         triggers = sum(len(f.get("triggers") or ()) for f in functions.values())
-        print(f"ok: {path_text} ({len(functions)} functions, {triggers} triggers)")
+        print(f"ok: {path_text} ({plural(len(functions), 'function')}, "
+              f"{plural(triggers, 'trigger')})")
         for warning in scenario.warnings():
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else EXIT_OK

@@ -42,11 +42,14 @@ ceil_ms(Duration)`` per cold start, and SnapStart's Billed Restore Duration like
 ``ephemeral_storage``, ``provisioned``, ``snap_start_cache``, ``snap_start_restore``,
 ``event_poller_units`` -- and ``total`` is their sum; items that do not apply are 0. The functions' items add up to the account's.
 
-``per_30_days`` projects a run to a 30-day month at the simulated rate: every usage quantity
-measured in the window ``[warmup, duration)`` (the invocations of requests that arrive in it,
-as in the rest of the summary) is multiplied by ``30 days / (duration - warmup)``, and the
-projected month is billed afresh, so the monthly tiers and the free tier apply to the
-projected month's usage, not to the short simulated window.
+``per_30_days`` projects a run to a 30-day month as the scenario's ``recurs`` says how its
+window ``[warmup, duration)`` recurs (:func:`projection`): every usage quantity measured in
+the window (the invocations of requests that arrive in it, as in the rest of the summary) is
+multiplied by ``30 days / (duration - warmup)`` for ``continuous`` (this traffic all month),
+by 30 for ``daily`` (the window happens once a day, nothing else), by 30/7 for ``weekly``, and
+not projected at all for ``once`` (the items are then ``None``). The projected month is billed
+afresh, so the monthly tiers and the free tier apply to the projected month's usage, not to
+the short simulated window.
 """
 from __future__ import annotations
 
@@ -61,13 +64,44 @@ import numpy as np
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
            "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "provisioned_cost",
-           "COST_ITEMS", "MONTH_S"]
+           "COST_ITEMS", "MONTH_S", "projection"]
 
 #: The items of every ``cost_usd`` block, in order; ``total`` is their sum.
 COST_ITEMS = ("requests", "duration", "init", "ephemeral_storage", "provisioned",
               "snap_start_cache", "snap_start_restore", "event_poller_units")
 #: The projected month of ``per_30_days``.
 MONTH_S = 30 * 86400.0
+
+
+def projection(recurs: str, window_s: float) -> dict[str, Any]:
+    """How a run's window is projected to 30 days.
+
+    Parameters
+    ----------
+    recurs : {"continuous", "daily", "weekly", "once"}
+        How the window recurs (the scenario's ``recurs``).
+    window_s : float
+        Length of the measured window ``[warmup, duration)`` in seconds.
+
+    Returns
+    -------
+    dict
+        ``recurs``, ``factor`` (usage multiplier; None for ``once``) and ``basis``, the words
+        printed beside the projected figure (``window repeated daily``).
+    """
+    if recurs == "once":
+        return {"recurs": recurs, "factor": None,
+                "basis": "not projected: the window happens once"}
+    if recurs == "daily":
+        factor, basis = 30.0, "window repeated daily"
+    elif recurs == "weekly":
+        factor, basis = 30.0 / 7.0, "window repeated weekly"
+    elif recurs == "continuous":
+        factor = MONTH_S / window_s if window_s > 0 else 0.0
+        basis = "the window's traffic all month"
+    else:
+        raise ValueError(f"recurs: expected continuous, daily, weekly or once, got {recurs!r}")
+    return {"recurs": recurs, "factor": round(factor, 9), "basis": basis}
 
 
 def available_price_files() -> list[str]:
@@ -284,27 +318,32 @@ def bill_account(usages: Sequence[UsageBill], prices: Mapping[str, Any],
 
 
 def cost_report(usages: Sequence[UsageBill], prices: Mapping[str, Any], free_tier: bool,
-                window_s: float, digits: int = 9
+                window_s: float, digits: int = 9, recurs: str = "continuous"
                 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """The ``cost_usd`` blocks of a run: per function, and for the account.
 
     Each block holds the items of the simulated window, their ``total`` and ``per_30_days``
-    (the same items for a 30-day month at the rate measured over ``window_s``, the length of
-    ``[warmup, duration)``; tiers and free tier applied to that month). Values are rounded to
-    ``digits`` decimals; an account item is the rounded sum of the functions' unrounded ones.
+    (the same items for a 30-day month projected as ``recurs`` says, :func:`projection`, from
+    the usage over ``window_s``, the length of ``[warmup, duration)``; tiers and free tier
+    applied to that month; every item ``None`` for ``once``). Values are rounded to ``digits``
+    decimals; an account item is the rounded sum of the functions' unrounded ones.
     """
     now = bill_account(usages, prices, free_tier)
-    factor = MONTH_S / window_s if window_s > 0 else 0.0
-    month = bill_account([u.scaled(factor) for u in usages], prices, free_tier)
+    factor = projection(recurs, window_s)["factor"]
     keys = COST_ITEMS + ("total",)
+    if factor is None:
+        month = {u.name: dict.fromkeys(keys) for u in usages}
+    else:
+        month = bill_account([u.scaled(factor) for u in usages], prices, free_tier)
 
-    def block(items: Mapping[str, float]) -> dict[str, float]:
-        return {key: round(items[key], digits) for key in keys}
+    def block(items: Mapping[str, float | None]) -> dict[str, float | None]:
+        return {key: None if items[key] is None else round(items[key], digits) for key in keys}
 
     functions: dict[str, dict[str, Any]] = {}
     for u in usages:
         functions[u.name] = {**block(now[u.name]), "per_30_days": block(month[u.name])}
     account_now = {key: sum(now[u.name][key] for u in usages) for key in keys}
-    account_month = {key: sum(month[u.name][key] for u in usages) for key in keys}
+    account_month = {key: None if factor is None else sum(month[u.name][key] for u in usages)
+                     for key in keys}
     account = {**block(account_now), "per_30_days": block(account_month)}
     return functions, account

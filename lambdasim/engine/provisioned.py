@@ -550,6 +550,32 @@ class ProvisionedReporter:
             out.append(None if alloc <= 0 else round(min(1.0, float(busy[k]) / alloc), 6))
         return out
 
+    def period_cost_usd(self, model, edges: np.ndarray) -> np.ndarray:
+        """Provisioned cost per period (metrics.csv ``Cost_usd``): configured GB-seconds in
+        the period up to the horizon (not rounded up to 5 minutes) at the provisioned rate, plus the execution
+        GB-seconds of provisioned invocations and background Inits that started in it
+        (https://aws.amazon.com/lambda/pricing/)."""
+        data = self._data(model)
+        prices = self._prices()
+        memory_mb = self.fconfig["memory_mb"]
+        count = len(edges) - 1
+        changes = self.function.provisioned.configured_changes
+        # Capacity is billed up to the horizon, as in the run's bill (the drain after it is
+        # not part of the scenario's window).
+        horizon = model.duration_s
+        configured = np.array([configured_gb_s(changes, memory_mb, edges[k],
+                                               min(edges[k + 1], horizon), 1e-9)
+                               if edges[k] < horizon else 0.0 for k in range(count)])
+        inits = data["inits"]
+        starts = np.concatenate([data["t"], inits[:, 0]])
+        billed = np.concatenate([billed_ms(data["duration"]), billed_ms(inits[:, 1])])
+        index = np.clip(np.searchsorted(edges, starts, side="right") - 1, 0, count - 1)
+        executed = (np.bincount(index, weights=billed, minlength=count) / 1000.0
+                    * memory_mb / 1024.0)
+        arch = self.fconfig["architecture"]
+        return (configured * float(prices["provisioned_usd_per_gb_s"][arch])
+                + executed * float(prices["provisioned_duration_usd_per_gb_s"][arch]))
+
     def series(self, model, edges: np.ndarray) -> dict[str, list]:
         data = self._data(model)
         prov = self.function.provisioned

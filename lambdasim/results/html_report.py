@@ -20,7 +20,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from lambdasim.results.table import _ACCOUNT_ROWS, _FUNCTION_ROWS, _fmt, _get, _span
+from lambdasim.results import humanize
+from lambdasim.results.table import render_cell, span_text, table_sections
 
 __all__ = ["render_report", "write_report", "REPORT_FILE"]
 
@@ -72,7 +73,7 @@ def render_report(result: Any, images: Iterable[tuple[str, bytes]] = ()) -> str:
     if config.get("description"):
         parts.append(f'<p class="sub">{_e(config["description"])}</p>')
     facts = [f"seed {_e(summary.get('seed'))}"]
-    span = _span(summary)
+    span = span_text(summary.get("duration_s"), summary.get("warmup_s"))
     if span:
         facts.append(_e(span))
     facts.append(f"lambdasim {_e(summary.get('lambdasim_version'))}")
@@ -162,20 +163,21 @@ def _expect_section(result: Any, config: Mapping[str, Any]) -> list[str]:
 
 
 def _summary_section(summary: Mapping[str, Any]) -> list[str]:
-    functions: Mapping[str, Any] = summary.get("functions") or {}
-    out = ["<h2>Summary</h2>", "<table>",
-           "<tr><th>function</th>" + "".join(f"<th>{_e(n)}</th>" for n in functions) + "</tr>"]
-    for label, path, kind in _FUNCTION_ROWS:
-        cells = "".join(f'<td class="num">{_e(_fmt(_get(block, path), kind))}</td>'
-                        for block in functions.values())
-        out.append(f'<tr><td class="label">{_e(label)}</td>{cells}</tr>')
-    out.append("</table>")
-    account = summary.get("account") or {}
-    out.append("<table><tr><th>account</th><th></th></tr>")
-    for label, path, kind in _ACCOUNT_ROWS:
-        out.append(f'<tr><td class="label">{_e(label)}</td>'
-                   f'<td class="num">{_e(_fmt(_get(account, path), kind))}</td></tr>')
-    out.append("</table>")
+    """The summary table (:mod:`lambdasim.results.table`: the same rows and figures as the
+    terminal's)."""
+    sections = table_sections(summary)
+    digits = humanize.money_decimals(v for sec in sections for row, values in sec.rows
+                                     if row.kind == "usd" for v in values)
+    out = ["<h2>Summary</h2>"]
+    for section in sections:
+        out.append("<table><tr>" + "".join(f"<th>{_e(c)}</th>"
+                                           for c in [section.title] + section.columns)
+                   + "</tr>")
+        for row, values in section.rows:
+            cells = "".join(f'<td class="num">{_e(render_cell(v, row, digits))}</td>'
+                            for v in values)
+            out.append(f'<tr><td class="label">{_e(row.label)}</td>{cells}</tr>')
+        out.append("</table>")
     return out
 
 

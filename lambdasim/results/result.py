@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from lambdasim._version import __version__
-from lambdasim.engine.billing import UsageBill, billed_ms, cost_report, init_is_billed, load_prices
+from lambdasim.engine.billing import (UsageBill, billed_ms, cost_report, init_is_billed,
+                                      load_prices, projection)
 from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE, TIMEOUT,
                                        architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
+from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
 from lambdasim.results.report_log import report_lines
 from lambdasim.results.timeline import build_timeline
 
@@ -40,8 +42,8 @@ ACCOUNT_ROW = "(account)"
 SERIES_COLUMNS = (
     "period_start_s", "function", "Invocations", "Errors", "Throttles", "ColdStarts",
     "Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms", "Duration_p99_ms",
-    "Duration_max_ms", "ConcurrentExecutions", "Environments",
-    "UnreservedConcurrentExecutions", "ClaimedAccountConcurrency",
+    "Duration_max_ms", "Latency_p50_ms", "Latency_p99_ms", "ConcurrentExecutions",
+    "Environments", "UnreservedConcurrentExecutions", "ClaimedAccountConcurrency", "Cost_usd",
 )
 #: Columns that trigger-specific reporters fill for their function's rows (None elsewhere).
 EXTRA_COLUMNS: tuple[str, ...] = (
@@ -225,11 +227,12 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
                     values = [x + y for x, y in zip(extra[column], values)]
                 extra[column] = values
 
-    # Itemised, with a 30-day projection at the rate measured over [warmup, duration).
+    # Itemised, with a 30-day projection of [warmup, duration) as the scenario's recurs says.
     costs, account_cost = cost_report(usages, prices, bool(config["billing"]["free_tier"]),
-                                      horizon - warmup)
+                                      horizon - warmup, recurs=config["recurs"])
     for name, block in functions.items():
         block["cost_usd"] = costs[name]
+    period_costs(model, usages, per_period, prices, edges)
 
     account_busy = StepLevel.merge(list(busy_levels.values()))
     unreserved = StepLevel.merge([level for name, level in busy_levels.items()
@@ -248,6 +251,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             "throttles": sum(block["throttles"] for block in functions.values()),
             "cost_usd": account_cost,
         },
+        # How cost_usd.per_30_days was projected (the scenario's recurs), printed beside it.
+        "cost_projection": projection(config["recurs"], horizon - warmup),
     }
     series = _series(edges, per_period, account_busy.period_maxima(edges),
                      unreserved.period_maxima(edges), model.account.reserved_total)
@@ -294,8 +299,14 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     in_window = (arrived_at >= warmup) & (arrived_at < horizon)
     counts = np.bincount(outcome[in_window], minlength=4)
     answered = in_window & ((outcome == SUCCEEDED) | (outcome == FAILED))
-    del outcome, in_window
+    del in_window
     latency_ms = time_stats_ms(requests["ended"][answered] - arrived_at[answered])
+    # Per period: every answered request by the period it arrived in, warm-up included.
+    everyone = (outcome == SUCCEEDED) | (outcome == FAILED)
+    period_latency = period_percentiles_ms(arrived_at[everyone],
+                                           requests["ended"][everyone] - arrived_at[everyone],
+                                           edges, (50.0, 99.0))
+    del outcome, everyone
     del answered
     arrived = sum(trigger.arrived_in_window for trigger in model.triggers[name])
 
@@ -348,9 +359,11 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         # Errors that crashed the runtime and reset the environment (crash_share).
         "crashes": int(np.count_nonzero(w_codes & CRASH)),
         "throttles": n_throttles,
+        "attempts": invocations + n_throttles,
         "cold_starts": cold_starts,
         "cold_start_rate": _rate(cold_starts, invocations),
         "throttle_rate": _rate(n_throttles, invocations + n_throttles),
+        "request_throttle_rate": _rate(int(counts[THROTTLED]), arrived),
         "latency_ms": latency_ms,
         "duration_ms": duration_ms,
         "init_duration_ms": time_stats_ms(inits),
@@ -368,6 +381,9 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     del w_codes, cold, inits
     periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"],
                                 busy, live)
+    periods["latency"] = period_latency
+    periods["billed"] = period_billed_ms(edges, t, codes, attempts["init"],
+                                          attempts["duration"], bill_init)
     return block, usage, busy, periods
 
 
@@ -408,8 +424,8 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
             _append_row(rows, edges[k], name, int(data["Invocations"][k]),
                         int(data["Errors"][k]), int(data["Throttles"][k]),
                         int(data["ColdStarts"][k]), data["durations"][k],
-                        int(data["ConcurrentExecutions"][k]), int(data["Environments"][k]),
-                        None, None)
+                        data["latency"][k], int(data["ConcurrentExecutions"][k]),
+                        int(data["Environments"][k]), None, None, data["cost"][k])
             for column in EXTRA_COLUMNS:
                 values = data["extra"].get(column)
                 rows[column].append(None if values is None else values[k])
@@ -418,16 +434,17 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
                     sum(int(d["Errors"][k]) for d in per_period.values()),
                     sum(int(d["Throttles"][k]) for d in per_period.values()),
                     sum(int(d["ColdStarts"][k]) for d in per_period.values()),
-                    (None,) * 5, int(account_max[k]),
+                    (None,) * 5, (None, None), int(account_max[k]),
                     sum(int(d["Environments"][k]) for d in per_period.values()),
-                    int(unreserved_max[k]), int(reserved_total + unreserved_max[k]))
+                    int(unreserved_max[k]), int(reserved_total + unreserved_max[k]),
+                    round(sum(d["cost_raw"][k] for d in per_period.values()), 9))
         for column in EXTRA_COLUMNS:
             rows[column].append(None)
     return rows
 
 
-def _append_row(rows, start, name, invocations, errors, throttles, cold, durations,
-                concurrency, environments, unreserved, claimed) -> None:
+def _append_row(rows, start, name, invocations, errors, throttles, cold, durations, latency,
+                concurrency, environments, unreserved, claimed, cost) -> None:
     rows["period_start_s"].append(float(start))
     rows["function"].append(name)
     rows["Invocations"].append(invocations)
@@ -437,10 +454,13 @@ def _append_row(rows, start, name, invocations, errors, throttles, cold, duratio
     for key, value in zip(("Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms",
                            "Duration_p99_ms", "Duration_max_ms"), durations):
         rows[key].append(value)
+    rows["Latency_p50_ms"].append(latency[0])
+    rows["Latency_p99_ms"].append(latency[1])
     rows["ConcurrentExecutions"].append(concurrency)
     rows["Environments"].append(environments)
     rows["UnreservedConcurrentExecutions"].append(unreserved)
     rows["ClaimedAccountConcurrency"].append(claimed)
+    rows["Cost_usd"].append(cost)
 
 
 class RequestRecords:

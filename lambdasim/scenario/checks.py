@@ -37,12 +37,28 @@ def _small_account_note(limit: int, minimum: int) -> str:
             f"allows no reserved or provisioned concurrency on such an account)")
 
 
+_RECURRENCE_SPAN_S = {"daily": 86400.0, "weekly": 7 * 86400.0}
+
+
+def _check_recurrence(config: dict) -> None:
+    """A window that repeats daily (weekly) is at most a day (a week) long."""
+    span = _RECURRENCE_SPAN_S.get(config["recurs"])
+    window = config["duration"] - config["warmup"]
+    if span is not None and window > span + 1e-9:
+        raise SpecError(
+            f"a window of {window:g}s (duration - warmup) cannot repeat {config['recurs']}: "
+            f"it is longer than {span:g}s; use continuous or once",
+            "recurs",
+        )
+
+
 def _cross_checks(config: dict) -> None:
     if not config["warmup"] < config["duration"]:
         raise SpecError(
             f"must be shorter than duration ({config['duration']:g}s), got {config['warmup']:g}s",
             "warmup",
         )
+    _check_recurrence(config)
     account = config["account"]
     limit, minimum = account["concurrency_limit"], effective_unreserved_minimum(account)
     # Reserved 0 takes no unit from the account (it only throttles the function).

@@ -447,6 +447,10 @@ _FUNCTION = {
     ),
 }
 
+#: How a scenario's measured window ``[warmup, duration)`` recurs: the basis of the 30-day
+#: cost projection (lambdasim.engine.billing.projection).
+RECURRENCES = ("continuous", "daily", "weekly", "once")
+
 #: The one declared table: defaults, validation and the JSON Schema all come from it.
 SCHEMA: dict[str, Field] = {
     "name": Field("str", Computed(lambda s, c: c.default_name, "file stem"), "scenario name", check=_check_name),
@@ -455,6 +459,12 @@ SCHEMA: dict[str, Field] = {
     "warmup": Field("time", 0.0, "statistics ignore earlier arrivals (< duration)"),
     "seed": Field("int", 1, "root random seed", 0),
     "period": Field("time", 60.0, "metrics period", 0, exclusive_minimum=True),
+    "recurs": Field(
+        "enum", "continuous",
+        "how the measured window recurs, for the 30-day cost projection: continuous (this "
+        "traffic all month), daily, weekly, or once (no projection)",
+        choices=RECURRENCES,
+    ),
     "billing": Field(
         "map",
         {},

@@ -32,13 +32,14 @@ from lambdasim.scenario import Scenario, load_scenario, parse_set_option
 
 __all__ = [
     "simulate_many", "Replications", "Comparison", "run_replication", "figure_stats",
-    "flatten_figures", "figure_keys", "main_figures", "LEVEL",
+    "figure_range", "clip_interval", "flatten_figures", "figure_keys", "main_figures", "LEVEL",
 ]
 
 #: Confidence level of every interval reported here (two-sided, Student t).
 LEVEL = 0.95
 #: Summary keys that describe the run rather than measure it: never averaged.
-RUN_KEYS = ("lambdasim_version", "scenario", "seed", "duration_s", "warmup_s", "config")
+RUN_KEYS = ("lambdasim_version", "scenario", "seed", "duration_s", "warmup_s", "config",
+            "cost_projection")
 #: Figures of each function (and of the account) shown in sweep.csv and comparisons.
 FUNCTION_FIGURES = ("latency_ms.mean", "latency_ms.p99", "cold_start_rate", "throttle_rate",
                     "concurrency.max", "cost_usd.total")
@@ -73,6 +74,35 @@ def figure_stats(values: Sequence[float | None]) -> dict[str, Any]:
     if n != len(values):
         out["n"] = n
     return out
+
+
+def figure_range(key: str, values: Sequence[float | None]) -> tuple[float | None, float | None]:
+    """The values a summary figure can take: ``[0, 1]`` for rates and utilizations (fractions),
+    ``[0, inf)`` for the other figures (counts, times, levels, money), unbounded for a
+    figure that some replication reports below zero."""
+    last = key.rsplit(".", 1)[-1]
+    parent = key.rsplit(".", 2)[-2] if key.count(".") >= 1 else ""
+    if any(v is not None and v < 0 for v in values):
+        return None, None
+    if last.endswith("_rate") or parent == "utilization" or last == "utilization":
+        return 0.0, 1.0
+    return 0.0, None
+
+
+def clip_interval(stats: dict[str, Any], bounds: tuple[float | None, float | None]
+                  ) -> dict[str, Any]:
+    """``stats`` with its ``ci95`` clipped to ``bounds``: a confidence interval never reaches
+    outside what the figure can be (no negative count, no rate above 1)."""
+    ci = stats.get("ci95")
+    if ci is None:
+        return stats
+    low, high = bounds
+    a, b = ci
+    if low is not None:
+        a, b = max(a, low), max(b, low)
+    if high is not None:
+        a, b = min(a, high), min(b, high)
+    return {**stats, "ci95": [a, b]}
 
 
 def flatten_figures(summary: Mapping[str, Any]) -> dict[str, float | None]:
@@ -219,7 +249,9 @@ class Replications:
         flat = [flatten_figures(s) for s in self.summaries]
         keys = list(flat[0])
         self._values = {key: [f.get(key) for f in flat] for key in keys}
-        self.figures = {key: figure_stats(values) for key, values in self._values.items()}
+        # Intervals are clipped to each figure's range (a count's never goes below 0).
+        self.figures = {key: clip_interval(figure_stats(values), figure_range(key, values))
+                        for key, values in self._values.items()}
 
     @property
     def n(self) -> int:

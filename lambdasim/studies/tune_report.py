@@ -21,38 +21,60 @@ TUNE_FILES = ("tune.json", "tune.png")
 
 
 def format_tune_table(report: Mapping[str, Any]) -> str:
-    """The terminal table: one row per configuration, the best marked ``*``, the Pareto
-    front ``P``, configurations excluded by ``--max-p99`` ``x``; ``±`` is the half-width of
-    the 95 % interval."""
-    rows = [["memory", "arch", "mean ms", "p50 ms", "p90 ms", "p99 ms", "duration ms",
-             "cold %", "throttles", "USD/1M req", "USD run", "USD/30 d", ""]]
+    """The terminal table, at most 100 columns wide: one row per configuration, the best
+    marked ``*``, the Pareto front ``P``, configurations excluded by ``--max-p99`` ``x``;
+    ``±`` is the half-width of the 95 % interval. Each latency column is written in the unit
+    that suits its largest value (ms, s, min, h); all the figures are in ``tune.json``."""
+    from lambdasim.results import humanize as hz
+
+    objective = report["objective"]
+    levels = list(dict.fromkeys([objective, "mean", "p99"]))
+    entries = report["configurations"]
+    latency_columns = []
+    for level in levels:
+        figures = [e["latency_ms"][level] for e in entries]
+        largest = max((abs(f["value"]) for f in figures if f["value"] is not None), default=0.0)
+        divisor, unit = hz.duration_unit(largest)
+        latency_columns.append((level, figures, divisor, unit, _decimals(largest / divisor)))
+    per_million = [e["cost_per_million_requests_usd"] for e in entries]
+    per_month = [e["cost_per_30_days_usd"] for e in entries]
+    million_digits = hz.money_decimals(f["value"] for f in per_million)
+    month_digits = hz.money_decimals(f["value"] for f in per_month)
+    head = [["", ""] + [f"{level} latency" for level in levels]
+            + ["cold starts", "throttled", "USD per 1M", "USD per", ""],
+            ["memory", "arch"] + [f"({unit})" for _, _, _, unit, _ in latency_columns]
+            + ["(% of inv.)", "attempts", "requests", "30 days", ""]]
+    rows = []
     best = report["best"]
-    for entry in report["configurations"]:
+    for n, entry in enumerate(entries):
         is_best = best is not None and (entry["memory_mb"], entry["architecture"]) == (
             best["memory_mb"], best["architecture"])
         marks = ("*" if is_best else "") + ("P" if entry["pareto"] else "") + (
             "" if entry["feasible"] else "x")
-        latency = entry["latency_ms"]
-        rows.append([f"{entry['memory_mb']} MB", entry["architecture"],
-                     _cell(latency["mean"], 1), _cell(latency["p50"], 1),
-                     _cell(latency["p90"], 1), _cell(latency["p99"], 1),
-                     _cell(entry["duration_ms_mean"], 1),
-                     _cell(entry["cold_start_rate"], 2, 100.0),
-                     _cell(entry["throttles"], 0), _cell(entry["cost_per_million_requests_usd"], 4),
-                     _cell(entry["cost_usd"], 6), _cell(entry["cost_per_30_days_usd"], 2), marks])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [f"lambdasim tune: scenario {report['scenario']}, function {report['function']}, "
-             f"strategy {report['strategy']}, objective {report['objective']}, "
-             f"{report['replications']} replication(s), seed {report['seed']}", ""]
-    for n, row in enumerate(rows):
-        lines.append("  ".join([row[0].rjust(widths[0]), row[1].ljust(widths[1])]
-                               + [c.rjust(w) for c, w in zip(row[2:-1], widths[2:-1])]
-                               + [row[-1]]).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths[:-1]))
+        rows.append([f"{entry['memory_mb']:,} MB", entry["architecture"]]
+                    + [_cell(figures[n], digits, 1.0 / divisor)
+                       for _, figures, divisor, _, digits in latency_columns]
+                    + [_cell(entry["cold_start_rate"], 2, 100.0),
+                       _cell(entry["throttles"], 0), _cell(per_million[n], million_digits),
+                       _cell(per_month[n], month_digits), marks])
+    widths = [max(len(row[i]) for row in head + rows) for i in range(len(rows[0]))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join([row[0].rjust(widths[0]), row[1].ljust(widths[1])]
+                         + [c.rjust(w) for c, w in zip(row[2:-1], widths[2:-1])]
+                         + [row[-1]]).rstrip()
+
+    reps = report["replications"]
+    lines = [f"lambdasim tune: scenario {report['scenario']}, function {report['function']}",
+             f"strategy {report['strategy']}, objective {objective}, "
+             f"{hz.plural(reps, 'replication')}, seed {report['seed']}", ""]
+    lines += [line(r) for r in head]
+    lines.append("  ".join("-" * w for w in widths[:-1]))
+    lines += [line(r) for r in rows]
     lines.append("")
+    table_end = len(lines)  # the lines below are prose, wrapped at 100 columns
     lines.append("* best   P Pareto front (cost vs time)   x excluded by --max-p99"
-                 + ("   ± 95 % interval" if report["replications"] > 1 else ""))
+                 + ("   ± 95 % interval" if reps > 1 else ""))
     if best is None:
         lines.append("best: none (no configuration meets the constraints)")
     else:
@@ -74,7 +96,16 @@ def format_tune_table(report: Mapping[str, Any]) -> str:
                else "none") for row in flip["factors"])
         lines.append(f"choice by arm64/x86_64 duration factor: {cells}")
         lines.append(f"architecture chosen: {flip['summary']}")
-    return "\n".join(lines) + "\n"
+    import textwrap
+
+    wrapped = lines[:table_end] + [part for text in lines[table_end:]
+                                   for part in textwrap.wrap(text, 100, subsequent_indent="  ")]
+    return "\n".join(wrapped) + "\n"
+
+
+def _decimals(largest: float) -> int:
+    """Decimals for a column whose largest value is ``largest``: about 3-4 digits."""
+    return 0 if largest >= 100 else (1 if largest >= 10 else 2)
 
 
 def _cell(figure: Mapping[str, Any], digits: int, scale: float = 1.0) -> str:
@@ -84,7 +115,8 @@ def _cell(figure: Mapping[str, Any], digits: int, scale: float = 1.0) -> str:
     text = f"{value * scale:,.{digits}f}"
     if figure["ci95"] is not None:
         half = (figure["ci95"][1] - figure["ci95"][0]) / 2.0 * scale
-        text += f"±{half:,.{digits}f}"
+        if round(half, digits) != 0:
+            text += f"±{half:,.{digits}f}"
     return text
 
 
