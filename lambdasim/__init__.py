@@ -15,6 +15,7 @@ from lambdasim.results.result import FunctionResult, Result
 from lambdasim.simulation import simulate
 from lambdasim.studies.replications import simulate_many
 from lambdasim.studies.sweep import sweep
+from lambdasim.studies.plan import plan
 
 __all__ = [
     "__version__",
@@ -24,6 +25,7 @@ __all__ = [
     "simulate",
     "simulate_many",
     "sweep",
+    "plan",
     "Result",
     "FunctionResult",
 ]

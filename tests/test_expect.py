@@ -181,7 +181,8 @@ def test_load_time_errors_name_expect_n_and_its_line(tmp_path):
                                    "'checkout.latency_ms.p99 < 800')")
     path = _write(tmp_path, "api.latency_ms.p99 < 800", "apx.cold_starts < 3")
     with pytest.raises(ScenarioError, match=r":13: expect.1: 'apx.cold_starts < 3' names no "
-                                            r"function 'apx' \(functions: api; or account.\); "
+                                            r"function 'apx' \(functions: api; or account., "
+                                                r"dependencies.\); "
                                             r"did you mean 'api'\?"):
         lambdasim.load_scenario(path)
     path = _write(tmp_path, "{api: 3}")

@@ -46,11 +46,12 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "fit": ("lambdasim.cli.fit", "fit duration and init distributions to CloudWatch REPORT logs"),
     "import-sam": ("lambdasim.cli.import_sam", "write a scenario skeleton from a SAM or CloudFormation template"),
     "sweep": ("lambdasim.cli.sweep", "run a grid of settings with replications and CIs"),
+    "plan": ("lambdasim.cli.plan", "find the cheapest settings of a function that keep its SLOs"),
 }
 
 #: Commands whose parser takes its description from the module docstring (the others only
 #: have the help line, as before).
-_DESCRIBED = ("tune", "fit", "import-sam", "sweep")
+_DESCRIBED = ("tune", "fit", "import-sam", "sweep", "plan")
 
 
 def build_parser() -> argparse.ArgumentParser:

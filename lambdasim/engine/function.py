@@ -139,7 +139,8 @@ class LambdaFunction:
                  "error_rate", "reserved", "environments", "_request_rate", "_scaling",
                  "request_scaling", "crash_below",
                  "_duration", "_duration_pop", "_init", "_uniform", "_complete_cb", "_warm_pop",
-                 "_release", "_record_attempt", "_record_throttle", "release_listener")
+                 "_release", "_record_attempt", "_record_throttle", "release_listener",
+                 "gate")
 
     def __init__(self, name: str, index: int, config: Mapping[str, Any], sim, account,
                  recorder, *, duration: BlockSampler, init: Callable[[], float],
@@ -180,6 +181,9 @@ class LambdaFunction:
         #: set at build time only where a work-conserving async queue waits on that pool
         #: (lambdasim.engine.invoke.async_), so the common path pays one test of None.
         self.release_listener: Callable[[], None] | None = None
+        #: The handler phase through shared dependencies (lambdasim.engine.dependencies), set
+        #: at build time for functions that use some; None keeps the single-event invocation.
+        self.gate = None
 
     @property
     def in_use(self) -> int:
@@ -267,6 +271,9 @@ class LambdaFunction:
                     env.needs_init = True  # the runtime crashed: the environment is reset
         pool.in_use += 1
         self.account.in_use += 1
+        if self.gate is not None:
+            self.gate.start(now, origin, init, run, code, env, payload, done, self._complete_cb)
+            return True
         self._record_attempt((now, origin, init, run, code))
         # URGENT: what ends at t is released before anything else happens at t.
         Wakeup(self.sim, init + run, (env, payload, done, code), self._complete_cb, URGENT)

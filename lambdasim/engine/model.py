@@ -27,7 +27,8 @@ import numpy as np
 import simpy
 
 from lambdasim._version import __version__
-from lambdasim.engine.account import Account
+from lambdasim.engine.account import Account, TokenBucket
+from lambdasim.engine.dependencies import DependencyGate, build_dependencies
 from lambdasim.scenario.arrivals import arrival_times
 from lambdasim.engine.billing import load_prices
 from lambdasim.scenario.distributions import make_distribution
@@ -38,6 +39,7 @@ from lambdasim.engine.invoke.streams import build_stream_trigger
 from lambdasim.engine.invoke.sqs import build_sqs_trigger
 from lambdasim.engine.invoke.kafka import build_kafka_trigger
 from lambdasim.engine.invoke.async_ import build_async_trigger
+from lambdasim.engine.invoke.front_door import build_front_door_trigger
 from lambdasim.engine.invoke.sync import SyncTrigger
 from lambdasim.engine.metrics import FunctionRecorder
 from lambdasim.engine.provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
@@ -121,6 +123,11 @@ class Model:
         self.async_queues: dict[str, Any] = {}
         #: Called once every function and trigger is built (wiring across functions).
         self.after_build: list[Callable[[], None]] = []
+        #: Per function with front-door triggers: (FrontDoorRecorder, [triggers]).
+        self.front_doors: dict[str, Any] = {}
+        self._api_gateway: TokenBucket | None = None
+        #: Shared downstream capacity by name (lambdasim.engine.dependencies).
+        self.dependencies = build_dependencies(config)
         self.end_s = 0.0
         self.wall_s = 0.0
         self.events = 0
@@ -171,6 +178,11 @@ class Model:
             warm_pool=make_warm_pool(config["reuse"], self._uniform(f"reuse/{name}")),
             **extra,
         )
+        if config["uses"]:
+            # Its handler phase goes through the dependencies it uses (lambdasim.engine.dependencies).
+            function.gate = DependencyGate(self.sim, function,
+                                           [self.dependencies[d] for d in config["uses"]],
+                                           recorder.attempts)
         self.functions[name] = function
         self.recorders[name] = recorder
         self.triggers[name] = []
@@ -199,8 +211,18 @@ class Model:
             ArrivalSource(self.sim, arrival_times(spec, rng, self.duration_s),
                           on_arrival).start()
 
+    def api_gateway_bucket(self) -> TokenBucket:
+        """API Gateway's account-level throttle, one bucket shared by every gateway trigger."""
+        if self._api_gateway is None:
+            limits = self.scenario.config["account"]["api_gateway"]
+            self._api_gateway = TokenBucket(limits["burst"], limits["rate"])
+        return self._api_gateway
+
     def _sync_trigger(self, function: LambdaFunction, recorder: FunctionRecorder, tindex: int,
                       tconfig: Mapping[str, Any]) -> None:
+        if tconfig["source"] != "direct":
+            build_front_door_trigger(self, function, recorder, tindex, tconfig)
+            return
         name = function.name
         trigger = SyncTrigger(self.sim, function, tindex, tconfig, recorder,
                               self._uniform(f"retry/{name}/{tindex}"), self.warmup_s)

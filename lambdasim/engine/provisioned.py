@@ -353,6 +353,10 @@ class ProvisionedFunction(LambdaFunction):
         prov._advance(now)
         prov.busy += 1
         self.account.in_use += 1
+        if self.gate is not None:
+            self.gate.start(now, origin, 0.0, run, code, env, payload, done,
+                            self._prov_complete_cb)
+            return True
         self._record_attempt((now, origin, 0.0, run, code))
         Wakeup(self.sim, run, (env, payload, done, code), self._prov_complete_cb, URGENT)
         return True

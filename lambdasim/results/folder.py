@@ -81,6 +81,10 @@ def write_results(
         run_text = json.dumps(result.run_info, indent=2, allow_nan=False, default=str) + "\n"
         _write_bytes(tmp / "run.json", run_text.encode("utf-8"))
         _write_bytes(tmp / "metrics.csv", columns_to_csv(result.series).encode("utf-8"))
+        dependency_rows = getattr(result, "dependency_series", None)
+        if dependency_rows:
+            _write_bytes(tmp / "dependencies.csv",
+                         columns_to_csv(dependency_rows).encode("utf-8"))
         records = getattr(result, "records", None)
         if records is not None:
             _write_records(tmp / "requests.csv.gz", records)

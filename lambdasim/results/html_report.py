@@ -129,6 +129,7 @@ _CAPTIONS = {
     "async": "asynchronous events: age, queue depth, received and dropped",
     "sqs": "SQS queue: backlog, age of the oldest message, pollers",
     "stream": "stream: iterator age and pollers",
+    "front-door": "front door: API requests, 4XX and 5XX errors, latency",
 }
 
 
@@ -136,6 +137,10 @@ def _caption(file_name: str) -> str:
     stem = file_name.rsplit(".", 1)[0]
     if stem == "concurrency":
         return "account: concurrent executions by function"
+    if stem == "dependencies":
+        return "shared dependencies: units in use against capacity, waits and rejections"
+    if stem.startswith("front-door-"):
+        return f"{stem[len('front-door-'):]}: {_CAPTIONS['front-door']}"
     kind, _, function = stem.partition("-")
     return f"{function}: {_CAPTIONS.get(kind, kind)}"
 
@@ -197,6 +202,9 @@ def _trigger_blocks(summary: Mapping[str, Any]) -> list[str]:
             out.append(f"<details open><summary><b>{_e(name)}.{_e(key)}</b></summary>"
                        f"<pre>{_e(json.dumps(value, indent=2))}</pre>"
                        "</details>")
+    for name, block in (summary.get("dependencies") or {}).items():
+        out.append(f"<details open><summary><b>dependencies.{_e(name)}</b></summary>"
+                   f"<pre>{_e(json.dumps(block, indent=2))}</pre></details>")
     if summary.get("replications"):
         out.append("<details><summary><b>replications</b></summary>"
                    f"<pre>{_e(json.dumps(summary['replications'], indent=2))}</pre></details>")

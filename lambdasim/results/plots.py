@@ -394,6 +394,59 @@ def async_chart(result: Any, function: str | None = None) -> Chart | None:
     ])
 
 
+def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
+    """API Gateway's metrics of a function's front doors: Count, 4XX/5XX, latencies."""
+    name = _function_name(result, function)
+    return _panels(result, name, "front door (API Gateway metrics)", [
+        ("API requests per period", [("Count", "Count", "-"),
+                                     ("4XXError", "4XXError (429s)", "bars"),
+                                     ("5XXError", "5XXError (500, 502, 504)", "--")], None),
+        ("latency (ms)", [("Latency_max_ms", "Latency (max)", "-"),
+                          ("IntegrationLatency_avg_ms", "IntegrationLatency (avg)", "--")],
+         None),
+    ])
+
+
+def dependency_chart(result: Any) -> Chart | None:
+    """Shared dependencies: units in use against capacity, waits and rejections per period."""
+    rows = getattr(result, "dependency_series", None)
+    blocks = result.summary.get("dependencies") or {}
+    if not rows or not blocks:
+        return None
+    fig = Chart(figsize=(11.0, 6.4))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    names = np.asarray(rows["dependency"], dtype=object)
+    starts = np.asarray(rows["period_start_s"], dtype=np.float64)
+    for name, block in blocks.items():
+        mine = names == name
+        t = starts[mine]
+        if not t.size:
+            continue
+        edges = np.append(t, t[-1] + (t[1] - t[0] if t.size > 1 else 60.0))
+        line = top.step(edges, _step(np.asarray(rows["InUse_max"], dtype=float)[mine]),
+                        where="post", lw=1.4, label=f"{name}: in use (max)")
+        top.step(edges, _step(np.asarray(rows["InUse_avg"], dtype=float)[mine]), where="post",
+                 lw=1.0, ls="--", color=line[0].get_color(), label=f"{name}: in use (avg)")
+        if block.get("capacity") is not None:
+            top.axhline(block["capacity"], color=line[0].get_color(), ls=":", lw=1.0,
+                        label=f"{name}: capacity {block['capacity']:,}")
+        bottom.step(edges, _step(np.asarray(rows["Waits"], dtype=float)[mine]), where="post",
+                    color=line[0].get_color(), label=f"{name}: invocations that waited")
+        bottom.fill_between(edges, _step(np.asarray(rows["Rejected"], dtype=float)[mine]),
+                            step="post", alpha=0.4, color=COLORS["throttles"],
+                            label=f"{name}: rejected")
+    top.set_ylabel("units / concurrent users")
+    bottom.set_ylabel("invocations per period")
+    bottom.set_xlabel("time (s)")
+    for ax in (top, bottom):
+        ax.set_ylim(bottom=0.0)
+        _thousands(ax)
+        _legend(ax)
+    _title(fig, "shared dependencies", "pools: units held; rate quotas: invocations that "
+           "called it and have not ended")
+    return fig
+
+
 def sqs_chart(result: Any, function: str | None = None) -> Chart | None:
     """SQS event source: backlog, age of the oldest message and pollers."""
     name = _function_name(result, function)
@@ -470,6 +523,7 @@ FUNCTION_CHARTS: dict[str, Callable[[Any, str], Chart | None]] = {
     "sqs": sqs_chart,
     "stream": stream_chart,
     "kafka": kafka_chart,
+    "front-door": front_door_chart,
 }
 
 
@@ -482,6 +536,9 @@ def charts(result: Any):
                 yield f"{kind}-{name}.png", chart
     if len(result.summary["functions"]) > 1:
         yield "concurrency.png", account_chart(result)
+    chart = dependency_chart(result)
+    if chart is not None:
+        yield "dependencies.png", chart
 
 
 def write_plots(result: Any, out_dir: str | os.PathLike[str]) -> list[Path]:

@@ -27,6 +27,7 @@ from lambdasim.engine.billing import (UsageBill, billed_ms, cost_report, init_is
 from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE, TIMEOUT,
                                        architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
+from lambdasim.engine.dependencies import dependency_series, dependency_summary
 from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
 from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
 from lambdasim.results.report_log import report_lines
@@ -55,6 +56,9 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "AsyncEventsReceived", "AsyncEventAge_avg_ms", "AsyncEventAge_max_ms",
     "AsyncEventsDropped", "AsyncQueueDepth",
     "ProvisionedPollers", "SumOffsetLag", "MaxOffsetLag", "KafkaPollers",
+    # API Gateway's names for its front door (lambdasim.engine.invoke.front_door).
+    "Count", "4XXError", "5XXError", "Latency_avg_ms", "Latency_max_ms",
+    "IntegrationLatency_avg_ms", "IntegrationLatency_max_ms",
 )
 SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
 RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",
@@ -115,13 +119,16 @@ class Result:
 
     def __init__(self, scenario, summary: dict[str, Any], series: dict[str, list],
                  run_info: dict[str, Any], records: "RequestRecords | None" = None,
-                 timeline: Any = None) -> None:
+                 timeline: Any = None, dependency_series: dict[str, list] | None = None
+                 ) -> None:
         self.scenario = scenario
         self.summary = summary
         self.series = series
         self.run_info = run_info
         self.records = records
         self.timeline = timeline
+        #: Per period and dependency (``dependencies.csv``), None without dependencies.
+        self.dependency_series = dependency_series
 
     def function(self, name: str) -> FunctionResult:
         """The summary block of function ``name``."""
@@ -254,12 +261,20 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
         # How cost_usd.per_30_days was projected (the scenario's recurs), printed beside it.
         "cost_projection": projection(config["recurs"], horizon - warmup),
     }
+    dependency_rows = None
+    if model.dependencies:
+        # Shared downstream capacity (lambdasim.engine.dependencies): one block per dependency.
+        summary["dependencies"] = {
+            name: dependency_summary(dependency, config["dependencies"][name], warmup, horizon,
+                                     model.end_s)
+            for name, dependency in model.dependencies.items()}
+        dependency_rows = dependency_series(model.dependencies, edges, model.end_s)
     series = _series(edges, per_period, account_busy.period_maxima(edges),
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model, bill_init) if records else None
     return Result(model.scenario, summary, series, model.run_info(), request_records,
-                  build_timeline(model))
+                  build_timeline(model), dependency_rows)
 
 
 def _duration_basis(fconfig) -> dict[str, Any]:

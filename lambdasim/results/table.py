@@ -25,6 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from lambdasim.results import humanize as hz
 
 __all__ = ["Row", "Section", "FUNCTION_ROWS", "BLOCK_ROWS", "COST_ROWS", "ACCOUNT_ROWS",
+           "DEPENDENCY_ROWS",
            "UNITS", "table_sections", "format_summary_table", "format_replications_table",
            "figure_label", "figure_row", "render_cell", "render_interval", "align",
            "wrapped_header", "span_text", "projection_label"]
@@ -33,7 +34,7 @@ __all__ = ["Row", "Section", "FUNCTION_ROWS", "BLOCK_ROWS", "COST_ROWS", "ACCOUN
 #: The words a row's ``unit`` may take: what its figure counts or measures.
 UNITS = ("requests", "attempts", "invocations", "cold starts", "environments", "events",
          "messages", "records", "batches", "pollers", "USD", "latency", "duration", "age",
-         "MB", "factor")
+         "MB", "factor", "units")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,6 +203,29 @@ BLOCK_ROWS: tuple[tuple[str, tuple[Row, ...]], ...] = (
         Row("iterator age max", ("stream", "iterator_age_ms", "max"), "ms", "age",
             needs="stream"),
     )),
+    ("front_door", (
+        Row("front door requests", ("front_door", "requests"), "count", "requests",
+            needs="front_door",
+            define="requests that came through API Gateway, an ALB or a function URL"),
+        Row("  throttled by API Gateway (429)", ("front_door", "throttled"), "count",
+            "requests", needs="front_door",
+            define="requests whose final answer was API Gateway's own 429 (they never reached "
+                   "Lambda)"),
+        Row("  timed out at the front door (504)", ("front_door", "timed_out"), "count",
+            "requests", needs="front_door",
+            define="requests whose final answer was a 504 at the integration timeout (the "
+                   "invocation ran on, billed)"),
+        Row("API request attempts (Count)", ("front_door", "api_requests"), "count",
+            "attempts", needs="front_door",
+            define="requests at the front door, client retries included (API Gateway's Count)"),
+        Row("  4XXError (attempts)", ("front_door", "4XXError"), "count", "attempts",
+            needs="front_door", define="attempts answered 4XX (429s)"),
+        Row("  5XXError (attempts)", ("front_door", "5XXError"), "count", "attempts",
+            needs="front_door", define="attempts answered 5XX (500, 502, 503, 504)"),
+        Row("IntegrationLatency p99 per attempt", ("front_door", "integration_latency_ms",
+                                                   "p99"), "ms", "latency", needs="front_door",
+            define="time from handing an attempt to Lambda to its answer (or the 504)"),
+    )),
     ("provisioned", (
         Row("provisioned environments max", ("provisioned", "allocated", "max"), "count",
             "environments", needs="provisioned"),
@@ -235,6 +259,22 @@ COST_ROWS: tuple[Row, ...] = (
                "provisioned concurrency"),
     Row("cost per 30 days", ("cost_usd", "per_30_days", "total"), "usd", "USD",
         define="the run's cost projected to 30 days as the scenario's 'recurs' says"),
+)
+
+#: The dependency section: one column per shared dependency (``summary["dependencies"]``).
+DEPENDENCY_ROWS: tuple[Row, ...] = (
+    Row("capacity (units)", ("capacity",), "count", "units",
+        define="units of a pool (connections); '-' for a rate quota"),
+    Row("units in use max", ("in_use", "max"), "count", "units",
+        define="units held at the peak (for a quota: invocations that called it, not ended)"),
+    Row("units in use mean", ("in_use", "mean"), "number", "units"),
+    Row("invocations that acquired it", ("acquired",), "count", "invocations"),
+    Row("  of which waited", ("waits", "count"), "count", "invocations",
+        define="invocations that had to wait for a unit or a token (billed handler time)"),
+    Row("wait duration p50 of those that waited", ("waits", "p50_ms"), "ms", "duration"),
+    Row("wait duration p99 of those that waited", ("waits", "p99_ms"), "ms", "duration"),
+    Row("invocations rejected (gave up: function error)", ("rejected",), "count",
+        "invocations"),
 )
 
 ACCOUNT_ROWS: tuple[Row, ...] = (
@@ -300,7 +340,12 @@ def table_sections(summary: Mapping[str, Any]) -> list[Section]:
     acct = Section("account", [""],
                    [(dataclasses.replace(r, label=_label(r, summary)), [_value(account, r)])
                     for r in ACCOUNT_ROWS])
-    return [main, acct]
+    dependencies: Mapping[str, Any] = summary.get("dependencies") or {}
+    if not dependencies:
+        return [main, acct]
+    deps = Section("dependency", list(dependencies),
+                   [(r, [_value(b, r) for b in dependencies.values()]) for r in DEPENDENCY_ROWS])
+    return [main, acct, deps]
 
 
 def figure_row(key: str) -> tuple[str, Row] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 
+from lambdasim.scenario.around import check_around
 from lambdasim.scenario.expectations import check_targets
 from lambdasim.scenario.units import SpecError
 from lambdasim.scenario.format import _provisioned_peak, _check_sqs_trigger, ASYNC_FUNCTION_KEYS
@@ -91,6 +92,7 @@ def _cross_checks(config: dict) -> None:
             if trigger["type"] == "sqs":
                 _check_sqs_trigger(trigger, f"functions.{fname}.triggers.{index}", function["timeout"])
     _async_checks(config)
+    check_around(config)
     check_targets(config["expect"], config["functions"])
 
 

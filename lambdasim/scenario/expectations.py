@@ -64,8 +64,9 @@ class Expectation:
         head = self.path[0]
         if head in names:
             return ("functions",) + self.path
-        if head == "account" or (head == "functions" and len(self.path) > 1
-                                 and self.path[1] in names):
+        # dependencies.NAME... checks a shared dependency (lambdasim.engine.dependencies).
+        if head == "account" or (head in ("functions", "dependencies") and len(self.path) > 1
+                                 and (head == "dependencies" or self.path[1] in names)):
             return self.path
         raise ExpectationError(_unknown_head(self, names))
 
@@ -133,5 +134,6 @@ def _unknown_head(check: Expectation, names: set[str]) -> str:
     close = difflib.get_close_matches(head, sorted(names) + ["account"], n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(sorted(names)) or "none"
-    return (f"{check.text!r} names no function {head!r} (functions: {listed}; or account.)"
+    return (f"{check.text!r} names no function {head!r} (functions: {listed}; or account., "
+            f"dependencies.)"
             f"{hint}")

@@ -38,7 +38,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import arrivals as _arrivals
 from . import distributions as _distributions
-from lambdasim.scenario.units import DURATION_PATTERN, RATE_PATTERN, SpecError, parse_duration, parse_number
+from lambdasim.scenario.units import (DURATION_PATTERN, RATE_PATTERN, SpecError, parse_duration,
+                                      parse_number, parse_rate)
 
 __all__ = ["REQUIRED", "Computed", "Field", "Context", "resolve_map", "describe", "schema_for"]
 
@@ -61,7 +62,7 @@ class Computed:
 class Field:
     """One key of a declared table: its kind, default, bounds and documentation.
 
-    ``kind`` is one of ``int``, ``float``, ``time``, ``str``, ``bool``, ``enum``, ``date``,
+    ``kind`` is one of ``int``, ``float``, ``time``, ``rate`` (per second), ``str``, ``bool``, ``enum``, ``date``,
     ``dist``, ``arrivals``, ``map`` (fixed keys in ``fields``), ``named`` (user-chosen names
     matching ``pattern`` mapping to ``item``), ``list`` (of ``item``) and ``variant`` (a map
     whose ``discriminator`` key selects one of ``variants``).
@@ -172,6 +173,9 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
         _check_range(value, field, key, raw)
     elif kind == "time":
         value = parse_duration(raw, key)
+        _check_range(value, field, key, raw)
+    elif kind == "rate":
+        value = parse_rate(raw, key)
         _check_range(value, field, key, raw)
     elif kind == "bool":
         if not isinstance(raw, bool):
@@ -324,7 +328,7 @@ def _resolve_variant(raw: Any, field: Field, key: str, ctx: Context) -> dict:
 def _resolve_named(raw: Any, field: Field, key: str, ctx: Context) -> dict:
     if not isinstance(raw, Mapping):
         raise SpecError(f"expected a mapping of names, got {describe(raw)}", key)
-    if not raw:
+    if not raw and field.default is REQUIRED:
         raise SpecError("at least one entry is required", key)
     out = {}
     for name, body in raw.items():
@@ -428,6 +432,8 @@ def _field_schema(field: Field) -> dict:
         out = copy.deepcopy(_TIME)
         if field.maximum is not None:
             out["anyOf"][0]["maximum"] = field.maximum
+    elif kind == "rate":
+        out = copy.deepcopy(_RATE)
     elif kind == "str":
         out = {"type": "string"}
     elif kind == "bool":
@@ -461,7 +467,9 @@ def _field_schema(field: Field) -> dict:
             out["uniqueItems"] = True
     elif kind == "named":
         out = {"type": "object", "patternProperties": {field.pattern: _field_schema(field.item)},
-               "additionalProperties": False, "minProperties": 1}
+               "additionalProperties": False}
+        if field.default is REQUIRED:
+            out["minProperties"] = 1
     else:  # pragma: no cover
         raise AssertionError(kind)
     if field.nullable:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 
+from lambdasim.scenario.around import (API_GATEWAY_FIELD, DEPENDENCIES_FIELD,
+                                       SYNC_FRONT_DOOR_FIELDS, USES_FIELD)
 from lambdasim.scenario.expectations import parse_expectation
 from lambdasim.scenario.fields import Computed, Context, Field
 from lambdasim.scenario.runtimes import default_init, runtime_family
@@ -97,6 +99,7 @@ def _default_reference_architecture(siblings: dict, ctx: Context) -> Any:
 _SYNC_TRIGGER = {
     "name": Field("str", Computed(lambda s, c: f"sync-{c.index}", "sync-<index>"), "label"),
     "arrivals": Field("arrivals", doc="one arrival spec or a list of them (superposed)"),
+    **SYNC_FRONT_DOOR_FIELDS,
     "client_retries": Field(
         "map",
         {},
@@ -431,6 +434,7 @@ _FUNCTION = {
     "crash_share": Field("float", 0.0, "share of errors that crash the runtime and reset the "
                          "environment (the next invocation re-runs Init)", 0, 1),
     "ephemeral_storage_mb": Field("int", 512, "/tmp size (MB)", 512, 10240),
+    "uses": USES_FIELD,
     "triggers": Field(
         "list",
         [],
@@ -512,11 +516,13 @@ SCHEMA: dict[str, Field] = {
                     "per_concurrency": Field("int", 10, "requests/s per unit of concurrency", 1),
                 },
             ),
+            "api_gateway": API_GATEWAY_FIELD,
         },
     ),
     "functions": Field(
         "named", doc="functions by name", pattern=FUNCTION_NAME_PATTERN, item=Field("map", fields=_FUNCTION)
     ),
+    "dependencies": DEPENDENCIES_FIELD,
     "expect": Field(
         "list",
         [],
