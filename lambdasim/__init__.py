@@ -9,13 +9,27 @@ limits, and read latency percentiles, cold starts, throttles, concurrency and co
     result = lambdasim.simulate(scenario)
     result.function("checkout").latency_ms["p99"]
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from lambdasim._version import __version__
-from lambdasim.scenario import Scenario, ScenarioError, load_scenario
-from lambdasim.results.result import FunctionResult, Result
-from lambdasim.simulation import simulate
-from lambdasim.studies.replications import simulate_many
-from lambdasim.studies.sweep import sweep
-from lambdasim.studies.plan import plan
+
+#: Public name -> the module that defines it. Imported on first use (PEP 562), so that
+#: ``python -m lambdasim validate`` or ``--help`` does not pay for the engine, NumPy's
+#: statistics or the studies: only what a command touches is imported.
+_LAZY = {
+    "Scenario": "lambdasim.scenario",
+    "ScenarioError": "lambdasim.scenario",
+    "load_scenario": "lambdasim.scenario",
+    "Result": "lambdasim.results.result",
+    "FunctionResult": "lambdasim.results.result",
+    "simulate": "lambdasim.simulation",
+    "simulate_many": "lambdasim.studies.replications",
+    "sweep": "lambdasim.studies.sweep",
+    "plan": "lambdasim.studies.plan",
+}
 
 __all__ = [
     "__version__",
@@ -29,3 +43,16 @@ __all__ = [
     "Result",
     "FunctionResult",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lambdasim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

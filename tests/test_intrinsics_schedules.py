@@ -86,3 +86,10 @@ def test_cron_month_days_and_special_fields():
 def test_bad_schedules_are_value_errors(bad):
     with pytest.raises(ValueError):
         parse_schedule(bad)
+
+
+def test_equals_compares_as_cloudformation_strings():
+    r = Resolver({"Parameters": {"On": {"Type": "String", "Default": True}, "N": {"Type": "Number", "Default": 10}},
+                  "Conditions": {"IsOn": {"Fn::Equals": [{"Ref": "On"}, "true"]},
+                                 "IsTen": {"Fn::Equals": [{"Ref": "N"}, "10"]}}})
+    assert r.condition("IsOn") is True and r.condition("IsTen") is True

@@ -281,3 +281,62 @@ def test_deeply_nested_json_is_a_clear_error_not_a_crash(tmp_path, capsys):
     assert cli_main(["fit", str(path)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "deep.json" in err
+
+
+def test_console_copied_rows_with_the_time_on_its_own_line(tmp_path):
+    path = tmp_path / "copied.txt"
+    path.write_text("2023-11-14T23:13:20.000+01:00\nSTART RequestId: a Version: $LATEST\n"
+                    "2023-11-14T23:13:21.000+01:00\n" + _report(0, 8.0) + "\n")
+    assert _times(_read(path)) == [T0 + dt.timedelta(seconds=1)]
+
+
+def test_pretty_printed_json_records_among_text_lines(tmp_path):
+    record = {"time": "2023-11-14T22:13:20.000Z", "type": "platform.report",
+              "record": {"requestId": "r", "metrics": {"durationMs": 4.5, "memorySizeMB": 128}, "status": "success"}}
+    path = tmp_path / "mixed.log"
+    path.write_text("START RequestId: r\n" + json.dumps(record, indent=4) + "\n" + _report(1, 6.0) + "\n")
+    reader = _read(path)
+    assert _durations(reader) == [4.5, 6.0] and reader.unparsed == []
+
+
+def test_byte_order_mark_csv_and_trailing_and_offset_timestamps(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(("\ufefftimestamp,message\n" + f'{MS},"{_report(0, 2.0)}"\n').encode("utf-8"))
+    assert _times(_read(path)) == [T0]
+    path = tmp_path / "query.txt"  # --query 'events[*].[message,timestamp]' --output text
+    path.write_text(_report(0, 2.0) + f"\t{MS}\n")
+    assert _times(_read(path)) == [T0]
+    path = tmp_path / "insights.md"
+    path.write_text("| @timestamp | @message |\n|---|---|\n| 2023-11-14 23:13:20.000 +0100 | "
+                    + _report(0, 2.0, sep=" ") + " |\n")
+    assert _times(_read(path)) == [T0]
+
+
+def test_json_format_reports_in_table_rows(tmp_path):
+    record = {"time": "2023-11-14T22:13:20.000Z", "type": "platform.report",
+              "record": {"requestId": "r", "metrics": {"durationMs": 9.25, "memorySizeMB": 256}}}
+    path = tmp_path / "insights.md"
+    path.write_text(f"| @timestamp | @message |\n|---|---|\n| 2023-11-14 22:13:20.000 | {json.dumps(record)} |\n")
+    (r,) = _read(path).reports
+    assert (r.duration_ms, r.memory_mb, r.time) == (9.25, 256, T0)
+    path = tmp_path / "table.txt"
+    path.write_text(f"| {MS} | {json.dumps(record)} |\n")
+    assert _durations(_read(path)) == [9.25]
+
+
+def test_cli_yaml_output_and_insights_text_results(tmp_path):
+    import yaml
+
+    path = tmp_path / "events.yaml"  # filter-log-events --output yaml: messages with escaped tabs
+    path.write_text(yaml.safe_dump({"events": _events(2), "searchedLogStreams": []}, default_style=None))
+    reader = _read(path)
+    assert _durations(reader) == [10.0, 11.0] and _times(reader) == [T0, T0 + dt.timedelta(seconds=1)]
+    assert reader.reports[0].memory_mb == 512
+    rows = []
+    for i in range(2):  # get-query-results --output text: one field a line, rows one after another
+        rows += [f"RESULTS\t@timestamp\t2023-11-14 22:13:2{i}.000", f"RESULTS\t@message\t{_report(i, 40.0 + i)}",
+                 "RESULTS\t@ptr\tCmAKJwoj"]
+    path = tmp_path / "results.txt"
+    path.write_text("\n".join(rows) + "\nSTATISTICS\t1.0\t2.0\t3.0\nSTATUS\tComplete\n")
+    reader = _read(path)
+    assert _durations(reader) == [40.0, 41.0] and _times(reader) == [T0, T0 + dt.timedelta(seconds=1)]

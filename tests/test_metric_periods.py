@@ -105,3 +105,35 @@ def test_infer_period_rules():
     assert infer_period([0, 90, 180]) == 60.0             # no CloudWatch period: the grid check decides
     with pytest.raises(ValueError, match="single data point"):
         infer_period([42.0])
+
+
+def test_cli_text_and_table_outputs_of_get_metric_statistics(tmp_path):
+    # aws cloudwatch get-metric-statistics --period 300 --statistics Sum --output text
+    rows = [f"DATAPOINTS\t600.0\t2024-03-01T12:{m:02d}:00+00:00\tCount" for m in (10, 0, 5, 15)]
+    (tmp_path / "gms.txt").write_text("LABEL\tInvocations\n" + "\n".join(rows) + "\n")
+    (spec,) = resolve_arrivals({"process": "trace", "format": "counts", "file": "gms.txt"}, "a", tmp_path)
+    assert spec["interval"] == 300.0 and spec["counts"] == [600.0] * 4
+    # --output table
+    table = ["-" * 50, "|   GetMetricStatistics   |", "+" + "-" * 48 + "+", "||   Datapoints   ||",
+             "|+------+------------------------+--------+|", "||  Sum  |  Timestamp  |  Unit  ||",
+             "|+------+------------------------+--------+|"]
+    table += [f"||  {v}  |  2024-03-01T12:{m:02d}:00+00:00  |  Count  ||" for m, v in ((0, 60.0), (5, 30.0), (10, 0.0))]
+    table += ["|+------+------------------------+--------+|", "||  Label  |  Invocations  ||"]
+    (tmp_path / "gms.table").write_text("\n".join(table) + "\n")
+    (spec,) = resolve_arrivals({"process": "trace", "format": "counts", "file": "gms.table"}, "a", tmp_path)
+    assert spec["interval"] == 300.0 and spec["counts"] == [60.0, 30.0, 0.0]
+    # several statistics in text output cannot be told apart: refused, naming the line
+    (tmp_path / "two.txt").write_text("LABEL\tInvocations\nDATAPOINTS\t5.0\t600.0\t2024-03-01T12:00:00+00:00\tCount\n")
+    with pytest.raises(SpecError, match=r"two.txt:2: a DATAPOINTS row with several statistics"):
+        resolve_arrivals({"process": "trace", "format": "counts", "file": "two.txt"}, "a", tmp_path)
+
+
+def test_cli_text_output_of_get_metric_data(tmp_path):
+    text = ("METRICDATARESULTS\terr\tErrors\tComplete\nTIMESTAMPS\t2024-03-01T12:00:00+00:00\nVALUES\t1.0\n"
+            "METRICDATARESULTS\tinv\tInvocations\tComplete\n"
+            + "".join(f"TIMESTAMPS\t2024-03-01T12:{m:02d}:00+00:00\n" for m in (10, 5, 0))
+            + "VALUES\t3.0\nVALUES\t2.0\nVALUES\t1.0\n")
+    (tmp_path / "gmd.txt").write_text(text)
+    (spec,) = resolve_arrivals({"process": "trace", "format": "counts", "file": "gmd.txt", "column": "inv"},
+                               "a", tmp_path)
+    assert spec["interval"] == 300.0 and spec["counts"] == [1.0, 2.0, 3.0]

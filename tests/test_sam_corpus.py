@@ -152,3 +152,10 @@ def test_import_sam_command_on_a_corpus_template(tmp_path, capsys):
                      "--rate", "1/s"]) == 0
     assert cli_main(["validate", str(out)]) == 0
     assert "account.concurrency_limit 1200 written" in out.read_text()
+
+
+def test_schedules_reach_their_function_through_aliases_and_sub(tmp_path):
+    _, _, functions = _import(DATA / "sam_corpus" / "schedule-targets-alias-and-sub.yaml", tmp_path)
+    rates = {t["name"]: t["arrivals"][0]["rate"] for t in functions["Digest"]["triggers"]}
+    assert rates == pytest.approx({"ViaGeneratedAlias": 1 / 900, "ViaAliasAttribute": 1 / 86400,
+                                   "ViaSub": 1 / 21600})

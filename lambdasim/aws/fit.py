@@ -161,8 +161,8 @@ class LogReader:
         if "\\t" in line:  # a JSON message read as text: its tabs are still escaped
             line = line.replace("\\t", "\t").replace("\\n", " ")
             matches = list(_REPORT.finditer(line))
-        if time is None:
-            time = logformats.find_time(line[: matches[0].start()])
+        if time is None:  # before REPORT (exports, tail), else a last field (--query [message, timestamp])
+            time = logformats.find_time(line[: matches[0].start()]) or logformats.trailing_time(line)
         ends = [m.start() for m in matches[1:]] + [len(line)]
         for match, end in zip(matches, ends):  # several REPORTs on one line: each its own
             body = line[match.end():end]

@@ -41,6 +41,14 @@ UNRESOLVED = _Marker("UNRESOLVED")
 NO_VALUE = _Marker("NO_VALUE")
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _single(raw: Any) -> tuple[str, Any] | None:
     if isinstance(raw, dict) and len(raw) == 1:
         ((key, value),) = raw.items()
@@ -92,7 +100,8 @@ class Resolver:
             left, right = (self._value(a, seen, depth + 1) for a in args)
             if UNRESOLVED in (left, right) or NO_VALUE in (left, right):
                 return UNRESOLVED
-            return str(left) == str(right)
+            # CloudFormation compares strings: a YAML true is the string "true"
+            return _text(left) == _text(right)
         if key == "Fn::Not" and isinstance(args, list) and len(args) == 1:
             inner = self._truth(args[0], seen, depth + 1)
             return UNRESOLVED if inner is UNRESOLVED else not inner

@@ -12,11 +12,13 @@ S3 export (``create-export-task``), text    ``2024-07-01T08:54:54.127Z REPORT`` 
 ``filter-log-events``/``get-log-events``    ``{"events": [{"timestamp", ...}]}`` ``timestamp`` (ms)
  ``--output json`` (pages concatenated)
 ``... --output text``                       ``EVENTS<TAB>...<TAB>message<TAB>ts``  last field (ms)
+``... --output yaml``                       ``events:`` entries                   ``timestamp`` (ms)
 ``... --output table``, ``--query``         ``| ts | REPORT ... |`` rows           header or cell
 console download (CSV)                      ``timestamp,message`` with a header  named column
 Logs Insights: CSV, Markdown, ASCII table   ``@timestamp``, ``@message`` columns  ``@timestamp``
 Logs Insights: JSON, ``get-query-results``  ``[{"@message": ...}]``,              ``@timestamp``
-                                            ``{"results": [[{field, value}]]}``
+                                            ``{"results": [[{field, value}]]}``,
+                                            ``RESULTS<TAB>field<TAB>value`` lines
 Logs Insights discovered fields             ``@duration``, ``@initDuration``,     ``@timestamp``
                                             ``@memorySize`` (bytes), ...
 subscription payload, Firehose to S3        ``{"logEvents": [...]}``, several     ``timestamp`` (ms)
@@ -52,7 +54,7 @@ import re
 import zlib
 from typing import Any, Iterator, NamedTuple
 
-__all__ = ["Item", "items", "parse_time", "find_time"]
+__all__ = ["Item", "items", "parse_time", "find_time", "trailing_time"]
 
 #: Keys that hold a log event's message, in order of preference.
 MESSAGE_KEYS = ("message", "@message", "Message", "log")
@@ -62,7 +64,7 @@ TIME_KEYS = ("timestamp", "@timestamp", "time", "Timestamp", "eventTime")
 #: (CWL_AnalyzeLogData-discoverable-fields.html); memory is in bytes there.
 INSIGHTS_FIELDS = ("@duration", "@billedDuration", "@initDuration", "@memorySize", "@maxMemoryUsed")
 
-_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z|[+-]\d{2}:?\d{2}| ?UTC)?"
+_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z| ?[+-]\d{2}:?\d{2}| ?UTC)?"
 _EPOCH = r"\d{13}(?:\.\d+)?|\d{10}\.\d+"
 _TIME_TOKEN = re.compile(rf"(?<![\w.:-])({_ISO}|{_EPOCH})(?![\w.:])")
 _TIME_FULL = re.compile(rf"\s*\"?({_ISO}|{_EPOCH}|\d{{10}})\"?\s*")
@@ -101,7 +103,7 @@ def parse_time(raw: Any) -> _dt.datetime | None:
             if re.fullmatch(r"\d{10,13}(\.\d+)?", text):
                 value = float(text)
             else:
-                text = text.replace(",", ".")
+                text = re.sub(r"\s+(?=[+-]\d{2}:?\d{2}$)", "", text.replace(",", "."))
                 if text.endswith("UTC"):
                     text = text[:-3].strip() + "+00:00"
                 if text[-1:] in ("Z", "z"):
@@ -122,6 +124,13 @@ def find_time(text: str) -> _dt.datetime | None:
         if stamp is not None:
             return stamp
     return None
+
+
+def trailing_time(line: str) -> _dt.datetime | None:
+    """The time in the last tab- or space-separated field of ``line`` (``--query
+    'events[*].[message,timestamp]' --output text`` puts it there), else None."""
+    match = re.search(rf"[\t ]({_ISO}|{_EPOCH})\s*$", line)
+    return parse_time(match.group(1)) if match else None
 
 
 def _is_time_cell(cell: str) -> bool:
@@ -278,18 +287,28 @@ def _csv_header(line: str) -> list[str] | None:
 
 def text_items(text: str) -> Iterator[Item]:
     """Items of a text log (see the module): plain lines, table rows, CSV with a header,
-    ``EVENTS`` rows of the AWS CLI's text output; lines that hold a JSON object are walked."""
-    lines = text.splitlines()
+    ``EVENTS`` rows of the AWS CLI's text output, a time alone on its line before the message
+    (the console's copied rows); JSON objects on one line or spread over several are walked."""
+    lines = text.splitlines(keepends=True)
     first = next((i for i, l in enumerate(lines) if l.strip()), None)
     if first is not None:
-        header = _csv_header(lines[first])
+        header = _csv_header(lines[first].strip("\r\n"))
         if header is not None:
             yield from _csv_items(text, header)
             return
     tables: dict[int, list[str]] = {}  # table header names by cell count
     pending: int | None = None         # index of an EVENTS item waiting for its timestamp line
+    stamp_line: _dt.datetime | None = None  # a time alone on the line before
+    decoder = json.JSONDecoder()
     out: list[Item] = []
-    for number, line in enumerate(lines, 1):
+    offset, skip_to = 0, 0
+    result: dict[str, str] = {}  # a Logs Insights result assembled from RESULTS lines
+    row_line = 0
+    for number, raw in enumerate(lines, 1):
+        at, offset = offset, offset + len(raw)
+        if at < skip_to:
+            continue
+        line = raw.rstrip("\r\n")
         stripped = line.strip()
         if pending is not None and re.fullmatch(r"\d{13}", stripped):
             item = out[pending]
@@ -297,6 +316,10 @@ def text_items(text: str) -> Iterator[Item]:
             pending = None
             continue
         pending = None
+        if stripped and _is_time_cell(stripped) and not re.fullmatch(r"\d{10}", stripped):
+            stamp_line = parse_time(stripped)
+            continue
+        before, stamp_line = stamp_line, None
         cells = _cells(line)
         if cells is not None:
             if _rule(cells):
@@ -314,15 +337,27 @@ def text_items(text: str) -> Iterator[Item]:
                     continue
                 message = next((row[k] for k in MESSAGE_KEYS if k in row), None)
                 if message is not None:
-                    out.append(Item("line", message, number, _record_time(row)))
+                    out.extend(_message(message, number, _record_time(row)))
                     continue
-            report = [c for c in cells if _REPORT.search(c)]
+            report = [c for c in cells if _REPORT.search(c) or (c[:1] == "{" and "platform.report" in c)]
             if report:
                 stamps = [parse_time(c) for c in cells if _is_time_cell(c)]
-                out.append(Item("line", report[0], number, min(stamps) if stamps else None))
+                out.extend(_message(report[0], number, min(stamps) if stamps else None))
                 continue
             out.append(Item("line", line, number, None))
             continue
+        if line.startswith("RESULTS\t"):  # get-query-results --output text: a field a line
+            parts = line.split("\t", 2)
+            if len(parts) == 3:
+                if parts[1] in result:
+                    out.extend(_row_items(result, row_line))
+                    result = {}
+                row_line = row_line if result else number
+                result[parts[1]] = parts[2]
+                continue
+        if result:
+            out.extend(_row_items(result, row_line))
+            result = {}
         if line.startswith("EVENTS\t"):
             parts = line.split("\t")
             stamp = parse_time(parts[-1]) if _is_time_cell(parts[-1]) else None
@@ -331,19 +366,38 @@ def text_items(text: str) -> Iterator[Item]:
             if stamp is None:
                 pending = len(out) - 1
             continue
-        if stripped[:1] == "{" and stripped[-1:] == "}":
+        if stripped[:1] == "{":
+            obj, end = None, None
             try:
-                obj = json.loads(stripped)
+                if stripped[-1:] == "}":
+                    obj = json.loads(stripped)
+                else:  # a pretty-printed object among text lines: read on from here
+                    obj, end = decoder.raw_decode(text, at + raw.index("{"))
             except (ValueError, RecursionError):
                 obj = None
             if isinstance(obj, dict):
-                out.extend(walk(obj, number))
+                out.extend(walk(obj, number, before))
+                if end is not None:
+                    skip_to = end
+                    offset = at + len(raw)
                 continue
-        out.append(Item("line", line, number, None))
+        out.append(Item("line", line, number, before))
         if len(out) > 4096 and pending is None:
             yield from out
             out.clear()
+    if result:
+        out.extend(_row_items(result, row_line))
     yield from out
+
+
+def _row_items(row: dict, line: int) -> Iterator[Item]:
+    """Items of one Logs Insights result row (a field name -> value mapping)."""
+    if any(k in row for k in INSIGHTS_FIELDS) and not any(k in row for k in MESSAGE_KEYS):
+        yield Item("fields", row, line, _record_time(row))
+        return
+    message = next((row[k] for k in MESSAGE_KEYS if k in row), None)
+    if message is not None:
+        yield from _message(message, line, _record_time(row))
 
 
 def _csv_items(text: str, header: list[str]) -> Iterator[Item]:
@@ -365,9 +419,31 @@ def _csv_items(text: str, header: list[str]) -> Iterator[Item]:
         yield from _message(message, number, _record_time(record))
 
 
+def yaml_document(text: str) -> Any:
+    """The document of the AWS CLI's ``--output yaml`` (``events:``, ``results:``, ...), or
+    None when ``text`` does not open like one or does not parse. Anchors and aliases are never
+    followed (a CLI never writes them), so no alias bomb can be expanded."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not re.fullmatch(r"[A-Za-z@_][\w@-]*:\s*(\[\]|\{\})?\s*|-\s+[A-Za-z@_][\w@-]*:.*", first):
+        return None
+    if re.search(r"(^|[\s\[{,:-])[&*][A-Za-z0-9_]", text):
+        return None
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+    return doc if isinstance(doc, (dict, list)) else None
+
+
 def items(text: str) -> Iterator[Item]:
-    """Every item of a log file's text: JSON when it is JSON, text otherwise."""
+    """Every item of a log file's text: JSON (or the CLI's YAML) when it is that, text otherwise."""
+    text = text.lstrip("\ufeff")  # a byte-order mark would hide the first column's name
     docs = json_documents(text) if text.lstrip()[:1] in ("{", "[") else None
+    if docs is None:
+        doc = yaml_document(text)
+        docs = [(1, doc)] if doc is not None else None
     if docs is None:
         yield from text_items(text)
         return

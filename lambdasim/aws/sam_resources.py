@@ -105,8 +105,15 @@ class ResourceImporter:
         return None, None
 
     def function_of(self, raw: Any) -> str | None:
-        """The logical ID of the template function a FunctionName or target ARN points to."""
+        """The logical ID of the template function a FunctionName or target ARN points to:
+        ``!Ref``/``!GetAtt`` of the function, of its ``Fn.Alias``/``Fn.Version`` or of the
+        ``<Fn>Alias<name>`` resource SAM generates for ``AutoPublishAlias``, ``!Sub "${Fn.Arn}"``,
+        an ARN or a literal function name."""
         raw = self.resolver.value(raw) if isinstance(raw, dict) and "Fn::If" in raw else raw
+        if isinstance(raw, dict) and "Fn::Sub" in raw:
+            sub = raw["Fn::Sub"][0] if isinstance(raw["Fn::Sub"], list) and raw["Fn::Sub"] else raw["Fn::Sub"]
+            match = re.fullmatch(r"\$\{([A-Za-z0-9]+)(?:\.(?:Arn|Alias|Version))?\}(?::[A-Za-z0-9$_-]+)?", str(sub))
+            raw = {"Ref": match.group(1)} if match else raw
         if isinstance(raw, dict):
             for k in ("Ref", "Fn::GetAtt"):
                 if k in raw:
@@ -114,6 +121,11 @@ class ResourceImporter:
                     ref = str(ref).split(".")[0]
                     if ref in self.resources and self.resources[ref]["Type"] in FUNCTION_TYPES:
                         return ref
+                    for logical, res in self.resources.items():  # SAM's generated alias
+                        if res["Type"] == "AWS::Serverless::Function" and isinstance(res.get("Properties"), dict):
+                            alias = res["Properties"].get("AutoPublishAlias") or self.globals.get("AutoPublishAlias")
+                            if isinstance(alias, str) and ref == f"{logical}Alias{alias}":
+                                return logical
                     if ref in self.resources and self.resources[ref]["Type"] in ("AWS::Lambda::Alias",
                                                                                  "AWS::Lambda::Version"):
                         props = self.resources[ref].get("Properties") or {}

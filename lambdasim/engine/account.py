@@ -155,7 +155,7 @@ class RequestScaling:
     """
 
     __slots__ = ("capacity", "rate", "tokens", "refilled_at", "bin_start", "bin_end", "room",
-                 "level", "ring")
+                 "level", "ring", "_zeros")
 
     def __init__(self, burst: float, per_s: float) -> None:
         self.capacity = float(burst)
@@ -168,6 +168,7 @@ class RequestScaling:
         self.room = 0             # level minus requests admitted in the current bin
         # Requests admitted per bin: the last RATE_WINDOW_BINS bins and the current one.
         self.ring = [0] * (RATE_WINDOW_BINS + 1)
+        self._zeros = (0,) * (RATE_WINDOW_BINS + 1)
 
     def admit(self, now: float) -> bool:
         """Admit one request at ``now`` past the fast path (new bin or no room left)."""
@@ -194,9 +195,17 @@ class RequestScaling:
     def _roll(self, now: float) -> None:
         ring = self.ring
         size = len(ring)
+        start = int(now)
+        if start >= self.bin_start + size:
+            # Quiet for the whole window (a function with a request now and then): every bin,
+            # the one that ends included, is forgotten -- what the loop below would give.
+            ring[:] = self._zeros
+            self.bin_start = start
+            self.bin_end = start + 1.0
+            self.level = self.room = 0
+            return
         # The bin that ends: requests admitted in it.
         ring[self.bin_start % size] = self.level - self.room
-        start = int(now)
         for missed in range(self.bin_start + 1, min(start, self.bin_start + size + 1)):
             ring[missed % size] = 0
         self.bin_start = start

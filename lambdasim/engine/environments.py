@@ -126,9 +126,11 @@ class _DequePool(_LazyPool):
         return None
 
     def _compact(self, discarded: ExecutionEnvironment) -> None:
-        self._items = deque(env for env in self._items
-                            if env.state == IDLE and env is not discarded)
-        self._take = self._items.pop if self.LAST_FIRST else self._items.popleft
+        # In place: the specialised fast path (lambdasim.engine.fastpath) holds the deque's
+        # methods.
+        kept = [env for env in self._items if env.state == IDLE and env is not discarded]
+        self._items.clear()
+        self._items.extend(kept)
         self._stale = 0
 
 
@@ -234,7 +236,7 @@ class EnvironmentPool:
     """
 
     __slots__ = ("sim", "warm", "live", "created", "_keep_alive", "_lifetime", "_created_at",
-                 "_ended_at", "_on_timer_cb", "_push")
+                 "_ended_at", "_on_timer_cb", "_push", "factory")
 
     def __init__(self, sim, warm, keep_alive: Callable[[], float],
                  lifetime: Callable[[], float], created_at, ended_at) -> None:
@@ -248,6 +250,8 @@ class EnvironmentPool:
         self._ended_at = ended_at
         self._on_timer_cb = self._on_timer
         self._push = warm.push
+        #: The class of new environments (the fast path's are their own end events).
+        self.factory = ExecutionEnvironment
 
     def acquire(self, now: float) -> ExecutionEnvironment | None:
         """An idle environment for an invocation starting ``now``, or None."""
@@ -269,7 +273,7 @@ class EnvironmentPool:
 
     def create(self, now: float) -> ExecutionEnvironment:
         """A new, busy environment (its Init starts ``now``)."""
-        env = ExecutionEnvironment(self.created, now, now + self._lifetime(), self._keep_alive())
+        env = self.factory(self.created, now, now + self._lifetime(), self._keep_alive())
         self.created += 1
         self.live += 1
         self._created_at.append(now)

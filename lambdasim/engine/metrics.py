@@ -25,7 +25,8 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "period_mean_max_ms", "pack_request", "unpack_requests",
+__all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "period_mean_max_ms",
+           "period_time_stats_ms", "PERIOD_QUANTILES", "pack_request", "unpack_requests",
            "request_outcomes",
            "PERCENTILES", "ATTEMPT_FIELDS", "THROTTLE_FIELDS", "REQUEST_FIELDS"]
 
@@ -46,7 +47,8 @@ class FunctionRecorder:
     * ``env_created`` / ``env_ended``: indexed by environment id (NaN while alive).
     """
 
-    __slots__ = ("attempts", "throttles", "requests", "env_created", "env_ended")
+    __slots__ = ("attempts", "throttles", "requests", "env_created", "env_ended",
+                 "derive_requests", "ends_sorted")
 
     def __init__(self) -> None:
         self.attempts = array("d")
@@ -54,12 +56,22 @@ class FunctionRecorder:
         self.requests = array("d")
         self.env_created = array("d")
         self.env_ended = array("d")
+        #: ``derive_requests(ordered) -> columns`` when request rows are not recorded but
+        #: derived from the attempt and throttle rows (lambdasim.engine.fastpath), else None.
+        self.derive_requests = None
+        #: The attempts' end times (start + init + duration), sorted, once someone sorted
+        #: them after the run (the summary's concurrency level); None before.
+        self.ends_sorted: np.ndarray | None = None
 
-    def table(self, name: str) -> dict[str, np.ndarray]:
+    def table(self, name: str, ordered: bool = True) -> dict[str, np.ndarray]:
         """The rows of ``attempts``, ``throttles`` or ``requests`` as named columns.
 
         The columns are views on the recorded buffer (no copy); do not record after calling.
+        Derived request rows are computed on each call; ``ordered=False`` spares their sort
+        when the caller does not need the recording order.
         """
+        if name == "requests" and self.derive_requests is not None:
+            return self.derive_requests(ordered)
         fields = _FIELDS[name]
         data = np.frombuffer(getattr(self, name), dtype=np.float64)
         rows = data.reshape(-1, len(fields)) if data.size else np.empty((0, len(fields)))
@@ -72,7 +84,8 @@ class FunctionRecorder:
 
     def nbytes(self) -> int:
         """Memory held by the records."""
-        return sum(len(getattr(self, name)) * 8 for name in self.__slots__)
+        return sum(len(getattr(self, name)) * 8 for name in
+                   ("attempts", "throttles", "requests", "env_created", "env_ended"))
 
 
 ATTEMPT_FIELDS = ("t", "origin", "init", "duration", "code")
@@ -166,11 +179,13 @@ class StepLevel:
         result = self.value_at(edges[:-1]).astype(np.int64)
         if len(self.starts):
             bounds = np.searchsorted(self.starts, edges, side="left")
-            for k in np.flatnonzero(bounds[1:] > bounds[:-1]):
-                # Starts exactly at edges[k] are already in value_at(edges[k]).
-                peak = int(self._after_start[bounds[k]:bounds[k + 1]].max())
-                if peak > result[k]:
-                    result[k] = peak
+            busy = np.flatnonzero(bounds[1:] > bounds[:-1])
+            if busy.size:
+                # One reduction over the periods that have starts (contiguous slices, so
+                # each ends where the next non-empty one begins). Starts exactly at
+                # edges[k] are already in value_at(edges[k]).
+                peaks = np.maximum.reduceat(self._after_start[:bounds[-1]], bounds[busy])
+                result[busy] = np.maximum(result[busy], peaks)
         return result
 
 
@@ -189,6 +204,82 @@ def time_stats_ms(values_s: Iterable[float] | np.ndarray) -> dict[str, float | N
     for (key, _), value in zip(PERCENTILES, quantiles):
         out[key] = _tidy(value * 1000.0)
     out["max"] = _tidy(values.max() * 1000.0)
+    return out
+
+
+#: Per-period percentiles of the series (``Duration_p50_ms`` ...), as fractions the way
+#: ``np.percentile`` turns ``[50, 90, 99]`` into them.
+PERIOD_QUANTILES = np.true_divide(np.array([50.0, 90.0, 99.0]), 100)
+
+
+def period_time_stats_ms(values_s: np.ndarray, bounds: np.ndarray) -> list[tuple]:
+    """Per period: ``(mean, p50, p90, p99, max)`` in ms of ``values_s[bounds[k]:bounds[k+1]]``.
+
+    Values are rounded to 1e-6 ms; a period without values gets five ``None`` (CloudWatch
+    shows no datapoint). Percentiles interpolate linearly between order statistics, the same
+    arithmetic as ``np.percentile``. Few large periods (one busy function) are reduced one at
+    a time; many small ones (thousands of functions) at once, with one sort for all of them,
+    so the cost does not grow with the number of periods. There the mean is a sequential sum
+    over the period (``np.add.reduceat``), which may differ from ``np.mean``'s pairwise sum in
+    the last bit.
+    """
+    bounds = np.asarray(bounds, dtype=np.int64)
+    counts = np.diff(bounds)
+    rows: list[tuple] = [(None,) * 5] * counts.size
+    busy = np.flatnonzero(counts)
+    if not busy.size:
+        return rows
+    if int(counts.sum()) >= 256 * busy.size:
+        for k in busy.tolist():
+            sample = values_s[bounds[k]:bounds[k + 1]]
+            p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
+            rows[k] = (_tidy(float(sample.mean()) * 1000.0), _tidy(p50), _tidy(p90),
+                       _tidy(p99), _tidy(float(sample.max()) * 1000.0))
+        return rows
+    values = values_s[bounds[0]:bounds[-1]]
+    n = counts[busy]
+    offsets = bounds[busy] - bounds[0]
+    group = np.repeat(np.arange(busy.size), n)
+    ordered = values[np.lexsort((values, group))]  # sorted within each period
+    # np.percentile's linear method: virtual index (n - 1) q, its floor and the next index
+    # (both the last value when the index reaches n - 1), weight the fractional part.
+    virtual = (n - 1).astype(np.float64)[:, None] * PERIOD_QUANTILES[None, :]
+    previous = np.floor(virtual)
+    last = virtual >= (n - 1)[:, None]
+    previous[last] = -1.0
+    gamma = virtual - previous
+    lower = np.where(last, n[:, None] - 1, previous).astype(np.int64) + offsets[:, None]
+    upper = np.where(last, n[:, None] - 1, previous + 1).astype(np.int64) + offsets[:, None]
+    a, b = ordered[lower], ordered[upper]
+    diff = b - a
+    quantiles = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma) * 1000.0
+    means = np.add.reduceat(values, offsets) / n * 1000.0
+    maxima = np.maximum.reduceat(values, offsets) * 1000.0
+    table = round6(np.column_stack([means, quantiles, maxima]))
+    for k, row in zip(busy.tolist(), table):
+        rows[k] = tuple(row)
+    return rows
+
+
+def round6(values: np.ndarray) -> list:
+    """``[round(v, 6) for v in values]`` (Python's correctly rounded ``round``), vectorised.
+
+    ``np.round`` scales, rounds to an integer and scales back; that integer is Python's
+    except where the scaled value lies within a few ulps of a half, so those few (and
+    values too large for the shortcut) go through Python's ``round``. Keeps nesting.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    scaled = values * 1e6
+    fast = np.round(scaled) / 1e6
+    distance = np.abs(scaled - np.floor(scaled) - 0.5)
+    doubtful = ~(distance > 8.0 * np.spacing(np.abs(scaled))) | ~(np.abs(scaled) < 2.0 ** 51)
+    out = fast.tolist()
+    if doubtful.any():
+        flat_out = fast.ravel()
+        flat_in = values.ravel()
+        for i in np.flatnonzero(doubtful.ravel()).tolist():
+            flat_out[i] = round(float(flat_in[i]), 6)
+        out = flat_out.reshape(values.shape).tolist()
     return out
 
 

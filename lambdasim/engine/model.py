@@ -10,8 +10,14 @@ Time. Arrivals stop at ``duration``; work in flight then drains (requests finish
 run) for at most :data:`DRAIN_LIMIT_S` more; requests still unfinished by then are reported
 ``in_flight``. Idle environments are not waited for.
 
-Arrivals. Each arrival spec is a chain of ``Wakeup`` callbacks over a block of precomputed
-arrival times (:func:`lambdasim.scenario.arrivals.arrival_times`), one pending event per spec.
+Arrivals. Each arrival spec's precomputed blocks of arrival times
+(:func:`lambdasim.scenario.arrivals.arrival_times`) are merged into the run loop
+(:class:`lambdasim.engine.loop.Simulation`): an arrival is not a SimPy event.
+
+Fast path. Once built, functions of the common configuration (one synchronous trigger
+without client retries, on-demand) are specialised (:mod:`lambdasim.engine.fastpath`); the
+run is the same, with fewer calls per request. ``Model(..., general=True)`` keeps every
+function on the general path.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import simpy
@@ -33,7 +39,6 @@ from lambdasim.scenario.arrivals import arrival_times
 from lambdasim.engine.billing import load_prices
 from lambdasim.scenario.distributions import make_distribution
 from lambdasim.engine.environments import make_warm_pool
-from lambdasim.engine.events import Wakeup
 from lambdasim.engine.function import LambdaFunction, handler_factor
 from lambdasim.engine.invoke.streams import build_stream_trigger
 from lambdasim.engine.invoke.sqs import build_sqs_trigger
@@ -41,6 +46,8 @@ from lambdasim.engine.invoke.kafka import build_kafka_trigger
 from lambdasim.engine.invoke.async_ import build_async_trigger
 from lambdasim.engine.invoke.front_door import build_front_door_trigger
 from lambdasim.engine.invoke.sync import SyncTrigger
+from lambdasim.engine.fastpath import specialise
+from lambdasim.engine.loop import Simulation
 from lambdasim.engine.metrics import FunctionRecorder
 from lambdasim.engine.provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
 from lambdasim.engine.snapstart import SnapStartFunction, SnapStartReporter
@@ -49,56 +56,18 @@ from lambdasim.engine.run_loop import drain_with_progress, run_sliced
 from lambdasim.engine.rng import BlockSampler, Streams
 from lambdasim.scenario import Scenario
 
-__all__ = ["Model", "ArrivalSource", "DRAIN_LIMIT_S"]
+__all__ = ["Model", "DRAIN_LIMIT_S"]
 
 #: How long work in flight may drain after the horizon, in simulated seconds.
 DRAIN_LIMIT_S = 24 * 3600.0
-
-
-class ArrivalSource:
-    """Feeds arrival times from a block iterator to ``on_arrival(now)``, one event at a time."""
-
-    __slots__ = ("sim", "_blocks", "_buffer", "_on_arrival", "_fire_cb")
-
-    def __init__(self, sim: simpy.Environment, blocks: Iterator[np.ndarray],
-                 on_arrival: Callable[[float], None]) -> None:
-        self.sim = sim
-        self._blocks = blocks
-        self._buffer: list[float] = []
-        self._on_arrival = on_arrival
-        self._fire_cb = self._fire
-
-    def start(self) -> None:
-        if self._refill():
-            self._schedule(self._buffer.pop())
-
-    def _refill(self) -> bool:
-        for block in self._blocks:
-            if len(block):
-                # Reversed so that pop() hands the times out in ascending order.
-                self._buffer = block[::-1].tolist()
-                return True
-        return False
-
-    def _schedule(self, at: float) -> None:
-        delay = at - self.sim._now
-        # Sorted times, but now + (at - now) may round a hair past the next equal time.
-        Wakeup(self.sim, delay if delay > 0.0 else 0.0, None, self._fire_cb)
-
-    def _fire(self, event) -> None:
-        sim = self.sim
-        now = sim._now
-        if self._buffer or self._refill():
-            delay = self._buffer.pop() - now
-            Wakeup(sim, delay if delay > 0.0 else 0.0, None, self._fire_cb)
-        self._on_arrival(now)
 
 
 class Model:
     """One run of one scenario: the SimPy environment and everything in it."""
 
     def __init__(self, scenario: Scenario, *, seed: int | None = None,
-                 period_s: float | None = None, replication: int = 0) -> None:
+                 period_s: float | None = None, replication: int = 0,
+                 general: bool = False) -> None:
         config = scenario.config
         self.scenario = scenario
         self.seed = int(config["seed"] if seed is None else seed)
@@ -108,7 +77,7 @@ class Model:
         self.period_s = float(config["period"] if period_s is None else period_s)
         if self.period_s <= 0:
             raise ValueError("the metrics period must be positive")
-        self.sim = simpy.Environment()
+        self.sim = Simulation()
         self.streams = Streams(self.seed, self.replication)
         functions = config["functions"]
         reserved_total = sum(f["reserved_concurrency"] or 0 for f in functions.values())
@@ -123,6 +92,8 @@ class Model:
         self.async_queues: dict[str, Any] = {}
         #: Called once every function and trigger is built (wiring across functions).
         self.after_build: list[Callable[[], None]] = []
+        #: Per trigger (by ``id``): the indices of its arrival specs in the run loop.
+        self.arrival_feeds: dict[int, list[int]] = {}
         #: Per function with front-door triggers: (FrontDoorRecorder, [triggers]).
         self.front_doors: dict[str, Any] = {}
         self._api_gateway: TokenBucket | None = None
@@ -135,6 +106,8 @@ class Model:
             self._build_function(index, name, fconfig)
         for hook in self.after_build:
             hook()
+        #: Functions that run the specialised fast path (:mod:`lambdasim.engine.fastpath`).
+        self.specialised: list[str] = [] if general else specialise(self)
 
     def _sampler(self, stream: str, spec: Mapping[str, Any], scale: float = 1.0) -> BlockSampler:
         distribution = make_distribution(spec)
@@ -205,11 +178,12 @@ class Model:
 
     def _start_arrivals(self, name: str, tindex: int, tconfig: Mapping[str, Any],
                         on_arrival: Callable[[float], None]) -> None:
-        """One arrival source per arrival spec of a trigger, each on its own stream."""
+        """One arrival feed per arrival spec of a trigger, each on its own stream."""
+        feeds = self.arrival_feeds.setdefault(id(getattr(on_arrival, "__self__", on_arrival)), [])
         for sindex, spec in enumerate(tconfig["arrivals"]):
             rng = self.streams.generator(f"arrivals/{name}/{tindex}/{sindex}")
-            ArrivalSource(self.sim, arrival_times(spec, rng, self.duration_s),
-                          on_arrival).start()
+            feeds.append(self.sim.add_arrivals(arrival_times(spec, rng, self.duration_s),
+                                               on_arrival))
 
     def api_gateway_bucket(self) -> TokenBucket:
         """API Gateway's account-level throttle, one bucket shared by every gateway trigger."""
@@ -275,7 +249,7 @@ class Model:
         self.end_s = max(sim.now, self.duration_s)
         self.wall_s = time.perf_counter() - started
         # SimPy numbers every scheduled event; those still queued were not processed.
-        self.events = next(sim._eid) - len(sim._queue) - slicing_ids
+        self.events = next(sim._eid) - len(sim._queue) - slicing_ids - sim.arrivals_taken
         return self
 
     def run_info(self) -> dict[str, Any]:

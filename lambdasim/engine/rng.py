@@ -12,9 +12,15 @@ so:
 
 Names are hashed with CRC-32, never with ``hash()`` (which is salted per process).
 
-Draws happen in fixed-size NumPy blocks converted to a Python list and popped one at a time:
-one vectorised call per 4,096 values, and a list ``pop`` per event, which is several times
-cheaper than a NumPy scalar draw.
+Draws happen in NumPy blocks converted to a Python list and popped one at a time: one
+vectorised call per block, and a list ``pop`` per event, which is several times cheaper than a
+NumPy scalar draw. Blocks are sized to the stream's traffic: the first holds
+:data:`FIRST_BLOCK` values and each refill doubles it, up to :data:`BLOCK_SIZE` (4,096). A
+rarely used stream (the Init of a function with a few cold starts, one of a thousand quiet
+functions) holds a few dozen values instead of 4,096 (about 130 kB as Python floats); a busy
+one reaches full blocks after eight refills. The values do not depend on the block sizes:
+NumPy's generators draw a block of ``a + b`` values as a block of ``a`` then one of ``b``
+(``tests/test_hot_path.py`` checks it for every distribution).
 """
 from __future__ import annotations
 
@@ -23,9 +29,12 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["BLOCK_SIZE", "Streams", "BlockSampler"]
+__all__ = ["BLOCK_SIZE", "FIRST_BLOCK", "Streams", "BlockSampler"]
 
+#: The largest block a stream draws at once.
 BLOCK_SIZE = 4096
+#: The first block of a stream; each refill doubles the block, up to BLOCK_SIZE.
+FIRST_BLOCK = 16
 
 
 class Streams:
@@ -56,7 +65,8 @@ class BlockSampler:
         Multiplies every value (the memory-to-duration factor, for instance), applied
         once per block.
     block : int
-        Values drawn per refill.
+        The largest number of values drawn per refill; the first refill draws
+        ``min(block, FIRST_BLOCK)`` and each refill doubles it.
 
     On the hottest paths, callers skip the Python-level call: ``pop`` is the bound ``pop``
     of the one buffer list (refilled in place, so the binding stays valid), and an empty
@@ -68,7 +78,7 @@ class BlockSampler:
             value = sampler.refill_pop()
     """
 
-    __slots__ = ("_buffer", "_draw", "_scale", "_block", "pop")
+    __slots__ = ("_buffer", "_draw", "_scale", "_block", "_next_block", "pop")
 
     def __init__(self, draw: Callable[[int], np.ndarray], scale: float = 1.0,
                  block: int = BLOCK_SIZE) -> None:
@@ -76,6 +86,7 @@ class BlockSampler:
         self._draw = draw
         self._scale = float(scale)
         self._block = int(block)
+        self._next_block = min(self._block, FIRST_BLOCK)
         self.pop = self._buffer.pop
 
     def __call__(self) -> float:
@@ -86,7 +97,9 @@ class BlockSampler:
 
     def refill_pop(self) -> float:
         """Draw the next block into the (empty) buffer and return its first value."""
-        values = np.asarray(self._draw(self._block), dtype=np.float64)
+        size = self._next_block
+        self._next_block = min(self._block, 2 * size)
+        values = np.asarray(self._draw(size), dtype=np.float64)
         if self._scale != 1.0:
             values = values * self._scale
         # Reversed so that pop() hands out the block in the order it was drawn.

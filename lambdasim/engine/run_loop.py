@@ -34,7 +34,8 @@ def run_sliced(sim, until: float, on_slice: Callable[[float, int], None],
         The event ids the slicing itself took beyond an unsliced ``sim.run(until)``, to
         subtract from the run's event count: SimPy 4 takes two per ``run(until=...)`` (the
         stop event, and its re-scheduling when it stops the loop), and each progress probe
-        of the id counter takes one.
+        of the id counter takes one. Ids taken by arrivals merged into the run loop
+        (``sim.arrivals_taken``, :mod:`lambdasim.engine.loop`) are not events either.
     """
     span = until - sim.now
     slice_s = span / 1000.0
@@ -49,7 +50,7 @@ def run_sliced(sim, until: float, on_slice: Callable[[float, int], None],
         slices += 1
         # Events scheduled so far (SimPy numbers them), less those still queued, less the
         # ids taken by the slicing so far.
-        issued = next(sim._eid)
+        issued = next(sim._eid) - getattr(sim, "arrivals_taken", 0)
         on_slice(sim.now, issued - 3 * slices + 1 - len(sim._queue))
         # Adapt: simulated seconds per wall second, aiming at TARGET_SLICE_WALL_S per slice.
         if elapsed > 0:

@@ -17,6 +17,8 @@ Every request ends in exactly one outcome:
 from __future__ import annotations
 
 import copy
+import pickle
+from functools import partial
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
@@ -28,7 +30,8 @@ from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE,
                                        architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.dependencies import dependency_series, dependency_summary
-from lambdasim.engine.metrics import StepLevel, request_outcomes, time_stats_ms, unpack_requests
+from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_outcomes,
+                                      time_stats_ms, unpack_requests)
 from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
 from lambdasim.results.report_log import report_lines
 from lambdasim.results.timeline import build_timeline
@@ -114,21 +117,36 @@ class Result:
         Per-request records when the run was asked for them (``records.chunks()``,
         ``records.columns()``).
     timeline : lambdasim.results.timeline.Timeline or None
-        Chart data: environment states, rates and latency curves on a fine time grid.
+        Chart data: environment states, rates and latency curves on a fine time grid. Built
+        on first use (only runs whose charts are drawn pay for it); until then the result
+        keeps the run's recorded columns.
     """
 
     def __init__(self, scenario, summary: dict[str, Any], series: dict[str, list],
                  run_info: dict[str, Any], records: "RequestRecords | None" = None,
-                 timeline: Any = None, dependency_series: dict[str, list] | None = None
-                 ) -> None:
+                 timeline: Any = None, dependency_series: dict[str, list] | None = None,
+                 timeline_source: Any = None) -> None:
         self.scenario = scenario
         self.summary = summary
         self.series = series
         self.run_info = run_info
         self.records = records
-        self.timeline = timeline
+        self._timeline = timeline
+        #: ``timeline_source()`` builds the timeline when it is first asked for.
+        self._timeline_source = timeline_source
         #: Per period and dependency (``dependencies.csv``), None without dependencies.
         self.dependency_series = dependency_series
+
+    @property
+    def timeline(self) -> Any:
+        if self._timeline is None and self._timeline_source is not None:
+            source, self._timeline_source = self._timeline_source, None
+            self._timeline = source()
+        return self._timeline
+
+    @timeline.setter
+    def timeline(self, value: Any) -> None:
+        self._timeline, self._timeline_source = value, None
 
     def function(self, name: str) -> FunctionResult:
         """The summary block of function ``name``."""
@@ -198,7 +216,9 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     Works one function at a time on views of the recorded buffers, so the extra memory is a
     few arrays of one function's size.
     """
-    config = copy.deepcopy(model.scenario.config)
+    # A deep copy (the resolved config is plain data: dicts, lists, str, numbers, None);
+    # through pickle, many times faster than copy.deepcopy for thousands of functions.
+    config = pickle.loads(pickle.dumps(model.scenario.config, pickle.HIGHEST_PROTOCOL))
     config["seed"] = model.seed
     config["period"] = model.period_s
     warmup, horizon = model.warmup_s, model.duration_s
@@ -273,8 +293,10 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model, bill_init) if records else None
+    # The chart timeline is built when charts are drawn, not for every run.
     return Result(model.scenario, summary, series, model.run_info(), request_records,
-                  build_timeline(model), dependency_rows)
+                  dependency_series=dependency_rows,
+                  timeline_source=partial(build_timeline, model))
 
 
 def _duration_basis(fconfig) -> dict[str, Any]:
@@ -304,11 +326,12 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     attempts = recorder.table("attempts")
     t = attempts["t"]
     busy = StepLevel(t, t + (attempts["init"] + attempts["duration"]))
+    recorder.ends_sorted = busy.ends  # the one sort of the ends, kept for the chart timeline
     env_created, env_ended = recorder.environments()
     # Environments still alive count until the end of the run.
     live = StepLevel(env_created, np.where(np.isnan(env_ended), model.end_s, env_ended))
 
-    requests = recorder.table("requests")
+    requests = recorder.table("requests", ordered=False)
     arrived_at = requests["arrived"]
     outcome = request_outcomes(requests["packed"])
     in_window = (arrived_at >= warmup) & (arrived_at < horizon)
@@ -409,23 +432,13 @@ def _function_periods(edges, t, codes, durations, throttle_t, busy: StepLevel,
     # Attempts and throttles are recorded in time order.
     bounds = np.searchsorted(t, edges[:-1], side="left").tolist() + [len(t)]
     index = np.repeat(np.arange(count), np.diff(bounds))
-    stats = []
-    for k in range(count):
-        sample = durations[bounds[k]:bounds[k + 1]]
-        if sample.size:
-            p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
-            stats.append((float(sample.mean()) * 1000.0, p50, p90, p99,
-                          float(sample.max()) * 1000.0))
-        else:
-            stats.append((None,) * 5)
     throttle_bounds = np.searchsorted(throttle_t, edges[:-1], side="left").tolist()
     return {
         "Invocations": np.diff(bounds),
         "Errors": np.bincount(index[(codes & (ERROR | TIMEOUT)) != 0], minlength=count),
         "Throttles": np.diff(throttle_bounds + [len(throttle_t)]),
         "ColdStarts": np.bincount(index[(codes & COLD) != 0], minlength=count),
-        "durations": [tuple(None if v is None else round(float(v), 6) for v in row)
-                      for row in stats],
+        "durations": period_time_stats_ms(durations, bounds),
         "ConcurrentExecutions": busy.period_maxima(edges),
         "Environments": live.period_maxima(edges),
         "extra": {},
@@ -433,49 +446,55 @@ def _function_periods(edges, t, codes, durations, throttle_t, busy: StepLevel,
 
 
 def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> dict[str, list]:
-    rows: dict[str, list] = {name: [] for name in SERIES_COLUMNS}
-    for k in range(len(edges) - 1):
-        for name, data in per_period.items():
-            _append_row(rows, edges[k], name, int(data["Invocations"][k]),
-                        int(data["Errors"][k]), int(data["Throttles"][k]),
-                        int(data["ColdStarts"][k]), data["durations"][k],
-                        data["latency"][k], int(data["ConcurrentExecutions"][k]),
-                        int(data["Environments"][k]), None, None, data["cost"][k])
-            for column in EXTRA_COLUMNS:
-                values = data["extra"].get(column)
-                rows[column].append(None if values is None else values[k])
-        _append_row(rows, edges[k], ACCOUNT_ROW,
-                    sum(int(d["Invocations"][k]) for d in per_period.values()),
-                    sum(int(d["Errors"][k]) for d in per_period.values()),
-                    sum(int(d["Throttles"][k]) for d in per_period.values()),
-                    sum(int(d["ColdStarts"][k]) for d in per_period.values()),
-                    (None,) * 5, (None, None), int(account_max[k]),
-                    sum(int(d["Environments"][k]) for d in per_period.values()),
-                    int(unreserved_max[k]), int(reserved_total + unreserved_max[k]),
-                    round(sum(d["cost_raw"][k] for d in per_period.values()), 9))
-        for column in EXTRA_COLUMNS:
-            rows[column].append(None)
-    return rows
+    """The series columns: per period, one row per function then the ``(account)`` row.
 
+    Built a column at a time (each function's values dealt into every ``F + 1``-th row),
+    so thousands of functions cost no Python work per row.
+    """
+    periods = len(edges) - 1
+    names = list(per_period)
+    width = len(names) + 1  # rows per period
+    data = list(per_period.values())
+    nothing = [None] * periods
 
-def _append_row(rows, start, name, invocations, errors, throttles, cold, durations, latency,
-                concurrency, environments, unreserved, claimed, cost) -> None:
-    rows["period_start_s"].append(float(start))
-    rows["function"].append(name)
-    rows["Invocations"].append(invocations)
-    rows["Errors"].append(errors)
-    rows["Throttles"].append(throttles)
-    rows["ColdStarts"].append(cold)
-    for key, value in zip(("Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms",
-                           "Duration_p99_ms", "Duration_max_ms"), durations):
-        rows[key].append(value)
-    rows["Latency_p50_ms"].append(latency[0])
-    rows["Latency_p99_ms"].append(latency[1])
-    rows["ConcurrentExecutions"].append(concurrency)
-    rows["Environments"].append(environments)
-    rows["UnreservedConcurrentExecutions"].append(unreserved)
-    rows["ClaimedAccountConcurrency"].append(claimed)
-    rows["Cost_usd"].append(cost)
+    def column(values_by_function, account_values) -> list:
+        out: list = [None] * (periods * width)
+        for f, values in enumerate(values_by_function):
+            out[f::width] = values
+        out[width - 1::width] = account_values
+        return out
+
+    rows: dict[str, list] = {
+        "period_start_s": np.repeat(edges[:-1], width).tolist(),
+        "function": (names + [ACCOUNT_ROW]) * periods,
+    }
+    for key in ("Invocations", "Errors", "Throttles", "ColdStarts", "Environments"):
+        table = np.array([np.asarray(d[key], dtype=np.int64) for d in data]).reshape(
+            len(data), periods)
+        rows[key] = column(table.tolist(), table.sum(axis=0).tolist())
+    durations = [list(zip(*d["durations"])) for d in data]
+    for i, key in enumerate(("Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms",
+                             "Duration_p99_ms", "Duration_max_ms")):
+        rows[key] = column([list(columns[i]) for columns in durations], nothing)
+    latency = [list(zip(*d["latency"])) for d in data]
+    for i, key in enumerate(("Latency_p50_ms", "Latency_p99_ms")):
+        rows[key] = column([list(columns[i]) for columns in latency], nothing)
+    rows["ConcurrentExecutions"] = column(
+        [np.asarray(d["ConcurrentExecutions"], dtype=np.int64).tolist() for d in data],
+        np.asarray(account_max, dtype=np.int64).tolist())
+    unreserved = np.asarray(unreserved_max, dtype=np.int64)
+    rows["UnreservedConcurrentExecutions"] = column([nothing] * len(data), unreserved.tolist())
+    rows["ClaimedAccountConcurrency"] = column([nothing] * len(data),
+                                               (reserved_total + unreserved).tolist())
+    rows["Cost_usd"] = column([list(d["cost"]) for d in data],
+                              [round(sum(d["cost_raw"][k] for d in data), 9)
+                               for k in range(periods)])
+    for key in EXTRA_COLUMNS:
+        given = [d["extra"].get(key) for d in data]
+        rows[key] = column([nothing if values is None
+                            else [values[k] for k in range(periods)] for values in given],
+                           nothing)
+    return {key: rows[key] for key in SERIES_COLUMNS}
 
 
 class RequestRecords:

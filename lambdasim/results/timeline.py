@@ -198,8 +198,11 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     widths = np.diff(edges)
     attempts = recorder.table("attempts")
     t, init, duration = attempts["t"], attempts["init"], attempts["duration"]
-    # Sorted once, shared by the busy level and its peaks (the one big sort here).
-    run_end = np.sort(t + (init + duration))
+    # Sorted once, shared by the busy level and its peaks, and with the summary's
+    # concurrency level when it kept them (lambdasim.results.result).
+    run_end = recorder.ends_sorted
+    if run_end is None or run_end.size != t.size:
+        run_end = np.sort(t + (init + duration))
     busy = np.diff(level_integral(t, run_end, edges)) / widths
     cold_init = init > 0.0  # few: only cold starts have an Init phase
     # Floating-point sums can leave a hair below zero where the levels cancel.
@@ -214,7 +217,7 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     del run_end, busy
 
     codes = attempts["code"].astype(np.int64)
-    requests = recorder.table("requests")
+    requests = recorder.table("requests", ordered=False)
     arrived = requests["arrived"]
     outcome = request_outcomes(requests["packed"])
     answered = ((outcome == SUCCEEDED) | (outcome == FAILED)) & (arrived >= model.warmup_s) \

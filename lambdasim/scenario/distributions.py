@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
-from scipy import special, stats
 
 from lambdasim.scenario.units import SpecError, parse_duration, parse_number
 
@@ -270,6 +269,8 @@ class TruncatedNormal(Distribution):
 
     def __init__(self, resolved: Mapping[str, Any]) -> None:
         super().__init__(resolved)
+        from scipy import stats  # here, not at import: validating a scenario needs no SciPy
+
         mu, sd = self.params["mean"], self.params["sd"]
         self._frozen = stats.truncnorm((0.0 - mu) / sd, np.inf, loc=mu, scale=sd)
 
@@ -353,6 +354,8 @@ class LogNormal(Distribution):
         return math.expm1(s2) * math.exp(2 * self.params["mu"] + s2)
 
     def quantile(self, q: float) -> float:
+        from scipy import special
+
         return float(math.exp(self.params["mu"] + self.params["sigma"] * special.ndtri(_check_q(q))))
 
 
@@ -387,6 +390,8 @@ class Gamma(Distribution):
         return self.params["shape"] * self.params["scale"] ** 2
 
     def quantile(self, q: float) -> float:
+        from scipy import stats
+
         return float(stats.gamma.ppf(_check_q(q), self.params["shape"], scale=self.params["scale"]))
 
 

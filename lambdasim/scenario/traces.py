@@ -15,7 +15,8 @@ every one relative to the scenario file's folder when the path is relative:
     Arrivals per interval of ``interval`` seconds, e.g. a CloudWatch ``Invocations`` export.
     Without ``interval``, timed counts take the period the file states (``Period``) or the one
     the spacing of their times shows (:mod:`lambdasim.scenario.periods`; ambiguous spacing is
-    refused), and untimed counts 1 minute. A line holds a count, or ``time,count``; with
+    refused), and untimed counts 1 minute. The AWS CLI's metric outputs (JSON, text, table) are
+    read by :mod:`lambdasim.scenario.metric_exports`. A line holds a count, or ``time,count``; with
     ``column: NAME`` (the counts) and optionally ``time_column: NAME`` the file is a CSV with a
     header. When times are given the counts are placed by time (CloudWatch leaves out periods
     without data, so gaps are zeros); otherwise the lines are consecutive intervals. Within an
@@ -47,7 +48,6 @@ import csv
 import datetime as _dt
 import hashlib
 import io
-import json
 import math
 import re
 from pathlib import Path
@@ -55,6 +55,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from lambdasim.scenario.metric_exports import read_metric_export
 from lambdasim.scenario.periods import infer_period
 from lambdasim.scenario.units import SpecError, parse_duration, parse_number
 
@@ -343,69 +344,13 @@ def _read_timestamps(reader: _Reader, spec: Mapping[str, Any], key: str | None) 
     return sorted(_offset(kind, v, origin) for v in parsed)
 
 
-def _cloudwatch_json(reader: _Reader, spec: Mapping[str, Any]) -> tuple[list, list, Any]:
-    """Counts, (line, time) pairs and the stated period (or None) from ``aws cloudwatch
-    get-metric-statistics`` (``Datapoints`` with ``Timestamp`` and ``Sum``, or the statistic
-    named by ``column``) or ``get-metric-data`` (``MetricDataResults``, the one whose ``Id`` or
-    ``Label`` is ``column``, else the first). The CLI's output states no period; a file that
-    keeps it beside the data (``Period`` at the top, in the result, or in the
-    ``MetricDataQueries`` of the request) states it in seconds."""
-    try:
-        data = json.loads(reader.text)
-    except ValueError as exc:
-        raise reader.fail(getattr(exc, "lineno", 1), f"JSON syntax error: {getattr(exc, 'msg', exc)}") from None
-
-    def line_of(text: str) -> int:
-        at = reader.text.find(text)
-        return reader.text.count("\n", 0, at) + 1 if at >= 0 else 1
-
-    column = spec.get("column")
-    stated = data.get("Period") if isinstance(data, dict) else None
-    if isinstance(data, dict) and isinstance(data.get("Datapoints"), list):
-        stat = str(column) if column is not None else "Sum"
-        counts, stamps = [], []
-        for point in data["Datapoints"]:
-            if not isinstance(point, dict) or "Timestamp" not in point or stat not in point:
-                raise reader.fail(line_of(json.dumps(point)[:20]),
-                                  f"a data point without Timestamp and {stat}: {point!r}")
-            counts.append(point[stat])
-            stamps.append((line_of(str(point["Timestamp"])), str(point["Timestamp"])))
-    elif isinstance(data, dict) and isinstance(data.get("MetricDataResults"), list) and data["MetricDataResults"]:
-        results = data["MetricDataResults"]
-        chosen = results[0]
-        if column is not None:
-            found = [r for r in results if isinstance(r, dict) and column in (r.get("Id"), r.get("Label"))]
-            if not found:
-                raise reader.fail(1, f"no MetricDataResults entry with Id or Label {column!r}")
-            chosen = found[0]
-        times, values = chosen.get("Timestamps"), chosen.get("Values")
-        if not isinstance(times, list) or not isinstance(values, list) or len(times) != len(values):
-            raise reader.fail(1, "a MetricDataResults entry needs Timestamps and Values of the same length")
-        counts = list(values)
-        stamps = [(line_of(str(t)), str(t)) for t in times]
-        stated = chosen.get("Period", stated)
-        for query in data.get("MetricDataQueries") or []:
-            if isinstance(query, dict) and query.get("Id") == chosen.get("Id"):
-                metric_stat = query.get("MetricStat")
-                period = metric_stat.get("Period") if isinstance(metric_stat, dict) else query.get("Period")
-                stated = period if period is not None else stated
-    else:
-        raise reader.fail(1, "JSON counts must be the output of aws cloudwatch get-metric-statistics "
-                             "(Datapoints) or get-metric-data (MetricDataResults)")
-    if not counts:
-        raise reader.fail(1, "no data points")
-    for (line, _), count in zip(stamps, counts):
-        if isinstance(count, bool) or not isinstance(count, (int, float)) or not math.isfinite(count) or count < 0:
-            raise reader.fail(line, f"a count must be a number >= 0, got {count!r}")
-    return [float(c) for c in counts], stamps, stated
-
-
 def _read_counts(reader: _Reader, spec: Mapping[str, Any], key: str | None,
                  interval: float | None) -> tuple[list[float], float]:
     """The counts on their interval grid, and the interval: as given, else as stated in the
     file or inferred from the spacing of its times (:func:`_infer_interval`), else 1 minute."""
-    if reader.text.lstrip().startswith("{"):
-        counts, stamps, stated = _cloudwatch_json(reader, spec)
+    export = read_metric_export(reader.text, spec.get("column"), reader.fail)
+    if export is not None:
+        counts, stamps, stated = export
         if interval is None:
             interval = _infer_interval(reader, spec, key, stamps, stated)
         return _place_counts(reader, spec, key, interval, counts, stamps), interval

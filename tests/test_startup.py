@@ -1,0 +1,54 @@
+"""Start-up: the quick commands import only what they use.
+
+``python -m lambdasim validate``, ``schema`` and ``--help`` are typed often (editors run
+``validate`` on save); they must not pay for SciPy, Matplotlib, SimPy or the engine. These
+tests look at what a fresh interpreter has imported after the command, not at the time it
+took (timings belong in benchmarks/, see benchmarks/throughput.py for the figure).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("scipy", "matplotlib", "simpy", "pandas", "lambdasim.engine", "lambdasim.studies.sweep")
+
+PROBE = """
+import contextlib, io, json, sys
+from lambdasim.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exc:  # --help exits through argparse
+        code = exc.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _modules_after(*argv: str) -> tuple[int, list[str]]:
+    out = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data["code"], data["modules"]
+
+
+@pytest.mark.parametrize("argv", [("validate", "scenarios/peak.yaml"), ("schema",), ("--help",)])
+def test_quick_commands_import_no_heavy_module(argv):
+    code, modules = _modules_after(*argv)
+    assert code == 0
+    heavy = [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    assert heavy == []
+
+
+def test_the_public_api_still_resolves_every_name():
+    import lambdasim
+
+    for name in lambdasim.__all__:
+        assert getattr(lambdasim, name) is not None
+    assert callable(lambdasim.simulate) and "simulate" in dir(lambdasim)
+    with pytest.raises(AttributeError):
+        lambdasim.no_such_name  # noqa: B018
