@@ -365,6 +365,7 @@ def test_series_columns_add_up_to_the_summary():
     assert all(series["AsyncEventsReceived"][i] is None for i in account_rows)
 
 
+@pytest.mark.slow
 def test_async_backlog_scenario_is_deterministic_and_shows_the_backlog():
     scenario = lambdasim.load_scenario("scenarios/async_backlog.yaml",
                                        {"duration": "1h", "functions.thumbnail.triggers.0.max_event_age": "10m"})

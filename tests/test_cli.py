@@ -74,6 +74,7 @@ def test_run_writes_results_folder_and_table(tmp_path, tiny_scenario, run_cli):
     assert "\x1b[" not in proc.stdout  # no colours when not a tty
 
 
+@pytest.mark.slow
 def test_run_subcommand_is_the_same_as_bare_scenario(tmp_path, tiny_scenario, run_cli):
     assert run_cli("run", "tiny.yaml", "--quiet", "--out", "a").returncode == 0
     assert run_cli("tiny.yaml", "--quiet", "--out", "b").returncode == 0
@@ -124,6 +125,7 @@ def test_out_chooses_the_folder(tmp_path, tiny_scenario, run_cli):
     assert proc.stdout.rstrip().endswith(f"results: {Path('elsewhere', 'run1')}")
 
 
+@pytest.mark.slow
 def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path, tiny_scenario, run_cli):
     for out, seed in (("s1", "7"), ("s2", "7"), ("s3", "8")):
         proc = run_cli("tiny.yaml", "--seed", seed, "--records", "--quiet", "--out", out)
@@ -164,6 +166,7 @@ def test_period_sets_the_metrics_period(tmp_path, tiny_scenario, run_cli):
     assert starts[:3] == [0.0, 10.0, 20.0]
 
 
+@pytest.mark.slow
 def test_rerun_replaces_the_folder(tmp_path, tiny_scenario, run_cli):
     assert run_cli("tiny.yaml", "--records", "--quiet").returncode == 0
     assert run_cli("tiny.yaml", "--quiet").returncode == 0
@@ -293,6 +296,7 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, run_cli, text, args, nee
     assert {p.name for p in tmp_path.iterdir()} <= {"tiny.yaml"}
 
 
+@pytest.mark.slow
 def test_failed_run_keeps_the_earlier_results(tmp_path, tiny_scenario, run_cli):
     assert run_cli("tiny.yaml", "--quiet").returncode == 0
     out = tmp_path / "results" / "tiny"

@@ -472,6 +472,7 @@ def test_same_seed_gives_identical_summary():
 # --------------------------------------------------------------------------------------
 # The launch scenario: three variants side by side from one command
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_launch_scenario_shows_the_trade_off():
     result = lambdasim.simulate(ROOT / "scenarios" / "launch_provisioned.yaml")
     functions = result.summary["functions"]

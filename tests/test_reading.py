@@ -19,6 +19,7 @@ from lambdasim.engine.billing import MONTH_S, projection
 from lambdasim.results.result import ACCOUNT_ROW
 from lambdasim.scenario import ScenarioError
 from lambdasim.studies.replications import clip_interval, figure_range
+from lambdasim.results.findings import findings, format_findings
 from lambdasim.results.table import (ACCOUNT_ROWS, BLOCK_ROWS, COST_ROWS, FUNCTION_ROWS, UNITS,
                              figure_label, format_replications_table, format_summary_table)
 
@@ -285,3 +286,74 @@ def test_json_run_prints_every_check_on_stderr(tiny_scenario, run_cli):
     assert proc.returncode == 0, proc.stderr
     json.loads(proc.stdout)  # stdout is the summary JSON only
     assert "PASS" in proc.stderr and "api.latency_ms.p99 < 100000" in proc.stderr
+
+
+# --------------------------------------------------------------------------- point 6: findings
+
+def test_findings_say_what_happened_and_when():
+    # A burst at 1 min into a function held to 4 environments: the reservation is reached,
+    # requests are throttled after their client's retries, latency rises during the burst.
+    scenario = _scenario({"type": "sync", "name": "api",
+                          "arrivals": {"process": "poisson",
+                                       "rate": [[0, "1/s"], ["1m", "150/s"], ["2m", "1/s"]]},
+                          "client_retries": {"max_attempts": 2}},
+                         duration="4m", reserved_concurrency=6)
+    result = lambdasim.simulate(scenario)
+    block = result.function("f")
+    found = result.findings
+    text = "\n".join(found)
+    assert "Reserved concurrency of 6 was reached from 1:00 to " in text
+    share = hz.percent(block.requests["throttled"] / block.requests["arrived"])
+    assert f"{share} of requests ({block.requests['throttled']:,}) failed with a throttle " \
+           "(429) after 2 attempts" in text
+    assert f"{block.throttles:,} attempts" in text
+    assert any(s.startswith("P99 latency per period") for s in found)
+    assert found[-1].startswith("The run cost $")
+    printed = format_findings(found)
+    assert printed.startswith("findings:\n- ") and max(map(len, printed.splitlines())) <= 100
+
+
+def test_findings_of_an_async_backlog_name_attempts_not_requests():
+    scenario = _scenario({"type": "async", "arrivals": {"process": "poisson", "rate": "40/s"}},
+                         reserved_concurrency=2)
+    text = "\n".join(lambdasim.simulate(scenario).findings)
+    assert "but no request ended throttled: Lambda retried them" in text
+    assert "async queue peaked at" in text
+
+
+# --------------------------------------------------------------------------- point 10: --set
+
+def test_set_addresses_a_trigger_by_name(tiny_scenario, run_cli):
+    base = {"duration": "1m", "functions": {"f": {"duration": "50ms", "triggers": [
+        {"type": "sync", "name": "api", "arrivals": {"process": "poisson", "rate": "5/s"}},
+        {"type": "async", "arrivals": {"process": "poisson", "rate": "1/s"}}]}}}
+    by_name = lambdasim.load_scenario(base, ["triggers.api.arrivals.rate=500/s",
+                                             "functions.f.triggers.async-1.max_retry_attempts=0"])
+    triggers = by_name.config["functions"]["f"]["triggers"]
+    by_index = lambdasim.load_scenario(base, ["functions.f.triggers.0.arrivals.rate=500/s",
+                                              "functions.f.triggers.1.max_retry_attempts=0"])
+    assert triggers == by_index.config["functions"]["f"]["triggers"]
+    assert triggers[1]["max_retry_attempts"] == 0
+    with pytest.raises(ScenarioError, match="no trigger named 'web'; triggers: api, async-1"):
+        lambdasim.load_scenario(base, ["triggers.web.arrivals.rate=1/s"])
+    with pytest.raises(ScenarioError, match="no entry named 'web'"):
+        lambdasim.load_scenario(base, ["functions.f.triggers.web.arrivals.rate=1/s"])
+    proc = run_cli("validate", tiny_scenario, "--set", "triggers.sync-0.arrivals.rate=50/s")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("validate", tiny_scenario, "--set", "triggers.nope.arrivals.rate=50/s")
+    assert proc.returncode == 2 and "no trigger named 'nope'" in proc.stderr
+
+
+def test_findings_time_a_latency_rise_and_a_burst_of_cold_starts():
+    summary = {"duration_s": 600.0, "warmup_s": 0.0, "config": {"period": 60.0},
+               "functions": {"api": {"cold_starts": 100, "cold_start_rate": 0.01,
+                                     "requests": {"arrived": 10000}}},
+               "account": {}}
+    p99 = [300.0, 310.0, 305.0, 1200.0, 320.0, 300.0, 310.0, 305.0, 300.0, 310.0]
+    cold = [0, 2, 1, 60, 30, 1, 2, 1, 2, 1]
+    series = {"period_start_s": [60.0 * k for k in range(10)], "function": ["api"] * 10,
+              "Latency_p99_ms": p99, "ColdStarts": cold}
+    found = findings(summary, series)
+    assert "100 cold starts (1.00 % of invocations), 90 % of them between 3:00 and 5:00." in found
+    assert ("P99 latency per period rose from 310.0 ms (the median period) to 1,200.0 ms in "
+            "the period from 3:00.") in found

@@ -343,6 +343,7 @@ def test_fifo_order_holds_in_random_scenarios(groups, batch_size, rate, error_ra
 
 # -- conservation and determinism -------------------------------------------------------------
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(

@@ -135,6 +135,7 @@ def test_any_concurrent_futures_executor_gives_the_same_numbers():
     assert threaded.summary == simulate_many(scenario, 3, workers=1).summary
 
 
+@pytest.mark.slow
 def test_same_sweep_is_identical_in_process_on_a_process_pool_and_on_dask(workdir, capsys):
     """The Must-show: one worker, a local process pool and a Dask LocalCluster (two worker
     processes, started here) give identical sweep.json figures, byte for byte."""
@@ -180,6 +181,7 @@ def _loss_system(servers: int, load: float, arrivals: int) -> dict:
                               "arrivals": {"process": "poisson", "rate": f"{rate}/s"}}]}}}
 
 
+@pytest.mark.slow
 def test_95_percent_intervals_cover_the_erlang_b_probability_90_to_99_percent_of_the_time():
     """200 independent studies (seed roots 7000-7199) of 5 replications each, ~600 arrivals
     per replication: the 95 % Student-t interval of the throttle rate must contain

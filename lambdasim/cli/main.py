@@ -39,6 +39,7 @@ __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 #: ``add_arguments(parser)`` and ``run(args) -> int``, raises :class:`InputError` for bad input
 #: and imports anything heavy inside ``run``, so ``lambdasim --help`` stays fast.
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "init": ("lambdasim.cli.init", "write a commented, runnable scenario to start from"),
     "run": ("lambdasim.cli.run", "run a scenario and write its results folder"),
     "validate": ("lambdasim.cli.validate", "check scenario files without running them"),
     "schema": ("lambdasim.cli.schema", "print the JSON Schema of the scenario format"),
@@ -47,6 +48,46 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "import-sam": ("lambdasim.cli.import_sam", "write a scenario skeleton from a SAM or CloudFormation template"),
     "sweep": ("lambdasim.cli.sweep", "run a grid of settings with replications and CIs"),
     "plan": ("lambdasim.cli.plan", "find the cheapest settings of a function that keep its SLOs"),
+}
+
+#: Examples shown at the end of each subcommand's --help (a module may set its own epilog).
+EXAMPLES: dict[str, str] = {
+    "run": """\
+  python -m lambdasim scenarios/peak.yaml                  # the table, findings, results/peak/
+  python -m lambdasim run scenarios/peak.yaml --seed 7 --out results/peak-7
+  python -m lambdasim scenarios/peak.yaml --set functions.checkout.memory_mb=2048
+  python -m lambdasim scenarios/peak.yaml --set triggers.api.arrivals.rate=500/s
+  python -m lambdasim scenarios/peak.yaml --replications 10   # mean [95 % CI] of every row
+  python -m lambdasim scenarios/peak.yaml --json > summary.json   # checks go to stderr""",
+    "validate": """\
+  python -m lambdasim validate scenarios/*.yaml
+  python -m lambdasim validate mine.yaml --set functions.api.memory_mb=4096""",
+    "schema": """\
+  python -m lambdasim schema > lambdasim-schema.json
+  # then, first line of a scenario: # yaml-language-server: $schema=lambdasim-schema.json""",
+    "tune": """\
+  python -m lambdasim tune scenarios/power_tuning.yaml --function image-resize
+  python -m lambdasim tune scenarios/power_tuning.yaml --function image-resize \\
+      --strategy balanced --replications 5
+  python -m lambdasim tune scenarios/power_tuning.yaml --function profile-api \\
+      --arch x86_64,arm64 --max-p99 500ms""",
+    "fit": """\
+  python -m lambdasim fit scenarios/logs/checkout-report.log --function checkout
+  python -m lambdasim fit export.log.gz --function api --out fitted.yaml --trace arrivals.txt""",
+    "import-sam": """\
+  python -m lambdasim import-sam scenarios/templates/orders-sam.yaml
+  python -m lambdasim import-sam template.yaml --rate 10/s --out mine.yaml""",
+    "plan": """\
+  python -m lambdasim plan scenarios/peak.yaml --function checkout \\
+      --vary functions.checkout.memory_mb=1024,1536,2048 \\
+      --slo 'checkout.latency_ms.p99 < 1500' --slo 'checkout.request_throttle_rate <= 0.01'
+  python -m lambdasim plan scenarios/peak.yaml --function checkout --objective p99 \\
+      --vary functions.checkout.reserved_concurrency=300,400 --budget 12""",
+    "sweep": """\
+  python -m lambdasim sweep scenarios/peak.yaml --set functions.checkout.memory_mb=1024,2048
+  python -m lambdasim sweep scenarios/peak.yaml --set functions.checkout.memory_mb=1024,1536 \\
+      --compare --replications 20
+  python -m lambdasim sweep --compare a.yaml b.yaml --dask local""",
 }
 
 #: Commands whose parser takes its description from the module docstring (the others only
@@ -59,7 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Simulate AWS Lambda scaling, cold starts, throttles and cost.",
-        epilog="A bare 'lambdasim SCENARIO ...' means 'lambdasim run SCENARIO ...'.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="A bare 'lambdasim SCENARIO ...' means 'lambdasim run SCENARIO ...'.\n\n"
+               "examples:\n"
+               "  python -m lambdasim init mine              # write mine.yaml to start from\n"
+               "  python -m lambdasim mine.yaml              # run it\n"
+               "  python -m lambdasim COMMAND --help         # each command's options and "
+               "examples",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -68,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         extra = ({"description": (module.__doc__ or "").split("\n\n")[0]}
                  if command in _DESCRIBED else {})
         command_parser = sub.add_parser(command, help=help_text, **extra)
+        if command in EXAMPLES:
+            command_parser.formatter_class = argparse.RawDescriptionHelpFormatter
+            command_parser.epilog = "examples:\n" + EXAMPLES[command]
         module.add_arguments(command_parser)
         command_parser.set_defaults(handler=module.run)
     return parser

@@ -79,5 +79,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.summary, indent=2, allow_nan=False))
     elif not args.quiet:
         print(format_summary_table(result))
+        from lambdasim.results.findings import format_findings
+
+        text = format_findings(result.findings)
+        if text:
+            print(text)
         print(f"results: {out_dir}")
     return report_checks(args, checks)

@@ -73,7 +73,7 @@ def add_replication_arguments(parser: argparse.ArgumentParser, default: int = 1)
                         help="parallel runs (default: usable cores; 1 runs in this process)")
     parser.add_argument("--dask", metavar="ADDRESS",
                         help="run on Dask: 'local' starts a LocalCluster, or a scheduler "
-                             "address such as tcp://host:8786 (needs lambdasim[dask])")
+                             "address such as tcp://host:8786 (needs the dask extra)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

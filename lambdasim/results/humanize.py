@@ -61,6 +61,8 @@ def percent(fraction: Any, digits: int = 2) -> str:
     """A fraction as a percentage: ``0.3455`` -> ``34.55 %``; ``-`` when missing."""
     if is_missing(fraction):
         return NOT_APPLICABLE
+    if 0 < abs(100.0 * fraction) < 0.5 * 10.0 ** -digits:  # not zero: never shown as 0.00 %
+        return f"< {10.0 ** -digits:.{digits}f} %"
     return f"{100.0 * fraction:,.{digits}f} %"
 
 

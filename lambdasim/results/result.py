@@ -120,6 +120,9 @@ class Result:
         Chart data: environment states, rates and latency curves on a fine time grid. Built
         on first use (only runs whose charts are drawn pay for it); until then the result
         keeps the run's recorded columns.
+    findings : list of str
+        A few sentences that say what happened and when (:mod:`lambdasim.results.findings`),
+        computed from the summary and the series on first use.
     """
 
     def __init__(self, scenario, summary: dict[str, Any], series: dict[str, list],
@@ -158,6 +161,15 @@ class Result:
     @property
     def functions(self) -> list[str]:
         return list(self.summary["functions"])
+
+    @property
+    def findings(self) -> list[str]:
+        """What happened in the run, in a few computed sentences (limits reached and when,
+        throttled requests against attempts, bursts of cold starts, latency over time,
+        failures, backlogs, cost with its projection's basis)."""
+        from lambdasim.results.findings import findings
+
+        return findings(self.summary, self.series)
 
     def plot_concurrency(self, function: str | None = None):
         """Execution environments by state against the limits (:mod:`lambdasim.results.plots`)."""

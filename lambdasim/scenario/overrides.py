@@ -1,7 +1,8 @@
 """Overrides: ``--set KEY=VALUE`` and ``overrides={...}`` applied to the raw data by dotted path.
 
 Values are parsed as YAML scalars or flow collections with the safe loader; a trigger may be
-addressed by its index. Overrides apply before normalisation, so an overridden value is
+addressed by its index or its name (``functions.checkout.triggers.api.arrivals.rate``), and
+``triggers.NAME...`` finds the one function with a trigger of that name. Overrides apply before normalisation, so an overridden value is
 validated like one written in the file, and an error names the ``--set`` option it came from.
 """
 from __future__ import annotations
@@ -75,7 +76,49 @@ def _normalise_overrides(overrides: Any) -> list[tuple[str, Any]]:
     return out
 
 
+def _named_index(items: list, name: str) -> int | None:
+    """The position of the entry called ``name`` in a list of mappings (a trigger's ``name``,
+    or its default ``<type>-<index>``), or None."""
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and (
+                item.get("name") == name
+                or (item.get("name") is None and f"{item.get('type')}-{index}" == name)):
+            return index
+    return None
+
+
+def _item_names(items: list) -> str:
+    names = [str(item.get("name") or f"{item.get('type')}-{i}") if isinstance(item, dict)
+             else str(i) for i, item in enumerate(items)]
+    return ", ".join(names) or "none"
+
+
+def _resolve_trigger_shortcut(data: dict, key: str) -> str:
+    """``triggers.NAME.rest`` -> ``functions.F.triggers.NAME.rest`` for the one function that
+    has a trigger called NAME."""
+    parts = key.split(".")
+    if parts[0] != "triggers" or "triggers" in data or len(parts) < 2:
+        return key
+    functions = data.get("functions") if isinstance(data.get("functions"), dict) else {}
+    owners = [f for f, spec in functions.items() if isinstance(spec, dict)
+              and isinstance(spec.get("triggers"), list)
+              and _named_index(spec["triggers"], parts[1]) is not None]
+    if len(owners) == 1:
+        return ".".join(["functions", owners[0]] + parts)
+    if not owners:
+        names = sorted({str(t.get("name") or f"{t.get('type')}-{i}")
+                        for spec in functions.values() if isinstance(spec, dict)
+                        for i, t in enumerate(spec.get("triggers") or ())
+                        if isinstance(t, dict)})
+        raise ScenarioError(f"no trigger named {parts[1]!r}; triggers: "
+                            f"{', '.join(names) or 'none'}", key=key, override=key)
+    raise ScenarioError(f"trigger name {parts[1]!r} is used by functions "
+                        f"{', '.join(owners)}; say which: functions.{owners[0]}.{key}",
+                        key=key, override=key)
+
+
 def _apply_override(data: dict, key: str, value: Any) -> None:
+    key = _resolve_trigger_shortcut(data, key)
     parts = key.split(".")
     node: Any = data
     for depth, part in enumerate(parts):
@@ -89,10 +132,16 @@ def _apply_override(data: dict, key: str, value: Any) -> None:
                     node[part] = {}
                 node = node[part]
         elif isinstance(node, list):
-            if not part.isdigit():
-                raise ScenarioError(f"{'.'.join(parts[:depth]) or 'top level'} is a list; "
-                                    f"expected a numeric index, got {part!r}", key=key, override=key)
-            index = int(part)
+            if part.isdigit():
+                index = int(part)
+            else:  # a trigger (or any named entry) by its name
+                found = _named_index(node, part)
+                if found is None:
+                    raise ScenarioError(
+                        f"{'.'.join(parts[:depth]) or 'top level'} has no entry named "
+                        f"{part!r}; give an index or a name: {_item_names(node)}",
+                        key=key, override=key)
+                index = found
             if index > len(node) or (index == len(node) and not last):
                 raise ScenarioError(f"index {index} is out of range for {'.'.join(parts[:depth])} "
                                     f"(length {len(node)})", key=key, override=key)

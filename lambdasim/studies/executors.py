@@ -152,7 +152,8 @@ def dask_executor(address: str = "local", *, workers: int | None = None,
         from distributed import Client, LocalCluster
     except ImportError:
         raise SchedulerUnreachable(
-            "Dask is not installed; install the extra: pip install 'lambdasim[dask]'") from None
+            "Dask is not installed; install the extra: pip install '.[dask]' in the "
+            "repository (or 'lambdasim-des[dask]')") from None
     cluster = None
     try:
         if address == "local":
