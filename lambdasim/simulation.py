@@ -13,13 +13,15 @@ from typing import Any, Callable, Mapping
 from lambdasim.engine.model import Model
 from lambdasim.results.result import Result, build_result
 from lambdasim.scenario import Scenario, load_scenario
+from lambdasim.scenario.workload import Limits, check_scenario_workload
 
 __all__ = ["simulate"]
 
 def simulate(scenario: Scenario | str | Path | Mapping[str, Any], *, seed: int | None = None,
              period_s: float | None = None, records: bool = False, replication: int = 0,
              overrides: Mapping[str, Any] | None = None,
-             progress: Callable[[float, int | None], None] | None = None) -> Result:
+             progress: Callable[[float, int | None], None] | None = None,
+             limits: Limits | None = None) -> Result:
     """Run a scenario and return its :class:`~lambdasim.results.result.Result`.
 
     Parameters
@@ -39,15 +41,26 @@ def simulate(scenario: Scenario | str | Path | Mapping[str, Any], *, seed: int |
     progress : callable, optional
         ``progress(now_s, events)`` called as simulated time advances (e.g. a
         :class:`lambdasim.results.progress.ProgressBar`).
+    limits : Limits, optional
+        The largest work the run may ask for (default
+        :data:`lambdasim.scenario.workload.DEFAULT_LIMITS`: 1e8 arrivals, 1e9 events, 8 GiB);
+        the work is estimated from the resolved scenario before anything is built.
 
     Returns
     -------
     Result
+
+    Raises
+    ------
+    ScenarioError
+        For a bad scenario, or one whose estimated work is beyond ``limits`` (the message
+        gives the estimate, the limit and the key to change).
     """
     if isinstance(scenario, Scenario):
         if overrides:
             scenario = scenario.with_overrides(overrides)
     else:
         scenario = load_scenario(scenario, overrides)
+    check_scenario_workload(scenario, limits, period_s)
     model = Model(scenario, seed=seed, period_s=period_s, replication=replication).run(progress)
     return build_result(model, records=records)

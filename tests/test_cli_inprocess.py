@@ -38,7 +38,8 @@ def test_run_writes_the_results_folder_and_prints_the_table(workdir, capsys):
     folder = workdir / "results" / "small"
     assert {p.name for p in folder.iterdir()} == {
         "summary.json", "run.json", "metrics.csv", "report.html",
-        "concurrency-api.png", "requests-api.png", "latency-api.png"}
+        "concurrency-api.png", "requests-api.png", "latency-api.png",
+        "latency_time-api.png", "cost-api.png", ".lambdasim.json"}
     summary = json.loads((folder / "summary.json").read_text())
     block = summary["functions"]["api"]
     assert block["throttles"] > 0  # 30/s x 50 ms against 2 units throttles some attempts

@@ -206,3 +206,17 @@ def test_expect_checks_can_name_a_dependency():
     config["expect"] = ["dependencies.db.in_use.max <= 50", "dependencies.db.rejected == 0"]
     result = lambdasim.simulate(config)
     assert [check.passed for check in result.check()] == [True, True]
+
+
+def test_provisioned_environments_wait_for_the_pool_too():
+    # provisioned-concurrency.html: provisioned environments skip Init, not the handler; a
+    # handler waiting for a connection on one is billed at the provisioned execution rate.
+    config = scenario({"process": "burst", "count": 2, "at": "1s"}, duration="1s",
+                      horizon="2s", init="2s", provisioned_concurrency=2,
+                      dependencies={"db": {"type": "pool", "capacity": 1,
+                                           "acquire_timeout": "10s"}})
+    summary = lambdasim.simulate(config).summary
+    block = summary["functions"]["api"]
+    assert block["cold_starts"] == 0 and block["provisioned"]["invocations"] == 2
+    assert block["duration_ms"]["max"] == pytest.approx(2000.0)
+    assert summary["dependencies"]["db"]["waits"]["count"] == 1

@@ -412,3 +412,78 @@ def test_tune_shows_where_the_architecture_choice_flips():
     assert report["architecture_flip"]["summary"] == (
         "arm64 at factors 0.9-1.2; x86_64 at factors 1.3-1.5")
     assert report["arm64_duration_factor"] == 1.0
+
+
+# --------------------------------------------------------------------------------------
+# 8. Async backlog drain: an assumption made visible
+# --------------------------------------------------------------------------------------
+def async_drain_case(**trigger):
+    # Case async_backlog_drain: 10,000 events at t = 0, reserved concurrency 10, constant 1 s
+    # handler: 10 events per second at full use, an ideal drain of 1,000 s.
+    return lambdasim.load_scenario({"duration": "1s", "functions": {"f": {
+        "memory_mb": 128, "duration": "1s", "init": "0ms", "timeout": "60s",
+        "reserved_concurrency": 10,
+        "triggers": [{"type": "async", "arrivals": {"process": "burst", "count": 10000,
+                                                    "at": "0s"}, **trigger}]}}})
+
+
+def test_async_backlog_drain_time_and_idle_share_are_reported():
+    # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html:
+    # throttled events are retried with a backoff from 1 s to 5 min, and "if the queue contains
+    # many entries, Lambda increases the retry interval and reduces the rate at which it reads
+    # events from the queue" -- no drain rate is documented, so lambdasim reports its drain
+    # against the ideal and the idle share of the pool while events waited.
+    default = lambdasim.simulate(async_drain_case()).summary["functions"]["f"]["async"]
+    backlog = default["backlog"]
+    assert backlog["pool_limit"] == 10
+    assert backlog["ideal_drain_s"] == pytest.approx(1000.0, abs=2.0)
+    assert 1300.0 <= backlog["drain_s"] <= 1600.0          # the case: 1,426 s
+    assert 0.2 <= backlog["idle_share"] <= 0.4             # the case: about 30 %
+    assert backlog["idle_share"] == pytest.approx(
+        1.0 - backlog["ideal_drain_s"] / backlog["drain_s"], abs=1e-3)
+    # The optimistic bound: a work-conserving line drains in the ideal time, never idle.
+    fifo = lambdasim.simulate(async_drain_case(throttle_backoff="none")).summary[
+        "functions"]["f"]["async"]["backlog"]
+    assert fifo["drain_s"] == pytest.approx(999.0)
+    assert fifo["idle_share"] == pytest.approx(0.0, abs=1e-6)
+    # The documented slowdown with many entries (figures are the user's): slower still.
+    slow = lambdasim.simulate(async_drain_case(
+        backlog_slowdown={"entries": 1000, "factor": 2})).summary["functions"]["f"]["async"]
+    assert slow["options"]["backlog_slowdown"] == {"entries": 1000, "factor": 2.0}
+    assert default["options"]["backlog_slowdown"] is None
+    assert slow["backlog"]["drain_s"] > backlog["drain_s"] * 1.1
+    assert slow["backlog"]["idle_share"] > backlog["idle_share"]
+    assert slow["events_succeeded"] == default["events_succeeded"] == 10000
+
+
+# --------------------------------------------------------------------------------------
+# 9. Every assumption a run used is printed once
+# --------------------------------------------------------------------------------------
+def test_assumptions_used_are_listed_once():
+    # LAMBDA_MODEL.md marks every figure AWS does not publish as an assumption, e.g. the
+    # keep-alive ("non-deterministic", https://docs.aws.amazon.com/lambda/latest/dg/
+    # lambda-runtime-environment.html). A run lists those it relied on, once each, with the
+    # functions they apply to; a stated key is no longer an assumption.
+    from lambdasim.results.table import format_summary_table
+
+    result = lambdasim.simulate(SCENARIOS / "power_tuning.yaml", overrides={
+        "functions.image-resize.memory_mb": 2048,
+        "functions.profile-api.keep_alive": "10m"})
+    listed = {a["topic"]: a for a in result.summary["assumptions"]}
+    assert listed["keep_alive"]["functions"] == ["image-resize"]
+    assert listed["memory_scaling"]["functions"] == ["image-resize"]
+    assert set(listed) >= {"max_lifetime", "reuse", "init"}
+    assert "async_backlog" not in listed and "provisioned_preparation" not in listed
+    table = format_summary_table(result)
+    assert table.count("assumptions (AWS publishes no figure") == 1
+    assert table.count("- keep_alive: ") == 1
+    assert "uniformly from 5-7 min" in table
+    # At the memory the durations were measured at, no scaling is assumed.
+    plain = lambdasim.simulate(SCENARIOS / "power_tuning.yaml").summary["assumptions"]
+    assert "memory_scaling" not in {a["topic"] for a in plain}
+    # An asynchronous backlog names its drain assumption, or the FIFO line's poll delay.
+    drain = lambdasim.simulate(async_drain_case()).summary["assumptions"]
+    assert "async_backlog" in {a["topic"] for a in drain}
+    fifo = lambdasim.simulate(async_drain_case(throttle_backoff="none")).summary["assumptions"]
+    assert {"async_fifo"} <= {a["topic"] for a in fifo}
+    assert "async_backlog" not in {a["topic"] for a in fifo}

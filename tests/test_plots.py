@@ -87,7 +87,7 @@ def test_every_chart_of_each_shipped_scenario_is_a_valid_png(name, tmp_path):
     written = result.plots(tmp_path)
     functions = result.functions
     expected = {f"{kind}-{f}.png" for f in functions
-                for kind in ("concurrency", "requests", "latency")}
+                for kind in ("concurrency", "requests", "latency", "latency_time", "cost")}
     if len(functions) > 1:
         expected.add("concurrency.png")
     assert {p.name for p in written} == expected
@@ -163,7 +163,8 @@ def test_account_chart_and_limits(small_result, tmp_path):
     labels = _legend_labels(chart)
     assert "reserved concurrency (12)" in labels
     assert "account concurrency limit (40)" in labels
-    assert "peak concurrency (invoking + initializing)" in labels
+    assert any(label.startswith("peak concurrency in each ") and
+               label.endswith("(invoking + initializing)") for label in labels)
     assert {"invoking", "initializing (Init)", "idle (warm, awaiting reuse)"} <= set(labels)
     # Steady traffic far below a large account limit: the limit is named, not squashed in.
     steady = lambdasim.simulate(ROOT / "scenarios" / "steady_warm.yaml",
@@ -186,8 +187,12 @@ def test_charts_are_readable(small_result):
             # Nothing drawn in the axes is hidden by the legend.
             assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
         assert chart.axes[-1].get_xlabel()
+        # The unit is in an axis label, or (log-scaled latency) on every tick: 100 ms, 1 s.
         units = " ".join(ax.get_xlabel() + ax.get_ylabel() for ax in chart.axes)
-        assert "(s)" in units or "(ms" in units or "(min)" in units or "per second" in units
+        ticks = [t.get_text() for ax in chart.axes for t in ax.get_xticklabels()
+                 if t.get_text()]
+        assert ("(s)" in units or "(ms" in units or "(min)" in units or "per second" in units
+                or (ticks and all(t.endswith((" ms", " s", " min")) for t in ticks))), units
 
 
 def test_function_must_be_named_when_there_are_several(small_result):
@@ -200,24 +205,26 @@ def test_function_must_be_named_when_there_are_several(small_result):
 
 
 def _with_columns(result, function: str, columns: dict) -> object:
-    """A copy of ``result`` whose series carries trigger columns for ``function``."""
+    """A copy of ``result`` whose chart data carries trigger columns for ``function``, on
+    the run's bins (as :func:`lambdasim.results.timeline.build_timeline` puts them)."""
     import copy
 
-    series = copy.deepcopy(result.series)
-    rows = [i for i, name in enumerate(series["function"]) if name == function]
-    for column, make in columns.items():
-        values = [None] * len(series["function"])
-        for k, i in enumerate(rows):
-            values[i] = make(k)
-        series[column] = values
+    timeline = copy.copy(result.timeline)
+    timeline.functions = dict(timeline.functions)
+    data = copy.copy(timeline.functions[function])
+    data.series = {column: np.array([np.nan if make(k) is None else float(make(k))
+                                     for k in range(len(data.edges) - 1)])
+                   for column, make in columns.items()}
+    data.series_edges = {}
+    timeline.functions[function] = data
     clone = copy.copy(result)
-    clone.series = series
+    clone.timeline = timeline
     return clone
 
 
 def test_trigger_charts_are_drawn_from_series_columns(small_result, tmp_path):
     # The columns that asynchronous, SQS and stream triggers and provisioned concurrency
-    # add to the series (on the branches that model them), built by hand here.
+    # add to the chart data, built by hand here.
     assert plots.async_chart(small_result, "api") is None  # no such trigger: no chart
     assert plots.sqs_chart(small_result, "api") is None
     assert plots.stream_chart(small_result, "api") is None
@@ -241,11 +248,11 @@ def test_trigger_charts_are_drawn_from_series_columns(small_result, tmp_path):
         chart = make(result, "api")
         assert chart is not None and len(chart.axes) == panels
         assert all(ax.get_legend() is not None for ax in chart.axes)
-    # The panels draw the columns' values per period, in the units on their axes.
+    # The panels draw the columns' values per bin, in the units on their axes.
     backlog = _line(plots.sqs_chart(result, "api").axes[0], "backlog")
     assert list(backlog.get_ydata()[:3]) == [500.0, 490.0, 480.0]
     age = _line(plots.async_chart(result, "api").axes[0], "age of the oldest event")
-    assert list(age.get_ydata()[:3]) == [0.0, 0.25, 0.5]  # 250 ms per period, in seconds
+    assert list(age.get_ydata()[:3]) == [0.0, 0.25, 0.5]  # 250 ms per bin, in seconds
     iterator = _line(plots.stream_chart(result, "api").axes[0], "iterator age (max)")
     assert np.isnan(iterator.get_ydata()[0]) and iterator.get_ydata()[1] == 2.0
     # Only the function with the columns gets the charts.

@@ -36,7 +36,8 @@ expect:
   - api.latency_ms.p99 < 5000
   - api.throttle_rate <= 0.001
 """
-CHARTS = {"concurrency-api.png", "requests-api.png", "latency-api.png"}
+CHARTS = {"concurrency-api.png", "requests-api.png", "latency-api.png", "latency_time-api.png",
+          "cost-api.png"}
 #: Appended to a copy of the page: after load, count the images that decoded.
 PROBE = """<script>window.addEventListener("load", function () {
   var images = document.images, ok = 0;
@@ -76,10 +77,16 @@ def test_the_page_holds_the_summary_the_checks_and_the_scenario(results):
     assert "<h2>Summary</h2>" in page and "<h2>Charts</h2>" in page
     assert '<td class="pass">PASS</td><td><code>api.latency_ms.p99 &lt; 5000</code>' in page
     assert '<td class="fail">FAIL</td><td><code>api.throttle_rate &lt;= 0.001</code>' in page
-    # The resolved scenario, defaults filled in, escaped.
-    assert "<h2>Resolved scenario</h2>" in page and "concurrency_limit: 30" in page
-    assert "unreserved_minimum: 5" in page and "keep_alive:" in page
-    assert "Checkout &lt;b&gt;at the peak&lt;/b&gt; &amp; &quot;quoted&quot;" in page
+    # The scenario as written (the file's text, comments and all) ...
+    written = page.split("<h2>Scenario</h2>", 1)[1].split("<details>", 1)[0]
+    assert "rate: [[0s, 20/s], [15s, 140/s], [30s, 20/s]]" in written
+    assert "keep_alive" not in written
+    # ... and below a fold the resolved form, defaults filled in, lognormal as mu/sigma.
+    resolved = page.split("<summary><b>Resolved scenario</b>", 1)[1].split("</details>")[0]
+    assert "concurrency_limit: 30" in resolved and "unreserved_minimum: 5" in resolved
+    assert "keep_alive:" in resolved and "mu:" in resolved and "sigma:" in resolved
+    assert re.search(r"Checkout &lt;b&gt;at the peak&lt;/b&gt; &amp; (&quot;|&#34;)quoted"
+                     r"(&quot;|&#34;)", page)
     assert "<b>at the peak</b>" not in page
 
 
@@ -90,7 +97,11 @@ def test_trigger_blocks_and_replications_are_shown(results):
     result.summary["replications"] = {"n": 3, "figures": {}}
     page = render_report(result)
     assert "<h2>Trigger details</h2>" in page and "<b>api.async</b>" in page
-    assert "&quot;dropped&quot;: 1" in page and "<b>replications</b>" in page
+    # A table, not raw JSON: a labelled row with the values in words.
+    assert '<td class="label">events</td><td class="num">received 12 · dropped 1</td>' in page
+    details = page.split("<h2>Trigger details</h2>", 1)[1].split("<h2>")[0]
+    assert "&quot;" not in details and "&#34;" not in details and "{" not in details
+    assert "<b>replications</b>" in page
 
 
 def test_without_plots_the_report_is_still_written(tmp_path, monkeypatch):
@@ -99,7 +110,7 @@ def test_without_plots_the_report_is_still_written(tmp_path, monkeypatch):
     assert cli.main(["shop.yaml", "--no-plots", "-q"]) == 1
     folder = tmp_path / "results" / "shop"
     assert {p.name for p in folder.iterdir()} == {"summary.json", "run.json", "metrics.csv",
-                                                   "report.html"}
+                                                   "report.html", ".lambdasim.json"}
     page = (folder / "report.html").read_text()
     assert "<img" not in page and "<h2>Charts</h2>" not in page and "<h2>Summary</h2>" in page
 
@@ -177,3 +188,50 @@ def test_a_screenshot_of_the_report_shows_the_page_and_its_charts(results, tmp_p
     # The pass/fail column is coloured: the dark red (#b3261e) of the failed check's FAIL.
     fail = np.abs(pixels[:800] - np.array([0xB3, 0x26, 0x1E]) / 255.0).max(axis=2) < 0.1
     assert np.count_nonzero(fail) > 10
+
+
+def test_the_cost_is_broken_down_by_item(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    section = page.split("<h2>Cost</h2>", 1)[1].split("<h2>")[0]
+    header = re.findall(r"<th>([^<]*)</th>", section)
+    assert header == ["cost (USD)", "requests", "duration", "init (cold starts)",
+                      "ephemeral storage", "provisioned concurrency", "total"]
+    rows = {cells[0]: cells[1:] for cells in
+            (re.findall(r"<td[^>]*>([^<]*)</td>", row)
+             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", section)) if cells}
+    summary = lambdasim.simulate(results.parent / "shop.yaml").summary
+    cost = summary["functions"]["api"]["cost_usd"]
+    api = rows["api"]
+    # No provisioned concurrency and no storage above 512 MB: those items do not apply.
+    assert api[3] == "-" and api[4] == "-"
+    # One precision in every cell of the run, enough for the smallest item.
+    decimals = {len(cell.rsplit(".", 1)[1]) for cell in api[:3] + api[5:]}
+    assert len(decimals) == 1 and decimals.pop() >= 4, api
+    assert all(re.fullmatch(r"(&lt;)?\$[\d,]+\.\d+", cell) for cell in api[:3] + api[5:]), api
+    assert float(api[5].lstrip("$").replace(",", "")) == pytest.approx(cost["total"], rel=1e-3)
+    # The projection names its basis.
+    basis = summary["cost_projection"]["basis"]
+    import html
+
+    assert any(label.startswith("account, per 30 days") and basis in html.unescape(label)
+               for label in rows) or f"No 30-day projection: {basis}" in html.unescape(section)
+
+
+def test_run_facts_are_formatted(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    facts = dict(re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>",
+                            page.split("<h2>", 1)[0]))
+    assert facts["seed"] == "8" and facts["simulated"] == "40 s"
+    assert facts["chart bins"].startswith("0.2 s") and facts["functions"] == "1 function, 1 trigger"
+    assert facts["measured window"] == "the whole run (no warm-up)"
+
+
+def test_findings_open_the_report(results):
+    import html
+
+    page = html.unescape((results / "report.html").read_text(encoding="utf-8"))
+    found = lambdasim.simulate(results.parent / "shop.yaml").findings
+    assert found  # the burst past the limit gives something to say
+    assert page.index("<h2>Findings</h2>") < page.index("<h2>Summary</h2>")
+    for sentence in found:
+        assert f"<li>{sentence}</li>" in page

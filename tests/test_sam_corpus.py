@@ -159,3 +159,11 @@ def test_schedules_reach_their_function_through_aliases_and_sub(tmp_path):
     rates = {t["name"]: t["arrivals"][0]["rate"] for t in functions["Digest"]["triggers"]}
     assert rates == pytest.approx({"ViaGeneratedAlias": 1 / 900, "ViaAliasAttribute": 1 / 86400,
                                    "ViaSub": 1 / 21600})
+
+
+def test_snapstart_only_where_lambda_supports_it(tmp_path):
+    text, _, functions = _import(DATA / "sam_corpus" / "snapstart-python.yaml", tmp_path)
+    assert "snap_start" not in yaml.safe_load(text)["functions"]["NodeWithSnapStart"]
+    assert "SnapStart supports Java 11+, Python 3.12+ and .NET 8+ (snapstart.html), not runtime 'nodejs20.x'" in text
+    if not support.function_key("snap_start"):
+        assert "InferenceFunction.Properties.SnapStart: ApplyOn PublishedVersions" in text

@@ -238,8 +238,10 @@ def test_run_with_replications_writes_summary_replications_and_run_json(workdir,
     assert "results: r" in out.out
     assert out.err == ""  # stderr is not a terminal here: no progress bar
     folder = workdir / "r"
-    assert {p.name for p in folder.iterdir()} == {"summary.json", "replications.json",
-                                                  "run.json"}
+    # The data, and (issue 16) the charts with their bands and report.html; the marker.
+    assert {p.name for p in folder.iterdir()} == {
+        "summary.json", "replications.json", "run.json", "report.html", "concurrency-api.png",
+        "requests-api.png", "latency_time-api.png", "cost-api.png", ".lambdasim.json"}
     summary = json.loads((folder / "summary.json").read_text())
     assert isinstance(summary["functions"]["api"]["latency_ms"]["p99"], float)
     assert summary["replications"]["n"] == 3
@@ -269,7 +271,7 @@ def test_sweep_writes_csv_json_and_png(workdir, capsys):
     assert "4 points x 2 replications" in out and "results: results/small-sweep" in out
     folder = workdir / "results" / "small-sweep"
     assert {p.name for p in folder.iterdir()} == {"sweep.csv", "sweep.json", "sweep.png",
-                                                  "run.json"}
+                                                  "run.json", ".lambdasim.json"}
     rows = (folder / "sweep.csv").read_text().splitlines()
     header = rows[0].split(",")
     assert header[:4] == ["functions.api.memory_mb", "functions.api.reserved_concurrency",
@@ -360,7 +362,7 @@ def test_sweep_does_not_replace_a_foreign_folder(workdir, capsys):
     (workdir / "mine" / "notes.txt").write_text("keep me")
     assert cli.main(["sweep", "small.yaml", "--set", "duration=10s", "--replications", "2",
                      "--workers", "1", "--out", "mine"]) == 2
-    assert "does not hold lambdasim results" in capsys.readouterr().err
+    assert "was not written by lambdasim" in capsys.readouterr().err
     assert (workdir / "mine" / "notes.txt").read_text() == "keep me"
 
 

@@ -377,5 +377,5 @@ def test_cli_does_not_replace_a_folder_of_other_files(cpu_file, tmp_path, capsys
     code = cli.main(["tune", str(cpu_file), "--function", "resize", "--memory", "512",
                      "--out", str(out)])
     assert code == 2
-    assert "does not hold lambdasim results" in capsys.readouterr().err
+    assert "was not written by lambdasim" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["notes.txt"]

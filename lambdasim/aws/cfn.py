@@ -34,8 +34,11 @@ class TemplateError(Exception):
 def _loader_class():
     import yaml
 
-    class CfnLoader(yaml.SafeLoader):
-        """Safe loader that reads CloudFormation short-form tags into their long form."""
+    from lambdasim.scenario.reading import LimitedLoaderMixin
+
+    class CfnLoader(LimitedLoaderMixin, yaml.SafeLoader):
+        """Safe loader (with lambdasim's limits on size, depth and aliases) that reads
+        CloudFormation short-form tags into their long form."""
 
     def construct(loader, suffix, node):
         if suffix not in INTRINSICS:
@@ -60,47 +63,95 @@ def _loader_class():
 
 
 def load_template(path: Path) -> tuple[dict, dict[str, int]]:
-    """Read a template; return it and the line of each resource (by logical ID)."""
-    import yaml
+    """Read a template; return it and the line of each resource (by logical ID).
+
+    The file is read with the limits of :mod:`lambdasim.scenario.reading` (64 MiB, nesting
+    64 deep, no alias bombs or recursive aliases, numbers a float can hold), and its shape is
+    checked: ``Resources`` a mapping of resources with a ``Type``, ``Properties``, ``Globals``,
+    ``Globals.Function``, a function's ``Events`` and each event's ``Properties`` mappings.
+
+    Raises
+    ------
+    TemplateError
+        Naming the file, the line where known, and the key.
+    """
+    from lambdasim.scenario.reading import (MAX_YAML_BYTES, InputLimitError, load_json, load_yaml,
+                                            read_text)
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, MAX_YAML_BYTES, encoding="utf-8-sig", what="the template")
     except UnicodeDecodeError:
         raise TemplateError(f"{path}: not a text file (expected a YAML or JSON template)") from None
+    except InputLimitError as exc:
+        raise TemplateError(f"{path}: {exc.message}") from None
     if not text.strip():
         raise TemplateError(f"{path}: the file is empty")
     lines: dict[str, int] = {}
     json_error = None
+    data: Any = None
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:  # may still be YAML in flow style
-            json_error = TemplateError(f"{path}:{exc.lineno}: JSON syntax error: {exc.msg}")
+            data = load_json(text, allow_nan=True)
+        except InputLimitError as exc:  # may still be YAML in flow style
+            where = f"{path}:{exc.line}" if exc.line else str(path)
+            json_error = TemplateError(f"{where}: {exc.message}")
     if json_error is not None or not text.lstrip().startswith("{"):
-        loader = _loader_class()(text)
         try:
-            node = loader.get_single_node()
-            if node is not None and isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    if getattr(key, "value", None) == "Resources" and isinstance(value, yaml.MappingNode):
-                        for rkey, _ in value.value:
-                            lines[str(rkey.value)] = rkey.start_mark.line + 1
-            data = loader.construct_document(node) if node is not None else None
-        except yaml.MarkedYAMLError as exc:
+            data, paths = load_yaml(text, _loader_class())
+        except InputLimitError as exc:
             if json_error is not None:
                 raise json_error from None
-            mark = exc.problem_mark or exc.context_mark
-            what = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
-            where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise TemplateError(f"{where}: {what}") from None
-        except yaml.YAMLError as exc:
-            raise TemplateError(f"{path}: YAML error: {exc}") from None
-        finally:
-            loader.dispose()
+            where = f"{path}:{exc.line}" if exc.line else str(path)
+            key = f"{exc.key}: " if exc.key else ""
+            message = exc.message.removeprefix("YAML tag refused: ")
+            raise TemplateError(f"{where}: {key}{message}") from None
+        lines = {key.split(".", 1)[1]: line for key, line in paths.items()
+                 if key.startswith("Resources.") and key.count(".") == 1}
+    _check_shape(data, path, lines)
+    return data, lines
+
+
+def _check_shape(data: Any, path: Path, lines: dict[str, int]) -> None:
+    """The parts of a template lambdasim reads must be mappings where CloudFormation and SAM
+    say so (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-anatomy.html,
+    https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-template-anatomy.html)."""
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise TemplateError(f"{path}: not a SAM or CloudFormation template (no Resources mapping at the top level)")
+
+    def fail(name: str | None, key: str, what: str) -> TemplateError:
+        where = f"{path}:{lines[name]}" if name in lines else str(path)
+        return TemplateError(f"{where}: {key}: {what}")
+
+    for section in ("Globals", "Parameters", "Mappings"):
+        if data.get(section) is not None and not isinstance(data[section], dict):
+            raise fail(None, section, f"must be a mapping, got {_kind(data[section])}")
+    globals_ = data.get("Globals") or {}
+    for name, block in globals_.items():
+        if block is not None and not isinstance(block, dict):
+            raise fail(None, f"Globals.{name}", f"must be a mapping of properties, got {_kind(block)}")
     for name, resource in data["Resources"].items():
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
-            where = f"{path}:{lines[name]}" if name in lines else str(path)
-            raise TemplateError(f"{where}: Resources.{name}: a resource needs a Type")
-    return data, lines
+            raise fail(name, f"Resources.{name}", "a resource needs a Type")
+        props = resource.get("Properties")
+        if props is not None and not isinstance(props, dict):
+            raise fail(name, f"Resources.{name}.Properties", f"must be a mapping, got {_kind(props)}")
+        events = (props or {}).get("Events")
+        if events is None:
+            continue
+        if not isinstance(events, dict):
+            raise fail(name, f"Resources.{name}.Properties.Events",
+                       f"must be a mapping of events, got {_kind(events)}")
+        for event_id, event in events.items():
+            key = f"Resources.{name}.Properties.Events.{event_id}"
+            if not isinstance(event, dict):
+                raise fail(name, key, f"must be a mapping with Type and Properties, got {_kind(event)}")
+            if event.get("Properties") is not None and not isinstance(event["Properties"], dict):
+                raise fail(name, f"{key}.Properties", f"must be a mapping, got {_kind(event['Properties'])}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return f"{value!r}"[:40]

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import gzip
 import json
 import math
 import re
@@ -52,6 +51,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from lambdasim.aws import logformats, support
+from lambdasim.scenario.reading import MAX_LOG_BYTES, read_bytes
 
 __all__ = ["Report", "LogReader", "FitResult", "fit_times", "fragment", "architecture_factor", "add_arguments", "run"]
 
@@ -100,9 +100,9 @@ class LogReader:
     # -- files ---------------------------------------------------------------------------
     def read_file(self, path: Path) -> int:
         """Read one file; return the number of REPORT records it held."""
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)  # several members (Firehose objects) are read in turn
+        # Read at the input boundary with limits: size, decompressed size (a gzip bomb stops at
+        # the limit), line length (lambdasim.scenario.reading).
+        data = read_bytes(path, MAX_LOG_BYTES, what="the log file")
         if not data.strip():
             raise ValueError("the file is empty")
         head = data[:4096]

@@ -320,6 +320,11 @@ class _Importer(ResourceImporter):
         config = self.value(raw, f"{where}.SnapStart")
         if not isinstance(config, dict) or config.get("ApplyOn") != "PublishedVersions":
             return
+        runtime = str(body.get("runtime", ""))
+        if not re.fullmatch(r"java(1[1-9]|[2-9]\d)|python3\.(1[2-9]|[2-9]\d)|dotnet([89]|\d\d)", runtime):
+            self.notes.append(f"{where}.SnapStart: SnapStart supports Java 11+, Python 3.12+ and .NET 8+ "
+                              f"(snapstart.html), not runtime {runtime or 'unknown'!r}; left out")
+            return
         if support.function_key("snap_start") and "provisioned_concurrency" not in body:
             body["snap_start"] = True
             return

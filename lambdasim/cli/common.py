@@ -18,7 +18,8 @@ from pathlib import Path
 from lambdasim.errors import InputError
 
 __all__ = ["PROG", "EXIT_OK", "EXIT_EXPECT_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL",
-           "EXIT_INTERRUPTED", "InputError", "positive_duration", "writing_to",
+           "EXIT_INTERRUPTED", "InputError", "positive_duration", "writing_to", "check_out",
+           "add_limit_arguments", "limits_from", "check_work",
            "write_text_atomic", "report_checks", "expectations"]
 
 PROG = "lambdasim"
@@ -57,10 +58,50 @@ def _add_set_option(parser: argparse.ArgumentParser) -> None:
                              "functions.checkout.memory_mb=2048 (repeatable)")
 
 
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-arrivals``, ``--max-events``, ``--max-memory``: the work a run may ask for
+    (:mod:`lambdasim.scenario.workload`), estimated before anything is built."""
+    group = parser.add_argument_group(
+        "limits", "a scenario whose estimated work is beyond these is refused up front (exit 2)")
+    group.add_argument("--max-arrivals", metavar="N", default="1e8",
+                       help="expected requests over the horizon (default 1e8; 'none': no limit)")
+    group.add_argument("--max-events", metavar="N", default="1e9",
+                       help="estimated simulation events (default 1e9; 'none': no limit)")
+    group.add_argument("--max-memory", metavar="SIZE", default="8GiB",
+                       help="estimated memory, e.g. 16GB (default 8GiB; 'none': no limit)")
+
+
+def limits_from(args: argparse.Namespace):
+    """The :class:`~lambdasim.scenario.workload.Limits` of the command-line options."""
+    from lambdasim.scenario.units import SpecError
+    from lambdasim.scenario.workload import Limits, parse_limit
+
+    try:
+        return Limits(parse_limit(args.max_arrivals, "--max-arrivals"),
+                      parse_limit(args.max_events, "--max-events"),
+                      parse_limit(args.max_memory, "--max-memory", size=True))
+    except SpecError as exc:
+        raise InputError(str(exc)) from None
+
+
+def check_work(scenario, args: argparse.Namespace, period_s: float | None = None) -> None:
+    """Refuse a scenario whose estimated work is beyond the command line's limits."""
+    from lambdasim.scenario import ScenarioError
+    from lambdasim.scenario.workload import check_scenario_workload
+
+    try:
+        check_scenario_workload(scenario, limits_from(args), period_s)
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from None
+
+
 def _fail(message: str, hint: str | None = None) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    from lambdasim.scenario.reading import shorten
+
+    # One line each, of bounded length, whatever a file or an option held.
+    print(f"{PROG}: error: {shorten(str(message), 700)}", file=sys.stderr)
     if hint:
-        print(f"{PROG}: hint: {hint}", file=sys.stderr)
+        print(f"{PROG}: hint: {shorten(str(hint), 300)}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -108,6 +149,16 @@ def writing_to(out_dir: Path):
         detail = (f"cannot write results to {out_dir}: {exc.strerror}" if exc.strerror
                   else f"cannot write results: {exc}")
         raise InputError(detail, "choose another folder with --out DIR") from None
+
+
+def check_out(out_dir: Path) -> None:
+    """Refuse an ``--out`` folder up front, before any simulation: a symbolic-link loop, a
+    file, a folder lambdasim did not write or one holding files it did not write (see
+    :func:`lambdasim.results.folder.check_out_dir`)."""
+    from lambdasim.results.folder import check_out_dir
+
+    with writing_to(out_dir):
+        check_out_dir(out_dir)
 
 
 def report_checks(args: argparse.Namespace, checks) -> int:

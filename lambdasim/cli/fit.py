@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             found = reader.read_file(path)
         except (ValueError, OSError, EOFError) as exc:
-            raise InputError(f"{name}: {exc}") from None
+            line = getattr(exc, "line", None)  # InputLimitError knows where
+            raise InputError(f"{name}{f':{line}' if line else ''}: {exc}") from None
         if found == 0:
             raise InputError(
                 f"{name}: no REPORT lines found ({reader.lines:,} lines read so far)",

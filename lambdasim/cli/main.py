@@ -11,7 +11,8 @@
 
 Exit codes: 0 success; 1 an ``expect:`` check failed; 2 bad input (scenario errors, a bad
 ``--set`` or ``--period``, a missing file, usage errors); 3 an internal error (a bug: the
-traceback is printed); 130 interrupted. Bad input gives one ``lambdasim: error: ...`` line on
+traceback is printed); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled like Ctrl-C:
+a message, nothing half-written). Bad input gives one ``lambdasim: error: ...`` line on
 stderr (at most one hint line more), no traceback, and writes nothing: the results folder is
 written only after the run has finished, and atomically (see :mod:`lambdasim.results.folder`).
 
@@ -23,9 +24,12 @@ the run that produced it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import traceback
 from typing import Sequence
 
@@ -130,6 +134,32 @@ def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
     return set()
 
 
+#: Exit code after SIGTERM (128 + 15, as a shell reports a process killed by it).
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds exactly like Ctrl-C: the
+    atomic writers remove their temporary folders and an earlier result stays intact."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Handle SIGTERM like Ctrl-C while a command runs (main thread only; restored after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
 
@@ -144,11 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list and args_list[0] not in _subcommands(parser) | {"-h", "--help", "--version"}:
         args_list.insert(0, "run")
     try:
-        args = parser.parse_args(args_list)  # usage errors exit 2 through SystemExit
-        if args.command is None:
-            return _fail("a scenario file or a command is required",
-                         f"usage: {PROG} SCENARIO [options]; see '{PROG} --help'")
-        return args.handler(args)
+        with _sigterm_as_interrupt():
+            args = parser.parse_args(args_list)  # usage errors exit 2 through SystemExit
+            if args.command is None:
+                return _fail("a scenario file or a command is required",
+                             f"usage: {PROG} SCENARIO [options]; see '{PROG} --help'")
+            return args.handler(args)
+    except Terminated:
+        print(f"{PROG}: terminated; nothing written", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED

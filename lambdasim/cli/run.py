@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 
 from lambdasim.cli.common import (InputError, _add_set_option, _folder_name, _load, _seed,
-                                  expectations, positive_duration, report_checks, writing_to)
+                                  add_limit_arguments, check_out, check_work, expectations,
+                                  limits_from, positive_duration, report_checks,
+                                  writing_to)
 
 __all__ = ["add_arguments", "run"]
 
@@ -34,6 +36,7 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--no-plots", dest="plots", action="store_false",
                      help="do not draw the charts (*.png); report.html is still written")
     importlib.import_module("lambdasim.cli.sweep").add_replication_arguments(run)
+    add_limit_arguments(run)
     out = run.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="print the summary JSON on stdout instead of the table")
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario, overrides)
 
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
+    check_work(scenario, args)  # absurd work is refused before anything is built
+    check_out(out_dir)  # before any work: a bad --out is refused at once
     if args.replications > 1:  # mean, sd and 95 % CI over replications
         sweep_cli = importlib.import_module("lambdasim.cli.sweep")
         return sweep_cli.run_replications(args, scenario, out_dir)
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     bar = progress_bar_for(sys.stderr, scenario.duration_s, quiet=args.quiet or args.json)
     try:
-        result = simulate(scenario, records=args.records, progress=bar)
+        result = simulate(scenario, records=args.records, progress=bar, limits=limits_from(args))
     except ScenarioError as exc:  # inconsistencies only found while building the model
         raise InputError(str(exc)) from None
     finally:

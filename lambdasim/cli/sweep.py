@@ -43,16 +43,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, expectations, report_checks,
-                  writing_to)
+from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, add_limit_arguments,
+                                  check_out, check_work, expectations, limits_from, report_checks,
+                                  writing_to)
 from lambdasim.results.table import align as _align
 
 __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
            "write_folder", "format_replications_table"]
 
-#: Files that mark a folder as lambdasim output (safe to replace), beyond a single run's.
-MARKERS = ("summary.json", "run.json", "metrics.csv", "replications.json", "sweep.json",
-           "sweep.csv")
 
 
 def _count(text: str) -> int:
@@ -86,6 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "functions.api.memory_mb=512,1024,2048 (repeatable: the "
                              "cartesian product is run)")
     add_replication_arguments(parser, default=10)
+    add_limit_arguments(parser)
     parser.add_argument("--seed", type=_seed, metavar="N", help="seed root (overrides 'seed')")
     parser.add_argument("--metric", metavar="KEY",
                         help="main figure for the plot, e.g. functions.api.cost_usd.total "
@@ -148,27 +147,50 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
         raise InputError("--records cannot be combined with --replications",
                          "per-request records are written for single runs only")
     started = time.perf_counter()
+    plots = getattr(args, "plots", True)
     try:
         with _executor(args) as executor:
             reps = simulate_many(scenario, args.replications, executor=executor,
-                                 workers=args.workers, progress=_progress(args))
+                                 workers=args.workers, progress=_progress(args),
+                                 limits=limits_from(args), charts=plots)
     except ScenarioError as exc:  # inconsistencies only found while building the model
         raise InputError(str(exc)) from None
     summary = reps.summary
     checks = expectations(scenario, summary)  # on the CI bounds; before writing anything
     run_info = _run_info(args, scenario, reps.seed, time.perf_counter() - started,
                          replications=reps.n)
-    _write(out_dir, {
+    files = {
         "summary.json": _json(summary),
         "replications.json": _json(reps.replications_json()),
         "run.json": _json(run_info),
-    })
+    }
+    files.update(_report_files(reps, scenario, summary, run_info, plots))
+    _write(out_dir, files)
     if args.json:
         print(json.dumps(summary, indent=2, allow_nan=False))
     elif not args.quiet:
         print(format_replications_table(reps))
         print(f"results: {out_dir}")
     return report_checks(args, checks)
+
+
+def _report_files(reps: Any, scenario: Any, summary: Mapping[str, Any],
+                  run_info: Mapping[str, Any], plots: bool) -> dict[str, bytes]:
+    """The charts of the replications (mean and 95 % band over time) and report.html."""
+    from types import SimpleNamespace
+
+    from lambdasim.results.html_report import REPORT_FILE, render_report
+
+    images: list[tuple[str, bytes]] = []
+    width = None
+    if plots and reps.charts:
+        width = float(reps.charts[0]["width_s"])
+        for name, chart in reps.plots():
+            images.append((name, chart.png()))
+            chart.clear()
+    page = SimpleNamespace(summary=summary, run_info=run_info, scenario=scenario,
+                           timeline=None if width is None else SimpleNamespace(width_s=width))
+    return {**dict(images), REPORT_FILE: render_report(page, images).encode("utf-8")}
 
 
 def _run_info(args: argparse.Namespace, scenario: Any, seed: int, wall_s: float,
@@ -205,11 +227,15 @@ def run(args: argparse.Namespace) -> int:
                          "give one --set with two values, e.g. "
                          "--set functions.api.memory_mb=1024,1536 --compare")
     out_dir = Path(args.out) if args.out is not None else Path("results") / f"{base_name}-sweep"
+    for point in plan.scenarios:  # absurd work is refused before anything runs
+        check_work(point, args)
+    check_out(out_dir)  # before any work: a bad --out is refused at once
     started = time.perf_counter()
     try:
         with _executor(args) as executor:
             result = plan.run(args.replications, metric=args.metric, executor=executor,
-                              workers=args.workers, progress=_progress(args))
+                              workers=args.workers, progress=_progress(args),
+                              limits=limits_from(args))
     except ScenarioError as exc:
         raise InputError(str(exc)) from None
     comparisons = result.compare(0, 1) if args.compare is not None else []
@@ -439,7 +465,8 @@ def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) ->
 
     The same protocol as :func:`lambdasim.results.folder.write_results`: write and fsync a temporary
     sibling, rename the old folder aside, rename the new one in, delete the old one; an
-    existing folder is replaced only when empty or holding lambdasim output (:data:`MARKERS`).
+    existing folder is replaced only when empty or written by lambdasim and holding nothing
+    else (:func:`lambdasim.results.folder.check_out_dir`).
     """
     from lambdasim.results.folder import _write_bytes, replace_folder
 
@@ -447,7 +474,7 @@ def write_folder(out_dir: str | os.PathLike[str], files: Mapping[str, bytes]) ->
         for name, data in files.items():
             _write_bytes(folder / name, data)
 
-    return replace_folder(out_dir, fill, markers=MARKERS)
+    return replace_folder(out_dir, fill)
 
 
 def _plural(count: int, noun: str) -> str:

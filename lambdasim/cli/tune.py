@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from lambdasim.cli.common import (InputError, _add_set_option, _folder_name, _load, _seed,
-                                  positive_duration, writing_to)
+                                  positive_duration, writing_to, check_out,
+                                  add_limit_arguments, limits_from)
 from lambdasim.scenario import ScenarioError
 from lambdasim.studies.tune import (ARCHITECTURES, DEFAULT_ARM64_FACTORS, DEFAULT_MEMORY_MB,
                                     MAX_MEMORY_MB, MIN_MEMORY_MB, OBJECTIVES, STRATEGIES, tune)
@@ -50,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, metavar="N", help="random seed (overrides 'seed')")
     parser.add_argument("--out", metavar="DIR",
                         help="results folder (default: results/<scenario name>)")
+    add_limit_arguments(parser)
     parser.add_argument("--arm64-factors", metavar="F,F,...", default=None,
                         help="with --arch x86_64,arm64: arm64/x86_64 duration factors at which to "
                              "re-run the choice, showing where it flips (default: "
@@ -143,13 +145,15 @@ def run(args: argparse.Namespace) -> int:
     elif args.arm64_factors is not None:
         raise InputError("--arm64-factors: needs --arch x86_64,arm64 (both architectures)")
     out_dir = Path(args.out) if args.out is not None else Path("results") / _folder_name(scenario)
+    limits_from(args)  # a bad --max-* option is refused before any work
+    check_out(out_dir)  # before any work: a bad --out is refused at once
 
     try:
         report = tune(scenario, args.function, memories, archs, strategy=args.strategy,
                       weight=args.weight, objective=args.objective, max_p99_ms=max_p99_ms,
                       arm64_factors=factors,
                       replications=args.replications, tolerance=args.tolerance,
-                      jobs=args.jobs)
+                      jobs=args.jobs, limits=limits_from(args))
     except ScenarioError as exc:
         raise InputError(str(exc)) from None
     with writing_to(out_dir):

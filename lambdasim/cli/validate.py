@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from lambdasim.cli.common import (EXIT_BAD_INPUT, EXIT_OK, PROG, InputError, _add_set_option,
-                                  _fail, _load)
+                                  _fail, _load, add_limit_arguments, check_work)
 from lambdasim.results.humanize import plural
 
 __all__ = ["add_arguments", "run"]
@@ -15,6 +15,7 @@ def add_arguments(validate: argparse.ArgumentParser) -> None:
     """The ``validate`` subcommand's options."""
     validate.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario YAML files")
     _add_set_option(validate)
+    add_limit_arguments(validate)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     for path_text in args.scenarios:
         try:
             scenario = _load(path_text, list(args.overrides))
+            check_work(scenario, args)  # what validates also runs: absurd work is bad input
         except InputError as exc:
             _fail(str(exc), exc.hint)
             bad += 1

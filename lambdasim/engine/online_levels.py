@@ -17,7 +17,54 @@ would not see it. Call ``finish(end)`` once the run is over, before reading.
 """
 from __future__ import annotations
 
-__all__ = ["LevelTrack", "AgeTrack"]
+import math
+
+__all__ = ["LevelTrack", "AgeTrack", "track_period", "regroup_max"]
+
+#: Round chart bin widths, in seconds (:func:`lambdasim.results.timeline.bin_width`).
+ROUND_STEPS_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+                 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0)
+#: At most this many periods are tracked online over a run's horizon.
+MAX_TRACKED = 20_000
+
+
+def round_width(span_s: float, max_bins: int = 300) -> float:
+    """The smallest round width of :data:`ROUND_STEPS_S` that covers ``span_s`` in at most
+    ``max_bins`` bins; whole days beyond."""
+    for step in ROUND_STEPS_S:
+        if span_s / step <= max_bins:
+            return step
+    return 86400.0 * float(math.ceil(span_s / (86400.0 * max_bins)))
+
+
+def track_period(period_s: float, duration_s: float, max_bins: int = 300) -> float:
+    """The period at which levels are tracked online: a divisor of the metrics period that is
+    also one of the chart bins of the run (:func:`round_width` of its horizon), so both the
+    metrics period and the chart bins are exact groups of it; the metrics period itself when
+    that would track more than :data:`MAX_TRACKED` periods."""
+    period_ms = round(period_s * 1000.0)
+    width_ms = round(round_width(duration_s, max_bins) * 1000.0)
+    fine = math.gcd(period_ms, width_ms) / 1000.0
+    if fine <= 0.0 or duration_s / fine > MAX_TRACKED:
+        return period_s
+    return fine
+
+
+def regroup_max(values: list, track_s: float, edges) -> list | None:
+    """Maxima per bin ``[edges[k], edges[k+1])`` from maxima per tracked period ``track_s``;
+    None when the bins are not whole groups of tracked periods starting at 0."""
+    count = len(edges) - 1
+    if count < 1 or abs(edges[0]) > 1e-9:
+        return None
+    width = float(edges[1] - edges[0])
+    group = round(width / track_s)
+    if group < 1 or abs(group * track_s - width) > 1e-6 * max(width, 1.0):
+        return None
+    out = []
+    for k in range(count):
+        chunk = values[k * group:(k + 1) * group]
+        out.append(max(chunk) if chunk else values[-1] if values else 0)
+    return out
 
 
 class LevelTrack:

@@ -306,7 +306,7 @@ class ProvisionedFunction(LambdaFunction):
         self._prov_complete_cb = self._complete_provisioned
 
     def invoke(self, origin: float, payload: Any, done: Callable[[Any, int, float], None],
-               extra_s: float = 0.0) -> bool:
+               extra_s: float = 0.0, fails: bool = False) -> bool:  # LambdaFunction.invoke's
         prov = self.provisioned
         if prov.waiting:
             prov.claim(self.sim._now)
@@ -320,10 +320,10 @@ class ProvisionedFunction(LambdaFunction):
                 if tat < now:
                     tat = now
                 elif tat - now > bucket.tolerance:
-                    return self._spill(origin, payload, done, extra_s, True)
+                    return self._spill(origin, payload, done, extra_s, fails, True)
                 bucket.tat = tat + bucket.interval
         else:
-            return self._spill(origin, payload, done, extra_s, False)
+            return self._spill(origin, payload, done, extra_s, fails, False)
         if not self._request_rate(now):
             if prov.rate is not None:
                 prov.rate.tat -= prov.rate.interval  # the request never reached it
@@ -343,11 +343,11 @@ class ProvisionedFunction(LambdaFunction):
             run = self.timeout_s
             code |= TIMEOUT
             env.needs_init = True
-        elif self.error_rate:
-            draw = self._uniform()
+        elif fails or self.error_rate:  # fails: a record the handler cannot process; no draw
+            draw = -1.0 if fails else self._uniform()
             if draw < self.error_rate:
                 code |= ERROR
-                if draw < self.crash_below:
+                if draw < self.crash_below and not fails:
                     code |= CRASH
                     env.needs_init = True  # a crash resets it (lambda-runtime-environment.html)
         prov._advance(now)
@@ -361,9 +361,9 @@ class ProvisionedFunction(LambdaFunction):
         Wakeup(self.sim, run, (env, payload, done, code), self._prov_complete_cb, URGENT)
         return True
 
-    def _spill(self, origin: float, payload: Any, done, extra_s: float, by_rate: bool) -> bool:
+    def _spill(self, origin: float, payload: Any, done, extra_s: float, fails: bool, by_rate: bool) -> bool:
         """Spill over to on-demand: every provisioned environment busy, or its rate spent."""
-        if LambdaFunction.invoke(self, origin, payload, done, extra_s):
+        if LambdaFunction.invoke(self, origin, payload, done, extra_s, fails):
             if self.provisioned.allocated:
                 self._record_spill((self.sim._now, origin))
                 if by_rate:

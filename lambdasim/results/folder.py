@@ -9,8 +9,18 @@ The folder is replaced atomically: every file is written and fsynced in a tempor
 folder (``.<name>.tmp-<pid>``), then an existing folder is renamed aside, the new one renamed
 into place and the old one deleted. A failure or an interrupt at any point before the swap
 removes the temporary folder and leaves an earlier result as it was, so nobody ever reads a
-half-written folder. Only folders that look like lambdasim results (or are empty) are
-replaced, so a mistyped ``--out`` cannot delete unrelated files.
+half-written folder.
+
+Ownership. Every folder lambdasim writes holds a marker, :data:`MARKER` (``.lambdasim.json``),
+that lists every file and folder lambdasim put there. An existing folder is replaced only when
+it is empty, or when it holds the marker and nothing that the marker does not list: a folder of
+another tool's ``summary.json``, or a results folder where the user has saved a ``thesis.tex``,
+is refused (:class:`FolderNotOwned`, an :class:`OSError`), so a mistyped ``--out`` cannot
+delete a file lambdasim did not write. :func:`check_out_dir` makes the same checks up front,
+so the command line refuses a bad ``--out`` before simulating rather than after. A process
+killed while writing (SIGKILL, a power cut) leaves its ``.<name>.tmp-<pid>`` folder; the next
+write to the same folder removes such leftovers of processes that are no longer running, when
+they hold the marker (or nothing).
 
 Nothing here is imported by the model; this module only reads a finished
 :class:`lambdasim.results.result.Result`.
@@ -19,20 +29,31 @@ Nothing here is imported by the model; this module only reads a finished
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
 import io
 import json
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-__all__ = ["write_results", "replace_folder", "columns_to_csv", "RESULT_FILES"]
+__all__ = ["write_results", "replace_folder", "check_out_dir", "columns_to_csv", "RESULT_FILES",
+           "MARKER", "FolderNotOwned"]
 
-#: Files whose presence marks a folder as a lambdasim results folder (safe to replace).
+#: The files of a run's results folder (charts and report.html aside).
 RESULT_FILES = ("summary.json", "run.json", "metrics.csv", "requests.csv.gz",
                 "tune.json")
+#: The marker file lambdasim writes into every folder it writes: JSON listing its files.
+MARKER = ".lambdasim.json"
+#: Folders holding more entries than this are not walked to check ownership (never ours).
+_MAX_ENTRIES = 100_000
+
+
+class FolderNotOwned(FileExistsError):
+    """An existing folder that lambdasim did not write (or that holds files it did not write)."""
 
 
 # --------------------------------------------------------------------------- results folder
@@ -102,43 +123,43 @@ def write_results(
 
 
 def replace_folder(out_dir: str | os.PathLike[str], fill: Callable[[Path], None], *,
-                   markers: Iterable[str] = RESULT_FILES,
                    keep_existing_except: Iterable[str] | None = None) -> Path:
     """Replace the folder ``out_dir`` atomically with one that ``fill(folder)`` writes.
 
     The new folder is written and fsynced beside the old one, the old one is renamed aside,
     the new one renamed in, and the old one deleted: a failure at any point (in ``fill``
     included) leaves the earlier folder intact and no temporary folder behind. An existing
-    folder is replaced only when it is empty or holds one of ``markers`` (lambdasim output).
-    With ``keep_existing_except``, the existing folder's other files are carried over (hard
-    links, no copying) except those names, so a command can add its files to a run's results.
+    folder is replaced only when :func:`check_out_dir` accepts it (empty, or written by
+    lambdasim and holding nothing else). The new folder gets the :data:`MARKER` listing what
+    it holds. With ``keep_existing_except``, the existing folder's other files are carried
+    over (hard links, no copying) except those names, so a command can add its files to a
+    run's results.
+
+    Raises
+    ------
+    OSError
+        :class:`FolderNotOwned` for a folder lambdasim may not replace, ``NotADirectoryError``
+        for a file, ``ELOOP`` for a symbolic-link loop, or any error of the file system.
     """
     target = Path(out_dir)
-    final = target.resolve()
-    if final.exists() and not final.is_dir():
-        raise NotADirectoryError(f"{target}: exists and is not a folder")
-    if final.is_dir():
-        names = {p.name for p in final.iterdir()}
-        if names and not names & set(markers):
-            raise FileExistsError(
-                f"{target}: folder exists and does not hold lambdasim results; not replacing it"
-            )
+    final = check_out_dir(target)
     parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(parent, final.name)
     tmp = parent / f".{final.name}.tmp-{os.getpid()}"
     old = parent / f".{final.name}.old-{os.getpid()}"
-    for stale in (tmp, old):
-        if stale.exists():
-            shutil.rmtree(stale)
     try:
         if keep_existing_except is not None and final.is_dir():
-            skip = set(keep_existing_except)
+            skip = set(keep_existing_except) | {MARKER}
             shutil.copytree(final, tmp, copy_function=_link_or_copy,
                             ignore=lambda folder, names: [n for n in names if n in skip]
                             if Path(folder) == final else [])
         else:
             tmp.mkdir()
+        # Marked from the start, so that the leftovers of a killed process can be recognised.
+        _write_marker(tmp, None)
         fill(tmp)
+        _write_marker(tmp, _entries(tmp))
         _fsync_dir(tmp)
         # The swap: from here on, either the old folder or the new one is in place.
         had_old = final.exists()
@@ -156,6 +177,122 @@ def replace_folder(out_dir: str | os.PathLike[str], fill: Callable[[Path], None]
         raise
     shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Check that ``out_dir`` may be written (or replaced); return its resolved path.
+
+    Accepted: a folder that does not exist yet (below a writable folder), an empty folder, or
+    a folder that holds :data:`MARKER` and nothing the marker does not list.
+
+    Raises
+    ------
+    OSError
+        ``ELOOP`` when the path is a symbolic-link loop, ``NotADirectoryError`` when it (or an
+        ancestor) is a file, :class:`FolderNotOwned` when it holds anything lambdasim did not
+        write, ``PermissionError`` when its nearest existing ancestor is not writable.
+    """
+    target = Path(out_dir)
+    try:
+        final = target.resolve()
+    except RuntimeError:  # Python < 3.13 reports a symbolic-link loop so
+        raise OSError(errno.ELOOP, "symbolic link loop", str(target)) from None
+    if final.exists() and not final.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder", str(target))
+    if final.is_dir():
+        _check_owned(final, target)
+        ancestor = final
+    else:
+        ancestor = final.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{ancestor} is not a folder", str(target))
+    writable = final.parent if final.parent.exists() else ancestor
+    if not os.access(writable, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, f"{writable} is not writable", str(target))
+    return final
+
+
+def _check_owned(final: Path, target: Path) -> None:
+    """Refuse a non-empty folder unless lambdasim wrote everything in it."""
+    with os.scandir(final) as it:
+        top = [entry.name for entry in it]
+    if not top:
+        return
+    if MARKER not in top:
+        raise FolderNotOwned(
+            errno.EEXIST, f"the folder exists and was not written by lambdasim (it has no "
+            f"{MARKER} marker); not replacing it", str(target))
+    try:
+        listed = json.loads((final / MARKER).read_text(encoding="utf-8"))["files"]
+        listed = set(listed)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise FolderNotOwned(errno.EEXIST, f"its {MARKER} marker is unreadable; not replacing "
+                             "the folder", str(target)) from None
+    foreign = sorted(set(_entries(final)) - listed)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise FolderNotOwned(
+            errno.EEXIST, f"the folder holds files lambdasim did not write ({shown}); not "
+            "replacing it", str(target))
+
+
+def _entries(folder: Path) -> list[str]:
+    """Every file and folder below ``folder`` (relative, ``/``-separated), the marker aside.
+
+    Symbolic links are listed, not followed."""
+    out: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        rel = os.path.relpath(root, folder)
+        for name in dirs + files:
+            path = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
+            if path != MARKER:
+                out.append(path)
+        if len(out) > _MAX_ENTRIES:
+            break
+    return sorted(out)
+
+
+def _write_marker(folder: Path, files: list[str] | None) -> None:
+    from lambdasim._version import __version__
+
+    body = {"written_by": "lambdasim", "version": __version__, "complete": files is not None,
+            "files": files or []}
+    _write_bytes(folder / MARKER, (json.dumps(body, indent=1) + "\n").encode("utf-8"))
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own leftover from an earlier write in this process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: a process of another user runs under that id
+        return True
+    return True
+
+
+def _remove_stale(parent: Path, name: str) -> None:
+    """Remove ``.<name>.tmp-<pid>`` and ``.<name>.old-<pid>`` folders of dead processes that
+    lambdasim wrote (they hold the marker) or that are empty."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(?:tmp|old)-(\d+)")
+    try:
+        with os.scandir(parent) as it:
+            candidates = [Path(e.path) for e in it
+                          if pattern.fullmatch(e.name) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for stale in candidates:
+        if _pid_alive(int(pattern.fullmatch(stale.name).group(1))):
+            continue
+        try:
+            ours = (stale / MARKER).is_file() or not any(stale.iterdir())
+        except OSError:
+            continue
+        if ours:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _link_or_copy(source: str, destination: str) -> None:

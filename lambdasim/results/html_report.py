@@ -2,30 +2,33 @@
 
 The page opens in any browser straight from the disk, with no server and nothing fetched:
 styles are inline, the charts are embedded as base64 PNG (``data:`` URLs) and there is no
-script. It shows, top to bottom: the scenario and the run, the ``expect:`` checks (when the
-scenario has any) with their actual values, the summary table (one column per function,
-then the account), the charts (:mod:`lambdasim.results.plots`), any trigger-specific summary blocks,
-the fully resolved scenario (YAML) and how the run went (run.json).
+script. It shows, top to bottom: the scenario's name and the run's facts (seed, simulated
+time, warm-up, bins), the findings when the summary has them, the ``expect:`` checks with
+their actual values, the summary table (with replications: each figure's mean and its 95 %
+interval), the cost broken down by item (requests, duration, init, ephemeral storage,
+provisioned concurrency), the charts (:mod:`lambdasim.results.plots`), the trigger-specific
+blocks as tables, the scenario as the user wrote it (the resolved form, distributions in
+their resolved parameters, folded below it) and how the run went (run.json).
 
-Every value from the run is escaped; nothing in the page is executable.
+The page is a Jinja2 template (``templates/report.html.j2``) with autoescaping: every value
+from the run is escaped and nothing in the page is executable. Jinja2 is imported only when
+a report is written, so ``lambdasim --help`` and ``validate`` stay fast.
 """
 from __future__ import annotations
 
 import base64
-import html
-import json
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
 from lambdasim.results import humanize
-from lambdasim.results.table import render_cell, span_text, table_sections
+from lambdasim.results.chart_kit import ms_text, seconds_text, usd_text
+from lambdasim.results.table import render_cell, render_interval, table_sections
 
 __all__ = ["render_report", "write_report", "REPORT_FILE"]
 
 REPORT_FILE = "report.html"
+_TEMPLATE = "report.html.j2"
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -33,18 +36,25 @@ body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, 
        background: #fff; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.1em; }
 h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 1.05em; margin-top: 1.4em; }
+h4 { font-size: 0.95em; margin: 1em 0 0.2em; color: #444; }
 .sub { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 12px; border-bottom: 1px solid #eee; }
 th { text-align: left; background: #f6f6f6; }
+table.facts th { background: none; color: #555; font-weight: normal; }
 td.num { text-align: right; }
 td.label { white-space: pre; }
+tr.total td { font-weight: 600; border-top: 1px solid #bbb; }
+caption { text-align: left; color: #555; font-size: 0.9em; padding-top: 6px; }
 .pass { color: #1b7f3b; font-weight: 600; }
 .fail { color: #b3261e; font-weight: 600; }
+ul.findings li { margin: 4px 0; }
 figure { margin: 16px 0 28px; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 12px; overflow-x: auto; font-size: 0.85em; }
+details { margin: 10px 0; }
 details > summary { cursor: pointer; color: #333; }
 """
 
@@ -55,53 +65,36 @@ def render_report(result: Any, images: Iterable[tuple[str, bytes]] = ()) -> str:
     Parameters
     ----------
     result : lambdasim.results.result.Result
-        A finished run (or anything with ``summary`` and ``run_info``).
+        A finished run (or anything with ``summary`` and ``run_info``; ``scenario`` and
+        ``timeline`` are used when present).
     images : iterable of (file name, PNG bytes)
         Charts to embed, in order.
     """
+    import jinja2  # here, not at import time: the command line starts fast without it
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("lambdasim.results", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined)
     summary = result.summary
     config = summary.get("config") or {}
-    name = str(summary.get("scenario"))
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>lambdasim: {_e(name)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>lambdasim: {_e(name)}</h1>",
-    ]
-    if config.get("description"):
-        parts.append(f'<p class="sub">{_e(config["description"])}</p>')
-    facts = [f"seed {_e(summary.get('seed'))}"]
-    span = span_text(summary.get("duration_s"), summary.get("warmup_s"))
-    if span:
-        facts.append(_e(span))
-    facts.append(f"lambdasim {_e(summary.get('lambdasim_version'))}")
-    parts.append(f'<p class="sub">{" &middot; ".join(facts)}</p>')
-
-    parts += _expect_section(result, config)
-    parts += _summary_section(summary)
-    images = list(images)
-    if images:
-        parts.append("<h2>Charts</h2>")
-        for file_name, data in images:
-            encoded = base64.b64encode(data).decode("ascii")
-            label = _caption(file_name)
-            parts.append(f'<figure><img src="data:image/png;base64,{encoded}" '
-                         f'alt="{_e(label)}"><figcaption>{_e(label)} '
-                         f"({_e(file_name)})</figcaption></figure>")
-    parts += _trigger_blocks(summary)
-    parts.append("<h2>Resolved scenario</h2>")
-    parts.append("<p class=\"sub\">Every key, defaults filled in: this reproduces the run.</p>")
-    parts.append(f"<pre>{_e(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))}</pre>")
-    run_info = getattr(result, "run_info", None) or {}
-    if run_info:
-        parts.append("<h2>Run</h2><table>")
-        for key, value in run_info.items():
-            parts.append(f"<tr><th>{_e(key)}</th><td>{_e(value)}</td></tr>")
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    context = {
+        "css": _CSS,
+        "name": str(summary.get("scenario")),
+        "description": config.get("description"),
+        "facts": _facts(result),
+        "findings": _findings(result),
+        "checks": _checks(result, config),
+        "replications": _replications_note(summary),
+        "summary_tables": _summary_tables(summary),
+        "cost": _cost_table(summary),
+        "charts": _charts(list(images)),
+        "details": _details(summary),
+        "scenario": _scenario(result, config),
+        "run": [(key.replace("_", " "), _value(key, value))
+                for key, value in (getattr(result, "run_info", None) or {}).items()],
+    }
+    return env.get_template(_TEMPLATE).render(**context)
 
 
 def write_report(result: Any, folder: str | os.PathLike[str],
@@ -118,14 +111,191 @@ def write_report(result: Any, folder: str | os.PathLike[str],
     return path
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+# --------------------------------------------------------------------------- sections
+
+def _facts(result: Any) -> list[tuple[str, str]]:
+    summary = result.summary
+    config = summary.get("config") or {}
+    functions = summary.get("functions") or {}
+    facts = [("seed", str(summary.get("seed")))]
+    duration, warmup = summary.get("duration_s"), summary.get("warmup_s") or 0
+    if duration is not None:
+        facts.append(("simulated", seconds_text(float(duration))))
+        facts.append(("measured window", (
+            f"{seconds_text(float(warmup))} to {seconds_text(float(duration))}; the warm-up "
+            f"before it is left out of the table and shaded on the charts") if warmup
+            else "the whole run (no warm-up)"))
+    if config.get("period"):
+        facts.append(("metrics period", f"{seconds_text(float(config['period']))} "
+                                        "(metrics.csv)"))
+    timeline = getattr(result, "timeline", None)
+    if timeline is not None:
+        facts.append(("chart bins", f"{seconds_text(timeline.width_s)}, the same on every "
+                                    "chart"))
+    n = len(functions)
+    triggers = sum(len((f or {}).get("triggers") or ())
+                   for f in (config.get("functions") or {}).values())
+    facts.append(("functions", f"{n} function{'s' if n != 1 else ''}, {triggers} "
+                               f"trigger{'s' if triggers != 1 else ''}"))
+    reps = summary.get("replications")
+    if reps:
+        facts.append(("replications", f"{reps.get('n')} independent runs, "
+                                      f"{round(100 * float(reps.get('level', 0.95)))} % "
+                                      "confidence intervals (Student t)"))
+    facts.append(("lambdasim", str(summary.get("lambdasim_version"))))
+    return facts
+
+
+def _findings(result: Any) -> list[str]:
+    """Sentences that say what happened, when the run computed them (``findings``)."""
+    found = getattr(result, "findings", None)
+    if found is None:
+        found = result.summary.get("findings")
+    if isinstance(found, str):
+        return [found]
+    if isinstance(found, Mapping):
+        return [str(v) for v in found.values()]
+    return [str(s) for s in found or ()]
+
+
+def _checks(result: Any, config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    checks = config.get("expect") or []
+    if not checks:
+        return []
+    from lambdasim.results.expect import ExpectationError, evaluate
+    from lambdasim.scenario.units import SpecError
+
+    try:
+        outcomes = evaluate(checks, result.summary)
+    except (ExpectationError, SpecError) as exc:
+        return [{"verdict": "ERROR", "text": None, "actual": str(exc)}]
+    return [{"verdict": "PASS" if c.passed else "FAIL", "text": c.expectation.text,
+             "actual": c.describe_actual()} for c in outcomes]
+
+
+def _replications_note(summary: Mapping[str, Any]) -> dict[str, str] | None:
+    reps = summary.get("replications")
+    if not reps:
+        return None
+    return {"note": f"Each figure: the mean over {reps.get('n')} replications and, in "
+                    "brackets, its 95 % confidence interval, clipped to the figure's range "
+                    "(counts and rates are never negative, rates never above 100 %)."}
+
+
+def _summary_tables(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The summary table (:mod:`lambdasim.results.table`: the terminal's rows and figures);
+    with replications each figure as ``mean [low, high]``."""
+    sections = table_sections(summary)
+    figures = (summary.get("replications") or {}).get("figures")
+    money = [v for sec in sections for row, values in sec.rows if row.kind == "usd"
+             for v in values]
+    digits = humanize.money_decimals(money)
+    tables = []
+    for index, section in enumerate(sections):
+        rows = []
+        for row, values in section.rows:
+            cells = []
+            for column, value in zip(section.columns, values):
+                if figures is not None and value is not None:
+                    prefix = f"functions.{column}." if index == 0 else "account."
+                    cells.append(render_interval(figures.get(prefix + ".".join(row.path)),
+                                                 row, digits))
+                else:
+                    cells.append(render_cell(value, row, digits))
+            rows.append([row.label] + cells)
+        tables.append({"header": [section.title] + list(section.columns), "rows": rows})
+    return tables
+
+
+def _clip(path: tuple[str, ...], interval: list[float]) -> tuple[float, float]:
+    """A confidence interval kept inside the figure's range: no negative count, time or
+    cost, no rate above 1."""
+    low, high = float(interval[0]), float(interval[1])
+    low, high = max(low, 0.0), max(high, 0.0)
+    if path[-1].endswith("rate") or "utilization" in path:
+        low, high = min(low, 1.0), min(high, 1.0)
+    return low, high
+
+
+#: Cost items in the order of the cost table, with their headings.
+_COST_COLUMNS = (("requests", "requests"), ("duration", "duration"),
+                 ("init", "init (cold starts)"), ("ephemeral_storage", "ephemeral storage"),
+                 ("provisioned", "provisioned concurrency"), ("total", "total"))
+
+
+def _money(value: Any, decimals: int) -> str:
+    if value is None:
+        return "-"
+    if value != 0 and abs(value) < 0.5 * 10 ** -decimals:
+        return f"<${10 ** -decimals:.{decimals}f}"
+    return humanize.usd(value, decimals)
+
+
+def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
+    functions: Mapping[str, Any] = summary.get("functions") or {}
+    fconfigs = (summary.get("config") or {}).get("functions") or {}
+    account = summary.get("account") or {}
+    keys = [key for key, _ in _COST_COLUMNS]
+
+    def applies(name: str, key: str) -> bool:
+        block = functions.get(name) or {}
+        fconfig = fconfigs.get(name) or {}
+        if key == "provisioned":
+            return "provisioned" in block or bool((block.get("cost_usd") or {}).get(key))
+        if key == "ephemeral_storage":  # only storage above the included 512 MB is billed
+            return float(fconfig.get("ephemeral_storage_mb") or 512) > 512 or bool(
+                (block.get("cost_usd") or {}).get(key))
+        return True
+
+    run_rows = [(name, (block or {}).get("cost_usd") or {}, name) for name, block in
+                functions.items()] + [("account", account.get("cost_usd") or {}, None)]
+    decimals = humanize.money_decimals(cost.get(key) for _, cost, _ in run_rows
+                                       for key in keys)
+    rows = []
+    for label, cost, name in run_rows:
+        cells = []
+        for key in keys:
+            if name is not None and key != "total" and not applies(name, key):
+                cells.append("-")
+            elif name is None and key not in ("total",) and not any(
+                    applies(n, key) for n in functions):
+                cells.append("-")
+            else:
+                cells.append(_money(cost.get(key), decimals))
+        rows.append({"label": label, "cells": cells, "total": name is None})
+    month = (account.get("cost_usd") or {}).get("per_30_days")
+    basis = (summary.get("cost_projection") or {}).get("basis")
+    note = (f"US dollars for the invocations of the requests that arrived in "
+            f"{_window_text(summary)}, by item; '-' where an item does not apply.")
+    if isinstance(month, Mapping) and month.get("total") is not None:
+        rows.append({"label": f"account, per 30 days ({basis or 'projected'})",
+                     "total": False,
+                     "cells": ["-" if rows[-1]["cells"][i] == "-" else
+                               _money(month.get(key), 2) for i, key in enumerate(keys)]})
+        note += (f" The 30-day row projects the run: {basis}." if basis else
+                 " The 30-day row projects the measured window to 30 days.")
+    elif basis:
+        note += f" No 30-day projection: {basis}."
+    return {"header": ["cost (USD)"] + [label for _, label in _COST_COLUMNS], "rows": rows,
+            "note": note}
+
+
+def _window_text(summary: Mapping[str, Any]) -> str:
+    duration, warmup = summary.get("duration_s"), summary.get("warmup_s") or 0
+    if duration is None:
+        return "the run"
+    if warmup:
+        return (f"the measured window ({seconds_text(float(warmup))} to "
+                f"{seconds_text(float(duration))})")
+    return f"the run ({seconds_text(float(duration))})"
 
 
 _CAPTIONS = {
     "concurrency": "execution environments by state, with the concurrency limits",
     "requests": "requests, throttles and cold starts per second",
     "latency": "end-to-end latency distribution, warm vs cold start",
+    "latency_time": "end-to-end latency p50 and p99 over time",
+    "cost": "cost over time by item, and its running total",
     "async": "asynchronous events: age, queue depth, received and dropped",
     "sqs": "SQS queue: backlog, age of the oldest message, pollers",
     "stream": "stream: iterator age and pollers",
@@ -133,57 +303,32 @@ _CAPTIONS = {
 }
 
 
-def _caption(file_name: str) -> str:
+def _caption(file_name: str) -> tuple[str, str]:
+    """(group, caption) of a chart file: its function and what it shows."""
     stem = file_name.rsplit(".", 1)[0]
     if stem == "concurrency":
-        return "account: concurrent executions by function"
+        return "account", "account: concurrent executions by function"
     if stem == "dependencies":
-        return "shared dependencies: units in use against capacity, waits and rejections"
+        return "account", "shared dependencies: units in use against capacity, waits and " \
+                          "rejections"
     if stem.startswith("front-door-"):
-        return f"{stem[len('front-door-'):]}: {_CAPTIONS['front-door']}"
+        function = stem[len("front-door-"):]
+        return function, f"{function}: {_CAPTIONS['front-door']}"
     kind, _, function = stem.partition("-")
-    return f"{function}: {_CAPTIONS.get(kind, kind)}"
+    if not function:
+        return "account", stem
+    return function, f"{function}: {_CAPTIONS.get(kind, kind)}"
 
 
-def _expect_section(result: Any, config: Mapping[str, Any]) -> list[str]:
-    checks = config.get("expect") or []
-    if not checks:
-        return []
-    from lambdasim.results.expect import ExpectationError, evaluate
-    from lambdasim.scenario.units import SpecError
-
-    out = ["<h2>Expectations</h2>", "<table><tr><th></th><th>check</th><th>value</th></tr>"]
-    try:
-        results = evaluate(checks, result.summary)
-    except (ExpectationError, SpecError) as exc:
-        return out + [f'<tr><td class="fail">ERROR</td><td colspan="2">{_e(exc)}</td></tr>',
-                      "</table>"]
-    for check in results:
-        verdict = "PASS" if check.passed else "FAIL"
-        out.append(f'<tr><td class="{verdict.lower()}">{verdict}</td>'
-                   f"<td><code>{_e(check.expectation.text)}</code></td>"
-                   f"<td>{_e(check.describe_actual())}</td></tr>")
-    out.append("</table>")
-    return out
-
-
-def _summary_section(summary: Mapping[str, Any]) -> list[str]:
-    """The summary table (:mod:`lambdasim.results.table`: the same rows and figures as the
-    terminal's)."""
-    sections = table_sections(summary)
-    digits = humanize.money_decimals(v for sec in sections for row, values in sec.rows
-                                     if row.kind == "usd" for v in values)
-    out = ["<h2>Summary</h2>"]
-    for section in sections:
-        out.append("<table><tr>" + "".join(f"<th>{_e(c)}</th>"
-                                           for c in [section.title] + section.columns)
-                   + "</tr>")
-        for row, values in section.rows:
-            cells = "".join(f'<td class="num">{_e(render_cell(v, row, digits))}</td>'
-                            for v in values)
-            out.append(f'<tr><td class="label">{_e(row.label)}</td>{cells}</tr>')
-        out.append("</table>")
-    return out
+def _charts(images: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, str]]] = {}
+    for file_name, data in images:
+        group, caption = _caption(file_name)
+        groups.setdefault(group, []).append({
+            "file": file_name, "caption": caption,
+            "data": base64.b64encode(data).decode("ascii")})
+    return [{"title": "account" if group == "account" else f"function {group}",
+             "charts": items} for group, items in groups.items()]
 
 
 #: Keys of a function's block that the summary table already shows.
@@ -192,20 +337,156 @@ _TABLE_KEYS = {"requests", "invocations", "errors", "throttles", "cold_starts",
                "init_duration_ms", "concurrency", "environments", "cost_usd"}
 
 
-def _trigger_blocks(summary: Mapping[str, Any]) -> list[str]:
-    """Trigger-specific blocks (async, sqs, stream, provisioned, ...) and replications."""
+def _details(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Trigger-specific blocks (async, sqs, stream, provisioned, ...) as tables."""
     out = []
     for name, block in (summary.get("functions") or {}).items():
-        for key, value in block.items():
+        others = []
+        for key, value in (block or {}).items():
             if key in _TABLE_KEYS:
                 continue
-            out.append(f"<details open><summary><b>{_e(name)}.{_e(key)}</b></summary>"
-                       f"<pre>{_e(json.dumps(value, indent=2))}</pre>"
-                       "</details>")
+            if isinstance(value, Mapping):
+                out.append({"title": f"{name}.{key}", "sections": _sections(value)})
+            else:  # a figure of its own (crashes, ...): gathered in one table per function
+                others.append((_label(key), _value(key, value)))
+        if others:
+            out.append({"title": f"{name}: other figures",
+                        "sections": [{"title": None, "rows": others, "lists": []}]})
     for name, block in (summary.get("dependencies") or {}).items():
-        out.append(f"<details open><summary><b>dependencies.{_e(name)}</b></summary>"
-                   f"<pre>{_e(json.dumps(block, indent=2))}</pre></details>")
+        out.append({"title": f"dependencies.{name}", "sections": _sections(block)})
     if summary.get("replications"):
-        out.append("<details><summary><b>replications</b></summary>"
-                   f"<pre>{_e(json.dumps(summary['replications'], indent=2))}</pre></details>")
-    return (["<h2>Trigger details</h2>"] + out) if out else []
+        reps = summary["replications"]
+        rows = [(figure, _interval_text(figure, stats))
+                for figure, stats in (reps.get("figures") or {}).items()]
+        out.append({"title": "replications", "sections": [
+            {"title": f"{reps.get('n')} replications: mean [95 % interval] of every figure",
+             "rows": rows, "lists": []}]})
+    return out
+
+
+def _interval_text(figure: str, stats: Mapping[str, Any]) -> str:
+    key = figure.rsplit(".", 1)[-1]
+    mean = stats.get("mean")
+    if mean is None:
+        return "-"
+    text = _value(key, mean)
+    if stats.get("ci95"):
+        low, high = _clip(tuple(figure.split(".")), stats["ci95"])
+        text += f" [{_value(key, low)}, {_value(key, high)}]"
+    return text
+
+
+def _sections(value: Any, title: str | None = None) -> list[dict[str, Any]]:
+    """A block as titled sections of (label, value) rows; lists of records as tables and
+    per-trigger sub-blocks as sections of their own."""
+    if not isinstance(value, Mapping):
+        return [{"title": title, "rows": [("value", _value(title or "", value))], "lists": []}]
+    rows: list[tuple[str, str]] = []
+    lists: list[dict[str, Any]] = []
+    nested: list[dict[str, Any]] = []
+    for key, item in value.items():
+        if key in ("triggers", "by_trigger") and isinstance(item, Mapping) and \
+                all(isinstance(v, Mapping) for v in item.values()):
+            if len(item) == 1:  # one trigger: only what the block above does not say
+                (trigger, sub), = item.items()
+                extra = {k: v for k, v in sub.items() if value.get(k) != v}
+                if extra:
+                    nested += _sections(extra, f"trigger {trigger}")
+                continue
+            for trigger, sub in item.items():
+                nested += _sections(sub, f"trigger {trigger}")
+        elif isinstance(item, Mapping) and not item:
+            rows.append((_label(key), "none"))
+        elif isinstance(item, Mapping) and all(
+                not isinstance(v, (Mapping, list)) for v in item.values()):
+            rows.append((_label(key), " · ".join(f"{k} {_value(_unit_key(key, k), v)}"
+                                                 for k, v in item.items())))
+        elif isinstance(item, Mapping):
+            for sub in _sections(item, _label(key)):
+                nested.append(sub)
+        elif isinstance(item, list) and item and all(isinstance(v, Mapping) for v in item):
+            header = list(dict.fromkeys(k for v in item for k in v))
+            lists.append({"title": _label(key), "header": [_label(h) for h in header],
+                          "rows": [[_value(h, v.get(h)) for h in header] for v in item]})
+        elif isinstance(item, list):
+            rows.append((_label(key), ", ".join(_value(key, v) for v in item) or "none"))
+        else:
+            rows.append((_label(key), _value(key, item)))
+    return [{"title": title, "rows": rows, "lists": lists}] + nested
+
+
+def _unit_key(parent: str, key: str) -> str:
+    """The key whose unit a nested value has: ``iterator_age_ms.p99`` is in ms."""
+    for suffix in ("_ms", "_s", "_usd"):
+        if parent.endswith(suffix):
+            return key + suffix
+    if parent in ("utilization",) or parent.endswith("rate"):
+        return "rate"
+    return key
+
+
+def _label(key: str) -> str:
+    """A key as words; its unit goes with each value (12.5 s, $1.41), not in the label."""
+    for suffix in ("_ms", "_s", "_usd"):
+        if key.endswith(suffix) and key != suffix:
+            key = key[: -len(suffix)]
+            break
+    return "time" if key == "t" else key.replace("_", " ")
+
+
+def _value(key: str, value: Any) -> str:
+    """A value of a details table in human units, by what its key says it is."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) or isinstance(value, list):
+        return ", ".join(f"{k}: {_value(k, v)}" for k, v in value.items()) \
+            if isinstance(value, Mapping) else ", ".join(_value(key, v) for v in value)
+    if not isinstance(value, (int, float)):
+        return str(value)
+    if key.endswith("_ms"):
+        return ms_text(float(value))
+    if key.endswith("_usd") or key == "cost_usd":
+        return usd_text(float(value))
+    if key.endswith("_s") and key not in ("wall_time_s",):
+        return seconds_text(float(value)) if value >= 1 else f"{value:.3g} s"
+    if (key.endswith("_rate") and isinstance(value, float)) or key in ("rate", "utilization",
+                                                                       "level"):
+        return f"{100.0 * float(value):.2f} %"  # a fraction; counts named *_rate stay counts
+    if key.endswith("bytes"):
+        return f"{float(value) / 1e6:,.1f} MB"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.3g}"
+
+
+def _scenario(result: Any, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The scenario as written (the file's text, and any --set), and the resolved form."""
+    import yaml
+
+    scenario = getattr(result, "scenario", None)
+    path = getattr(scenario, "path", None)
+    source = None
+    if path:
+        try:
+            source = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            source = None
+    if source is None and getattr(scenario, "_raw", None) is not None:
+        source = yaml.safe_dump(scenario._raw, sort_keys=False, allow_unicode=True)
+        path = None
+    overrides = [f"{key}={_override_text(value)}"
+                 for key, value in getattr(scenario, "_overrides", ()) or ()]
+    return {"source": source, "path": path, "overrides": overrides,
+            "resolved": yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)}
+
+
+def _override_text(value: Any) -> str:
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value)

@@ -32,6 +32,7 @@ from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.dependencies import dependency_series, dependency_summary
 from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_outcomes,
                                       time_stats_ms, unpack_requests)
+from lambdasim.results.assumptions import used_assumptions
 from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
 from lambdasim.results.timeline import build_timeline
 
@@ -220,11 +221,14 @@ def _rate(numerator: int, denominator: int) -> float:
     return round(numerator / denominator, 9) if denominator else 0.0
 
 
-def build_result(model: "Model", *, records: bool = False) -> Result:
+def build_result(model: "Model", *, records: bool = False, timeline: bool = True,
+                 timeline_width_s: float | None = None) -> Result:
     """Compute the summary, series and (optionally) records of a finished model.
 
     Works one function at a time on views of the recorded buffers, so the extra memory is a
-    few arrays of one function's size.
+    few arrays of one function's size. ``timeline``: also reduce the records to chart data
+    (:mod:`lambdasim.results.timeline`; runs whose summary alone is kept skip it), in bins of
+    ``timeline_width_s`` when given.
     """
     # A deep copy (the resolved config is plain data: dicts, lists, str, numbers, None);
     # through pickle, many times faster than copy.deepcopy for thousands of functions.
@@ -284,6 +288,8 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
             "throttles": sum(block["throttles"] for block in functions.values()),
             "cost_usd": account_cost,
         },
+        # Figures AWS does not publish that this run relied on, each once.
+        "assumptions": used_assumptions(model),
         # How cost_usd.per_30_days was projected (the scenario's recurs), printed beside it.
         "cost_projection": projection(config["recurs"], horizon - warmup),
     }
@@ -300,9 +306,11 @@ def build_result(model: "Model", *, records: bool = False) -> Result:
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model) if records else None
     # The chart timeline is built when charts are drawn, not for every run.
+    source = partial(build_timeline, model, costs={name: block["cost_usd"]
+                                                   for name, block in functions.items()},
+                     width_s=timeline_width_s) if timeline else None
     return Result(model.scenario, summary, series, model.run_info(), request_records,
-                  dependency_series=dependency_rows,
-                  timeline_source=partial(build_timeline, model))
+                  dependency_series=dependency_rows, timeline_source=source)
 
 
 def _duration_basis(fconfig) -> dict[str, Any]:

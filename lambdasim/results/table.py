@@ -23,6 +23,7 @@ import dataclasses
 from typing import Any, Iterable, Mapping, Sequence
 
 from lambdasim.results import humanize as hz
+from lambdasim.results.assumptions import format_assumptions
 
 __all__ = ["Row", "Section", "FUNCTION_ROWS", "BLOCK_ROWS", "COST_ROWS", "ACCOUNT_ROWS",
            "DEPENDENCY_ROWS",
@@ -141,6 +142,17 @@ BLOCK_ROWS: tuple[tuple[str, tuple[Row, ...]], ...] = (
             needs="async"),
         Row("async queue depth max (events)", ("async", "queue_depth", "max"), "count",
             "events", needs="async"),
+        Row("async backlog drain duration", ("async", "backlog", "drain_s"), "s", "duration",
+            needs="async",
+            define="length of the longest spell during which events waited in the queue"),
+        Row("async backlog ideal drain duration", ("async", "backlog", "ideal_drain_s"), "s",
+            "duration", needs="async",
+            define="time the function's concurrency pool would need at full use for the work "
+                   "done meanwhile"),
+        Row("async idle environments while events wait (% of pool)",
+            ("async", "backlog", "idle_share"), "percent", "environments", needs="async",
+            define="share of the pool's concurrency left unused while events waited (the "
+                   "drain is an assumption: compare throttle_backoff none)"),
     )),
     ("sqs", (
         Row("sqs messages deleted", ("sqs", "messages_deleted"), "count", "messages",
@@ -472,6 +484,9 @@ def format_summary_table(result: Any) -> str:
     digits = hz.money_decimals(_money_values(sections))
     lines = [title + (f", {span}" if span else ""), ""]
     lines += _render(sections, lambda v, row: render_cell(v, row, digits))
+    assumed = format_assumptions(summary.get("assumptions") or [])
+    if assumed:
+        lines += [""] + assumed
     return "\n".join(lines) + "\n"
 
 

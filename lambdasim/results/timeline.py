@@ -13,7 +13,25 @@ records to a few hundred bins per function (:func:`bin_width`) and keeps only th
   concurrency limits apply to, drawn against the reserved and account limits);
 * counts per bin of arrivals, invocations, throttles and cold starts;
 * latency distributions of the requests the function answered in ``[warmup, duration)``,
-  split by whether the final attempt was a cold start, as quantile curves (empirical CDF).
+  split by whether the final attempt was a cold start, as quantile curves (empirical CDF);
+* the same counts restricted to what the summary table counts (``*_counted``: requests that
+  arrive in ``[warmup, duration)`` and the attempts made for them, retries included), so a
+  chart's total is the table's figure and the warm-up part can be drawn apart;
+* the end-to-end latency p50 and p99 of the requests arriving in each bin (retries included;
+  NaN where none was answered), and the cost of each bin: every item of the table's
+  ``cost_usd`` spread over the bins in proportion to the usage it bills (invocations, billed
+  Duration, billed Init, configured and used provisioned capacity), so the bins add up to the
+  table's cost exactly, tiers and free tier included;
+* the trigger-specific columns (asynchronous queue, SQS, streams, provisioned concurrency) on
+  the same bins, from the reporters' ``series`` (SQS levels are tracked during the run at a
+  period that divides both the metrics period and the chart bins,
+  :func:`lambdasim.engine.online_levels.track_period`; where a long drain makes the bins
+  coarser than planned and not a whole group of it, the SQS chart is drawn per metrics
+  period and says so).
+
+The bins are the metrics period when it gives between :data:`MIN_PERIOD_BINS` and
+:data:`MAX_BINS` bins (the charts then show what metrics.csv holds), else the round width of
+:func:`bin_width`. Every chart of a run uses these bins.
 
 The sweep over intervals is :func:`level_integral`: the integral of the number of open
 intervals from 0 to each grid point, from the sorted starts and ends with cumulative sums,
@@ -23,25 +41,26 @@ once, after the run.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from lambdasim.engine.function import COLD
-from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED
+from lambdasim.engine.billing import COST_ITEMS, billed_ms, load_prices
+from lambdasim.engine.function import COLD, PROVISIONED
+from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes
+from lambdasim.engine.online_levels import round_width
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
 
 __all__ = ["Timeline", "FunctionTimeline", "LatencyCurve", "build_timeline", "bin_width",
-           "level_integral", "MAX_BINS"]
+           "chart_width", "replication_width", "digest", "DIGEST_FIELDS", "level_integral", "MAX_BINS", "MIN_PERIOD_BINS", "COST_ITEMS"]
 
 #: At most this many bins cover a run.
 MAX_BINS = 300
-#: Round bin widths, in seconds.
-_STEPS_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0,
-            1800.0, 3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0)
+#: The metrics period is used for the bins when it gives at least this many.
+MIN_PERIOD_BINS = 60
 #: Quantile levels of the latency curves: dense in the body, finer in the tail.
 _QUANTILES = np.unique(np.concatenate([np.linspace(0.0, 0.99, 397),
                                        1.0 - np.logspace(-2, -5, 31), [1.0]]))
@@ -50,10 +69,15 @@ _QUANTILES = np.unique(np.concatenate([np.linspace(0.0, 0.99, 397),
 def bin_width(span_s: float, max_bins: int = MAX_BINS) -> float:
     """The smallest round bin width (0.1 s, 0.2 s, ... 1 d) that covers ``span_s`` in at most
     ``max_bins`` bins; whole days beyond."""
-    for step in _STEPS_S:
-        if span_s / step <= max_bins:
-            return step
-    return 86400.0 * float(np.ceil(span_s / (86400.0 * max_bins)))
+    return round_width(span_s, max_bins)
+
+
+def chart_width(span_s: float, period_s: float, max_bins: int = MAX_BINS) -> float:
+    """The bin width of a run's charts: the metrics period when ``span_s`` holds between
+    :data:`MIN_PERIOD_BINS` and ``max_bins`` of them, else :func:`bin_width`."""
+    if period_s > 0 and MIN_PERIOD_BINS <= np.ceil(span_s / period_s - 1e-9) <= max_bins:
+        return float(period_s)
+    return bin_width(span_s, max_bins)
 
 
 def level_integral(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -118,15 +142,32 @@ class LatencyCurve:
 
 
 class FunctionTimeline:
-    """One function's chart data (see the module docstring); arrays of ``len(edges) - 1``."""
+    """One function's chart data (see the module docstring); arrays of ``len(edges) - 1``.
+
+    Counts per bin cover the whole run; their ``*_counted`` twins only what the summary
+    table counts (requests arriving in ``[warmup, duration)`` and their attempts), so
+    ``arrivals_counted.sum()`` is ``requests.arrived``, ``invocations_counted.sum()`` is
+    ``invocations``, ``throttles_counted.sum()`` is ``throttles`` (attempts),
+    ``throttled_counted.sum()`` is ``requests.throttled`` and ``cold_starts_counted.sum()``
+    is ``cold_starts``. ``cost_usd`` maps each cost item to its per-bin share (adding up to
+    the table's ``cost_usd`` item); ``series`` holds trigger columns on the same bins and
+    ``series_edges`` the bins of any column monitored per metrics period instead.
+    """
 
     __slots__ = ("name", "edges", "initializing", "invoking", "idle", "busy_max", "arrivals",
-                 "invocations", "throttles", "cold_starts", "warm_latency", "cold_latency",
-                 "reserved_concurrency")
+                 "invocations", "throttles", "cold_starts", "arrivals_counted",
+                 "invocations_counted", "throttles_counted", "throttled_counted",
+                 "cold_starts_counted", "latency_p50_ms", "latency_p99_ms", "latency_count",
+                 "cost_usd", "series", "series_edges", "warm_latency", "cold_latency",
+                 "reserved_concurrency", "active_end_s")
 
     def __init__(self, name: str, edges: np.ndarray, **arrays: Any) -> None:
         self.name = name
         self.edges = edges
+        self.cost_usd = {}
+        self.series = {}
+        self.series_edges = {}
+        self.active_end_s = float(edges[-1]) if len(edges) else 0.0
         for key, value in arrays.items():
             setattr(self, key, value)
 
@@ -149,13 +190,16 @@ class Timeline:
     account_busy_max : numpy.ndarray
         Peak concurrent executions of the whole account in each bin.
     functions : dict of str to FunctionTimeline
+    period_s : float or None
+        The run's metrics period (metrics.csv), which may differ from the bin width.
     """
 
     __slots__ = ("edges", "end_s", "duration_s", "warmup_s", "account_limit",
-                 "account_busy_max", "functions")
+                 "account_busy_max", "functions", "period_s")
 
     def __init__(self, edges, end_s, duration_s, warmup_s, account_limit, account_busy_max,
-                 functions) -> None:
+                 functions, period_s: float | None = None) -> None:
+        self.period_s = period_s
         self.edges = edges
         self.end_s = end_s
         self.duration_s = duration_s
@@ -164,20 +208,34 @@ class Timeline:
         self.account_busy_max = account_busy_max
         self.functions = functions
 
+    @property
+    def width_s(self) -> float:
+        """The bin width in seconds, the same on every chart of the run."""
+        return float(self.edges[1] - self.edges[0]) if len(self.edges) > 1 else 0.0
+
     def __repr__(self) -> str:
         return (f"Timeline(bins={len(self.edges) - 1}, width_s={self.edges[1] - self.edges[0]}, "
                 f"functions={list(self.functions)})")
 
 
-def build_timeline(model: "Model", max_bins: int = MAX_BINS) -> Timeline:
-    """Reduce a finished model's records to chart data (see the module docstring)."""
+def build_timeline(model: "Model", max_bins: int = MAX_BINS,
+                   costs: Mapping[str, Mapping[str, Any]] | None = None,
+                   width_s: float | None = None) -> Timeline:
+    """Reduce a finished model's records to chart data (see the module docstring).
+
+    ``costs``: each function's ``cost_usd`` block of the summary, spread over the bins.
+    ``width_s``: a bin width to use instead of :func:`chart_width` (replications share one).
+    """
     end = max(model.end_s, model.duration_s)
-    width = bin_width(end, max_bins)
+    width = chart_width(end, model.period_s, max_bins) if width_s is None else float(width_s)
     count = max(1, int(np.ceil(end / width - 1e-9)))
     edges = np.arange(count + 1, dtype=np.float64) * width
     functions = {}
     for name, recorder in model.recorders.items():
         functions[name] = _function_timeline(model, name, recorder, edges, end)
+        if costs is not None and name in costs:
+            functions[name].cost_usd = _cost_bins(model, name, recorder, edges, costs[name])
+        _trigger_series(model, name, functions[name])
     if len(functions) == 1:
         account_busy_max = next(iter(functions.values())).busy_max
     else:
@@ -190,12 +248,53 @@ def build_timeline(model: "Model", max_bins: int = MAX_BINS) -> Timeline:
                                      np.concatenate(ends)).period_maxima(edges)
     return Timeline(edges, end, model.duration_s, model.warmup_s,
                     int(model.scenario.config["account"]["concurrency_limit"]),
-                    account_busy_max, functions)
+                    account_busy_max, functions, model.period_s)
+
+
+def replication_width(duration_s: float, period_s: float) -> float:
+    """The bin width that every replication of a scenario uses, from its horizon alone (the
+    drain after it differs between replications)."""
+    return chart_width(duration_s * 1.02, period_s)
+
+
+#: Per-bin arrays of a function that replication charts average (see :func:`digest`).
+DIGEST_FIELDS = ("busy", "live", "busy_max", "arrivals", "invocations", "throttles_counted",
+                 "throttled_counted", "cold_starts_counted", "latency_p50_ms",
+                 "latency_p99_ms", "cost_usd")
+
+
+def digest(timeline: Timeline) -> dict[str, Any]:
+    """The few per-bin arrays of a run that replication charts average, as plain data.
+
+    ``busy`` is invoking + initializing (time-weighted mean per bin), ``live`` adds idle,
+    ``cost_usd`` is the total of every cost item per bin; the rest as in
+    :class:`FunctionTimeline`. Small enough to send back from a worker process.
+    """
+    functions = {}
+    for name, data in timeline.functions.items():
+        busy = data.invoking + data.initializing
+        cost = (np.sum(list(data.cost_usd.values()), axis=0) if data.cost_usd
+                else np.zeros(len(busy)))
+        functions[name] = {
+            "busy": busy, "live": busy + data.idle, "busy_max": data.busy_max.astype(float),
+            "arrivals": data.arrivals.astype(float),
+            "invocations": data.invocations.astype(float),
+            "throttles_counted": data.throttles_counted.astype(float),
+            "throttled_counted": data.throttled_counted.astype(float),
+            "cold_starts_counted": data.cold_starts_counted.astype(float),
+            "latency_p50_ms": data.latency_p50_ms, "latency_p99_ms": data.latency_p99_ms,
+            "cost_usd": cost,
+            "reserved_concurrency": data.reserved_concurrency,
+        }
+    return {"width_s": timeline.width_s, "end_s": timeline.end_s,
+            "duration_s": timeline.duration_s, "warmup_s": timeline.warmup_s,
+            "account_limit": timeline.account_limit, "functions": functions}
 
 
 def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
                        end: float) -> FunctionTimeline:
     widths = np.diff(edges)
+    warmup, horizon = model.warmup_s, model.duration_s
     attempts = recorder.table("attempts")
     t, init, duration = attempts["t"], attempts["init"], attempts["duration"]
     # Sorted once, shared by the busy level and its peaks, and with the summary's
@@ -214,14 +313,24 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     live = np.diff(level_integral(created, ended, edges)) / widths
     idle = np.maximum(live - busy, 0.0)
     busy_max = StepLevel(t, run_end).period_maxima(edges)
+    run_last = float(run_end[-1]) if run_end.size else 0.0
     del run_end, busy
 
     codes = attempts["code"].astype(np.int64)
+    origin = attempts["origin"]
+    counted = (origin >= warmup) & (origin < horizon)
+    cold_code = (codes & COLD) != 0
+    throttles = recorder.table("throttles")
+    throttle_counted = (throttles["origin"] >= warmup) & (throttles["origin"] < horizon)
+
     requests = recorder.table("requests", ordered=False)
     arrived = requests["arrived"]
     outcome = request_outcomes(requests["packed"])
-    answered = ((outcome == SUCCEEDED) | (outcome == FAILED)) & (arrived >= model.warmup_s) \
-        & (arrived < model.duration_s)
+    in_window = (arrived >= warmup) & (arrived < horizon)
+    answered_all = (outcome == SUCCEEDED) | (outcome == FAILED)
+    latency_all = requests["ended"][answered_all] - arrived[answered_all]
+    p50, p99, n_answered = _latency_bins(arrived[answered_all], latency_all, edges)
+    answered = answered_all & in_window
     latency = requests["ended"][answered] - arrived[answered]
     cold = (requests["packed"][answered].astype(np.int64) & COLD) != 0
     return FunctionTimeline(
@@ -231,16 +340,161 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
         idle=idle,
         busy_max=busy_max,
         arrivals=_counts(arrived, edges),
-        invocations=_counts(t, edges),
-        throttles=_counts(recorder.table("throttles")["t"], edges),
-        cold_starts=_counts(t[(codes & COLD) != 0], edges),
+        invocations=_counts(t, edges, is_sorted=True),
+        throttles=_counts(throttles["t"], edges, is_sorted=True),
+        cold_starts=_counts(t[cold_code], edges, is_sorted=True),
+        arrivals_counted=_counts(arrived[in_window], edges),
+        invocations_counted=_counts(t[counted], edges, is_sorted=True),
+        throttles_counted=_counts(throttles["t"][throttle_counted], edges, is_sorted=True),
+        throttled_counted=_counts(arrived[in_window & (outcome == THROTTLED)], edges),
+        cold_starts_counted=_counts(t[cold_code & counted], edges, is_sorted=True),
+        latency_p50_ms=p50,
+        latency_p99_ms=p99,
+        latency_count=n_answered,
         warm_latency=LatencyCurve(latency[~cold]),
         cold_latency=LatencyCurve(latency[cold]),
         reserved_concurrency=model.scenario.config["functions"][name]["reserved_concurrency"],
+        active_end_s=_active_end(edges, horizon, run_last, requests["ended"]),
     )
 
 
-def _counts(times: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """How many times fall in each bin ``[edges[k], edges[k+1])`` (the last bin closed)."""
-    counts, _ = np.histogram(times, bins=edges)
-    return counts
+def _active_end(edges: np.ndarray, horizon: float, last_attempt_end: float,
+                ended: np.ndarray) -> float:
+    """Where a function's charts may end: a little after its last attempt or answer (never
+    before the horizon), on a bin edge; the run's end when the function worked until then.
+    """
+    last = max(horizon, last_attempt_end,
+               float(np.nanmax(ended)) if ended.size and np.isfinite(ended).any() else 0.0)
+    last += 0.05 * last
+    k = int(np.searchsorted(edges, last, side="left"))
+    return float(edges[min(k, len(edges) - 1)])
+
+
+def _counts(times: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None, *,
+            is_sorted: bool = False) -> np.ndarray:
+    """How many times fall in each bin ``[edges[k], edges[k+1])`` (the last bin closed);
+    with ``weights``, their sum per bin. ``is_sorted``: the times are in order (attempt
+    starts and throttles are recorded so), counted in O(bins log n) plus one cumulative sum.
+    """
+    if not is_sorted:
+        counts, _ = np.histogram(times, bins=edges, weights=weights)
+        return counts
+    bounds = np.searchsorted(times, edges, side="left")
+    bounds[-1] = np.searchsorted(times, edges[-1], side="right")  # the last bin closed
+    if weights is None:
+        return np.diff(bounds)
+    cumulative = np.concatenate([[0.0], np.cumsum(weights, dtype=np.float64)])
+    return cumulative[bounds[1:]] - cumulative[bounds[:-1]]
+
+
+def _latency_bins(arrived: np.ndarray, latency_s: np.ndarray, edges: np.ndarray):
+    """p50 and p99 (ms, linear interpolation) of the latencies of requests arriving in each
+    bin, NaN where none; and how many requests each bin holds."""
+    count = len(edges) - 1
+    p50 = np.full(count, np.nan)
+    p99 = np.full(count, np.nan)
+    bins = np.clip(np.searchsorted(edges, arrived, side="right") - 1, 0, count - 1)
+    if count < 32_000:  # NumPy sorts 16-bit integers stably by radix, in O(n)
+        bins = bins.astype(np.int16)
+    order = np.argsort(bins, kind="stable")
+    values = latency_s[order] * 1000.0
+    bounds = np.searchsorted(bins[order], np.arange(count + 1), side="left")
+    sizes = np.diff(bounds)
+    for k in np.flatnonzero(sizes):
+        p50[k], p99[k] = np.percentile(values[bounds[k]:bounds[k + 1]], (50.0, 99.0))
+    return p50, p99, sizes
+
+
+def _cost_bins(model: "Model", name: str, recorder, edges: np.ndarray,
+               cost: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The function's ``cost_usd`` items spread over the bins by the usage each one bills.
+
+    Requests by invocations, duration by billed Duration of on-demand invocations, init by
+    the billed Init of on-demand cold starts, ephemeral storage by all billed time,
+    provisioned by configured capacity-seconds and provisioned execution at their prices.
+    Only the attempts the table counts (of requests arriving in ``[warmup, duration)``) and
+    the configured capacity within that window take part, so each item's bins add up to the
+    item. Tiers and the free tier are proportional, so the spread is exact for them too.
+    """
+    warmup, horizon = model.warmup_s, model.duration_s
+    attempts = recorder.table("attempts")
+    t, origin = attempts["t"], attempts["origin"]
+    counted = (origin >= warmup) & (origin < horizon)
+    t = t[counted]
+    codes = attempts["code"][counted].astype(np.int64)
+    duration = attempts["duration"][counted]
+    init = attempts["init"][counted]
+    provisioned = (codes & PROVISIONED) != 0
+    billed = billed_ms(duration)
+    # Only on-demand cold starts bill an Init: few, so computed on them alone.
+    cold = np.flatnonzero(((codes & COLD) != 0) & ~provisioned)
+    init_extra = np.zeros_like(billed)
+    init_extra[cold] = billed_ms(duration[cold] + init[cold]) - billed[cold]
+    on_demand = np.where(provisioned, 0.0, billed)
+    weights = {
+        "requests": _counts(t, edges, is_sorted=True).astype(np.float64),
+        "duration": _counts(t, edges, on_demand, is_sorted=True),
+        "init": _counts(t, edges, init_extra, is_sorted=True),
+        "ephemeral_storage": _counts(t, edges, billed + init_extra, is_sorted=True),
+        "provisioned": _provisioned_weights(model, name, edges, t, billed, provisioned),
+    }
+    out = {}
+    for item in COST_ITEMS:
+        total = float(cost.get(item) or 0.0)
+        w = weights.get(item)
+        if w is None or total == 0.0:
+            out[item] = np.zeros(len(edges) - 1)
+            continue
+        mass = float(w.sum())
+        if mass <= 0.0:  # billed without usage on the grid: spread over the window
+            w = np.diff(np.clip(edges, warmup, horizon))
+            mass = float(w.sum()) or 1.0
+        out[item] = total * (w / mass)
+    return out
+
+
+def _provisioned_weights(model: "Model", name: str, edges: np.ndarray, t: np.ndarray,
+                         billed: np.ndarray, provisioned: np.ndarray) -> np.ndarray:
+    """Configured capacity-seconds in ``[warmup, duration)`` at the provisioned rate plus
+    billed provisioned execution at its rate, per bin (in USD up to a common factor)."""
+    function = model.functions.get(name)
+    prov = getattr(function, "provisioned", None)
+    changes = getattr(prov, "configured_changes", None)
+    if not changes:
+        return np.zeros(len(edges) - 1)
+    fconfig = model.scenario.config["functions"][name]
+    prices = load_prices(model.scenario.config["billing"]["prices"])
+    arch = fconfig["architecture"]
+    times = np.array([c[0] for c in changes] + [np.inf])
+    levels = np.array([float(c[1]) for c in changes])
+    lo = np.clip(edges[:-1], model.warmup_s, model.duration_s)
+    hi = np.clip(edges[1:], model.warmup_s, model.duration_s)
+    unit_s = np.zeros(len(edges) - 1)
+    for k, level in enumerate(levels):  # a handful of steps
+        a, b = times[k], times[k + 1]
+        unit_s += level * np.maximum(np.minimum(hi, b) - np.maximum(lo, a), 0.0)
+    memory_gb = fconfig["memory_mb"] / 1024.0
+    configured = unit_s * memory_gb * float(prices["provisioned_usd_per_gb_s"][arch])
+    execution = _counts(t, edges, np.where(provisioned, billed, 0.0), is_sorted=True) \
+        / 1000.0 * memory_gb \
+        * float(prices["provisioned_duration_usd_per_gb_s"][arch])
+    return configured + execution
+
+
+def _trigger_series(model: "Model", name: str, data: FunctionTimeline) -> None:
+    """Trigger columns on the chart bins; per metrics period where the levels were tracked
+    too coarsely for them (then ``series_edges`` says so)."""
+    edges = data.edges
+    for reporter in model.reporters.get(name, ()):
+        own = None
+        try:
+            columns = reporter.series(model, edges)
+        except ValueError:  # levels tracked online per metrics period only
+            count = max(1, int(np.ceil(model.end_s / model.period_s - 1e-9)))
+            own = np.arange(count + 1, dtype=np.float64) * model.period_s
+            columns = reporter.series(model, own)
+        for column, values in columns.items():
+            data.series[column] = np.array([np.nan if v is None else float(v)
+                                            for v in values])
+            if own is not None:
+                data.series_edges[column] = own

@@ -11,6 +11,7 @@ Import rule: this layer is the foundation; it imports nothing else of lambdasim.
 Modules: :mod:`~lambdasim.scenario.loader` (``load_scenario``, ``Scenario``),
 :mod:`~lambdasim.scenario.format` (the declared table), :mod:`~lambdasim.scenario.checks`,
 :mod:`~lambdasim.scenario.overrides`, :mod:`~lambdasim.scenario.yaml_lines`,
+:mod:`~lambdasim.scenario.reading` (untrusted input read with limits),
 :mod:`~lambdasim.scenario.schema`, :mod:`~lambdasim.scenario.errors`,
 :mod:`~lambdasim.scenario.units`, :mod:`~lambdasim.scenario.fields`,
 :mod:`~lambdasim.scenario.distributions`, :mod:`~lambdasim.scenario.runtimes`,

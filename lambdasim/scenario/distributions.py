@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
+from lambdasim.scenario.reading import InputLimitError, read_text
 from lambdasim.scenario.units import SpecError, parse_duration, parse_number
 
 __all__ = [
@@ -452,9 +453,10 @@ class Empirical(Distribution):
             if not path.is_absolute() and base_dir is not None:
                 path = Path(base_dir) / path
             try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise SpecError(f"cannot read {str(path)!r}: {exc.strerror or exc}", fkey) from None
+                lines = read_text(path, what="the file").splitlines()  # bounded in size
+            except (OSError, UnicodeDecodeError, InputLimitError) as exc:
+                reason = getattr(exc, "strerror", None) or getattr(exc, "message", None) or exc
+                raise SpecError(f"cannot read {str(path)!r}: {reason}", fkey) from None
             values = []
             for number, line in enumerate(lines, start=1):
                 text = line.split("#", 1)[0].strip()

@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 
-__all__ = ["ScenarioError"]
+from lambdasim.scenario.reading import shorten
+
+__all__ = ["ScenarioError", "MESSAGE_LIMIT"]
+
+#: Longest message text (characters) of an error; longer ones are cut with their length shown.
+MESSAGE_LIMIT = 400
 
 
 class ScenarioError(Exception):
@@ -48,4 +53,7 @@ class ScenarioError(Exception):
             if self.line is not None:
                 location = f"{location}:{self.line}" if location else f"line {self.line}"
             parts = [p for p in (location, self.key) if p]
-        return ": ".join([*parts, self.message])
+        # One line of bounded length, whatever the file holds: a key with a newline is shown
+        # escaped, a 4,000-digit number or a huge key is cut short.
+        parts = [shorten(str(p), 200) for p in parts]
+        return ": ".join([*parts, shorten(str(self.message), MESSAGE_LIMIT)])

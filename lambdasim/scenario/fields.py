@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import arrivals as _arrivals
 from . import distributions as _distributions
+from lambdasim.scenario.reading import shorten
 from lambdasim.scenario.units import (DURATION_PATTERN, RATE_PATTERN, SpecError, parse_duration,
                                       parse_number, parse_rate)
 
@@ -124,12 +125,31 @@ def describe(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return f"{value!r} (a string)"
+        return f"{shorten(repr(value))} (a string)"
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return "a list"
-    return f"{value!r} (a {type(value).__name__})"
+    return f"{shorten(repr(value))} (a {type(value).__name__})"
+
+
+def check_text(text: str, key: str | None) -> None:
+    """Refuse text that cannot be written: a lone surrogate (``"\\ud800"`` is valid YAML but
+    not UTF-8) or a NUL character.
+
+    Raises
+    ------
+    SpecError
+    """
+    if text.isascii() and "\0" not in text:  # the common case, at C speed
+        return
+    if "\0" in text:
+        raise SpecError(f"must not contain a NUL character, got {shorten(repr(text))}", key)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SpecError(f"is not valid Unicode text (a lone surrogate such as \\ud800), got "
+                        f"{shorten(repr(text))}", key) from None
 
 
 def _range_message(field: Field, shown: Any) -> str | None:
@@ -147,7 +167,7 @@ def _check_range(value: float, field: Field, key: str, raw: Any) -> None:
         hi is not None and value > hi
     )
     if bad:
-        shown = raw if isinstance(raw, str) else f"{value:g}"
+        shown = shorten(raw) if isinstance(raw, str) else f"{value:g}"
         raise SpecError(_range_message(field, shown), key)
 
 
@@ -184,6 +204,7 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
     elif kind == "str":
         if not isinstance(raw, str):
             raise SpecError(f"expected a string, got {describe(raw)}", key)
+        check_text(raw, key)
         value = raw
     elif kind == "enum":
         if not isinstance(raw, str) or raw not in field.choices:
@@ -196,7 +217,7 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
     elif kind == "date":
         value = _resolve_date(raw, key)
     elif kind == "dist":
-        value = _distributions.parse_distribution(raw, key, ctx.base_dir)
+        value = _finite_dist(_distributions.parse_distribution(raw, key, ctx.base_dir), key)
     elif kind == "arrivals":
         value = _arrivals.resolve_arrivals(raw, key, ctx.base_dir)
     elif kind == "map":
@@ -223,6 +244,24 @@ def _resolve(raw: Any, field: Field, key: str, ctx: Context) -> Any:
     if field.check is not None:
         field.check(value, key, ctx)
     return value
+
+
+def _finite_dist(resolved: dict, key: str | None) -> dict:
+    """``resolved``, unless its times overflow a float (a lognormal median of 1e-320 s).
+
+    Closed-form mean and variance only (no SciPy: validating needs none); the truncated normal
+    and the empirical distribution are bounded by their finite parameters."""
+    try:
+        figures = [v for v in resolved.values() if isinstance(v, float)]
+        if resolved["dist"] not in ("empirical", "normal"):
+            dist = _distributions.make_distribution(resolved)
+            figures += [float(dist.mean()), float(dist.var())]
+    except (ArithmeticError, ValueError):
+        figures = [math.inf]
+    if all(math.isfinite(f) for f in figures):
+        return resolved
+    raise SpecError(f"the {resolved['dist']} distribution's times overflow (parameters, mean or "
+                    f"variance not finite); use parameters of a realistic scale", key)
 
 
 def _resolve_date(raw: Any, key: str) -> str:

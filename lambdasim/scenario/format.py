@@ -298,12 +298,25 @@ _ASYNC_TRIGGER = {
     "on_failure": _destination(("function", "sqs", "sns", "eventbridge"),
                                "where dropped events go (retries exhausted, too old, reserved 0)"),
     "dead_letter": _destination(("sqs", "sns"), "dead-letter queue or topic for dropped events"),
+    "backlog_slowdown": Field(
+        "map", None,
+        "exponential backoff only: 'if the queue contains many entries, Lambda increases the "
+        "retry interval and reduces the rate at which it reads events' -- from `entries` "
+        "waiting events on, backoffs (and the first read of a new event) are `factor` times "
+        "longer (AWS gives no figure; null = off)",
+        nullable=True,
+        fields={
+            "entries": Field("int", doc="waiting events from which the queue counts as long",
+                             minimum=1),
+            "factor": Field("float", 2.0, "how much longer the backoffs get", 1, 100),
+        },
+    ),
 }
 
 #: Keys of an async trigger that are the function's one asynchronous configuration in Lambda
 #: (invocation-async-configuring.html): all async triggers of a function must agree on them.
-ASYNC_FUNCTION_KEYS = ("max_retry_attempts", "max_event_age", "throttle_backoff", "on_success",
-                       "on_failure", "dead_letter")
+ASYNC_FUNCTION_KEYS = ("max_retry_attempts", "max_event_age", "throttle_backoff",
+                       "backlog_slowdown", "on_success", "on_failure", "dead_letter")
 
 _FUNCTION = {
     "memory_mb": Field("int", 128, "memory size (MB)", 128, 10240),

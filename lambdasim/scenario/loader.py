@@ -27,16 +27,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 
-from lambdasim.scenario.fields import Context, describe, resolve_map
+from lambdasim.scenario.fields import Context, check_text, describe, resolve_map
 from lambdasim.scenario.units import SpecError
 from lambdasim.scenario.checks import _cross_checks
 from lambdasim.scenario.errors import ScenarioError
 from lambdasim.scenario.format import SCHEMA, _FUNCTION
 from lambdasim.scenario.overrides import _apply_override, _normalise_overrides
+from lambdasim.scenario.reading import InputLimitError, read_text
 from lambdasim.scenario.yaml_lines import _load_yaml
 
 __all__ = ["Scenario", "load_scenario"]
@@ -163,7 +165,9 @@ def load_scenario(
         path = str(source)
         file = Path(source)
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file, what="the scenario file")
+        except InputLimitError as exc:
+            raise ScenarioError(exc.message, file=path) from None
         except FileNotFoundError:
             raise ScenarioError("file not found", file=path) from None
         except IsADirectoryError:
@@ -207,10 +211,39 @@ def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) 
     try:
         config = resolve_map(data, SCHEMA, "", ctx)
         _cross_checks(config)
+        _check_writable(config)
     except SpecError as exc:
         raise _locate(exc, path, lines, overrides) from None
     config = copy.deepcopy(config)
     return Scenario(config["name"], path, config, copy.deepcopy(raw), dict(lines), tuple(overrides))
+
+
+def _check_writable(config: Any) -> None:
+    """Whatever validates must write: no string that is not valid Unicode (a lone surrogate)
+    or holds a NUL, no non-finite number, anywhere in the resolved config (it is written
+    into summary.json and report.html).
+
+    Raises
+    ------
+    SpecError
+        Naming the dotted key of the first such value.
+    """
+    stack: list[tuple[Any, str]] = [(config, "")]
+    while stack:
+        value, key = stack.pop()
+        if isinstance(value, str):
+            check_text(value, key or None)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise SpecError(f"must be a finite number, got {value}", key or None)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                sub = f"{key}.{name}" if key else str(name)
+                if isinstance(name, str):
+                    check_text(name, sub)
+                stack.append((item, sub))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, f"{key}.{i}" if key else str(i)) for i, item in enumerate(value))
 
 
 def _locate(exc: SpecError, path: str | None, lines: Mapping[str, int], overrides: list) -> ScenarioError:

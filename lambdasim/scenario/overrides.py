@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Any, Mapping
 
-import yaml
+from lambdasim.scenario.reading import InputLimitError, load_yaml, shorten
 
 from lambdasim.scenario.fields import describe
 from lambdasim.scenario.errors import ScenarioError
@@ -53,9 +53,10 @@ def parse_set_option(text: str) -> tuple[str, Any]:
             f"got {text!r}"
         )
     try:
-        value = yaml.safe_load(value_text)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"cannot read the value {value_text!r}: {exc}", key=key, override=key) from None
+        value, _ = load_yaml(value_text)
+    except InputLimitError as exc:
+        raise ScenarioError(f"cannot read the value {shorten(repr(value_text))}: {exc.message}",
+                            key=key, override=key) from None
     return key, value
 
 

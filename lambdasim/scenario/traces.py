@@ -57,6 +57,7 @@ import numpy as np
 
 from lambdasim.scenario.metric_exports import read_metric_export
 from lambdasim.scenario.periods import infer_period
+from lambdasim.scenario.reading import read_bytes
 from lambdasim.scenario.units import SpecError, parse_duration, parse_number
 
 __all__ = ["TRACE_KEYS", "resolve_trace", "trace_times", "expected_trace_count", "parse_timestamp"]
@@ -115,11 +116,9 @@ class _Reader:
             raise SpecError(f"expected the path of a trace file; got {raw_file!r}", key)
         self.written = raw_file
         path = Path(raw_file)
-        if not path.is_absolute() and base_dir is not None:
-            path = Path(base_dir) / path
-        self.path = path
-        try:
-            data = path.read_bytes()
+        self.path = path = path if path.is_absolute() or base_dir is None else Path(base_dir) / path
+        try:  # bounded (lambdasim.scenario.reading): /dev/zero, a bomb, a 1 GiB line
+            data = read_bytes(path, what="the trace file")
         except FileNotFoundError:
             raise SpecError(f"trace file {raw_file!r} not found (looked for {path})", key) from None
         except IsADirectoryError:

@@ -95,8 +95,16 @@ def _describe(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, (dict, list)):
-        return f"a {'mapping' if isinstance(value, dict) else 'list'} {value!r}"
-    return repr(value) if isinstance(value, str) else str(value)
+        return _short(f"a {'mapping' if isinstance(value, dict) else 'list'} {value!r}")
+    return _short(repr(value) if isinstance(value, str) else str(value))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """One line of at most about ``limit`` characters (a 4,000-digit number is not echoed)."""
+    if len(text) <= limit and text.isprintable():
+        return text
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text):,} characters)"
 
 
 def parse_number(value: Any, key: str | None = None, what: str = "a number") -> float:
@@ -125,15 +133,27 @@ def parse_number(value: Any, key: str | None = None, what: str = "a number") -> 
     """
     if isinstance(value, bool) or value is None:
         raise SpecError(f"expected {what}; got {_describe(value)}", key)
-    if isinstance(value, (int, float)):
-        result = float(value)
-    elif isinstance(value, str) and _NUMBER_RE.match(value):
-        result = float(value)
-    else:
-        raise SpecError(f"expected {what}; got {_describe(value)}", key)
+    try:
+        if isinstance(value, (int, float)):
+            result = float(value)
+        elif isinstance(value, str) and _NUMBER_RE.match(value):
+            result = float(value)
+        else:
+            raise SpecError(f"expected {what}; got {_describe(value)}", key)
+    except OverflowError:  # an int too large for a float (e.g. 401 digits)
+        raise SpecError(f"expected {what}; got {_describe(value)}, too large for a "
+                        "floating-point number", key) from None
     if not math.isfinite(result):
         raise SpecError(f"expected {what}; got {_describe(value)}", key)
     return result
+
+
+def _finite_or_inf(value: int | float) -> float:
+    """``float(value)``, or infinity for an int too large for a float (refused by the caller)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def parse_duration(value: Any, key: str | None = None) -> float:
@@ -183,7 +203,7 @@ def parse_duration(value: Any, key: str | None = None) -> float:
                 )
         seconds = float(number) * factor
     else:
-        seconds = float(value)
+        seconds = _finite_or_inf(value)
     if not math.isfinite(seconds):
         raise SpecError(f"{hint}; got {_describe(value)}", key)
     if seconds < 0:
@@ -236,7 +256,7 @@ def parse_rate(value: Any, key: str | None = None) -> float:
                 )
             per_second = float(number) / seconds
     else:
-        per_second = float(value)
+        per_second = _finite_or_inf(value)
     if not math.isfinite(per_second):
         raise SpecError(f"{hint}; got {_describe(value)}", key)
     if per_second < 0:

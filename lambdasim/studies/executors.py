@@ -21,7 +21,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from lambdasim.scenario import Scenario
 
-__all__ = ["run_replication", "execute", "usable_cores", "ProgressBar", "dask_executor",
+__all__ = ["run_replication", "run_replication_charted", "execute", "usable_cores", "ProgressBar", "dask_executor",
            "SchedulerUnreachable"]
 
 
@@ -36,9 +36,31 @@ def run_replication(task: tuple[Mapping[str, Any], int]) -> dict[str, Any]:
 
     config, replication = task
     scenario = Scenario(config["name"], None, copy.deepcopy(dict(config)))
-    summary = build_result(Model(scenario, replication=replication).run()).summary
+    summary = build_result(Model(scenario, replication=replication).run(),
+                           timeline=False).summary
     del summary["config"]
     return summary
+
+
+def run_replication_charted(task: tuple[Mapping[str, Any], int]) -> dict[str, Any]:
+    """:func:`run_replication` plus the run's chart data: ``{"summary", "chart"}``.
+
+    ``chart`` is :func:`lambdasim.results.timeline.digest` of the run on the bins every
+    replication of the config shares (:func:`~lambdasim.results.timeline.replication_width`):
+    a few hundred numbers per function and figure, plain data for any process.
+    """
+    from lambdasim.engine.model import Model
+    from lambdasim.results.result import build_result
+    from lambdasim.results.timeline import digest, replication_width
+
+    config, replication = task
+    scenario = Scenario(config["name"], None, copy.deepcopy(dict(config)))
+    width = replication_width(float(config["duration"]), float(config["period"]))
+    result = build_result(Model(scenario, replication=replication).run(),
+                          timeline_width_s=width)
+    summary = result.summary
+    del summary["config"]
+    return {"summary": summary, "chart": digest(result.timeline)}
 
 
 def usable_cores() -> int:
@@ -84,8 +106,13 @@ class ProgressBar:
 
 
 def execute(tasks: Sequence[tuple], *, executor: Executor | None, workers: int | None,
-            progress: bool | None) -> list[dict[str, Any]]:
-    """Run every task; return their summaries in task order, whatever finished first."""
+            progress: bool | None, runner: Any = None) -> list[dict[str, Any]]:
+    """Run every task; return their summaries in task order, whatever finished first.
+
+    ``runner``: the function run for each task (default :func:`run_replication`; a
+    module-level function, so that it pickles to worker processes).
+    """
+    runner = run_replication if runner is None else runner
     if progress is None:
         progress = sys.stderr.isatty()
     bar = ProgressBar(len(tasks), enabled=bool(progress))
@@ -95,24 +122,25 @@ def execute(tasks: Sequence[tuple], *, executor: Executor | None, workers: int |
             if count <= 1:
                 out = []
                 for task in tasks:
-                    out.append(run_replication(task))
+                    out.append(runner(task))
                     bar.update()
                 return out
             pool = ProcessPoolExecutor(max_workers=count)
             try:
-                out = _gather(pool, tasks, bar)
+                out = _gather(pool, tasks, bar, runner)
             except BaseException:  # an error or Ctrl-C: do not wait for the runs in progress
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
             pool.shutdown(wait=True)
             return out
-        return _gather(executor, tasks, bar)
+        return _gather(executor, tasks, bar, runner)
     finally:
         bar.close()
 
 
-def _gather(executor: Executor, tasks: Sequence[tuple], bar: ProgressBar) -> list[dict[str, Any]]:
-    futures = {executor.submit(run_replication, task): index for index, task in enumerate(tasks)}
+def _gather(executor: Executor, tasks: Sequence[tuple], bar: ProgressBar,
+            runner: Any) -> list[dict[str, Any]]:
+    futures = {executor.submit(runner, task): index for index, task in enumerate(tasks)}
     out: list[Any] = [None] * len(tasks)
     try:
         for future in as_completed(futures):

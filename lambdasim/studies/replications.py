@@ -26,9 +26,10 @@ import os
 from concurrent.futures import Executor
 from typing import Any, Iterable, Mapping, Sequence
 
-from lambdasim.studies.executors import (execute,
-                        run_replication)
+from lambdasim.studies.executors import (execute, run_replication,
+                                         run_replication_charted)
 from lambdasim.scenario import Scenario, load_scenario, parse_set_option
+from lambdasim.scenario.workload import check_scenario_workload
 
 __all__ = [
     "simulate_many", "Replications", "Comparison", "run_replication", "figure_stats",
@@ -238,12 +239,16 @@ class Replications:
     figures : dict
         Dotted key -> ``{mean, sd, ci95: [low, high]}`` (and ``n`` when some replications
         have no value).
+    charts : list of dict or None
+        Each replication's chart data (:func:`lambdasim.results.timeline.digest`) when
+        :func:`simulate_many` was asked for charts; :meth:`charts_png` draws them.
     """
 
-    def __init__(self, config: Mapping[str, Any], summaries: Sequence[Mapping[str, Any]]
-                 ) -> None:
+    def __init__(self, config: Mapping[str, Any], summaries: Sequence[Mapping[str, Any]],
+                 charts: Sequence[Mapping[str, Any]] | None = None) -> None:
         if not summaries:
             raise ValueError("no replications")
+        self.charts = list(charts) if charts is not None else None
         self.config = config
         self.summaries = list(summaries)
         flat = [flatten_figures(s) for s in self.summaries]
@@ -256,6 +261,16 @@ class Replications:
     @property
     def n(self) -> int:
         return len(self.summaries)
+
+    def plots(self):
+        """Yield ``(file name, chart)``: each figure over time, the mean of the replications
+        with its 95 % band (:mod:`lambdasim.results.replication_charts`)."""
+        from lambdasim.results.replication_charts import replication_charts
+
+        if self.charts is None:
+            raise ValueError("these replications kept no chart data; "
+                             "simulate_many(..., charts=True)")
+        return replication_charts(self.summary, self.charts)
 
     @property
     def seed(self) -> int:
@@ -362,7 +377,8 @@ def _override_items(overrides: Any) -> list[tuple[str, Any]]:
 def simulate_many(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
                   replications: int = 10, *, seed: int | None = None, overrides: Any = None,
                   executor: Executor | None = None, workers: int | None = None,
-                  progress: bool | None = False) -> Replications:
+                  progress: bool | None = False, limits: Any = None,
+                  charts: bool = False) -> Replications:
     """Run independent replications of a scenario.
 
     Parameters
@@ -383,6 +399,12 @@ def simulate_many(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
         size (default: one worker per usable core).
     progress : bool or None
         Draw a progress bar on stderr (``None``: when stderr is a terminal).
+    limits : lambdasim.scenario.workload.Limits, optional
+        The largest work one replication may ask for (default: ``DEFAULT_LIMITS``), checked
+        before the first run.
+    charts : bool
+        Also keep each replication's chart data (a few hundred numbers per figure), for
+        :meth:`Replications.plots` and report.html.
 
     Returns
     -------
@@ -392,8 +414,14 @@ def simulate_many(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
     """
     _check_count(replications)
     resolved = _scenario(scenario, seed, overrides)
-    summaries = execute([(resolved.config, i) for i in range(replications)],
-                         executor=executor, workers=workers, progress=progress)
+    check_scenario_workload(resolved, limits)
+    tasks = [(resolved.config, i) for i in range(replications)]
+    if charts:
+        runs = execute(tasks, executor=executor, workers=workers, progress=progress,
+                       runner=run_replication_charted)
+        return Replications(resolved.config, [r["summary"] for r in runs],
+                            [r["chart"] for r in runs])
+    summaries = execute(tasks, executor=executor, workers=workers, progress=progress)
     return Replications(resolved.config, summaries)
 
 

@@ -33,6 +33,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from lambdasim.studies.executors import (ProgressBar, SchedulerUnreachable, dask_executor, execute,
                         run_replication, usable_cores)
 from lambdasim.scenario import Scenario, ScenarioError, parse_set_option
+from lambdasim.scenario.workload import check_scenario_workload
 
 from lambdasim.studies.replications import (LEVEL, Comparison, Replications, _check_count,
                                             _default_metric, _scenario, _unknown_figure,
@@ -154,8 +155,11 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
           settings: Mapping[str, Sequence[Any]] | Iterable[str], replications: int = 10, *,
           seed: int | None = None, overrides: Any = None, metric: str | None = None,
           executor: Executor | None = None, workers: int | None = None,
-          progress: bool | None = False) -> SweepResult:
+          progress: bool | None = False, limits: Any = None) -> SweepResult:
     """Run every point of the cartesian product of ``settings``, each with ``replications``.
+
+    ``limits`` (a :class:`lambdasim.scenario.workload.Limits`, default ``DEFAULT_LIMITS``)
+    bounds the estimated work of one run of any point.
 
     Parameters
     ----------
@@ -180,12 +184,12 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping[str, Any],
     ------
     ScenarioError
         A setting names an unknown key, has a value of the wrong type, or has no values;
-        every point is resolved before anything runs.
+        every point is resolved (and its work estimated) before anything runs.
     """
     _check_count(replications)
     plan = SweepPlan.from_settings(_scenario(scenario, seed, overrides), settings)
     return plan.run(replications, metric=metric, executor=executor, workers=workers,
-                    progress=progress)
+                    progress=progress, limits=limits)
 
 
 class SweepPlan:
@@ -216,9 +220,15 @@ class SweepPlan:
 
     def run(self, replications: int, *, metric: str | None = None,
             executor: Executor | None = None, workers: int | None = None,
-            progress: bool | None = False) -> SweepResult:
-        """Run ``replications`` of every point (one task each) and collect the statistics."""
+            progress: bool | None = False, limits: Any = None) -> SweepResult:
+        """Run ``replications`` of every point (one task each) and collect the statistics.
+
+        Every point's work is estimated before the first run and refused (ScenarioError) when
+        beyond ``limits`` (a :class:`lambdasim.scenario.workload.Limits`; default
+        ``DEFAULT_LIMITS``)."""
         _check_count(replications)
+        for scenario in self.scenarios:
+            check_scenario_workload(scenario, limits)
         summaries = execute([(s.config, i) for s in self.scenarios for i in range(replications)],
                              executor=executor, workers=workers, progress=progress)
         return SweepResult(self.keys, [

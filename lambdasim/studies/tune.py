@@ -108,10 +108,13 @@ def _measure(block: Mapping[str, Any]) -> dict[str, float | None]:
 
 def _run_one(task) -> dict[str, float | None]:
     """One run of one configuration (a top-level function, so a process pool can call it)."""
+    from lambdasim.scenario.workload import NO_LIMITS
     from lambdasim.simulation import simulate
 
     variant, function, seed, replication = task
-    return _measure(simulate(variant, seed=seed, replication=replication).function(function)
+    # tune() checked every configuration's work before the first run.
+    return _measure(simulate(variant, seed=seed, replication=replication, limits=NO_LIMITS)
+                    .function(function)
                     .as_dict())
 
 
@@ -119,7 +122,7 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
          strategy: str = "cost", weight: float = 0.5, objective: str = "mean",
          max_p99_ms: float | None = None, replications: int = 1,
          tolerance: float = 0.01, jobs: int = 1,
-         arm64_factors: Sequence[float] | None = None) -> dict[str, Any]:
+         arm64_factors: Sequence[float] | None = None, limits: Any = None) -> dict[str, Any]:
     """Run ``scenario`` at every memory size and architecture of ``function``; pick the best.
 
     With both architectures and ``arm64_factors``, the choice is made again with the
@@ -140,15 +143,23 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
         As the command-line options (see the module docstring).
     jobs : int
         Runs in parallel in a pool of processes (the result does not depend on it).
+    limits : lambdasim.scenario.workload.Limits, optional
+        The largest work one run may ask for (default: ``DEFAULT_LIMITS``); every
+        configuration is estimated before the first run.
 
     Returns
     -------
     dict
         The content of ``tune.json``.
+
+    Raises
+    ------
+    ScenarioError
+        When a configuration's estimated work is beyond ``limits``.
     """
     cache: dict = {}
     report = _tune_once(scenario, function, memories, architectures, strategy, weight,
-                        objective, max_p99_ms, replications, tolerance, jobs, cache)
+                        objective, max_p99_ms, replications, tolerance, jobs, cache, limits)
     fconfig = scenario.config["functions"][function]
     report["arm64_duration_factor"] = fconfig["arm64_duration_factor"]
     report["reference_architecture"] = fconfig["reference_architecture"]
@@ -158,7 +169,7 @@ def tune(scenario, function: str, memories: Sequence[int], architectures: Sequen
             variant = scenario.with_overrides(
                 {f"functions.{function}.arm64_duration_factor": float(factor)})
             other = _tune_once(variant, function, memories, architectures, strategy, weight,
-                               objective, max_p99_ms, replications, tolerance, jobs, cache)
+                               objective, max_p99_ms, replications, tolerance, jobs, cache, limits)
             best = other["best"]
             rows.append({"arm64_duration_factor": float(factor),
                          "best": None if best is None else {
@@ -186,7 +197,7 @@ def _flip_summary(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _tune_once(scenario, function, memories, architectures, strategy, weight, objective,
-               max_p99_ms, replications, tolerance, jobs, cache) -> dict[str, Any]:
+               max_p99_ms, replications, tolerance, jobs, cache, limits=None) -> dict[str, Any]:
     """One tuning pass (the body of :func:`tune`); ``cache`` keeps runs between passes."""
     from lambdasim._version import __version__
     from lambdasim.engine.function import architecture_factor
@@ -202,6 +213,10 @@ def _tune_once(scenario, function, memories, architectures, strategy, weight, ob
     variants = [scenario.with_overrides({f"functions.{function}.memory_mb": memory_mb,
                                          f"functions.{function}.architecture": arch})
                 for memory_mb, arch in configs]
+    from lambdasim.scenario.workload import check_scenario_workload
+
+    for variant in variants:  # every configuration checked before the first run
+        check_scenario_workload(variant, limits)
     # A configuration's runs depend on its memory and the factor its architecture applies.
     keys = []
     for (memory_mb, arch), variant in zip(configs, variants):

@@ -192,9 +192,10 @@ def write_tune(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Pa
     The new folder is assembled beside the old one (other files of an existing results
     folder hard-linked into it, so a run's ``summary.json`` survives a tune) and swapped in
     by renames; a failure before the swap leaves the old folder as it was. An existing folder
-    is replaced only when it is empty or holds lambdasim results.
+    is replaced only when it is empty or was written by lambdasim and holds nothing else
+    (:func:`lambdasim.results.folder.check_out_dir`).
     """
-    from lambdasim.results.folder import RESULT_FILES, _write_bytes, replace_folder
+    from lambdasim.results.folder import _write_bytes, replace_folder
 
     files = {"tune.json": (json.dumps(report, indent=2, allow_nan=False) + "\n").encode(),
              "tune.png": plot_tune(report)}
@@ -204,5 +205,4 @@ def write_tune(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Pa
             _write_bytes(folder / name, data)
 
     # Other files of a run's results folder (summary.json, charts) are kept.
-    return replace_folder(out_dir, fill, markers=RESULT_FILES + TUNE_FILES,
-                          keep_existing_except=files)
+    return replace_folder(out_dir, fill, keep_existing_except=files)

@@ -115,6 +115,7 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     "on_success": None,
     "on_failure": None,
     "dead_letter": None,
+    "backlog_slowdown": None,
 }
 _INF = float("inf")
 
@@ -218,7 +219,7 @@ class AsyncQueue:
                  "_poll_cb", "_sweep_cb", "_poll_armed", "_sweep_gen", "_sweep_at",
                  "received_log", "age_log", "drop_log", "wait_starts", "wait_ends",
                  "retry_log", "throttle_log", "_log_received", "_log_age", "_wait_start",
-                 "_wait_end")
+                 "_wait_end", "slow_entries", "slow_factor")
 
     def __init__(self, model, function, recorder, options: Mapping[str, Any]) -> None:
         self.sim = model.sim
@@ -227,6 +228,13 @@ class AsyncQueue:
         self.max_retries = int(options["max_retry_attempts"])
         self.max_age = float(options["max_event_age"])
         self.fifo = options["throttle_backoff"] == "none"
+        # "If the queue contains many entries, Lambda increases the retry interval and reduces
+        # the rate at which it reads events from the queue" (invocation-async-error-handling
+        # .html) -- no figure given: off unless backlog_slowdown says from how many waiting
+        # events and by what factor [assumption].
+        slowdown = options.get("backlog_slowdown")
+        self.slow_entries = _INF if not slowdown else float(slowdown["entries"])
+        self.slow_factor = 1.0 if not slowdown else float(slowdown["factor"])
         # Reserved concurrency 0: events go to the failure targets without an attempt.
         self.zero = function.reserved == 0
         self.warmup_s = model.warmup_s
@@ -293,6 +301,13 @@ class AsyncQueue:
             else:
                 ready.append(event)
                 self.pump()
+        elif len(self.wait_starts) - len(self.wait_ends) >= self.slow_entries:
+            # Many entries: the event is read later, after a first backoff stretched by the
+            # slowdown factor, instead of at once.
+            event.waiting = True
+            self._wait_start(now)
+            self._later(event, now, THROTTLE_BACKOFF_BASE_S * self.slow_factor
+                        * (0.5 + 0.5 * self._uniform()), self._retry_cb)
         else:
             self._attempt(event, now)
 
@@ -313,6 +328,8 @@ class AsyncQueue:
         cap = THROTTLE_BACKOFF_BASE_S * 2.0 ** throttles if throttles < 9 else THROTTLE_BACKOFF_CAP_S
         if cap > THROTTLE_BACKOFF_CAP_S:
             cap = THROTTLE_BACKOFF_CAP_S
+        if len(self.wait_starts) - len(self.wait_ends) >= self.slow_entries:
+            cap *= self.slow_factor  # many entries: a longer retry interval
         self._later(event, now, cap * (0.5 + 0.5 * self._uniform()), self._retry_cb)
 
     def _later(self, event: AsyncEvent, now: float, delay: float, callback) -> None:

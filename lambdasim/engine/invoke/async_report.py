@@ -5,6 +5,18 @@ logs (receive times, drops with their reason, event ages at the end of each atte
 destination deliveries) after a run. It reads the queue by its attributes and imports nothing
 of the queue's module, so the queue can build its reporter without an import cycle; the drop
 reasons and destination kinds that both share are defined here.
+
+The ``backlog`` figures make the drain of a backlog visible, because how fast Lambda drains
+one is not documented: AWS gives the 1 s -> 5 min backoff and says that "if the queue contains
+many entries, Lambda increases the retry interval and reduces the rate at which it reads
+events" (invocation-async-error-handling.html), but no drain rate. The longest spell during
+which events waited is the backlog: ``drain_s`` is its length, ``ideal_drain_s`` the time the
+concurrency pool the function draws on would need at full use for the work it did meanwhile
+(busy unit-seconds / pool limit), and ``idle_share`` the share of that pool left unused while
+events waited (over all waiting spells). With ``throttle_backoff: exponential`` every waiting
+event sleeps on its own timer, so a freed unit can stay idle until the next backoff ends: that
+idle share is the model's *assumption*, and ``throttle_backoff: none`` (a work-conserving line,
+idle share about 0) is the optimistic bound to compare with.
 """
 from __future__ import annotations
 
@@ -78,9 +90,55 @@ class AsyncReporter:
                 kind: ({} if queue.destinations[kind] is None
                        else {queue.destinations[kind].label: queue.destinations[kind].count})
                 for kind in DESTINATION_KINDS},
+            "backlog": self._backlog(model, depth),
             "options": {"max_retry_attempts": queue.max_retries,
                         "max_event_age_s": queue.max_age,
-                        "throttle_backoff": "none" if queue.fifo else "exponential"},
+                        "throttle_backoff": "none" if queue.fifo else "exponential",
+                        "backlog_slowdown": (None if queue.slow_entries == float("inf") else
+                                             {"entries": int(queue.slow_entries),
+                                              "factor": queue.slow_factor})},
+        }
+
+    def _backlog(self, model, depth: StepLevel) -> dict[str, Any]:
+        """The longest waiting spell, its drain time against the ideal, and the idle share."""
+        starts, ends = depth.starts, depth.ends
+        empty = {"drain_s": 0.0, "started_s": None, "ideal_drain_s": 0.0, "waits": 0,
+                 "waiting_s": 0.0, "idle_share": None, "pool_limit": None}
+        if starts.size == 0:
+            return empty
+        # Spells of depth > 0: merge the events' waiting intervals ([start, end) each).
+        times = np.concatenate([starts, ends])
+        steps = np.concatenate([np.ones(starts.size), -np.ones(ends.size)])
+        order = np.lexsort((steps, times))  # at equal times an end (-1) comes first
+        level = np.cumsum(steps[order])
+        times = times[order]
+        opened = np.flatnonzero((level > 0) & (np.concatenate([[0.0], level[:-1]]) == 0))
+        closed = np.flatnonzero((level == 0) & (np.concatenate([[0.0], level[:-1]]) > 0))
+        spell_a, spell_b = times[opened], times[closed]
+        keep = spell_b > spell_a
+        spell_a, spell_b = spell_a[keep], spell_b[keep]
+        if spell_a.size == 0:
+            return empty
+        queue = self.queue
+        pool = queue.function.pool
+        sharing = [name for name, function in model.functions.items() if function.pool is pool]
+        busy = StepLevel.merge([_busy(model.recorders[name]) for name in sharing])
+        limit = float(pool.limit)
+        longest = int(np.argmax(spell_b - spell_a))
+        a, b = float(spell_a[longest]), float(spell_b[longest])
+        used = busy.mean(a, b) * (b - a)
+        waiting_s = float((spell_b - spell_a).sum())
+        used_all = sum(busy.mean(float(x), float(y)) * (float(y) - float(x))
+                       for x, y in zip(spell_a, spell_b))
+        return {
+            "drain_s": round(b - a, 6),
+            "started_s": round(a, 6),
+            "ideal_drain_s": round(used / limit, 6) if limit > 0 else None,
+            "waits": int(np.count_nonzero((starts >= a) & (starts < b))),
+            "waiting_s": round(waiting_s, 6),
+            "idle_share": (round(max(0.0, 1.0 - used_all / (limit * waiting_s)), 6)
+                           if limit > 0 and waiting_s > 0 else None),
+            "pool_limit": int(limit) if limit > 0 else 0,
         }
 
     def _depth(self, model) -> StepLevel:
@@ -106,6 +164,13 @@ class AsyncReporter:
             "AsyncEventsDropped": _per_period(drops[:, 1], edges),
             "AsyncQueueDepth": [int(v) for v in self._depth(model).period_maxima(edges)],
         }
+
+
+def _busy(recorder) -> StepLevel:
+    """A function's busy and initializing environments over time, from its attempts."""
+    attempts = recorder.table("attempts")
+    t = attempts["t"]
+    return StepLevel(t, t + attempts["init"] + attempts["duration"])
 
 
 def _per_period(times: np.ndarray, edges: np.ndarray) -> list[int]:

@@ -69,7 +69,7 @@ from typing import Any, Callable, Mapping
 from lambdasim.engine.events import Wakeup
 from lambdasim.engine.function import ERROR, TIMEOUT, handler_factor
 from lambdasim.engine.metrics import pack_request
-from lambdasim.engine.online_levels import AgeTrack, LevelTrack
+from lambdasim.engine.online_levels import AgeTrack, LevelTrack, track_period
 from lambdasim.engine.rng import BlockSampler
 from lambdasim.engine.invoke.sqs_report import SqsReporter
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED
@@ -550,7 +550,9 @@ def build_sqs_trigger(model, function, recorder, tindex: int, tconfig: Mapping[s
         group = BlockSampler(partial(rng.integers, 0, int(tconfig["message_groups"])))
     trigger = SqsTrigger(
         model.sim, function, tindex, tconfig, recorder,
-        warmup_s=model.warmup_s, horizon_s=model.duration_s, period_s=model.period_s,
+        warmup_s=model.warmup_s, horizon_s=model.duration_s,
+        # Tracked finer than the metrics period when the charts use finer bins.
+        period_s=track_period(model.period_s, model.duration_s),
         uniform=model._uniform(f"{prefix}/errors"), poison=model._uniform(f"{prefix}/poison"),
         group=group, per_record=per_record, per_record_const=per_record_const)
     model.triggers[name].append(trigger)

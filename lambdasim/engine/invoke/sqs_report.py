@@ -6,7 +6,10 @@ methods) after a run; it imports nothing of the trigger's module.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from lambdasim.engine.online_levels import regroup_max
 
 __all__ = ["SqsReporter"]
 
@@ -49,6 +52,12 @@ class SqsReporter:
         return out
 
     def series(self, model, edges) -> dict[str, list]:
+        """Per bin of ``edges`` (the metrics periods, or chart bins that are whole groups of
+        the tracked period): each trigger's maxima, then depth and pollers summed over the
+        triggers and the oldest-message age their maximum.
+
+        Raises ValueError when the bins are not groups of the tracked period.
+        """
         count = len(edges) - 1
         depth = [0] * count
         pollers = [0] * count
@@ -57,9 +66,14 @@ class SqsReporter:
             trigger.depth.finish(model.end_s)
             trigger.pollers.finish(model.end_s)
             trigger.age.finish(model.end_s)
-            for k, (d, p, a) in enumerate(zip(trigger.depth.per_period(count),
-                                              trigger.pollers.per_period(count),
-                                              trigger.age.per_period(count))):
+            track = trigger.depth.period_s
+            fine = max(count, int(math.ceil(float(edges[-1]) / track - 1e-9)))
+            columns = [regroup_max(level.per_period(fine), track, edges)
+                       for level in (trigger.depth, trigger.pollers, trigger.age)]
+            if any(column is None for column in columns):
+                raise ValueError(f"bins of {edges[1] - edges[0]:g} s are not whole groups of "
+                                 f"the SQS levels' {track:g} s")
+            for k, (d, p, a) in enumerate(zip(*columns)):
                 depth[k] += d
                 pollers[k] += p
                 if a > age[k]:

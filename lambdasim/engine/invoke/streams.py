@@ -317,7 +317,8 @@ class StreamTrigger:
         self.poller_throttles += 1
         lane.pending.append(batch)
         streak = lane.throttle_streak = lane.throttle_streak + 1
-        delay = THROTTLE_BACKOFF_BASE_S * 2.0 ** (streak - 1)
+        # The exponent is capped: a mapping throttled for a day must not overflow the float.
+        delay = THROTTLE_BACKOFF_BASE_S * 2.0 ** min(streak - 1, 30)
         lane.state = WAITING
         Wakeup(self.sim, delay if delay < THROTTLE_BACKOFF_MAX_S else THROTTLE_BACKOFF_MAX_S,
                (lane, lane.gen, False), self._wake_cb)

@@ -1,0 +1,274 @@
+"""Charts of ``run --replications N``: each figure over time as the mean of the replications
+with its 95 % confidence band.
+
+Every replication reduces its run to a few per-bin arrays on one shared grid
+(:func:`lambdasim.results.timeline.digest`, bins of
+:func:`~lambdasim.results.timeline.replication_width`). For each bin this module takes the
+mean over the replications and the two-sided 95 % Student-t interval of that mean (n - 1
+degrees of freedom), kept inside the figure's range (no negative count, time or cost). A
+replication whose run ended earlier (its drain was shorter) counts as zero activity in the
+later bins; latency percentiles average only the replications that answered a request in the
+bin. Per function:
+
+* ``concurrency-NAME.png`` -- busy environments (invoking + initializing) and live
+  environments, mean and band, with the limits;
+* ``requests-NAME.png`` -- requests arriving and invocation attempts per second, throttled
+  attempts, requests throttled in the end and cold starts per second (the table's window);
+* ``latency_time-NAME.png`` -- end-to-end latency p50 and p99 of the requests arriving in each
+  bin;
+* ``cost-NAME.png`` -- the cost of each bin and the running total.
+"""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, empty_panel,
+                                         legend, seconds_text, step, thousands, time_axis,
+                                         title, usd_axis, usd_text)
+
+__all__ = ["Band", "band", "replication_charts"]
+
+LEVEL = 0.95
+
+
+class Band:
+    """Mean and 95 % interval of one per-bin figure over replications (arrays per bin)."""
+
+    __slots__ = ("mean", "low", "high", "n")
+
+    def __init__(self, mean: np.ndarray, low: np.ndarray, high: np.ndarray,
+                 n: np.ndarray) -> None:
+        self.mean, self.low, self.high, self.n = mean, low, high, n
+
+
+def _t(dof: int) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + LEVEL / 2.0, dof)) if dof >= 1 else math.nan
+
+
+def band(samples: Sequence[np.ndarray], length: int, fill: float = 0.0,
+         floor: float | None = 0.0) -> Band:
+    """Per-bin mean and Student-t interval of ``samples`` (one array per replication).
+
+    Shorter arrays are padded with ``fill`` (NaN leaves the bin out of that replication);
+    the interval is clipped below at ``floor``. With one value in a bin the interval is the
+    mean itself.
+    """
+    matrix = np.full((len(samples), length), fill, dtype=np.float64)
+    for i, values in enumerate(samples):
+        values = np.asarray(values, dtype=np.float64)[:length]
+        matrix[i, :values.size] = values
+    n = np.sum(np.isfinite(matrix), axis=0)
+    present = n > 0
+    mean = np.full(length, np.nan)
+    sd = np.zeros(length)
+    mean[present] = np.nanmean(matrix[:, present], axis=0)
+    several = n > 1
+    sd[several] = np.nanstd(matrix[:, several], axis=0, ddof=1)
+    half = np.zeros(length)
+    for count in np.unique(n[n > 1]):
+        where = n == count
+        half[where] = _t(int(count) - 1) * sd[where] / math.sqrt(count)
+    low, high = mean - half, mean + half
+    if floor is not None:
+        low = np.maximum(low, floor)
+        high = np.maximum(high, floor)
+    return Band(mean, low, high, n)
+
+
+def _draw(ax, x, b: Band, color: str, label: str, ls: str = "-") -> None:
+    ax.fill_between(x, step(b.low), step(b.high), step="post", color=color, alpha=0.25, lw=0)
+    ax.step(x, step(b.mean), where="post", color=color, lw=1.3, ls=ls, label=label)
+
+
+def replication_charts(summary: Mapping[str, Any], digests: Sequence[Mapping[str, Any]]
+                       ) -> Iterator[tuple[str, Chart]]:
+    """Yield ``(file name, chart)`` for every replication chart, one at a time.
+
+    Parameters
+    ----------
+    summary : dict
+        The replications' summary (means and the ``replications`` block).
+    digests : list of dict
+        :func:`lambdasim.results.timeline.digest` of each replication, in order.
+    """
+    if not digests:
+        return
+    first = digests[0]
+    width = float(first["width_s"])
+    length = max(len(d["functions"][next(iter(d["functions"]))]["busy"]) for d in digests)
+    axis = SimpleNamespace(end_s=length * width, duration_s=float(first["duration_s"]),
+                           warmup_s=float(first["warmup_s"]))
+    axis.end_s = max(axis.end_s if axis.end_s else 0.0, axis.duration_s)
+    edges = np.arange(length + 1) * width
+    n = len(digests)
+    for name in first["functions"]:
+        runs = [d["functions"][name] for d in digests]
+        table = (summary.get("functions") or {}).get(name) or {}
+        context = (name, runs, table, axis, edges, width, length, n,
+                   int(first["account_limit"]))
+        yield f"concurrency-{name}.png", _concurrency(*context)
+        yield f"requests-{name}.png", _requests(*context)
+        yield f"latency_time-{name}.png", _latency(*context)
+        yield f"cost-{name}.png", _cost(*context)
+
+
+def _subtitle(n: int, width: float) -> str:
+    return (f"mean of {n} replications in {seconds_text(width)} bins; band: 95 % confidence "
+            "interval of the mean")
+
+
+def _concurrency(name, runs, table, axis, edges, width, length, n, account_limit) -> Chart:
+    fig = Chart(figsize=WIDE)
+    ax = fig.add_subplot()
+    scale = time_axis(ax, axis)
+    x = edges / scale
+    busy = band([r["busy"] for r in runs], length)
+    live = band([r["live"] for r in runs], length)
+    peak = band([r["busy_max"] for r in runs], length)
+    _draw(ax, x, live, COLORS["arrivals"], "live environments (busy + idle), mean")
+    _draw(ax, x, busy, COLORS["invoking"], "busy environments (invoking + initializing), mean")
+    ax.hlines(peak.mean, x[:-1], x[1:], color=COLORS["peak"], lw=1.0,
+              label=f"peak concurrency in each {seconds_text(width)}, mean")
+    top = max(float(np.nanmax(live.high)), float(np.nanmax(peak.mean)), 1.0)
+    reserved = runs[0].get("reserved_concurrency")
+    ceiling = top * 1.15
+    for label, value, color in (
+            ([(f"reserved concurrency ({reserved:,})", reserved, COLORS["reserved"])]
+             if reserved is not None else [])
+            + [(f"account concurrency limit ({account_limit:,})", account_limit,
+                COLORS["limit"])]):
+        if value <= top * 4.0:
+            ceiling = max(ceiling, value * 1.08)
+            ax.axhline(value, color=color, lw=1.4, ls="--", label=label)
+        else:
+            ax.plot([], [], color=color, lw=1.4, ls="--", label=f"{label}, above the chart")
+    count_axis(ax, ceiling)
+    ax.set_ylabel(f"execution environments\n(mean over each {seconds_text(width)})")
+    title(fig, f"{name}: execution environments, {n} replications", _subtitle(n, width))
+    legend(ax)
+    return fig
+
+
+def _requests(name, runs, table, axis, edges, width, length, n, account_limit) -> Chart:
+    fig = Chart(figsize=TALL)
+    top, middle, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
+    scale = time_axis(top, axis, label=False)
+    time_axis(middle, axis, label=False, legend=False)
+    time_axis(bottom, axis, legend=False)
+    x = edges / scale
+    arrivals = band([r["arrivals"] / width for r in runs], length)
+    invocations = band([r["invocations"] / width for r in runs], length)
+    _draw(top, x, arrivals, COLORS["arrivals"], "requests arrived per second")
+    _draw(top, x, invocations, COLORS["invoking"],
+          "invocations per second (attempts, retries included)")
+    top.set_ylabel("per second")
+    top.set_ylim(bottom=0.0)
+    thousands(top)
+    legend(top)
+    requests = table.get("requests") or {}
+    for ax, key, color, label, total, empty in (
+            (middle, "throttles_counted", COLORS["throttles"], "throttled attempts",
+             table.get("throttles"), "no throttles"),
+            (bottom, "cold_starts_counted", COLORS["cold"], "cold starts",
+             table.get("cold_starts"), "no cold starts")):
+        b = band([r[key] / width for r in runs], length)
+        if not np.any(b.high > 0):
+            empty_panel(ax, empty)
+        else:
+            _draw(ax, x, b, color, f"{label} per second, of requests after the warm-up "
+                                   f"(table: {_mean(total)} per run)")
+            if key == "throttles_counted":
+                throttled = band([r["throttled_counted"] / width for r in runs], length)
+                if np.any(throttled.high > 0):
+                    _draw(ax, x, throttled, COLORS["throttled"],
+                          f"requests throttled in the end (429) per second (table: "
+                          f"{_mean(requests.get('throttled'))} per run)")
+            ax.set_ylim(0.0, float(np.max(b.high)) * 1.1)
+            thousands(ax)
+        ax.set_ylabel("per second")
+        legend(ax)
+    title(fig, f"{name}: requests, throttles and cold starts, {n} replications",
+          _subtitle(n, width))
+    return fig
+
+
+def _mean(value: Any) -> str:
+    return "-" if value is None else f"{float(value):,.1f}"
+
+
+def _latency(name, runs, table, axis, edges, width, length, n, account_limit) -> Chart:
+    fig = Chart(figsize=WIDE)
+    ax = fig.add_subplot()
+    scale = time_axis(ax, axis)
+    x = edges / scale
+    latency = table.get("latency_ms") or {}
+    drawn = []
+    for key, color in (("p50", COLORS["p50"]), ("p99", COLORS["p99"])):
+        b = band([r[f"latency_{key}_ms"] for r in runs], length, fill=np.nan)
+        if np.any(np.isfinite(b.mean)):
+            _draw(ax, x, b, color, f"{key} of the requests arriving in each "
+                                   f"{seconds_text(width)}, mean")
+            drawn.append(b)
+            if latency.get(key) is not None:
+                ax.axhline(latency[key], color=color, lw=1.0, ls=":",
+                           label=f"{key} over the measured window (table, mean): "
+                                 f"{latency[key]:,.0f} ms")
+    if not drawn:
+        empty_panel(ax, "no request answered")
+    else:
+        high = max(float(np.nanmax(b.high)) for b in drawn)
+        ax.set_ylim(0.0, high * 1.1)
+        thousands(ax)
+        ax.set_ylabel("end-to-end latency (ms)")
+    title(fig, f"{name}: end-to-end latency over time, {n} replications",
+          _subtitle(n, width) + "; by arrival, retries included")
+    legend(ax)
+    return fig
+
+
+def _cost(name, runs, table, axis, edges, width, length, n, account_limit) -> Chart:
+    fig = Chart(figsize=TALL)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    scale = time_axis(top, axis, label=False)
+    time_axis(bottom, axis, legend=False)
+    x = edges / scale
+    per_bin = band([r["cost_usd"] for r in runs], length)
+    # A run that ended earlier keeps its final total in the later bins.
+    running = band([_hold(np.cumsum(r["cost_usd"]), length) for r in runs], length)
+    total = (table.get("cost_usd") or {}).get("total")
+    if not np.any(per_bin.high > 0):
+        empty_panel(top, "no cost")
+        empty_panel(bottom, "no cost")
+    else:
+        _draw(top, x, per_bin, "#1f77b4", f"cost per {seconds_text(width)}, mean")
+        usd_axis(top, float(np.max(per_bin.high)) * 1.15)
+        bottom.fill_between(x, np.concatenate([[0.0], running.low]),
+                            np.concatenate([[0.0], running.high]), color="#333333",
+                            alpha=0.2, lw=0)
+        bottom.plot(x, np.concatenate([[0.0], running.mean]), color="#333333", lw=1.4,
+                    label=f"running total, mean: {usd_text(float(running.mean[-1]))}")
+        if total is not None:
+            bottom.axhline(total, color=COLORS["limit"], lw=1.0, ls=":",
+                           label=f"the table's cost (mean): {usd_text(total)}")
+        usd_axis(bottom, max(float(np.max(running.high)), float(total or 0.0)) * 1.12)
+    top.set_ylabel(f"USD per {seconds_text(width)}")
+    bottom.set_ylabel("USD, cumulative")
+    legend(top)
+    legend(bottom)
+    title(fig, f"{name}: cost over time, {n} replications",
+          _subtitle(n, width) + "; requests after the warm-up")
+    return fig
+
+
+def _hold(values: np.ndarray, length: int) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)[:length]
+    if values.size < length:
+        values = np.append(values, np.full(length - values.size,
+                                           values[-1] if values.size else 0.0))
+    return values
