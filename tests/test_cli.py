@@ -147,7 +147,12 @@ def test_records_writes_per_request_csv(tmp_path, tiny_scenario, run_cli):
     proc = run_cli("tiny.yaml", "--records", "--quiet")
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "results" / "tiny"
-    assert _files(out) == RESULT_FILES | {"requests.csv.gz"}
+    # Per-request records, and the function's REPORT lines (one per invocation).
+    assert _files(out) == RESULT_FILES | {"requests.csv.gz", "report-api.log.gz"}
+    reports = gzip.decompress((out / "report-api.log.gz").read_bytes()).decode().splitlines()
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(reports) == summary["functions"]["api"]["invocations"]
+    assert all("\tBilled Duration: " in line for line in reports)
     lines = gzip.decompress((out / "requests.csv.gz").read_bytes()).decode().splitlines()
     arrived = json.loads((out / "summary.json").read_text())["functions"]["api"]["requests"]
     header = lines[0].split(",")

@@ -27,10 +27,20 @@ price is written in code.
   allocated to functions in proportion to their use; functions with provisioned concurrency
   get none of it (https://aws.amazon.com/lambda/pricing/).
 
+* SnapStart (https://aws.amazon.com/lambda/pricing/): Python and .NET functions pay the
+  snapshot cache per GB-second (``snap_start_cache``; at least 3 hours per snapshot) and a
+  charge per GB restored (``snap_start_restore``); Java managed runtimes pay neither. Every
+  SnapStart function's Billed Restore Duration is billed at the duration rate with its
+  invocation: Billed Duration = ceil_ms(Duration + Billed Restore Duration) (in ``init``).
+* Event poller units (provisioned mode of Kafka and SQS event source mappings): EPU-hours
+  at the price file's rate per source, each poller billed per second with a 1-minute minimum
+  (``event_poller_units``).
+
 Every cost is itemised -- ``requests``, ``duration`` (handler Duration), ``init`` (what
 billing the Init phase of on-demand cold starts adds: ``ceil_ms(Duration + Init) -
-ceil_ms(Duration)`` per cold start), ``ephemeral_storage``, ``provisioned`` -- and ``total`` is
-their sum. The functions' items add up to the account's.
+ceil_ms(Duration)`` per cold start, and SnapStart's Billed Restore Duration likewise),
+``ephemeral_storage``, ``provisioned``, ``snap_start_cache``, ``snap_start_restore``,
+``event_poller_units`` -- and ``total`` is their sum; items that do not apply are 0. The functions' items add up to the account's.
 
 ``per_30_days`` projects a run to a 30-day month as the scenario's ``recurs`` says how its
 window ``[warmup, duration)`` recurs (:func:`projection`): every usage quantity measured in
@@ -57,7 +67,8 @@ __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
            "COST_ITEMS", "MONTH_S", "projection"]
 
 #: The items of every ``cost_usd`` block, in order; ``total`` is their sum.
-COST_ITEMS = ("requests", "duration", "init", "ephemeral_storage", "provisioned")
+COST_ITEMS = ("requests", "duration", "init", "ephemeral_storage", "provisioned",
+              "snap_start_cache", "snap_start_restore", "event_poller_units")
 #: The projected month of ``per_30_days``.
 MONTH_S = 30 * 86400.0
 
@@ -186,15 +197,27 @@ class UsageBill:
     provisioned_billed_ms : float
         Billed milliseconds of invocations served by provisioned environments (not part of
         ``billed_ms_total``), priced at the provisioned execution rate.
+
+    Reporters of a function's features add their own quantities after construction:
+    ``snap_start_cache_gb_s`` (snapshot cache GB-seconds), ``snap_start_restored_gb`` (GB
+    restored), ``kafka_epu_s`` and ``sqs_epu_s`` (event poller unit seconds, the 1-minute
+    minimum ``epu_minimum_s`` applied), and billed Init-like time through
+    :meth:`add_billed_init_ms`.
     """
 
     __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "init_gb_s",
-                 "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s")
+                 "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s",
+                 "snap_start_cache_gb_s", "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s",
+                 "epu_minimum_s")
+    #: Quantities that grow with the length of the period billed (see :meth:`scaled`).
+    _EXTENSIVE = ("requests", "gb_s", "init_gb_s", "storage_gb_s", "provisioned_gb_s",
+                  "provisioned_execution_gb_s", "snap_start_cache_gb_s",
+                  "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s")
 
     def __init__(self, name: str, architecture: str, memory_mb: int, ephemeral_storage_mb: int,
                  requests: int, billed_ms_total: float, free_storage_mb: float, *,
                  init_billed_ms: float = 0.0, provisioned_configured_gb_s: float = 0.0,
-                 provisioned_billed_ms: float = 0.0) -> None:
+                 provisioned_billed_ms: float = 0.0, epu_minimum_s: float = 60.0) -> None:
         self.name = name
         self.architecture = architecture
         self.memory_mb = memory_mb
@@ -207,6 +230,19 @@ class UsageBill:
         self.provisioned_execution_gb_s = provisioned_billed_ms / 1000.0 * gb
         extra_gb = max(0.0, ephemeral_storage_mb - free_storage_mb) / 1024.0
         self.storage_gb_s = (billed_s + provisioned_billed_ms / 1000.0) * extra_gb
+        self.snap_start_cache_gb_s = 0.0
+        self.snap_start_restored_gb = 0.0
+        self.kafka_epu_s = 0.0
+        self.sqs_epu_s = 0.0
+        #: Billing minimum of one event poller's allocation (the price file's figure).
+        self.epu_minimum_s = float(epu_minimum_s)
+
+    def add_billed_init_ms(self, ms: float) -> None:
+        """Add billed milliseconds that belong to the ``init`` item (SnapStart's Billed Restore
+        Duration), at the on-demand duration rate."""
+        gb_s = ms / 1000.0 * self.memory_mb / 1024.0
+        self.gb_s += gb_s
+        self.init_gb_s += gb_s
 
     @property
     def has_provisioned(self) -> bool:
@@ -218,8 +254,7 @@ class UsageBill:
         other = object.__new__(UsageBill)
         for slot in UsageBill.__slots__:
             setattr(other, slot, getattr(self, slot))
-        for slot in ("requests", "gb_s", "init_gb_s", "storage_gb_s", "provisioned_gb_s",
-                     "provisioned_execution_gb_s"):
+        for slot in UsageBill._EXTENSIVE:
             setattr(other, slot, getattr(self, slot) * factor)
         return other
 
@@ -268,8 +303,15 @@ def bill_account(usages: Sequence[UsageBill], prices: Mapping[str, Any],
         storage = u.storage_gb_s * storage_price
         provisioned = provisioned_cost(prices, u.architecture, u.provisioned_gb_s,
                                        u.provisioned_execution_gb_s)
+        epu = prices["event_poller_unit_usd_per_hour"]
         items = {"requests": requests, "duration": duration, "init": init,
-                 "ephemeral_storage": storage, "provisioned": provisioned}
+                 "ephemeral_storage": storage, "provisioned": provisioned,
+                 "snap_start_cache": u.snap_start_cache_gb_s
+                 * float(prices["snap_start_cache_usd_per_gb_s"]),
+                 "snap_start_restore": u.snap_start_restored_gb
+                 * float(prices["snap_start_restore_usd_per_gb"]),
+                 "event_poller_units": (u.kafka_epu_s * float(epu["kafka"])
+                                        + u.sqs_epu_s * float(epu["sqs"])) / 3600.0}
         items["total"] = sum(items.values())
         out[u.name] = items
     return out

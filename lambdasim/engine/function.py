@@ -56,6 +56,7 @@ __all__ = [
     "SUPPRESSED_INIT",
     "PROVISIONED",
     "CRASH",
+    "RESTORE",
     "THROTTLE_RATE",
     "THROTTLE_CONCURRENCY",
     "THROTTLE_SCALING",
@@ -74,6 +75,9 @@ PROVISIONED = 16
 #: A function error that crashed the runtime: the environment is reset
 #: (lambda-runtime-environment.html).
 CRASH = 32
+#: A SnapStart cold start: the environment restored from the snapshot instead of running Init
+#: (lambdasim.engine.snapstart); the attempt's init field holds the Restore Duration.
+RESTORE = 64
 
 # Throttle reasons written to the throttle records.
 THROTTLE_RATE = 1
@@ -236,15 +240,7 @@ class LambdaFunction:
                 self._record_throttle((now, origin, THROTTLE_SCALING))
                 return False
             env = self.environments.create(now)
-            init = self._init()
-            code = COLD
-            if init > INIT_LIMIT_S:
-                # The Init phase times out at 10 s and runs again inside the first invoke.
-                run = init + self._duration()
-                init = INIT_LIMIT_S
-                code = COLD | SUPPRESSED_INIT
-            else:
-                run = self._duration()
+            init, run, code = self._cold_start(env, now, origin)
         else:
             env.state = BUSY
             init = 0.0
@@ -282,6 +278,18 @@ class LambdaFunction:
         # URGENT: what ends at t is released before anything else happens at t.
         Wakeup(self.sim, init + run, (env, payload, done, code), self._complete_cb, URGENT)
         return True
+
+    def _cold_start(self, env, now: float, origin: float) -> tuple[float, float, int]:
+        """A new environment's Init and its first handler run: ``(init_s, run_s, code)``.
+
+        On-demand Init is limited to 10 s; past that it times out and runs again inside the
+        first invoke (lambda-runtime-environment.html). Only the cold path calls this; SnapStart
+        functions override it to restore instead (lambdasim.engine.snapstart).
+        """
+        init = self._init()
+        if init > INIT_LIMIT_S:
+            return INIT_LIMIT_S, init + self._duration(), COLD | SUPPRESSED_INIT
+        return init, self._duration(), COLD
 
     def _complete(self, event) -> None:
         env, payload, done, code = event._value

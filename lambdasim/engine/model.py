@@ -42,6 +42,7 @@ from lambdasim.engine.environments import make_warm_pool
 from lambdasim.engine.function import LambdaFunction, handler_factor
 from lambdasim.engine.invoke.streams import build_stream_trigger
 from lambdasim.engine.invoke.sqs import build_sqs_trigger
+from lambdasim.engine.invoke.kafka import build_kafka_trigger
 from lambdasim.engine.invoke.async_ import build_async_trigger
 from lambdasim.engine.invoke.front_door import build_front_door_trigger
 from lambdasim.engine.invoke.sync import SyncTrigger
@@ -49,6 +50,8 @@ from lambdasim.engine.fastpath import specialise
 from lambdasim.engine.loop import Simulation
 from lambdasim.engine.metrics import FunctionRecorder
 from lambdasim.engine.provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
+from lambdasim.engine.snapstart import SnapStartFunction, SnapStartReporter
+from lambdasim.scenario.runtimes import snap_start_pays
 from lambdasim.engine.run_loop import drain_with_progress, run_sliced
 from lambdasim.engine.rng import BlockSampler, Streams
 from lambdasim.scenario import Scenario
@@ -125,7 +128,20 @@ class Model:
             "provisioned_lifetime": self._sampler(f"provisioned/lifetime/{name}",
                                                   config["max_lifetime"]),
         }
-        function = (ProvisionedFunction if provisioned else LambdaFunction)(
+        # SnapStart functions restore new environments (lambdasim.engine.snapstart); the
+        # scenario forbids SnapStart together with provisioned concurrency.
+        snap = config["snap_start"]
+        snap_start = snap is not None and snap["enabled"]
+        if snap_start:
+            extra = {
+                "snap_config": snap,
+                "restore": self._sampler(f"snap_start/restore/{name}", snap["restore"]),
+                "after_restore": self._sampler(f"snap_start/after_restore/{name}",
+                                               snap["after_restore"]),
+            }
+        cls = (ProvisionedFunction if provisioned
+               else SnapStartFunction if snap_start else LambdaFunction)
+        function = cls(
             name, index, config, self.sim, self.account, recorder,
             duration=self._sampler(f"duration/{name}", config["duration"], factor),
             init=self._sampler(f"init/{name}", config["init"]),
@@ -149,6 +165,11 @@ class Model:
             prices = self.scenario.config["billing"]["prices"]
             self.reporters[name].append(ProvisionedReporter(
                 function, recorder, config, partial(load_prices, prices)))
+        if snap_start:
+            prices = self.scenario.config["billing"]["prices"]
+            self.reporters[name].append(SnapStartReporter(
+                function, config, snap_start_pays(config["runtime"]),
+                partial(load_prices, prices)))
         for tindex, tconfig in enumerate(config["triggers"]):
             builder = self._TRIGGER_BUILDERS.get(tconfig["type"])
             if builder is None:
@@ -195,6 +216,7 @@ class Model:
         "kinesis": build_stream_trigger,
         "dynamodb": build_stream_trigger,
         "sqs": build_sqs_trigger,
+        "kafka": build_kafka_trigger,
         "async": _async_trigger,
     }
 

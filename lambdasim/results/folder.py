@@ -3,7 +3,8 @@
 A run's results folder holds ``summary.json`` (the summary dict, byte-identical for the same
 seed), ``run.json`` (how the run went), ``metrics.csv`` (the per-period series), the charts
 (``*.png``, unless turned off) and ``report.html`` (a one-page report embedding them) and, when
-per-request records were kept, ``requests.csv.gz``.
+per-request records were kept, ``requests.csv.gz`` and one ``report-<function>.log.gz`` per
+function (CloudWatch-style REPORT lines, :mod:`lambdasim.results.report_log`).
 
 The folder is replaced atomically: every file is written and fsynced in a temporary sibling
 folder (``.<name>.tmp-<pid>``), then an existing folder is renamed aside, the new one renamed
@@ -108,6 +109,8 @@ def write_results(
         records = getattr(result, "records", None)
         if records is not None:
             _write_records(tmp / "requests.csv.gz", records)
+            for name in getattr(records, "functions", ()):
+                _write_lines(tmp / f"report-{name}.log.gz", records.report_lines(name))
         images = []
         if plots and getattr(result, "timeline", None) is not None:
             from lambdasim.results.plots import write_plots
@@ -307,6 +310,23 @@ def _write_bytes(path: Path, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+
+
+def _write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Write text lines into a gzipped file (REPORT logs), byte-identical for the same seed."""
+    with open(path, "wb") as raw:
+        with gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw, mtime=0,
+                           compresslevel=1) as gz:
+            batch: list[str] = []
+            for line in lines:
+                batch.append(line)
+                if len(batch) >= 65536:
+                    gz.write(("\n".join(batch) + "\n").encode("utf-8"))
+                    batch.clear()
+            if batch:
+                gz.write(("\n".join(batch) + "\n").encode("utf-8"))
+        raw.flush()
+        os.fsync(raw.fileno())
 
 
 def _write_records(path: Path, records: Any) -> None:

@@ -504,8 +504,9 @@ def sqs_chart(result: Any, function: str | None = None) -> Chart | None:
                        "backlog: messages visible (peak)", "-")], None, True, "no backlog"),
         ("age (s)", [("ApproximateAgeOfOldestMessage_s", "age of the oldest message", "-")],
          None, False, "no message waited"),
-        ("pollers", [("SQSPollers", "concurrent pollers (peak)", "-")], None, True,
-         "no pollers"),
+        ("pollers", [("SQSPollers", "concurrent pollers (peak)", "-"),
+                     ("ProvisionedPollers", "provisioned pollers (EPU, peak)", "--")], None,
+         True, "no pollers"),
     ])
 
 

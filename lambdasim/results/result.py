@@ -26,7 +26,7 @@ import numpy as np
 from lambdasim._version import __version__
 from lambdasim.engine.billing import (UsageBill, billed_ms, cost_report, init_is_billed,
                                       load_prices, projection)
-from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, TIMEOUT,
+from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE, TIMEOUT,
                                        architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.dependencies import dependency_series, dependency_summary
@@ -34,6 +34,7 @@ from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_o
                                       time_stats_ms, unpack_requests)
 from lambdasim.results.assumptions import used_assumptions
 from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
+from lambdasim.results.report_log import report_lines
 from lambdasim.results.timeline import build_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,6 +59,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "ProvisionedConcurrencyAllocated",
     "AsyncEventsReceived", "AsyncEventAge_avg_ms", "AsyncEventAge_max_ms",
     "AsyncEventsDropped", "AsyncQueueDepth",
+    "ProvisionedPollers", "SumOffsetLag", "MaxOffsetLag", "KafkaPollers",
     # API Gateway's names for its front door (lambdasim.engine.invoke.front_door).
     "Count", "4XXError", "5XXError", "Latency_avg_ms", "Latency_max_ms",
     "IntegrationLatency_avg_ms", "IntegrationLatency_max_ms",
@@ -262,7 +264,11 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
             if hasattr(reporter, "usage"):  # billable usage of its own (provisioned)
                 reporter.usage(model, usages[list(model.recorders).index(name)])
             functions[name][reporter.summary_key] = reporter.summary(model)
-            per_period[name]["extra"].update(reporter.series(model, edges))
+            extra = per_period[name]["extra"]
+            for column, values in reporter.series(model, edges).items():
+                if column in extra:  # e.g. ProvisionedPollers of SQS and Kafka mappings
+                    values = [x + y for x, y in zip(extra[column], values)]
+                extra[column] = values
 
     # Itemised, with a 30-day projection of [warmup, duration) as the scenario's recurs says.
     costs, account_cost = cost_report(usages, prices, bool(config["billing"]["free_tier"]),
@@ -304,7 +310,7 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
     series = _series(edges, per_period, account_busy.period_maxima(edges),
                      unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
-    request_records = RequestRecords(model) if records else None
+    request_records = RequestRecords(model, bill_init) if records else None
     # The chart timeline is built when charts are drawn, not for every run.
     source = partial(build_timeline, model, costs={name: block["cost_usd"]
                                                    for name, block in functions.items()},
@@ -371,10 +377,13 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     w_codes = codes[window]
     cold = (w_codes & COLD) != 0
     durations = attempts["duration"][window]
+    cold_starts = int(np.count_nonzero(cold))
+    # A SnapStart restore is a cold start but no Init: its Restore Duration is reported and
+    # billed by lambdasim.engine.snapstart, not as Init Duration.
+    cold &= (w_codes & RESTORE) == 0
     inits = attempts["init"][window][cold]
     del window
     invocations = int(durations.size)
-    cold_starts = int(inits.size)
     duration_ms = time_stats_ms(durations)
     # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
     provisioned = (w_codes & PROVISIONED) != 0
@@ -384,7 +393,7 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     else:
         billed = float(billed_ms(durations).sum())
     del provisioned
-    if bill_init and cold_starts:
+    if bill_init and inits.size:
         init_billed = float((billed_ms(durations[cold] + inits) - billed_ms(durations[cold])).sum())
         billed += init_billed
     else:
@@ -392,7 +401,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     del durations
     usage = UsageBill(name, fconfig["architecture"], fconfig["memory_mb"],
                       fconfig["ephemeral_storage_mb"], invocations, billed,
-                      prices["ephemeral_storage_free_mb"], init_billed_ms=init_billed)
+                      prices["ephemeral_storage_free_mb"], init_billed_ms=init_billed,
+                      epu_minimum_s=prices["event_poller_unit_minimum_s"])
     block = {
         "requests": {
             "arrived": arrived,
@@ -515,7 +525,9 @@ class RequestRecords:
     :meth:`columns` materialises them all (for a notebook).
     """
 
-    def __init__(self, model: "Model") -> None:
+    def __init__(self, model: "Model", bill_init: bool = True) -> None:
+        self._model = model
+        self._bill_init = bill_init
         self._parts = []
         for name, recorder in model.recorders.items():
             triggers = np.array([t.name for t in model.triggers[name]] or [""], dtype=object)
@@ -523,6 +535,17 @@ class RequestRecords:
 
     def __len__(self) -> int:
         return sum(len(table["arrived"]) for _, _, table in self._parts)
+
+    def report_lines(self, function: str):
+        """CloudWatch-style REPORT lines of one function, one per invocation (with ``Init
+        Duration`` or SnapStart's ``Restore Duration`` on cold starts); see
+        :mod:`lambdasim.results.report_log`."""
+        return report_lines(self._model, function, self._bill_init)
+
+    @property
+    def functions(self) -> list[str]:
+        """The functions whose records these are."""
+        return [name for name, _, _ in self._parts]
 
     def chunks(self, size: int = 65536):
         """Yield dicts of equal-length column arrays, at most ``size`` rows each."""

@@ -132,6 +132,10 @@ FUNCTION_ROWS: tuple[Row, ...] = (
 )
 
 #: Rows shown when some function's summary has the block named first; before the cost rows.
+#: The event poller units of provisioned-mode mappings (SQS and Kafka blocks share it).
+_EPU_COST = Row("event poller cost", ("cost_usd", "event_poller_units"), "usd", "USD",
+                define="provisioned event pollers, per second with a 1-minute minimum")
+
 BLOCK_ROWS: tuple[tuple[str, tuple[Row, ...]], ...] = (
     ("async", (
         Row("async events dropped", ("async", "events_dropped"), "count", "events",
@@ -165,6 +169,39 @@ BLOCK_ROWS: tuple[tuple[str, tuple[Row, ...]], ...] = (
             needs="sqs"),
         Row("sqs pollers max (batches)", ("sqs", "pollers", "max"), "count", "batches",
             needs="sqs"),
+        Row("sqs provisioned pollers max", ("sqs", "provisioned_pollers", "max"), "count",
+            "pollers", needs="sqs",
+            define="the most event pollers of the function's SQS mappings in provisioned mode"),
+        _EPU_COST,
+    )),
+    ("kafka", (
+        Row("kafka records processed", ("kafka", "records_processed"), "count", "records",
+            needs="kafka"),
+        Row("kafka records discarded", ("kafka", "records_discarded"), "count", "records",
+            needs="kafka"),
+        Row("kafka offset lag max (records, all partitions)", ("kafka", "sum_offset_lag", "max"),
+            "count", "records", needs="kafka",
+            define="SumOffsetLag: records produced and not yet committed, summed over partitions"),
+        Row("kafka offset lag max (records, one partition)", ("kafka", "max_offset_lag", "max"),
+            "count", "records", needs="kafka",
+            define="MaxOffsetLag: the largest partition's records not yet committed"),
+        Row("kafka pollers max", ("kafka", "pollers", "max"), "count", "pollers",
+            needs="kafka"),
+        _EPU_COST,
+    )),
+    ("snap_start", (
+        Row("snapstart restores (cold starts)", ("snap_start", "restores"), "count",
+            "cold starts", needs="snap_start",
+            define="cold starts that restored the SnapStart snapshot instead of running Init"),
+        Row("snapstart restore duration p99", ("snap_start", "restore_duration_ms", "p99"), "ms",
+            "duration", needs="snap_start"),
+        Row("snapstart full inits (cold starts with Init)", ("snap_start", "full_inits"),
+            "count", "cold starts", needs="snap_start",
+            define="Inits on the request path after the version went inactive (14 days)"),
+        Row("snapstart cache cost", ("cost_usd", "snap_start_cache"), "usd", "USD",
+            needs="snap_start"),
+        Row("snapstart restore cost", ("cost_usd", "snap_start_restore"), "usd", "USD",
+            needs="snap_start"),
     )),
     ("stream", (
         Row("stream records processed", ("stream", "records_processed"), "count", "records",
@@ -289,7 +326,7 @@ def function_rows(functions: Mapping[str, Any]) -> list[Row]:
     rows = list(FUNCTION_ROWS)
     for key, extra in BLOCK_ROWS:
         if any(isinstance(b, Mapping) and key in b for b in functions.values()):
-            rows.extend(extra)
+            rows.extend(row for row in extra if row not in rows)
     rows.extend(COST_ROWS)
     return rows
 

@@ -12,6 +12,7 @@ from lambdasim.scenario.around import check_around
 from lambdasim.scenario.expectations import check_targets
 from lambdasim.scenario.units import SpecError
 from lambdasim.scenario.format import _provisioned_peak, _check_sqs_trigger, ASYNC_FUNCTION_KEYS
+from lambdasim.scenario.runtimes import default_restore, snap_start_supported
 
 __all__ = ["cross_checks", "effective_unreserved_minimum"]
 
@@ -79,6 +80,7 @@ def _cross_checks(config: dict) -> None:
             )
     _check_provisioned_limits(config)
     for fname, function in config["functions"].items():
+        _check_snap_start(function, f"functions.{fname}")
         seen: dict[str, int] = {}
         for index, trigger in enumerate(function["triggers"]):
             if trigger["name"] in seen:
@@ -125,6 +127,37 @@ def _check_provisioned_limits(config: dict) -> None:
                     f"reserved plus provisioned concurrency of functions without a reservation "
                     f"reach {claimed}, leaving less than the unreserved minimum {minimum} "
                     f"of account.concurrency_limit {limit} unreserved" + note, key)
+
+
+def _check_snap_start(function: dict, key: str) -> None:
+    """SnapStart's limits (snapstart.html), then the runtime's default restore times.
+
+    "SnapStart supports Java 11 and later, Python 3.12 and later, .NET 8 and later" managed
+    runtimes, and "does not support provisioned concurrency, Amazon EFS, or ephemeral storage
+    greater than 512 MB"; container images are not supported
+    (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html).
+    """
+    snap = function["snap_start"]
+    if snap is None or not snap["enabled"]:
+        return
+    where = f"{key}.snap_start"
+    why = snap_start_supported(function["runtime"], function["package_type"])
+    if why is not None:
+        raise SpecError(why, where)
+    peak, _ = _provisioned_peak(function["provisioned_concurrency"])
+    if peak:
+        raise SpecError("SnapStart cannot be combined with provisioned concurrency on the same "
+                        f"version (snapstart.html); remove {key}.provisioned_concurrency or "
+                        "snap_start", where)
+    if function["ephemeral_storage_mb"] > 512:
+        raise SpecError("SnapStart does not support ephemeral storage above 512 MB "
+                        f"(snapstart.html), got {key}.ephemeral_storage_mb = "
+                        f"{function['ephemeral_storage_mb']}", where)
+    restore, after_restore = default_restore(function["runtime"])
+    if snap["restore"] is None:
+        snap["restore"] = restore
+    if snap["after_restore"] is None:
+        snap["after_restore"] = after_restore
 
 
 def _async_checks(config: dict) -> None:

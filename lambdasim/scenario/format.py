@@ -180,6 +180,74 @@ def _stream_trigger(kind: str, retention: bool) -> dict:
 _KINESIS_TRIGGER = _stream_trigger("kinesis", retention=True)
 _DYNAMODB_TRIGGER = _stream_trigger("dynamodb", retention=False)  # retention fixed at 24 h
 
+# -- SnapStart (snapstart.html; lambdasim.engine.snapstart) -------------------------------------
+# The Restore Duration of a REPORT line is restore + after_restore; its Billed Restore
+# Duration is after_restore (snapstart-monitoring.html). Runtime defaults are filled in by
+# lambdasim.scenario.checks (they depend on the function's runtime).
+_SNAP_START = {
+    "enabled": Field("bool", True, "restore new environments from the version's snapshot"),
+    "restore": Field("dist", None, "snapshot restore time, not billed (null: the runtime's "
+                     "default)", nullable=True),
+    "after_restore": Field("dist", None, "runtime load and after-restore hooks: the Billed "
+                           "Restore Duration (null: the runtime's default)", nullable=True),
+    "inactive_after": Field("time", 14 * 86400.0, "a version not invoked this long loses its "
+                            "snapshot; the next call runs a full Init", 0,
+                            exclusive_minimum=True),
+}
+
+# -- provisioned pollers of event source mappings (invocation-eventsourcemapping.html) ----------
+def _check_pollers(value: dict | None, key: str, ctx: Context) -> None:
+    if value is not None and value["maximum"] < value["minimum"]:
+        raise SpecError(f"must be >= minimum ({value['minimum']}), got {value['maximum']}",
+                        f"{key}.maximum")
+
+
+def _pollers(minimum: int, low_max: int, high_max: int, default_min: int) -> Field:
+    return Field(
+        "map", None,
+        "provisioned mode: dedicated event pollers between minimum and maximum (null: off)",
+        nullable=True, check=_check_pollers,
+        fields={
+            "minimum": Field("int", default_min, "MinimumPollers", minimum, 200),
+            "maximum": Field("int", 200, "MaximumPollers", low_max, high_max),
+        })
+
+
+_SQS_PROVISIONED_POLLERS = _pollers(2, 2, 2000, 2)
+_KAFKA_PROVISIONED_POLLERS = _pollers(1, 1, 2000, 1)
+
+# -- Kafka event source mapping (kafka-scaling-modes.html; lambdasim.engine.invoke.kafka) -------
+_KAFKA_TRIGGER = {
+    "name": Field("str", Computed(lambda s, c: f"kafka-{c.index}", "kafka-<index>"), "label"),
+    "arrivals": Field("arrivals", doc="records produced to the topic: one arrival spec or a list"),
+    "partitions": Field("int", 1, "partitions of the topic", 1, 100000),
+    "partition_keys": Field("int", 1000, "distinct record keys, hashed to partitions", 1, 1000000),
+    "batch_size": Field("int", 100, "records per batch at most", 1, 10000),
+    "batching_window": Field("time", 0.5, "longest wait of a batch's oldest record (Kafka "
+                             "default 500 ms)", 0, 300),
+    "record_size_kb": Field("float", 1.0, "record size (a batch carries at most 6 MB)", 0, 6144,
+                            exclusive_minimum=True),
+    "per_record": Field("time", 0.0, "handler time added per record of a batch"),
+    "poison_rate": Field("float", 0.0, "probability that a record always fails the handler", 0, 1),
+    "maximum_retry_attempts": Field("int", -1, "retries of a failed batch (-1: until it "
+                                    "succeeds)", -1, 10000),
+    "retry_delay": Field("time", 1.0, "wait before a failed batch is retried [assumption]", 0),
+    "on_failure": Field(
+        "map", None, "destination of discarded batches (null: none)", nullable=True,
+        fields={
+            "type": Field("enum", doc="destination kind", choices=("sqs", "sns", "s3", "kafka")),
+            "name": Field("str", doc="queue, topic or bucket name"),
+        }),
+    "provisioned_pollers": _KAFKA_PROVISIONED_POLLERS,
+    "invocations_per_poller": Field("int", 5, "concurrent invocations one poller carries", 1, 100),
+    "scaling_interval": Field("time", 60.0, "offset lag evaluation interval", 1,
+                              exclusive_minimum=False),
+    "scaling_delay": Field("time", 180.0, "on-demand: poller changes take effect this long "
+                           "after the evaluation (AWS: within three minutes)", 0),
+    "provisioned_scaling_delay": Field("time", 0.0, "provisioned mode: the same delay "
+                                       "[assumption: acts at the evaluation]", 0),
+}
+
 # SQS event source mapping (services-sqs-parameters.html, services-sqs-scaling.html,
 # services-sqs-configure.html); the behaviour is in lambdasim/invoke/sqs.py.
 _SQS_TRIGGER = {
@@ -188,6 +256,7 @@ _SQS_TRIGGER = {
     "batch_size": Field("int", 10, "messages per batch (FIFO: <= 10; > 10 needs batching_window >= 1s)", 1, 10000),
     "batching_window": Field("time", 0.0, "longest wait to fill a batch (not for FIFO)", 0, 300),
     "maximum_concurrency": Field("int", None, "cap on concurrent batches of the mapping (null = none)", 2, 1000, nullable=True),
+    "provisioned_pollers": _SQS_PROVISIONED_POLLERS,
     "poller_scaling": Field("enum", "current", "current: 5, +300/min, max 1,250; legacy: 5, +60/min, max 1,000", choices=("current", "legacy")),
     "visibility_timeout": Field("time", 30.0, "queue visibility timeout (>= the function timeout)", 0, 43200),
     "max_receive_count": Field("int", None, "receives before the dead-letter queue (null = no redrive)", 1, 1000, nullable=True),
@@ -217,6 +286,11 @@ def _check_sqs_trigger(trigger: dict, key: str, timeout_s: float) -> None:
     if trigger["batch_size"] > 10 and trigger["batching_window"] < 1.0:
         raise SpecError(f"must be at least 1s when batch_size is above 10 "
                         f"(batch_size {trigger['batch_size']})", f"{key}.batching_window")
+    if trigger["provisioned_pollers"] is not None and trigger["maximum_concurrency"] is not None:
+        # "maximum concurrency settings or ... provisioned mode. These are mutually exclusive
+        # options" (services-sqs-scaling.html).
+        raise SpecError("maximum_concurrency and provisioned_pollers are mutually exclusive "
+                        "(services-sqs-scaling.html); remove one", f"{key}.provisioned_pollers")
     if trigger["visibility_timeout"] < timeout_s:
         # Lambda refuses a mapping whose queue times out before the function does.
         raise SpecError(f"must be at least the function timeout ({timeout_s:g}s), got "
@@ -333,6 +407,11 @@ _FUNCTION = {
         fields=_PROVISIONED,
         check=_check_provisioned,
     ),
+    "snap_start": Field(
+        "map", None,
+        "SnapStart: true, or a map; Java 11+, Python 3.12+, .NET 8+ (null: off)",
+        nullable=True, shorthand="enabled", fields=_SNAP_START,
+    ),
     "duration": Field("dist", doc="handler duration measured at reference_mb"),
     "reference_mb": Field(
         "int",
@@ -378,7 +457,8 @@ _FUNCTION = {
             doc="a trigger",
             discriminator="type",
             variants={"sync": _SYNC_TRIGGER, "async": _ASYNC_TRIGGER, "sqs": _SQS_TRIGGER,
-                      "kinesis": _KINESIS_TRIGGER, "dynamodb": _DYNAMODB_TRIGGER},
+                      "kinesis": _KINESIS_TRIGGER, "dynamodb": _DYNAMODB_TRIGGER,
+                      "kafka": _KAFKA_TRIGGER},
             label="trigger",
         ),
     ),

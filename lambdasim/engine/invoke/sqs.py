@@ -11,7 +11,12 @@ batches per minute (``poller_scaling: current``, at most 1,250) or 60 per minute
 (``legacy``, the rule before November 2023, at most 1,000). ``maximum_concurrency`` (2-1,000)
 caps the mapping. The ramp is one more allowed batch every ``60 / per_minute`` seconds while
 every allowed batch is in flight and messages wait. When the queue is empty, idle pollers
-retire at the same pace, down to 5 [assumption: AWS says only that Lambda "scales back"].
+retire at the same pace [assumption: AWS says Lambda "scales back"] down to 2 ("can optimize
+to as few as 2 concurrent invokes"; 5 with ``maximum_concurrency`` or ``legacy``), and the
+next message brings back 5 at once. Provisioned mode (``provisioned_pollers``, exclusive of
+``maximum_concurrency``): ``minimum`` pollers of 10 concurrent invokes each from the start,
+up to ``maximum``, adding up to 1,000 concurrent invokes per minute (one every 0.06 s) and
+retiring at that pace down to the minimum; pollers are billed (lambdasim.engine.pollers).
 
 Batching (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html): a batch
 is invoked when it holds ``batch_size`` messages, when ``batching_window`` ends (counted from
@@ -70,6 +75,7 @@ from lambdasim.engine.events import Wakeup
 from lambdasim.engine.function import ERROR, TIMEOUT, handler_factor
 from lambdasim.engine.metrics import pack_request
 from lambdasim.engine.online_levels import AgeTrack, LevelTrack, track_period
+from lambdasim.engine.pollers import ProvisionedPollers
 from lambdasim.engine.rng import BlockSampler
 from lambdasim.engine.invoke.sqs_report import SqsReporter
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED
@@ -83,6 +89,9 @@ POLLER_SCALING = {
     "current": {"initial": 5, "per_minute": 300, "maximum": 1250},
     "legacy": {"initial": 5, "per_minute": 60, "maximum": 1000},
 }
+#: services-sqs-scaling.html: standard mode's low-traffic floor; in provisioned mode 10
+#: concurrent invokes per event poller, up to 1,000 more concurrent invokes per minute.
+LOW_TRAFFIC_FLOOR, PROVISIONED_INVOKES_PER_POLLER, PROVISIONED_PER_MINUTE = 2, 10, 1000
 #: A batch's payload is at most 6 MB (services-sqs-parameters.html: invoke "when the payload
 #: reaches 6 MB").
 PAYLOAD_LIMIT_KB = 6 * 1024.0
@@ -113,6 +122,7 @@ class SqsTrigger:
         "sim", "function", "index", "name", "warmup_s", "batch_size", "window_s",
         "visibility_s", "max_receive_count", "retention_s", "report_items", "fifo",
         "message_error_rate", "poison_rate", "cap", "floor", "allowed", "step_s",
+        "idle_floor", "provisioned",
         "in_flight", "queued", "outstanding", "arrived_in_window", "_visible", "_groups",
         "_ready", "_locked", "_receivable_fifo", "_order", "_window_end", "_window_gen",
         "_tick_pending", "_backoff_until", "_backoff_s", "_invoke", "_record",
@@ -143,14 +153,29 @@ class SqsTrigger:
         self.fifo = bool(config["fifo"])
         self.message_error_rate = float(config["message_error_rate"])
         self.poison_rate = float(config["poison_rate"])
-        rule = POLLER_SCALING[config["poller_scaling"]]
-        cap = rule["maximum"]
-        if config["maximum_concurrency"] is not None:
-            cap = min(cap, int(config["maximum_concurrency"]))
-        self.cap = cap
-        self.floor = min(rule["initial"], cap)
+        provisioned = config["provisioned_pollers"]
+        if provisioned is None:
+            rule = POLLER_SCALING[config["poller_scaling"]]
+            cap = rule["maximum"]
+            if config["maximum_concurrency"] is not None:
+                cap = min(cap, int(config["maximum_concurrency"]))
+            self.cap = cap
+            self.floor = min(rule["initial"], cap)
+            # Lambda "can optimize to as few as 2 concurrent invokes" when traffic is low, not
+            # with maximum concurrency set (services-sqs-scaling.html).
+            low = config["poller_scaling"] == "current" and config["maximum_concurrency"] is None
+            self.idle_floor = LOW_TRAFFIC_FLOOR if low else self.floor
+            self.step_s = 60.0 / rule["per_minute"]
+            self.provisioned = None
+        else:
+            # Provisioned mode: minimum pollers from the start, 10 concurrent invokes each,
+            # "up to 1,000 concurrency per minute" (services-sqs-scaling.html).
+            self.provisioned = ProvisionedPollers(provisioned["minimum"], provisioned["maximum"],
+                                                  PROVISIONED_INVOKES_PER_POLLER)
+            self.cap = PROVISIONED_INVOKES_PER_POLLER * self.provisioned.maximum
+            self.floor = self.idle_floor = PROVISIONED_INVOKES_PER_POLLER * self.provisioned.minimum
+            self.step_s = 60.0 / PROVISIONED_PER_MINUTE
         self.allowed = self.floor
-        self.step_s = 60.0 / rule["per_minute"]
         self.in_flight = 0
         self.queued = 0
         self.outstanding = 0
@@ -226,6 +251,9 @@ class SqsTrigger:
         else:
             self._visible.append(msg)
             available = len(self._visible)
+        if self.allowed < self.floor and now >= self._backoff_until:
+            # "When messages are available, Lambda starts processing five batches at a time".
+            self._resize(now, self.floor)
         if self.in_flight < self.allowed:
             window_end = self._window_end
             if window_end is not None and now < window_end and available < self.batch_size:
@@ -339,7 +367,7 @@ class SqsTrigger:
         if now >= self.warmup_s:
             self.batches_throttled += 1
         self._hide(batch, now, now)
-        self.allowed = self.in_flight if self.in_flight > 1 else 1
+        self._resize(now, self.in_flight if self.in_flight > 1 else 1)
         self._backoff_until = now + self._backoff_s
         Wakeup(self.sim, self._backoff_s, None, self._resume_cb)
         self._backoff_s = min(2.0 * self._backoff_s, THROTTLE_BACKOFF_MAX_S)
@@ -473,7 +501,7 @@ class SqsTrigger:
         busy = self.in_flight >= self.allowed
         waiting = self._receivable_fifo if self.fifo else len(self._visible)
         grow = busy and waiting > 0 and self.allowed < self.cap
-        floor = self.floor if self.floor > self.in_flight else self.in_flight
+        floor = self.idle_floor if self.idle_floor > self.in_flight else self.in_flight
         shrink = self.queued == 0 and self.allowed > floor
         if grow or shrink:
             self._tick_pending = True
@@ -488,13 +516,19 @@ class SqsTrigger:
         waiting = self._receivable_fifo if self.fifo else len(self._visible)
         if self.in_flight >= self.allowed and waiting > 0 and self.allowed < self.cap:
             # services-sqs-scaling.html: up to 300 (legacy 60) more batches per minute.
-            self.allowed += 1
+            self._resize(now, self.allowed + 1)
             self._dispatch(now)
             return
-        floor = self.floor if self.floor > self.in_flight else self.in_flight
+        floor = self.idle_floor if self.idle_floor > self.in_flight else self.in_flight
         if self.queued == 0 and self.allowed > floor:
-            self.allowed -= 1
+            self._resize(now, self.allowed - 1)
         self._schedule_tick(now)
+
+    def _resize(self, now: float, allowed: int) -> None:
+        """Set the concurrent batches allowed; provisioned mode records its poller count."""
+        self.allowed = allowed
+        if self.provisioned is not None:
+            self.provisioned.track(now, allowed)
 
     def _window_over(self, event) -> None:
         if event._value == self._window_gen and self._window_end is not None:
@@ -526,8 +560,9 @@ class SqsTrigger:
             "pollers": {"max": self.pollers.w_max, "mean": round(self.pollers.mean(), 6)},
             "batch_size": {"mean": round(self.batch_messages / self.batches, 6)
                            if self.batches else None},
+            **({} if self.provisioned is None else
+               {"provisioned_pollers": self.provisioned.block(self.depth.lo, self.depth.hi)}),
         }
-
 
 def build_sqs_trigger(model, function, recorder, tindex: int, tconfig: Mapping[str, Any]) -> None:
     """``Model._TRIGGER_BUILDERS["sqs"]``: the queue, its mapping, its reporter, its arrivals."""

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from lambdasim.engine.online_levels import regroup_max
+from lambdasim.engine.pollers import step_period_maxima, unit_seconds
 
 __all__ = ["SqsReporter"]
 
@@ -33,6 +34,14 @@ class SqsReporter:
 
     def __init__(self) -> None:
         self.triggers: list[Any] = []  # SqsTrigger
+
+    def usage(self, model, usage) -> None:
+        """Event poller units of the provisioned-mode triggers in the measured window: each
+        poller billed per second with a 1-minute minimum (https://aws.amazon.com/lambda/pricing/)."""
+        for trigger in self.triggers:
+            if trigger.provisioned is not None:
+                usage.sqs_epu_s += unit_seconds(trigger.provisioned.changes, model.warmup_s,
+                                                model.duration_s, usage.epu_minimum_s)
 
     def summary(self, model) -> dict[str, Any]:
         blocks = [trigger.summary(model.end_s) for trigger in self.triggers]
@@ -78,6 +87,12 @@ class SqsReporter:
                 pollers[k] += p
                 if a > age[k]:
                     age[k] = a
-        return {"ApproximateNumberOfMessagesVisible": depth,
-                "ApproximateAgeOfOldestMessage_s": age,
-                "SQSPollers": pollers}
+        out = {"ApproximateNumberOfMessagesVisible": depth,
+               "ApproximateAgeOfOldestMessage_s": age,
+               "SQSPollers": pollers}
+        provisioned = [t.provisioned for t in self.triggers if t.provisioned is not None]
+        if provisioned:
+            # ProvisionedPollers (CloudWatch, provisioned mode): the maximum in each period.
+            per = [step_period_maxima(p.changes, edges) for p in provisioned]
+            out["ProvisionedPollers"] = [sum(values) for values in zip(*per)]
+        return out
