@@ -357,3 +357,27 @@ def test_findings_time_a_latency_rise_and_a_burst_of_cold_starts():
     assert "100 cold starts (1.00 % of invocations), 90 % of them between 3:00 and 5:00." in found
     assert ("P99 latency per period rose from 310.0 ms (the median period) to 1,200.0 ms in "
             "the period from 3:00.") in found
+
+
+# --------------------------------------------------------------------------- point 10: widths
+
+def test_tune_and_sweep_tables_fit_100_columns_with_human_numbers():
+    from lambdasim.cli.sweep import format_comparisons, format_sweep_table
+    from lambdasim.studies.sweep import sweep
+    from lambdasim.studies.tune import tune
+    from lambdasim.studies.tune_report import format_tune_table
+
+    scenario = _scenario({"type": "sync", "name": "api",
+                          "arrivals": {"process": "poisson", "rate": "20/s"}},
+                         duration="1m", memory_scaling={"cpu_bound": 0.9})
+    report = tune(scenario, "f", [128, 1024, 10240], ["x86_64", "arm64"], replications=2)
+    text = format_tune_table(report)
+    assert max(map(len, text.splitlines())) <= 100, text
+    assert "10,240 MB" in text and "USD per 1M" in text and "2 replications" in text
+    assert all(v < 1e6 for v in _millisecond_figures(text))
+    result = sweep(scenario, {"functions.f.memory_mb": [512, 1024],
+                              "functions.f.reserved_concurrency": [2, 8]}, 2, workers=1)
+    text = format_sweep_table(result) + format_comparisons(result.compare(0, 1))
+    assert max(map(len, text.splitlines())) <= 100, text
+    assert "f latency p99 per request" in " ".join(text.split())  # words, not dotted keys
+    assert "functions.f.latency_ms.p99" not in text

@@ -301,7 +301,8 @@ def test_sweep_compare_prints_paired_and_unpaired_intervals(workdir, capsys):
                      "--replications", "4", "--workers", "1", "--compare", "--out", "c"]) == 0
     out = capsys.readouterr().out
     assert "paired difference B - A over 4 replications" in out
-    assert "paired 95 % CI" in out and "unpaired 95 % CI" in out
+    assert "half-width of its 95 % confidence interval" in out
+    assert "paired ±" in out and "unpaired ±" in out
     comparison = json.loads((workdir / "c" / "sweep.json").read_text())["comparison"]
     assert comparison[0]["figure"] == "functions.api.latency_ms.p99"
     assert comparison[0]["b"] == "memory_mb=1536"

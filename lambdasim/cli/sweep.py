@@ -36,6 +36,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -327,6 +328,10 @@ def format_sweep_table(result: Any) -> str:
     short = [k.rsplit(".", 1)[-1] for k in result.keys]
     if len(set(short)) < len(short):
         short = list(result.keys)
+    # Headers wrap at spaces, not underscores; units in words: memory_mb -> memory (MB).
+    units = {"mb": "MB", "s": "s", "ms": "ms", "usd": "USD"}
+    short = [re.sub(r"_(mb|s|ms|usd)$", lambda m: f" ({units[m.group(1)]})", k).replace("_", " ")
+             for k in short]
     rows_of = {f: (figure_row(f) or (None, Row(f, (), "number", "")))[1] for f in shown}
     digits = money_decimals(p.replications.figures[f]["mean"] for p in result.points
                             for f in shown if rows_of[f].kind == "usd")
@@ -348,8 +353,9 @@ def format_comparisons(comparisons: Sequence[Any]) -> str:
     from lambdasim.results.table import figure_label, figure_row, wrapped_header
 
     c0 = comparisons[0]
-    lines = [f"paired difference B - A over {c0.n} replications", f"A = {c0.a_label}",
-             f"B = {c0.b_label}", ""]
+    lines = [f"paired difference B - A over {c0.n} replications; ± is the half-width of its 95 % "
+             "confidence interval,", "paired (common random numbers) and, for contrast, "
+             "unpaired (Welch)", f"A = {c0.a_label}", f"B = {c0.b_label}", ""]
     rows = []
     owner = None
     for c in comparisons:
@@ -364,8 +370,8 @@ def format_comparisons(comparisons: Sequence[Any]) -> str:
         rows.append([label, _value(c.a_mean, kind), _value(c.b_mean, kind),
                      _value(c.difference, kind, signed=True),
                      _half(c.paired_ci, kind), _half(c.unpaired_ci, kind)])
-    header = ["figure", "A mean", "B mean", "B - A", "paired 95 % CI", "unpaired 95 % CI"]
-    head = wrapped_header(header, rows, least=16)
+    header = ["figure", "A mean", "B mean", "B - A", "paired ±", "unpaired ±"]
+    head = wrapped_header(header, rows)
     lines += _align(head + rows, head=len(head))
     return "\n".join(lines) + "\n"
 
