@@ -153,6 +153,80 @@ def test_front_doors_and_dependencies_keep_the_run(name):
         assert all(t["source"] == "direct" for t in config[function]["triggers"])
 
 
+#: The request-rate dimension of the scale-out rate with a small burst (400), deferred on the
+#: fast path (RequestScaling.defer): scale-out throttles undo admissions while it is deferred
+#: (a burst of 30 at one instant with 3 scale-out tokens), the 400th admission falls inside a
+#: burst of 400 simultaneous requests, and the rule throttles later (a jump to 1,500/s).
+DEFERRED = {
+    "name": "deferred", "duration": 120, "seed": 11,
+    "account": {"scaling": {"burst": 3, "per": "10s", "request_burst": 400}},
+    "functions": {"f": {
+        "duration": {"dist": "exponential", "mean": "5ms"}, "init": "300ms",
+        "keep_alive": "20s",
+        "triggers": [{"type": "sync", "arrivals": [
+            {"process": "burst", "count": 30, "at": 1},
+            {"process": "poisson", "rate": [[0, 5], [60, 1500], [63, 5]]},
+            {"process": "burst", "count": 400, "at": 20}]}],
+    }},
+}
+
+
+def test_the_deferred_request_rate_scaling_is_the_exact_rule():
+    # https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html: "10,000 requests
+    # per second every 10 seconds" per function. The fast path skips its bookkeeping for the
+    # first `request_burst` admissions (none can be throttled) and replays them when a
+    # function gets that far; the run is the general path's, row for row.
+    model, result = _same_run(DEFERRED)
+    assert model.specialised == ["f"]
+    throttles = model.recorders["f"].table("throttles")
+    reasons = throttles["reason"].astype(int)
+    scaling_at = throttles["t"][reasons == THROTTLE_SCALING]
+    assert (scaling_at == 1.0).sum() == 27 and (scaling_at == 20.0).any()
+    assert (reasons == THROTTLE_REQUEST_SCALING).sum() > 100
+    assert model.functions["f"].request_scaling._deferred is None  # replayed
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_deferred_request_scaling_decides_as_the_exact_rule(seed):
+    # The same admissions through a deferred and an exact RequestScaling, as the fast path
+    # drives them (a decrement while there is room, admit() past it, unadmit() when a later
+    # limit throttles): ties, quiet spells, jumps; the same decisions and the same state.
+    from array import array
+
+    from lambdasim.engine.account import RequestScaling
+
+    rng = random.Random(seed)
+    burst = rng.choice([1, 2, 7, 40])
+    exact, deferred = RequestScaling(burst, 100.0), RequestScaling(burst, 100.0)
+    rows = array("d")
+    deferred.defer(rows, 5)
+    now = 0.0
+    decisions = {id(exact): [], id(deferred): []}
+    times = []
+    for _ in range(150):  # groups of simultaneous requests, a gap between them
+        now += rng.choice([0.01, 0.3, 1.0, 2.5, 13.0])
+        times += [now] * rng.choice([1, 1, 2, 3, 12, 30])
+    for now in times:
+        undo = rng.random() < 0.2
+        for scaling in (exact, deferred):
+            room = scaling.room
+            if room > 0 and now < scaling.bin_end:
+                scaling.room = room - 1
+                admitted = True
+            else:
+                admitted = scaling.admit(now)
+            decisions[id(scaling)].append(admitted)
+            if admitted and undo:
+                scaling.unadmit(now)
+            elif admitted and scaling is deferred:
+                rows.extend((now, now, 0.0, 0.0, 0.0))
+    assert decisions[id(exact)] == decisions[id(deferred)]
+    assert not all(decisions[id(exact)])  # the rule throttled some
+    assert deferred._deferred is None
+    for slot in ("tokens", "refilled_at", "bin_start", "bin_end", "room", "level", "ring"):
+        assert getattr(exact, slot) == getattr(deferred, slot), slot
+
+
 def test_functions_off_the_common_configuration_keep_the_general_path():
     data = json.loads(json.dumps(BRANCHES))
     data["functions"]["bursty"]["reuse"] = "lru"

@@ -12,7 +12,8 @@ For such a function :func:`specialise` replaces the general path (``SyncTrigger.
 * ``arrive(now)`` applies the limits in Lambda's order (request rate, concurrency, the
   request-rate dimension of the scale-out rate, a warm environment or a scale-out token;
   lambda-concurrency.html, scaling-behavior.html) with the request-rate token bucket, the
-  scale-out request room and the warm-pool pop inlined; everything rarer than a warm start
+  scale-out request room and the warm-pool pop inlined (the request room's bookkeeping
+  deferred while it cannot throttle, :meth:`RequestScaling.defer`); everything rarer than a warm start
   (cold start, retirement, suppressed init) goes through :func:`_admit_other`, written like
   ``LambdaFunction.invoke``;
 * the execution environment is its own completion event (:class:`FastEnvironment`): the
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from lambdasim.engine.account import TokenBucket
+from lambdasim.engine.account import RequestScaling, TokenBucket
 from lambdasim.engine.environments import BUSY, IDLE, ExecutionEnvironment, MruPool
 from lambdasim.engine.events import URGENT
 from lambdasim.engine.function import (COLD, CRASH, ERROR, INIT_LIMIT_S, SUPPRESSED_INIT,
@@ -42,7 +43,7 @@ from lambdasim.engine.function import (COLD, CRASH, ERROR, INIT_LIMIT_S, SUPPRES
                                        THROTTLE_REQUEST_SCALING, THROTTLE_SCALING, TIMEOUT,
                                        LambdaFunction)
 from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED, SyncTrigger
-from lambdasim.engine.metrics import pack_request
+from lambdasim.engine.metrics import ATTEMPT_FIELDS, pack_request
 
 __all__ = ["specialise", "qualifies", "FastEnvironment", "FastSyncTrigger", "derived_requests"]
 
@@ -155,6 +156,10 @@ def _build(sim, function: LambdaFunction, recorder):
     uniform = function._uniform
     crash_below = function.crash_below
     request_scaling = function.request_scaling
+    if type(request_scaling) is RequestScaling:
+        # Every admission of this function is one attempt row, in order: the first
+        # floor(burst) need no bookkeeping (RequestScaling.defer).
+        request_scaling.defer(recorder.attempts, len(ATTEMPT_FIELDS))
     arm = environments._arm
     end = environments._end
     rate_limiter = getattr(function._request_rate, "__self__", None)
@@ -272,7 +277,7 @@ def _admit_other(function: LambdaFunction, env, now: float):
         env = function.environments.acquire_past(env, now)
     if env is None:
         if not function._scaling(now):
-            function.request_scaling.unadmit()
+            function.request_scaling.unadmit(now)
             function._record_throttle((now, now, THROTTLE_SCALING))
             return None
         env = function.environments.create(now)
