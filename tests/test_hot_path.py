@@ -438,3 +438,31 @@ def test_per_period_latency_of_large_periods_is_the_sorted_figure():
             want.append(round(float(values[low] + (values[high] - values[low])
                                     * (position - low)), 6))
         assert got[k] == tuple(want)
+
+
+def test_period_statistics_of_many_functions_are_each_ones_alone():
+    # build_result reduces the periods of many functions together (one sort); each must get
+    # exactly the figures it gets alone, whether its periods are large, small or empty.
+    from lambdasim.engine.metrics import period_time_stats_ms_many, sorted_within
+    from lambdasim.results.periods import period_percentiles_ms, period_percentiles_ms_many
+
+    rng = np.random.default_rng(8)
+    edges = np.arange(0.0, 601.0, 60.0)
+    durations, latencies = [], []
+    for trial in range(40):
+        size = int(rng.choice([0, 1, 7, 90, 4000]))
+        values = rng.lognormal(-1.5, 1.0, size)
+        if trial % 3 == 0:
+            values = np.round(values, 2)  # ties
+        arrived = np.sort(rng.random(size) * (600.0 if trial % 4 else 130.0))
+        durations.append((values, np.searchsorted(arrived, edges, side="left")))
+        latencies.append((arrived, values))
+    many = period_time_stats_ms_many(durations)
+    assert many == [period_time_stats_ms(*sample) for sample in durations]
+    many = period_percentiles_ms_many(latencies, edges, (50.0, 99.0))
+    assert many == [period_percentiles_ms(*sample, edges, (50.0, 99.0))
+                    for sample in latencies]
+    assert any(row != (None, None) for rows in many for row in rows)
+    values, group = rng.random(5000).round(2), rng.integers(0, 40, 5000)
+    assert np.array_equal(sorted_within(values, group),
+                          values[np.lexsort((values, group))])

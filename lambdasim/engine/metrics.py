@@ -26,7 +26,8 @@ from typing import Iterable
 import numpy as np
 
 __all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "period_mean_max_ms",
-           "period_time_stats_ms", "PERIOD_QUANTILES", "pack_request", "unpack_requests",
+           "period_time_stats_ms", "period_time_stats_ms_many", "PERIOD_QUANTILES",
+           "deal_rows", "sorted_within", "pack_request", "unpack_requests",
            "request_outcomes",
            "PERCENTILES", "ATTEMPT_FIELDS", "THROTTLE_FIELDS", "REQUEST_FIELDS"]
 
@@ -223,24 +224,41 @@ def period_time_stats_ms(values_s: np.ndarray, bounds: np.ndarray) -> list[tuple
     over the period (``np.add.reduceat``), which may differ from ``np.mean``'s pairwise sum in
     the last bit.
     """
-    bounds = np.asarray(bounds, dtype=np.int64)
-    counts = np.diff(bounds)
-    rows: list[tuple] = [(None,) * 5] * counts.size
-    busy = np.flatnonzero(counts)
-    if not busy.size:
-        return rows
-    if int(counts.sum()) >= 256 * busy.size:
-        for k in busy.tolist():
-            sample = values_s[bounds[k]:bounds[k + 1]]
-            p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
-            rows[k] = (_tidy(float(sample.mean()) * 1000.0), _tidy(p50), _tidy(p90),
-                       _tidy(p99), _tidy(float(sample.max()) * 1000.0))
-        return rows
-    values = values_s[bounds[0]:bounds[-1]]
-    n = counts[busy]
-    offsets = bounds[busy] - bounds[0]
-    group = np.repeat(np.arange(busy.size), n)
-    ordered = values[np.lexsort((values, group))]  # sorted within each period
+    return period_time_stats_ms_many([(values_s, bounds)])[0]
+
+
+def period_time_stats_ms_many(samples: list[tuple[np.ndarray, np.ndarray]]) -> list[list[tuple]]:
+    """:func:`period_time_stats_ms` of several ``(values_s, bounds)`` (one per function).
+
+    Each gets exactly the figures it would get alone; the many small periods of all of them
+    are reduced together, with one sort (thousands of functions cost a few NumPy calls).
+    """
+    out: list[list[tuple] | None] = []
+    small_values, small_counts, small_rows = [], [], []
+    for values_s, bounds in samples:
+        bounds = np.asarray(bounds, dtype=np.int64)
+        counts = np.diff(bounds)
+        rows: list[tuple] = [(None,) * 5] * counts.size
+        out.append(rows)
+        busy = np.flatnonzero(counts)
+        if not busy.size:
+            continue
+        if int(counts.sum()) >= 256 * busy.size:
+            for k in busy.tolist():
+                sample = values_s[bounds[k]:bounds[k + 1]]
+                p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
+                rows[k] = (_tidy(float(sample.mean()) * 1000.0), _tidy(p50), _tidy(p90),
+                           _tidy(p99), _tidy(float(sample.max()) * 1000.0))
+            continue
+        small_values.append(values_s[bounds[0]:bounds[-1]])
+        small_counts.append(counts[busy])
+        small_rows.append((rows, busy.tolist()))
+    if not small_values:
+        return out
+    values = np.concatenate(small_values)
+    n = np.concatenate(small_counts)
+    offsets = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    ordered = sorted_within(values, np.repeat(np.arange(n.size), n))
     # np.percentile's linear method: virtual index (n - 1) q, its floor and the next index
     # (both the last value when the index reaches n - 1), weight the fractional part.
     virtual = (n - 1).astype(np.float64)[:, None] * PERIOD_QUANTILES[None, :]
@@ -255,10 +273,36 @@ def period_time_stats_ms(values_s: np.ndarray, bounds: np.ndarray) -> list[tuple
     quantiles = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma) * 1000.0
     means = np.add.reduceat(values, offsets) / n * 1000.0
     maxima = np.maximum.reduceat(values, offsets) * 1000.0
-    table = round6(np.column_stack([means, quantiles, maxima]))
-    for k, row in zip(busy.tolist(), table):
-        rows[k] = tuple(row)
-    return rows
+    table = list(zip(round6(means), *round6(quantiles.T), round6(maxima)))
+    deal_rows(table, small_rows)
+    return out
+
+
+def sorted_within(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """``values`` sorted by ``(group, value)``: ``values[np.lexsort((values, group))]``.
+
+    One ``np.sort`` of complex numbers ``group + i value`` (NumPy orders complex numbers by
+    real part, then imaginary part, exactly), several times faster than ``lexsort``'s
+    indirect sort on large arrays. ``group`` holds integers below 2**53.
+    """
+    keys = np.empty(values.size, dtype=np.complex128)
+    keys.real = group
+    keys.imag = values
+    keys.sort()
+    return keys.imag.copy()
+
+
+def deal_rows(table: list[tuple], owners: list[tuple[list, list[int]]]) -> None:
+    """Hand ``table``'s rows out in order: to each ``(rows, places)``, one per place."""
+    at = 0
+    for rows, places in owners:
+        size = len(places)
+        if size == len(rows):  # every period has values: one slice
+            rows[:] = table[at:at + size]
+        else:
+            for k, row in zip(places, table[at:at + size]):
+                rows[k] = row
+        at += size
 
 
 def round6(values: np.ndarray) -> list:

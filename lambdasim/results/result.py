@@ -17,6 +17,7 @@ Every request ends in exactly one outcome:
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
 from functools import partial
 from typing import TYPE_CHECKING, Any, Mapping
@@ -30,10 +31,11 @@ from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE,
                                        architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.dependencies import dependency_series, dependency_summary
-from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_outcomes,
+from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms_many, request_outcomes,
                                       time_stats_ms, unpack_requests)
 from lambdasim.results.assumptions import used_assumptions
-from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
+from lambdasim.results.periods import (period_billed_ms, period_costs,
+                                       period_percentiles_ms_many)
 from lambdasim.results.report_log import report_lines
 from lambdasim.results.timeline import build_timeline
 
@@ -232,6 +234,21 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
     (:mod:`lambdasim.results.timeline`; runs whose summary alone is kept skip it), in bins of
     ``timeline_width_s`` when given.
     """
+    # Everything built here stays alive until the Result is returned (hundreds of thousands
+    # of small lists and tuples with thousands of functions) and holds no reference cycle:
+    # the cyclic collector's passes over them would find nothing and cost about as much as
+    # the statistics themselves. It is paused meanwhile and left as it was.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_result(model, records, timeline, timeline_width_s)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_result(model: "Model", records: bool, timeline: bool,
+                  timeline_width_s: float | None) -> Result:
     # A deep copy (the resolved config is plain data: dicts, lists, str, numbers, None);
     # through pickle, many times faster than copy.deepcopy for thousands of functions.
     config = pickle.loads(pickle.dumps(model.scenario.config, pickle.HIGHEST_PROTOCOL))
@@ -244,6 +261,8 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
     edges = np.arange(count + 1, dtype=np.float64) * period
 
     usages = []
+    pending: list[dict[str, Any]] = []  # functions whose period percentiles are not reduced
+    held = 0  # requests they hold
     functions: dict[str, Any] = {}
     per_period: dict[str, dict[str, Any]] = {}
     busy_levels: dict[str, StepLevel] = {}
@@ -257,6 +276,12 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
         usages.append(usage)
         busy_levels[name] = busy
         per_period[name] = periods
+        pending.append(periods)
+        held += periods["latency"][0].size
+        if held >= _PERIOD_BATCH:
+            _period_statistics(pending, edges)
+            held = 0
+    _period_statistics(pending, edges)
 
     # Trigger-specific blocks (async, sqs, stream, provisioned) and their series columns.
     for name, reporters in model.reporters.items():
@@ -319,6 +344,22 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
                   dependency_series=dependency_rows, timeline_source=source)
 
 
+#: Period percentiles are reduced for several functions at once, about this many requests
+#: at a time (few NumPy calls for thousands of functions, a bounded amount held).
+_PERIOD_BATCH = 1 << 18
+
+
+def _period_statistics(pending: list[dict[str, Any]], edges: np.ndarray) -> None:
+    """Replace the held samples of ``pending`` functions by their per-period statistics."""
+    if not pending:
+        return
+    for periods, durations, latency in zip(
+            pending, period_time_stats_ms_many([p["durations"] for p in pending]),
+            period_percentiles_ms_many([p["latency"] for p in pending], edges, (50.0, 99.0))):
+        periods["durations"], periods["latency"] = durations, latency
+    pending.clear()
+
+
 def _duration_basis(fconfig) -> dict[str, Any]:
     """The memory and architecture the durations were measured at and the factors applied."""
     scaling = fconfig["memory_scaling"]
@@ -361,9 +402,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     latency_ms = time_stats_ms(requests["ended"][answered] - arrived_at[answered])
     # Per period: every answered request by the period it arrived in, warm-up included.
     everyone = (outcome == SUCCEEDED) | (outcome == FAILED)
-    period_latency = period_percentiles_ms(arrived_at[everyone],
-                                           requests["ended"][everyone] - arrived_at[everyone],
-                                           edges, (50.0, 99.0))
+    # Reduced with every function's at once (build_result).
+    period_latency = (arrived_at[everyone], requests["ended"][everyone] - arrived_at[everyone])
     del outcome, everyone
     del answered
     arrived = sum(trigger.arrived_in_window for trigger in model.triggers[name])
@@ -458,7 +498,7 @@ def _function_periods(edges, t, codes, durations, throttle_t, busy: StepLevel,
         "Errors": np.bincount(index[(codes & (ERROR | TIMEOUT)) != 0], minlength=count),
         "Throttles": np.diff(throttle_bounds + [len(throttle_t)]),
         "ColdStarts": np.bincount(index[(codes & COLD) != 0], minlength=count),
-        "durations": period_time_stats_ms(durations, bounds),
+        "durations": (durations, bounds),  # reduced with every function's (build_result)
         "ConcurrentExecutions": busy.period_maxima(edges),
         "Environments": live.period_maxima(edges),
         "extra": {},
