@@ -331,6 +331,25 @@ def test_arrivals_of_several_specs_at_one_instant_go_in_spec_order():
                    (2.0, 2), (2.0, 2), (5.0, 0), (5.0, 1), (5.0, 2)]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_many_specs_merge_in_small_chunks_in_time_then_spec_order(monkeypatch, seed):
+    # Chunks far smaller than the specs' blocks, blocks of every size (empty ones too), runs
+    # of equal times across block ends: every arrival once, ordered by (time, spec).
+    import lambdasim.engine.loop as loop
+
+    monkeypatch.setattr(loop, "CHUNK", 16)
+    rng = random.Random(seed)
+    sim, log, want = Simulation(), [], []
+    for spec in range(rng.choice([2, 5, 40])):
+        times = sorted(float(rng.randrange(60)) for _ in range(rng.randrange(0, 80)))
+        cuts = sorted(rng.randrange(len(times) + 1) for _ in range(rng.randrange(4)))
+        blocks = [np.array(times[a:b]) for a, b in zip([0] + cuts, cuts + [len(times)])]
+        sim.add_arrivals(iter(blocks), lambda now, spec=spec: log.append((now, spec)))
+        want += [(t, spec) for t in times]
+    sim.run()
+    assert log == sorted(want)
+
+
 def test_an_invocation_ending_at_t_frees_its_unit_for_an_arrival_at_t():
     # Reserved concurrency 1, each invocation exactly as long as the gap between requests:
     # the end at t releases before the arrival at t is admitted, so nothing is throttled.

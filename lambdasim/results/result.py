@@ -303,8 +303,12 @@ def _build_result(model: "Model", records: bool, timeline: bool,
     period_costs(model, usages, per_period, prices, edges)
 
     account_busy = StepLevel.merge(list(busy_levels.values()))
-    unreserved = StepLevel.merge([level for name, level in busy_levels.items()
-                                  if config["functions"][name]["reserved_concurrency"] is None])
+    shared = [level for name, level in busy_levels.items()
+              if config["functions"][name]["reserved_concurrency"] is None]
+    # Without reservations the unreserved pool's level is the account's (one merge, not two).
+    unreserved = (account_busy if len(shared) == len(busy_levels)
+                  else StepLevel.merge(shared))
+    del shared
     summary = {
         "lambdasim_version": __version__,
         "scenario": config["name"],
