@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from lambdasim.results import humanize
-from lambdasim.results.chart_kit import ms_text, seconds_text, usd_text
+from lambdasim.results.humanize import ms_text, seconds_text, usd_text
 from lambdasim.results.table import render_cell, render_interval, table_sections
 
 __all__ = ["render_report", "write_report", "REPORT_FILE"]
