@@ -409,9 +409,14 @@ def test_round6_is_pythons_round():
             assert round6(case) == [round(float(v), 6) for v in case]
 
 
-def test_the_chart_timeline_is_built_only_when_asked_for():
+def test_the_chart_timeline_is_built_only_when_asked_for(tmp_path):
+    from lambdasim.results.folder import write_results
+
     result = lambdasim.simulate(COUNTED)
     assert result._timeline is None  # not built by the run
+    write_results(result, tmp_path / "out", plots=False)  # summary, metrics, report.html
+    assert result._timeline is None  # nor by a results folder without charts
+    assert "chart bins" not in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     timeline = result.timeline
     assert timeline is not None and result.timeline is timeline
     model = Model(lambdasim.load_scenario(COUNTED)).run()
