@@ -495,16 +495,13 @@ class ProvisionedReporter:
         usage.provisioned_gb_s = configured_gb_s(
             self.function.provisioned.configured_changes, self.fconfig["memory_mb"], warmup,
             horizon, float(prices["provisioned_billing_increment_s"]))
-        # The capacity configured throughout the window is always on: billed "from the time
-        # you enable it ... until it is disabled" (https://aws.amazon.com/lambda/pricing/),
-        # traffic or not (lambdasim.engine.billing.ALWAYS_ON).
+        # Capacity configured all through the window is always on (billed "from the time you
+        # enable it ... until it is disabled", pricing page; billing.ALWAYS_ON).
         floor = step_min(self.function.provisioned.configured_changes, warmup, horizon)
-        window = max(0.0, horizon - warmup)
-        increment = float(prices["provisioned_billing_increment_s"])
+        window, step = max(0.0, horizon - warmup), float(prices["provisioned_billing_increment_s"])
         usage.always_on_provisioned_gb_s = floor * memory_gb * window
-        # The bill's share of those units: enabled throughout, each rounded up to 5 minutes.
-        usage.always_on_provisioned_billed_gb_s = floor * memory_gb * (
-            math.ceil(round(window / increment, 9)) * increment if window > 0 else 0.0)
+        usage.always_on_provisioned_billed_gb_s = floor * memory_gb * math.ceil(
+            round(window / step, 9)) * step
         self._usage = usage
 
     def summary(self, model) -> dict[str, Any]:
@@ -566,20 +563,13 @@ class ProvisionedReporter:
         return out
 
     def cost_weights(self, model, edges: np.ndarray, prices) -> dict[str, np.ndarray]:
-        """Where the ``provisioned`` item was used, per bin of ``edges`` in USD: configured
-        GB-seconds within ``[warmup, duration)`` at the provisioned rate (the bill's rounding
-        up to 5 minutes is not placed here: the item is spread in proportion), plus the
-        execution GB-seconds of the provisioned invocations of requests arriving in that
-        window and of the background Inits started in it, by start, at the execution rate
-        (https://aws.amazon.com/lambda/pricing/)."""
-        data = self._data(model)
-        warmup, horizon = model.warmup_s, model.duration_s
-        memory_gb = self.fconfig["memory_mb"] / 1024.0
-        count = len(edges) - 1
+        """The ``provisioned`` item's usage per bin (USD): configured GB-s in ``[warmup,
+        duration)``, and execution GB-s of counted invocations and background Inits by start."""
+        data, warmup, horizon = self._data(model), model.warmup_s, model.duration_s
+        memory_gb, count = self.fconfig["memory_mb"] / 1024.0, len(edges) - 1
         configured = window_unit_seconds(self.function.provisioned.configured_changes, edges,
                                          warmup, horizon) * memory_gb
-        inits = data["inits"]
-        counted = (data["origin"] >= warmup) & (data["origin"] < horizon)
+        inits, counted = data["inits"], (data["origin"] >= warmup) & (data["origin"] < horizon)
         init_counted = (inits[:, 0] >= warmup) & (inits[:, 0] < horizon)
         starts = np.concatenate([data["t"][counted], inits[init_counted, 0]])
         billed = np.concatenate([billed_ms(data["duration"][counted]),
