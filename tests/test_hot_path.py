@@ -199,7 +199,7 @@ def test_deferred_request_scaling_decides_as_the_exact_rule(seed):
     burst = rng.choice([1, 2, 7, 40])
     exact, deferred = RequestScaling(burst, 100.0), RequestScaling(burst, 100.0)
     rows = array("d")
-    deferred.defer(rows, 5)
+    deferred.defer(lambda: np.frombuffer(rows, dtype=np.float64), lambda: len(rows))
     now = 0.0
     decisions = {id(exact): [], id(deferred): []}
     times = []
@@ -219,7 +219,7 @@ def test_deferred_request_scaling_decides_as_the_exact_rule(seed):
             if admitted and undo:
                 scaling.unadmit(now)
             elif admitted and scaling is deferred:
-                rows.extend((now, now, 0.0, 0.0, 0.0))
+                rows.append(now)
     assert decisions[id(exact)] == decisions[id(deferred)]
     assert not all(decisions[id(exact)])  # the rule throttled some
     assert deferred._deferred is None

@@ -26,7 +26,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 __all__ = [
     "ConcurrencyPool",
@@ -182,25 +182,25 @@ class RequestScaling:
         #: While deferred: (the attempt rows, [(rows before it, time)] of unadmitted ones).
         self._deferred: tuple | None = None
 
-    def defer(self, attempts, fields: int) -> None:
+    def defer(self, starts: Callable[[], Any], count: Callable[[], int]) -> None:
         """Skip the bookkeeping of the first ``floor(burst)`` admissions (class docstring).
 
-        ``attempts`` is the function's attempt buffer (``fields`` values per row, the
-        admission time first): every admission that is not undone is exactly one row, in
-        order; admissions undone by :meth:`unadmit` are logged here with their place.
+        ``starts()`` gives the times of the function's attempts so far, in order (an
+        array), and ``count()`` their number: every admission that is not undone is exactly
+        one attempt; admissions undone by :meth:`unadmit` are logged here with their place.
         Call before the first admission.
         """
-        self._deferred = (attempts, fields, [])
+        self._deferred = (starts, count, [])
         self.room = int(self.capacity)
         self.bin_end = float("inf")
 
     def _catch_up(self) -> None:
         """Replay the deferred admissions through the exact rule; none can be throttled."""
-        attempts, fields, undone = self._deferred
+        starts, _, undone = self._deferred
         self._deferred = None
         self.room = 0
         self.bin_end = 1.0
-        times = attempts[0::fields].tolist()
+        times = starts().tolist()
         passes: list[tuple[float, bool]] = []
         done = 0
         for position, t in undone:  # in order: the undone one came after `position` rows
@@ -244,8 +244,8 @@ class RequestScaling:
     def unadmit(self, now: float = 0.0) -> None:
         """An admitted request (at ``now``) was throttled by a later limit: it used no rate."""
         if self._deferred is not None:
-            attempts, fields, undone = self._deferred
-            undone.append((len(attempts) // fields, now))
+            _, count, undone = self._deferred
+            undone.append((count(), now))
             return
         self.room += 1
 

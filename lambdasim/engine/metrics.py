@@ -29,7 +29,8 @@ __all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "period_mean_max_ms
            "period_time_stats_ms", "period_time_stats_ms_many", "PERIOD_QUANTILES",
            "deal_rows", "sorted_within", "pack_request", "unpack_requests",
            "request_outcomes",
-           "PERCENTILES", "ATTEMPT_FIELDS", "THROTTLE_FIELDS", "REQUEST_FIELDS"]
+           "PERCENTILES", "ATTEMPT_FIELDS", "COMPACT_FIELDS", "THROTTLE_FIELDS",
+           "REQUEST_FIELDS"]
 
 #: Percentile keys of every ``*_ms`` block in the summary.
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9))
@@ -46,10 +47,14 @@ class FunctionRecorder:
       the final attempt's code, the outcome, the trigger index and the attempt count
       (:func:`pack_request`);
     * ``env_created`` / ``env_ended``: indexed by environment id (NaN while alive).
+
+    The fast path (:mod:`lambdasim.engine.fastpath`) records attempts compactly instead
+    (:meth:`compact_attempts`): a warm attempt that ended well, by far the most common, is
+    just its start and its Duration; :meth:`table` gives the same attempt rows either way.
     """
 
     __slots__ = ("attempts", "throttles", "requests", "env_created", "env_ended",
-                 "derive_requests", "ends_sorted")
+                 "derive_requests", "ends_sorted", "_compact", "_merged")
 
     def __init__(self) -> None:
         self.attempts = array("d")
@@ -63,6 +68,55 @@ class FunctionRecorder:
         #: The attempts' end times (start + init + duration), sorted, once someone sorted
         #: them after the run (the summary's concurrency level); None before.
         self.ends_sorted: np.ndarray | None = None
+        #: Compact attempt buffers (warm starts, warm Durations, other rows), or None.
+        self._compact: tuple[array, array, array] | None = None
+        #: The compact attempts merged into rows (after the run), or None.
+        self._merged: np.ndarray | None = None
+
+    def compact_attempts(self) -> tuple[array, array, array]:
+        """Record attempts compactly; returns the three buffers to append to.
+
+        * a warm attempt that ended well (code 0: no Init, no error, no timeout): its start
+          time to the first buffer and its Duration to the second (two appends, no row);
+        * any other attempt: ``(start, init_s, duration_s, code, warm)`` to the third
+          (:data:`COMPACT_FIELDS`), ``warm`` the number of warm attempts recorded before it.
+
+        The origin of each is its start (a synchronous call without retries). Call before
+        recording anything.
+        """
+        self._compact = (array("d"), array("d"), array("d"))
+        return self._compact
+
+    def attempt_count(self) -> int:
+        """Attempts recorded so far."""
+        if self._merged is not None:
+            return len(self._merged)
+        if self._compact is not None:
+            starts, _, other = self._compact
+            return len(starts) + len(other) // len(COMPACT_FIELDS)
+        return len(self.attempts) // len(ATTEMPT_FIELDS)
+
+    def attempt_starts(self) -> np.ndarray:
+        """Start times of the attempts recorded so far, in recording order (during a run)."""
+        if self._compact is None or self._merged is not None:
+            return self.table("attempts")["t"]
+        return self._merge_compact()[:, 0]
+
+    def _merge_compact(self) -> np.ndarray:
+        """The compact buffers as attempt rows (ATTEMPT_FIELDS), in recording order."""
+        starts, durations, other = (np.frombuffer(b, dtype=np.float64) for b in self._compact)
+        other = other.reshape(-1, len(COMPACT_FIELDS))
+        rows = np.zeros((starts.size + len(other), len(ATTEMPT_FIELDS)))
+        # The k-th other row follows `warm` warm rows and k other rows.
+        places = other[:, 4].astype(np.int64) + np.arange(len(other))
+        warm = np.ones(len(rows), dtype=bool)
+        warm[places] = False
+        rows[warm, 0] = starts
+        rows[warm, 3] = durations
+        rows[places, 0] = other[:, 0]
+        rows[places, 2:5] = other[:, 1:4]
+        rows[:, 1] = rows[:, 0]  # origin: the start
+        return rows
 
     def table(self, name: str, ordered: bool = True) -> dict[str, np.ndarray]:
         """The rows of ``attempts``, ``throttles`` or ``requests`` as named columns.
@@ -74,6 +128,13 @@ class FunctionRecorder:
         if name == "requests" and self.derive_requests is not None:
             return self.derive_requests(ordered)
         fields = _FIELDS[name]
+        if name == "attempts" and self._compact is not None:
+            if self._merged is None:
+                # The run is over: merge once, and free the compact buffers.
+                self._merged = self._merge_compact()
+                for buffer in self._compact:
+                    del buffer[:]
+            return {field: self._merged[:, i] for i, field in enumerate(fields)}
         data = np.frombuffer(getattr(self, name), dtype=np.float64)
         rows = data.reshape(-1, len(fields)) if data.size else np.empty((0, len(fields)))
         return {field: rows[:, i] for i, field in enumerate(fields)}
@@ -85,11 +146,18 @@ class FunctionRecorder:
 
     def nbytes(self) -> int:
         """Memory held by the records."""
-        return sum(len(getattr(self, name)) * 8 for name in
+        held = sum(len(getattr(self, name)) * 8 for name in
                    ("attempts", "throttles", "requests", "env_created", "env_ended"))
+        if self._merged is not None:
+            held += self._merged.nbytes
+        elif self._compact is not None:
+            held += sum(len(buffer) * 8 for buffer in self._compact)
+        return held
 
 
 ATTEMPT_FIELDS = ("t", "origin", "init", "duration", "code")
+#: An attempt other than a warm one that ended well, recorded compactly (the fast path).
+COMPACT_FIELDS = ("t", "init", "duration", "code", "warm")
 THROTTLE_FIELDS = ("t", "origin", "reason")
 REQUEST_FIELDS = ("arrived", "ended", "packed")
 _FIELDS = {"attempts": ATTEMPT_FIELDS, "throttles": THROTTLE_FIELDS,

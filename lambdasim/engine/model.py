@@ -264,7 +264,7 @@ class Model:
 
     def run_info(self) -> dict[str, Any]:
         """How the run went (``run.json``): versions, wall time, events, host."""
-        invocations = sum(len(r.attempts) // 5 for r in self.recorders.values())
+        invocations = sum(r.attempt_count() for r in self.recorders.values())
         return {
             "lambdasim_version": __version__,
             "scenario": self.scenario.name,
