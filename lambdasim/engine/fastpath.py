@@ -13,8 +13,9 @@ For such a function :func:`specialise` replaces the general path (``SyncTrigger.
   request-rate dimension of the scale-out rate, a warm environment or a scale-out token;
   lambda-concurrency.html, scaling-behavior.html) with the request-rate token bucket, the
   scale-out request room and the warm-pool pop inlined (the request room's bookkeeping
-  deferred while it cannot throttle, :meth:`RequestScaling.defer`); everything rarer than a warm start
-  (cold start, retirement, suppressed init) goes through :func:`_admit_other`, written like
+  deferred while it cannot throttle, :meth:`RequestScaling.defer`); everything rarer than
+  a warm start (cold start, retirement, suppressed init) goes through :func:`_admit_other`,
+  written like
   ``LambdaFunction.invoke``;
 * the execution environment is its own completion event (:class:`FastEnvironment`): the
   payload lives on the environment, no tuple and no event object per invocation;
