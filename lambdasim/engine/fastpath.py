@@ -15,8 +15,7 @@ For such a function :func:`specialise` replaces the general path (``SyncTrigger.
   scale-out request room and the warm-pool pop inlined (the request room's bookkeeping
   deferred while it cannot throttle, :meth:`RequestScaling.defer`); everything rarer than
   a warm start (cold start, retirement, suppressed init) goes through :func:`_admit_other`,
-  written like
-  ``LambdaFunction.invoke``;
+  written like ``LambdaFunction.invoke``;
 * the execution environment is its own completion event (:class:`FastEnvironment`): the
   payload lives on the environment, no tuple and no event object per invocation;
 * ``complete(env)`` releases the units and puts the environment back in the warm pool
