@@ -134,9 +134,12 @@ def _rich_tables(table: TextTable, width: int) -> list[Any]:
     for part in _parts(table, width):
         grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
                      header_style="bold", expand=False)
+        # Headers sit on the rule (bottom-aligned); a cell that wraps grows downwards.
+        height = max(table.columns[i].header.count("\n") for i in part)
         for i in part:
             column = table.columns[i]
-            grid.add_column(Text(column.header), justify=column.justify, vertical="bottom",
+            header = "\n" * (height - column.header.count("\n")) + column.header
+            grid.add_column(Text(header), justify=column.justify, vertical="top",
                             no_wrap=not column.wrap, overflow="fold")
         for row in table.rows:
             grid.add_row(*(Text(row[i]) for i in part))
