@@ -1,0 +1,209 @@
+"""Panels of a function's event sources and front doors, shared dependencies and the account.
+
+``async-NAME.png``, ``sqs-NAME.png``, ``stream-NAME.png``, ``front-door-NAME.png`` are stacked
+panels of the trigger columns of :attr:`Timeline.functions[NAME].series
+<lambdasim.results.timeline.FunctionTimeline>` (drawn by :func:`_panels`, None when the
+function has no such trigger); ``dependencies.png`` and the account's ``concurrency.png`` are
+whole-run charts. :mod:`lambdasim.results.plots` lists them and writes them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lambdasim.results.chart_kit import (COLORS, WIDE, Chart, count_axis, empty_panel, legend,
+                                         step, thousands, time_axis, title)
+from lambdasim.results.function_charts import (_bins, _function_name, _limits, _peaks,
+                                               _timeline)
+
+__all__ = ["async_chart", "front_door_chart", "dependency_chart", "sqs_chart", "stream_chart",
+           "account_chart"]
+
+# --------------------------------------------------------------------------- trigger charts
+
+def _panels(result: Any, name: str, title_text: str, panels) -> Chart | None:
+    """A chart of stacked panels from trigger columns; None when no column has data.
+
+    ``panels``: a list of ``(y label, [(column, label, style)], transform, counts, empty)``:
+    ``counts`` gives the axis integer ticks, ``empty`` is what a panel without data says.
+    """
+    timeline = _timeline(result)
+    data = timeline.functions[name]
+    columns = {column for _, lines, *_ in panels for column, _, _ in lines}
+    if not columns & set(data.series):
+        return None
+    present = [(ylabel, [line for line in lines if line[0] in data.series], *rest)
+               for ylabel, lines, *rest in panels]
+    present = [panel for panel in present if panel[1]]
+    fig = Chart(figsize=(11.0, 2.4 + 2.0 * len(present)))
+    axes = fig.subplots(len(present), 1, sharex=True, squeeze=False)[:, 0]
+    notes = set()
+    for i, (ax, (ylabel, lines, transform, counts, empty)) in enumerate(zip(axes, present)):
+        scale = time_axis(ax, timeline, label=i == len(present) - 1, legend=i == 0,
+                          end_s=data.active_end_s)
+        top = 0.0
+        for column, label, style in lines:
+            edges = data.series_edges.get(column, data.edges)
+            if column in data.series_edges:
+                notes.add(edges[1] - edges[0])
+            raw = data.series[column]
+            y = raw if transform is None else transform(raw, edges[1] - edges[0])
+            if np.any(np.nan_to_num(y) > 0):
+                top = max(top, float(np.nanmax(y)))
+            if style == "bars":
+                if not np.any(np.nan_to_num(raw) > 0):
+                    label += ": none"
+                ax.fill_between(edges / scale, step(np.nan_to_num(y)), step="post", alpha=0.5,
+                                lw=0, label=label, color=COLORS["throttles"])
+            else:
+                ax.step(edges / scale, step(y), where="post", lw=1.2, label=label,
+                        ls=style or "-")
+        ax.set_ylabel(ylabel)
+        if top <= 0.0:
+            empty_panel(ax, empty)
+        elif counts:
+            count_axis(ax, top * 1.1)
+        else:
+            ax.set_ylim(0.0, top * 1.1)
+            thousands(ax)
+        legend(ax)
+    subtitle = f"in {_bins(data.width_s)} bins, as on every chart of the run"
+    for period in sorted(notes):
+        subtitle = (f"per {_bins(period)} metrics period: these levels are monitored per "
+                    "period during the run")
+    title(fig, f"{name}: {title_text}", subtitle)
+    return fig
+
+
+_seconds = lambda values, _width: values / 1000.0  # noqa: E731  (ms per bin -> s)
+_per_second = lambda values, width: values / width  # noqa: E731  (counts per bin -> per s)
+
+
+def async_chart(result: Any, function: str | None = None) -> Chart | None:
+    """Asynchronous invocation: event age, queue depth, events received and dropped."""
+    name = _function_name(result, function)
+    return _panels(result, name, "asynchronous events", [
+        ("event age (s)", [("AsyncEventAge_max_ms", "age of the oldest event (max)", "-"),
+                           ("AsyncEventAge_avg_ms", "mean age of events (avg)", "--")],
+         _seconds, False, "no event waited"),
+        ("events queued", [("AsyncQueueDepth", "queue depth (peak in each bin)", "-")],
+         None, True, "no backlog"),
+        ("events per second", [("AsyncEventsReceived", "events received (requests)", "-"),
+                               ("AsyncEventsDropped", "events dropped (requests)", "bars")],
+         _per_second, False, "no events"),
+    ])
+
+
+def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
+    """API Gateway's metrics of a function's front doors: Count, 4XX/5XX, latencies."""
+    name = _function_name(result, function)
+    return _panels(result, name, "front door (API Gateway metrics)", [
+        ("API requests per second", [("Count", "Count (requests)", "-"),
+                                     ("4XXError", "4XXError (429s)", "bars"),
+                                     ("5XXError", "5XXError (500, 502, 504)", "--")],
+         _per_second, False, "no API requests"),
+        ("latency (ms)", [("Latency_max_ms", "Latency (max)", "-"),
+                          ("IntegrationLatency_avg_ms", "IntegrationLatency (avg)", "--")],
+         None, False, "no API requests"),
+    ])
+
+
+def dependency_chart(result: Any) -> Chart | None:
+    """Shared dependencies: units in use against capacity, waits and rejections per metrics
+    period (these levels are kept per period during the run)."""
+    rows = getattr(result, "dependency_series", None)
+    blocks = result.summary.get("dependencies") or {}
+    if not rows or not blocks:
+        return None
+    timeline = _timeline(result)
+    fig = Chart(figsize=(11.0, 6.4))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    scale = time_axis(top, timeline, label=False)
+    time_axis(bottom, timeline, legend=False)
+    names = np.asarray(rows["dependency"], dtype=object)
+    starts = np.asarray(rows["period_start_s"], dtype=np.float64)
+    period = None
+    peak = 0.0
+    for name, block in blocks.items():
+        mine = names == name
+        t = starts[mine]
+        if not t.size:
+            continue
+        period = float(t[1] - t[0]) if t.size > 1 else 60.0
+        edges = np.append(t, t[-1] + period) / scale
+        in_use = np.asarray(rows["InUse_max"], dtype=float)[mine]
+        peak = max(peak, float(np.nanmax(in_use)) if in_use.size else 0.0,
+                   float(block.get("capacity") or 0))
+        line = top.step(edges, step(in_use), where="post", lw=1.4, label=f"{name}: in use (max)")
+        top.step(edges, step(np.asarray(rows["InUse_avg"], dtype=float)[mine]), where="post",
+                 lw=1.0, ls="--", color=line[0].get_color(), label=f"{name}: in use (avg)")
+        if block.get("capacity") is not None:
+            top.axhline(block["capacity"], color=line[0].get_color(), ls=":", lw=1.0,
+                        label=f"{name}: capacity {block['capacity']:,}")
+        bottom.step(edges, step(np.asarray(rows["Waits"], dtype=float)[mine]), where="post",
+                    color=line[0].get_color(), label=f"{name}: invocations that waited")
+        bottom.fill_between(edges, step(np.asarray(rows["Rejected"], dtype=float)[mine]),
+                            step="post", alpha=0.4, color=COLORS["throttles"],
+                            label=f"{name}: rejected")
+    top.set_ylabel("units / concurrent users")
+    count_axis(top, peak * 1.1)
+    bottom.set_ylabel("invocations per period")
+    bottom.set_ylim(bottom=0.0)
+    thousands(bottom)
+    legend(top)
+    legend(bottom)
+    title(fig, "shared dependencies",
+          f"per {_bins(period or 60.0)} metrics period; pools: units held; rate quotas: "
+          "invocations that called it and have not ended")
+    return fig
+
+
+def sqs_chart(result: Any, function: str | None = None) -> Chart | None:
+    """SQS event source: backlog, age of the oldest message and pollers."""
+    name = _function_name(result, function)
+    return _panels(result, name, "SQS queue", [
+        ("messages", [("ApproximateNumberOfMessagesVisible",
+                       "backlog: messages visible (peak)", "-")], None, True, "no backlog"),
+        ("age (s)", [("ApproximateAgeOfOldestMessage_s", "age of the oldest message", "-")],
+         None, False, "no message waited"),
+        ("pollers", [("SQSPollers", "concurrent pollers (peak)", "-"),
+                     ("ProvisionedPollers", "provisioned pollers (EPU, peak)", "--")], None,
+         True, "no pollers"),
+    ])
+
+
+def stream_chart(result: Any, function: str | None = None) -> Chart | None:
+    """Stream event source (Kinesis, DynamoDB Streams): iterator age and pollers."""
+    name = _function_name(result, function)
+    return _panels(result, name, "stream", [
+        ("iterator age (s)", [("IteratorAge_max_ms", "iterator age (max)", "-"),
+                              ("IteratorAge_avg_ms", "iterator age (avg)", "--")],
+         _seconds, False, "no iterator age: records read as they arrived"),
+        ("pollers", [("StreamPollers", "concurrent batches (peak)", "-")], None, True,
+         "no pollers"),
+    ])
+
+
+def account_chart(result: Any) -> Chart:
+    """Busy environments of every function stacked, the account's peak and its limit."""
+    timeline = _timeline(result)
+    fig = Chart(figsize=WIDE)
+    ax = fig.add_subplot()
+    scale = time_axis(ax, timeline)
+    x = timeline.edges / scale
+    names = list(timeline.functions)
+    ax.stackplot(x, *[step(f.invoking + f.initializing) for f in timeline.functions.values()],
+                 labels=names, step="post", lw=0, alpha=0.85)
+    peak = timeline.account_busy_max
+    bins = _bins(timeline.width_s)
+    _peaks(ax, x, peak, f"peak concurrent executions in each {bins}")
+    top = max(float(np.max(peak)), 1.0)
+    limit = timeline.account_limit
+    count_axis(ax, _limits(ax, top, [(f"account concurrency limit ({limit:,})", limit,
+                                      COLORS["limit"])]))
+    ax.set_ylabel(f"concurrent executions\n(mean over each {bins})")
+    title(fig, "account: concurrent executions by function",
+          f"areas: time-weighted mean per {bins}; black dashes: the peak count in each {bins}")
+    legend(ax)
+    return fig
