@@ -70,8 +70,8 @@ class FunctionRecorder:
         self.ends_sorted: np.ndarray | None = None
         #: Compact attempt buffers (warm starts, warm Durations, other rows), or None.
         self._compact: tuple[array, array, array] | None = None
-        #: The compact attempts merged into rows (after the run), or None.
-        self._merged: np.ndarray | None = None
+        #: The compact attempts merged into columns (after the run), or None.
+        self._merged: dict[str, np.ndarray] | None = None
 
     def compact_attempts(self) -> tuple[array, array, array]:
         """Record attempts compactly; returns the three buffers to append to.
@@ -90,7 +90,7 @@ class FunctionRecorder:
     def attempt_count(self) -> int:
         """Attempts recorded so far."""
         if self._merged is not None:
-            return len(self._merged)
+            return len(self._merged["t"])
         if self._compact is not None:
             starts, _, other = self._compact
             return len(starts) + len(other) // len(COMPACT_FIELDS)
@@ -100,23 +100,33 @@ class FunctionRecorder:
         """Start times of the attempts recorded so far, in recording order (during a run)."""
         if self._compact is None or self._merged is not None:
             return self.table("attempts")["t"]
-        return self._merge_compact()[:, 0]
+        return self._merge_compact()["t"]
 
-    def _merge_compact(self) -> np.ndarray:
-        """The compact buffers as attempt rows (ATTEMPT_FIELDS), in recording order."""
+    def _merge_compact(self) -> dict[str, np.ndarray]:
+        """The compact buffers as attempt columns (ATTEMPT_FIELDS), in recording order.
+
+        Contiguous columns; ``origin`` is the ``t`` array itself (each attempt's origin is
+        its start).
+        """
         starts, durations, other = (np.frombuffer(b, dtype=np.float64) for b in self._compact)
         other = other.reshape(-1, len(COMPACT_FIELDS))
-        rows = np.zeros((starts.size + len(other), len(ATTEMPT_FIELDS)))
-        # The k-th other row follows `warm` warm rows and k other rows.
-        places = other[:, 4].astype(np.int64) + np.arange(len(other))
-        warm = np.ones(len(rows), dtype=bool)
-        warm[places] = False
-        rows[warm, 0] = starts
-        rows[warm, 3] = durations
-        rows[places, 0] = other[:, 0]
-        rows[places, 2:5] = other[:, 1:4]
-        rows[:, 1] = rows[:, 0]  # origin: the start
-        return rows
+        n = starts.size + len(other)
+        t, init, duration, code = np.empty(n), np.zeros(n), np.empty(n), np.zeros(n)
+        if len(other):
+            # The k-th other row follows `warm` warm rows and k other rows.
+            places = other[:, 4].astype(np.int64) + np.arange(len(other))
+            warm = np.ones(n, dtype=bool)
+            warm[places] = False
+            t[warm] = starts
+            duration[warm] = durations
+            t[places] = other[:, 0]
+            init[places] = other[:, 1]
+            duration[places] = other[:, 2]
+            code[places] = other[:, 3]
+        else:
+            t[:] = starts
+            duration[:] = durations
+        return {"t": t, "origin": t, "init": init, "duration": duration, "code": code}
 
     def table(self, name: str, ordered: bool = True) -> dict[str, np.ndarray]:
         """The rows of ``attempts``, ``throttles`` or ``requests`` as named columns.
@@ -134,7 +144,7 @@ class FunctionRecorder:
                 self._merged = self._merge_compact()
                 for buffer in self._compact:
                     del buffer[:]
-            return {field: self._merged[:, i] for i, field in enumerate(fields)}
+            return dict(self._merged)
         data = np.frombuffer(getattr(self, name), dtype=np.float64)
         rows = data.reshape(-1, len(fields)) if data.size else np.empty((0, len(fields)))
         return {field: rows[:, i] for i, field in enumerate(fields)}
@@ -149,7 +159,7 @@ class FunctionRecorder:
         held = sum(len(getattr(self, name)) * 8 for name in
                    ("attempts", "throttles", "requests", "env_created", "env_ended"))
         if self._merged is not None:
-            held += self._merged.nbytes
+            held += sum(column.nbytes for key, column in self._merged.items() if key != "origin")
         elif self._compact is not None:
             held += sum(len(buffer) * 8 for buffer in self._compact)
         return held
