@@ -487,6 +487,12 @@ def test_period_statistics_of_many_functions_are_each_ones_alone():
     assert many == [period_percentiles_ms(*sample, edges, (50.0, 99.0))
                     for sample in latencies]
     assert any(row != (None, None) for rows in many for row in rows)
+    # The summary's time statistics likewise (np.percentile, mean, max per sample).
+    from lambdasim.engine.metrics import time_stats_ms, time_stats_ms_many
+
+    samples = [rng.lognormal(-1.5, 1.0, int(size)).round(3 if size % 2 else 9)
+               for size in rng.choice([0, 1, 2, 5, 333, 5000], 30)]
+    assert time_stats_ms_many(samples) == [time_stats_ms(sample) for sample in samples]
     values, group = rng.random(5000).round(2), rng.integers(0, 40, 5000)
     assert np.array_equal(sorted_within(values, group),
                           values[np.lexsort((values, group))])

@@ -25,7 +25,8 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "period_mean_max_ms",
+__all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "time_stats_ms_many",
+           "period_mean_max_ms",
            "period_time_stats_ms", "period_time_stats_ms_many", "PERIOD_QUANTILES",
            "deal_rows", "sorted_within", "pack_request", "unpack_requests",
            "request_outcomes",
@@ -286,6 +287,46 @@ def time_stats_ms(values_s: Iterable[float] | np.ndarray) -> dict[str, float | N
     return out
 
 
+#: The summary's percentiles (PERCENTILES) as fractions, the way ``np.percentile`` makes them.
+SUMMARY_QUANTILES = np.true_divide(np.array([q for _, q in PERCENTILES]), 100)
+#: Samples up to this size are reduced together by :func:`time_stats_ms_many` (one sort);
+#: larger ones alone (``np.percentile`` selects without sorting).
+_MANY_LIMIT = 4096
+
+
+def time_stats_ms_many(samples: list) -> list[dict[str, float | None]]:
+    """:func:`time_stats_ms` of several samples (one per function), each exactly as alone.
+
+    The small samples (thousands of quiet functions) are sorted together and their
+    percentiles taken at once; the mean of each is NumPy's (pairwise) mean, as alone.
+    """
+    out: list[dict | None] = []
+    small, sizes = [], []
+    for values_s in samples:
+        values = np.asarray(values_s, dtype=np.float64)
+        if values.size == 0 or values.size > _MANY_LIMIT:
+            out.append(time_stats_ms(values))
+            continue
+        out.append(None)
+        small.append((len(out) - 1, values))
+        sizes.append(values.size)
+    if not small:
+        return out
+    n = np.array(sizes, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    values = np.concatenate([sample for _, sample in small])
+    ordered = sorted_within(values, np.repeat(np.arange(n.size), n))
+    quantiles = round6(_grouped_quantiles(ordered, n, offsets, SUMMARY_QUANTILES) * 1000.0)
+    maxima = round6(np.maximum.reduceat(values, offsets) * 1000.0)
+    keys = [key for key, _ in PERCENTILES]
+    for (place, sample), row, peak in zip(small, quantiles, maxima):
+        stats = {"mean": _tidy(sample.mean() * 1000.0)}
+        stats.update(zip(keys, row))
+        stats["max"] = peak
+        out[place] = stats
+    return out
+
+
 #: Per-period percentiles of the series (``Duration_p50_ms`` ...), as fractions the way
 #: ``np.percentile`` turns ``[50, 90, 99]`` into them.
 PERIOD_QUANTILES = np.true_divide(np.array([50.0, 90.0, 99.0]), 100)
@@ -337,9 +378,21 @@ def period_time_stats_ms_many(samples: list[tuple[np.ndarray, np.ndarray]]) -> l
     n = np.concatenate(small_counts)
     offsets = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
     ordered = sorted_within(values, np.repeat(np.arange(n.size), n))
-    # np.percentile's linear method: virtual index (n - 1) q, its floor and the next index
-    # (both the last value when the index reaches n - 1), weight the fractional part.
-    virtual = (n - 1).astype(np.float64)[:, None] * PERIOD_QUANTILES[None, :]
+    quantiles = _grouped_quantiles(ordered, n, offsets, PERIOD_QUANTILES) * 1000.0
+    means = np.add.reduceat(values, offsets) / n * 1000.0
+    maxima = np.maximum.reduceat(values, offsets) * 1000.0
+    table = list(zip(round6(means), *round6(quantiles.T), round6(maxima)))
+    deal_rows(table, small_rows)
+    return out
+
+
+def _grouped_quantiles(ordered: np.ndarray, n: np.ndarray, offsets: np.ndarray,
+                       quantiles: np.ndarray) -> np.ndarray:
+    """``np.percentile``'s linear quantiles of each group of ``ordered`` (sorted within its
+    groups of sizes ``n`` (none empty) at ``offsets``), one row per group, the same
+    arithmetic: virtual index (n - 1) q, its floor and the next index (both the last value
+    when the index reaches n - 1), weight the fractional part."""
+    virtual = (n - 1).astype(np.float64)[:, None] * quantiles[None, :]
     previous = np.floor(virtual)
     last = virtual >= (n - 1)[:, None]
     previous[last] = -1.0
@@ -348,12 +401,7 @@ def period_time_stats_ms_many(samples: list[tuple[np.ndarray, np.ndarray]]) -> l
     upper = np.where(last, n[:, None] - 1, previous + 1).astype(np.int64) + offsets[:, None]
     a, b = ordered[lower], ordered[upper]
     diff = b - a
-    quantiles = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma) * 1000.0
-    means = np.add.reduceat(values, offsets) / n * 1000.0
-    maxima = np.maximum.reduceat(values, offsets) * 1000.0
-    table = list(zip(round6(means), *round6(quantiles.T), round6(maxima)))
-    deal_rows(table, small_rows)
-    return out
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def sorted_within(values: np.ndarray, group: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE,
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.dependencies import dependency_series, dependency_summary
 from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms_many, request_outcomes,
-                                      time_stats_ms)
+                                      time_stats_ms_many)
 from lambdasim.results.assumptions import used_assumptions
 from lambdasim.results.periods import period_costs, period_percentiles_ms_many, rounded_periods
 from lambdasim.results.records import RECORD_COLUMNS, RequestRecords  # noqa: F401 (public)
@@ -351,13 +351,20 @@ _PERIOD_BATCH = 1 << 18
 
 
 def _period_statistics(pending: list[dict[str, Any]], edges: np.ndarray) -> None:
-    """Replace the held samples of ``pending`` functions by their per-period statistics."""
+    """Replace the held samples of ``pending`` functions by their per-period statistics and
+    their summary blocks' time statistics (latency, Duration, Init Duration)."""
     if not pending:
         return
     for periods, durations, latency in zip(
             pending, period_time_stats_ms_many([p["durations"] for p in pending]),
             period_percentiles_ms_many([p["latency"] for p in pending], edges, (50.0, 99.0))):
         periods["durations"], periods["latency"] = durations, latency
+    blocks = [periods.pop("summary") for periods in pending]
+    stats = iter(time_stats_ms_many([sample for _, samples in blocks
+                                     for sample in samples.values()]))
+    for block, samples in blocks:
+        for key in samples:
+            block[key] = next(stats)
     pending.clear()
 
 
@@ -400,7 +407,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     counts = np.bincount(outcome[in_window], minlength=4)
     answered = in_window & ((outcome == SUCCEEDED) | (outcome == FAILED))
     del in_window
-    latency_ms = time_stats_ms(requests["ended"][answered] - arrived_at[answered])
+    # Summary statistics are reduced with other functions' at once (_period_statistics).
+    samples = {"latency_ms": requests["ended"][answered] - arrived_at[answered]}
     # Per period: every answered request by the period it arrived in, warm-up included.
     everyone = (outcome == SUCCEEDED) | (outcome == FAILED)
     # Reduced with every function's at once (build_result).
@@ -425,7 +433,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     inits = attempts["init"][window][cold]
     del window
     invocations = int(durations.size)
-    duration_ms = time_stats_ms(durations)
+    samples["duration_ms"] = durations
+    samples["init_duration_ms"] = inits
     # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
     provisioned = (w_codes & PROVISIONED) != 0
     if provisioned.any():
@@ -463,9 +472,9 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         "cold_start_rate": _rate(cold_starts, invocations),
         "throttle_rate": _rate(n_throttles, invocations + n_throttles),
         "request_throttle_rate": _rate(int(counts[THROTTLED]), arrived),
-        "latency_ms": latency_ms,
-        "duration_ms": duration_ms,
-        "init_duration_ms": time_stats_ms(inits),
+        "latency_ms": None,  # these three: _period_statistics
+        "duration_ms": None,
+        "init_duration_ms": None,
         # Where the handler times were measured and how they were stretched for this run.
         "duration_basis": _duration_basis(fconfig),
         "concurrency": {"max": int(busy.max(warmup, horizon)),
@@ -481,6 +490,7 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"],
                                 busy, live)
     periods["latency"] = period_latency
+    periods["summary"] = (block, samples)
     return block, usage, busy, periods
 
 
