@@ -55,7 +55,7 @@ class FunctionRecorder:
     """
 
     __slots__ = ("attempts", "throttles", "requests", "env_created", "env_ended",
-                 "derive_requests", "ends_sorted", "_compact", "_merged")
+                 "derive_requests", "busy_level", "_compact", "_merged")
 
     def __init__(self) -> None:
         self.attempts = array("d")
@@ -66,9 +66,10 @@ class FunctionRecorder:
         #: ``derive_requests(ordered) -> columns`` when request rows are not recorded but
         #: derived from the attempt and throttle rows (lambdasim.engine.fastpath), else None.
         self.derive_requests = None
-        #: The attempts' end times (start + init + duration), sorted, once someone sorted
-        #: them after the run (the summary's concurrency level); None before.
-        self.ends_sorted: np.ndarray | None = None
+        #: The attempts' concurrency level (a :class:`StepLevel` over start to start + init +
+        #: duration), once someone built it after the run (the summary does, and the chart
+        #: timeline reuses it); None before.
+        self.busy_level: StepLevel | None = None
         #: Compact attempt buffers (warm starts, warm Durations, other rows), or None.
         self._compact: tuple[array, array, array] | None = None
         #: The compact attempts merged into columns (after the run), or None.
