@@ -26,7 +26,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
-from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, Locator, MaxNLocator, NullFormatter
 
 __all__ = ["Chart", "ColumnLayout", "COLORS", "DPI", "WIDE", "TALL", "time_scale", "time_axis", "step",
            "ms_text", "ms_tick", "latency_log_axis", "usd_text", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
@@ -383,18 +383,31 @@ def empty_panel(ax, text: str) -> None:
 def usd_axis(ax, top: float) -> None:
     """A y axis in dollars from 0 to ``top``, with as many decimals as its tick step needs."""
     ax.set_ylim(0.0, top if top > 0 else 1.0)
+    ax.yaxis.set_major_formatter(_UsdFormatter())
 
-    def label(value: float, _pos) -> str:
+
+class _UsdFormatter(Formatter):
+    """Dollars with as many decimals as the step between the axis' major ticks needs (the
+    step found once per set of ticks, not once per label)."""
+
+    def __init__(self) -> None:
+        self._step: float | None = None
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        self._step = float(np.min(np.diff(locs))) if len(locs) > 1 else None
+
+    def __call__(self, value: float, pos=None) -> str:
         if value < 0:
             return ""
-        ticks = ax.yaxis.get_majorticklocs()
-        gap = float(np.min(np.diff(ticks))) if len(ticks) > 1 else abs(value) or 1.0
+        gap = self._step
+        if gap is None:
+            ticks = self.axis.get_majorticklocs() if self.axis is not None else []
+            gap = float(np.min(np.diff(ticks))) if len(ticks) > 1 else abs(value) or 1.0
         decimals = 0
         while decimals < 8 and abs(round(gap, decimals) - gap) > 1e-9 * max(gap, 1e-12):
             decimals += 1
         return f"${value:,.{decimals}f}"
-
-    ax.yaxis.set_major_formatter(FuncFormatter(label))
 
 
 def title(fig: Chart, text: str, subtitle: str) -> None:
