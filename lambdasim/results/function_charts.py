@@ -230,7 +230,7 @@ def latency_chart(result: Any, function: str | None = None) -> Chart:
                        label=f"{label} p{round(quantile * 100):d} = {ms_text(value)}")
         drawn = True
     ax.set_xscale("log")
-    latency_log_axis(ax.xaxis)
+    latency_log_axis(ax.xaxis, minor_grid_alpha=0.25)
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("end-to-end latency (log scale)")
     ax.set_ylabel("fraction of requests at or below")
