@@ -1,7 +1,8 @@
 """What a run records, and the statistics computed from it afterwards.
 
 During the run nothing is aggregated: each function appends to a few ``array.array``
-columns (about 60 bytes per request, no objects, no string formatting):
+columns (about 60 bytes per request, no objects, no string formatting; 16 bytes for a warm
+request of the fast path, :meth:`FunctionRecorder.compact_attempts`):
 
 * attempts: start time, the served request's arrival time (``origin``), Init Duration,
   Duration and a code of flags (cold start, error, timeout, suppressed init);
