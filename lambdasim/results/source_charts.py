@@ -18,15 +18,18 @@ from lambdasim.results.function_charts import (_bins, _function_name, _limits, _
                                                _timeline)
 
 __all__ = ["async_chart", "front_door_chart", "dependency_chart", "sqs_chart", "stream_chart",
-           "account_chart"]
+           "kafka_chart", "account_chart"]
 
 # --------------------------------------------------------------------------- trigger charts
 
-def _panels(result: Any, name: str, title_text: str, panels) -> Chart | None:
+def _panels(result: Any, name: str, title_text: str, panels, note: str = "") -> Chart | None:
     """A chart of stacked panels from trigger columns; None when no column has data.
 
     ``panels``: a list of ``(y label, [(column, label, style)], transform, counts, empty)``:
-    ``counts`` gives the axis integer ticks, ``empty`` is what a panel without data says.
+    ``counts`` gives the axis integer ticks, ``empty`` is what a panel without data says. An
+    optional sixth item ``extra(ax, scale, data) -> top`` draws more on the panel (limits,
+    levels that are not trigger columns) and returns the highest value it drew; a panel with
+    one is drawn even when none of its columns is present. ``note`` ends the subtitle.
     """
     timeline = _timeline(result)
     data = timeline.functions[name]
@@ -35,14 +38,17 @@ def _panels(result: Any, name: str, title_text: str, panels) -> Chart | None:
         return None
     present = [(ylabel, [line for line in lines if line[0] in data.series], *rest)
                for ylabel, lines, *rest in panels]
-    present = [panel for panel in present if panel[1]]
+    present = [panel for panel in present if panel[1] or len(panel) > 5]
     fig = Chart(figsize=(11.0, 2.4 + 2.0 * len(present)))
     axes = fig.subplots(len(present), 1, sharex=True, squeeze=False)[:, 0]
     notes = set()
-    for i, (ax, (ylabel, lines, transform, counts, empty)) in enumerate(zip(axes, present)):
+    for i, (ax, (ylabel, lines, transform, counts, empty, *extra)) in enumerate(
+            zip(axes, present)):
         scale = time_axis(ax, timeline, label=i == len(present) - 1, legend=i == 0,
                           end_s=data.active_end_s)
         top = 0.0
+        if extra:
+            top = float(extra[0](ax, scale, data))
         for column, label, style in lines:
             edges = data.series_edges.get(column, data.edges)
             if column in data.series_edges:
@@ -72,7 +78,7 @@ def _panels(result: Any, name: str, title_text: str, panels) -> Chart | None:
     for period in sorted(notes):
         subtitle = (f"per {_bins(period)} metrics period: these levels are monitored per "
                     "period during the run")
-    title(fig, f"{name}: {title_text}", subtitle)
+    title(fig, f"{name}: {title_text}", subtitle + note)
     return fig
 
 
@@ -183,6 +189,105 @@ def stream_chart(result: Any, function: str | None = None) -> Chart | None:
         ("pollers", [("StreamPollers", "concurrent batches (peak)", "-")], None, True,
          "no pollers"),
     ])
+
+
+def kafka_chart(result: Any, function: str | None = None) -> Chart | None:
+    """Kafka event source: offset lag, event pollers, concurrency against the partitions.
+
+    Offset lag is CloudWatch's ``SumOffsetLag`` (records produced and not yet committed, all
+    partitions) and ``MaxOffsetLag`` (the most-lagging partition), peaks in each bin; pollers
+    are the mapping's event pollers (on-demand, or provisioned between its minimum and
+    maximum); the concurrency panel draws the function's peak concurrent executions against
+    the partition count (at most one batch per partition in flight) and what the pollers
+    allow (5 invocations each). Legends quote the table's figures, which count the measured
+    window (kafka-scaling-modes.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html).
+    """
+    name = _function_name(result, function)
+    timeline = _timeline(result)
+    if "SumOffsetLag" not in timeline.functions[name].series:
+        return None
+    fconfig = result.scenario.config["functions"][name]
+    triggers = [t for t in fconfig["triggers"] if t["type"] == "kafka"]
+    others = len(fconfig["triggers"]) > len(triggers)
+    block = result.summary["functions"][name].get("kafka") or {}
+    blocks = list((block.get("by_trigger") or {name: block}).values())
+    partitions = sum(int(t["partitions"]) for t in triggers)
+    bins = _bins(timeline.width_s)
+
+    def table(*keys: str) -> str:
+        """The table's figure (its measured window) for a legend; with several triggers,
+        the sum of their maxima."""
+        values = []
+        for b in blocks:
+            for key in keys:
+                b = (b or {}).get(key)
+            values.append(b)
+        if not values or any(v is None for v in values):
+            return ""
+        total = sum(values)
+        return f" (table: {total:,})" if len(values) == 1 else \
+            f" (table: {total:,}, the triggers' maxima summed)"
+
+    def poller_limits(ax, scale, data) -> float:
+        provisioned = [t for t in triggers if t["provisioned_pollers"] is not None]
+        top = 0.0
+        if provisioned:
+            # MaximumPollers is capped at the partition count (kafka-scaling-modes.html).
+            low = sum(min(int(t["provisioned_pollers"]["minimum"]), int(t["partitions"]))
+                      for t in provisioned)
+            high = sum(min(int(t["provisioned_pollers"]["maximum"]), int(t["partitions"]))
+                       for t in provisioned)
+            ax.axhline(low, color=COLORS["reserved"], lw=1.2, ls=":",
+                       label=f"minimum pollers ({low:,})")
+            ax.axhline(high, color=COLORS["limit"], lw=1.2, ls="--",
+                       label=f"maximum pollers ({high:,}; at most the partitions)")
+            top = float(high)
+        if len(provisioned) < len(triggers):
+            # On demand: from one poller; more than ceil(partitions / invocations per
+            # poller) would idle (lambdasim.engine.invoke.kafka).
+            useful = sum(-(-int(t["partitions"]) // int(t["invocations_per_poller"]))
+                         for t in triggers if t["provisioned_pollers"] is None)
+            ax.axhline(useful, color=COLORS["limit"], lw=1.2, ls="--",
+                       label=f"on-demand: 1 up to {useful:,} pollers (more would idle)"
+                       if useful > 1 else "on-demand: 1 poller (enough for every partition)")
+            top = max(top, float(useful))
+        return top * 1.05
+
+    def concurrency(ax, scale, data) -> float:
+        x = data.edges / scale
+        busy = data.invoking + data.initializing
+        ax.fill_between(x, step(busy), step="post", color=COLORS["invoking"], alpha=0.45, lw=0,
+                        label=f"concurrent executions, mean over each {bins}"
+                              + (" (all triggers)" if others else ""))
+        ax.hlines(data.busy_max, x[:-1], x[1:], color=COLORS["peak"], lw=1.4, zorder=4,
+                  label=f"peak in each {bins}" + table("concurrency", "max"))
+        per_poller = {int(t["invocations_per_poller"]) for t in triggers}
+        if len(per_poller) == 1:  # "up to 5 concurrent invocations" per poller by default
+            per = per_poller.pop()
+            allowed = np.minimum(np.nan_to_num(data.series["KafkaPollers"]) * per, partitions)
+            ax.step(data.series_edges.get("KafkaPollers", data.edges) / scale, step(allowed),
+                    where="post", color="#2e7d32", lw=3.0, alpha=0.45,
+                    label=f"allowed by the pollers ({per} invocations each)")
+        ax.axhline(partitions, color=COLORS["limit"], lw=1.4, ls="--",
+                   label=f"partitions ({partitions:,}): one batch in flight each")
+        return max(float(np.max(data.busy_max)), float(partitions)) * 1.05
+
+    mode = "provisioned" if all(t["provisioned_pollers"] is not None for t in triggers) \
+        else "on-demand" if all(t["provisioned_pollers"] is None for t in triggers) \
+        else "on-demand and provisioned"
+    return _panels(result, name, "Kafka event source", [
+        ("offset lag (records)",
+         [("SumOffsetLag", "SumOffsetLag: all partitions, peak" + table("sum_offset_lag", "max"),
+           "-"),
+          ("MaxOffsetLag", "MaxOffsetLag: the most-lagging partition, peak"
+           + table("max_offset_lag", "max"), "--")],
+         None, True, "no offset lag: every record read as it arrived"),
+        ("event pollers", [("KafkaPollers", f"{mode} pollers, peak" + table("pollers", "max"),
+                            "-")],
+         None, True, "no pollers", poller_limits),
+        ("concurrent invocations", [], None, True, "no invocations", concurrency),
+    ], note="; table: the maximum after the warm-up")
 
 
 def account_chart(result: Any) -> Chart:
