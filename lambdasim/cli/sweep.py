@@ -45,7 +45,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, add_limit_arguments,
                                   check_out, check_work, expectations, limits_from, report_checks,
-                                  writing_to)
+                                  whole_number, writing_to)
 from lambdasim.results.table import align as _align
 
 __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
@@ -53,14 +53,8 @@ __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replication
 
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+#: ``--replications``, ``--workers``: a whole number >= 1.
+_count = whole_number(1)
 
 
 def add_replication_arguments(parser: argparse.ArgumentParser, default: int = 1) -> None:

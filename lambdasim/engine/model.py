@@ -220,6 +220,16 @@ class Model:
         "async": _async_trigger,
     }
 
+    def shared_reporter(self, function: str, kind: type) -> Any:
+        """The reporter of type *kind* that all of *function*'s triggers of one type share:
+        the one already in ``self.reporters[function]``, else a new ``kind()`` appended."""
+        for reporter in self.reporters[function]:
+            if isinstance(reporter, kind):
+                return reporter
+        reporter = kind()
+        self.reporters[function].append(reporter)
+        return reporter
+
     def outstanding(self) -> int:
         """Requests that have arrived and not yet ended."""
         return sum(t.outstanding for triggers in self.triggers.values() for t in triggers)

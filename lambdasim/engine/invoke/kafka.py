@@ -551,9 +551,5 @@ def build_kafka_trigger(model, function, recorder, tindex: int,
         uniform=model._uniform(f"{prefix}/poison"),
         warmup_s=model.warmup_s, horizon_s=model.duration_s, period_s=model.period_s)
     model.triggers[name].append(trigger)
-    reporter = next((r for r in model.reporters[name] if isinstance(r, KafkaReport)), None)
-    if reporter is None:
-        reporter = KafkaReport()
-        model.reporters[name].append(reporter)
-    reporter.triggers.append(trigger)
+    model.shared_reporter(name, KafkaReport).triggers.append(trigger)
     model._start_arrivals(name, tindex, tconfig, trigger.arrive)

@@ -591,9 +591,5 @@ def build_sqs_trigger(model, function, recorder, tindex: int, tconfig: Mapping[s
         uniform=model._uniform(f"{prefix}/errors"), poison=model._uniform(f"{prefix}/poison"),
         group=group, per_record=per_record, per_record_const=per_record_const)
     model.triggers[name].append(trigger)
-    reporter = next((r for r in model.reporters[name] if isinstance(r, SqsReporter)), None)
-    if reporter is None:
-        reporter = SqsReporter()
-        model.reporters[name].append(reporter)
-    reporter.triggers.append(trigger)
+    model.shared_reporter(name, SqsReporter).triggers.append(trigger)
     model._start_arrivals(name, tindex, tconfig, trigger.arrive)

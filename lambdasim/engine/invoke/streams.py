@@ -514,11 +514,5 @@ def build_stream_trigger(model, function, recorder, tindex: int,
         phases=model.streams.generator(f"{prefix}/phase"),
         warmup_s=model.warmup_s)
     model.triggers[name].append(trigger)
-    for reporter in model.reporters[name]:
-        if isinstance(reporter, StreamReport):
-            break
-    else:
-        reporter = StreamReport()
-        model.reporters[name].append(reporter)
-    reporter.triggers.append(trigger)
+    model.shared_reporter(name, StreamReport).triggers.append(trigger)
     model._start_arrivals(name, tindex, tconfig, trigger.arrive)
