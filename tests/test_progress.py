@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
 import pty
 import select
@@ -16,7 +17,7 @@ import lambdasim
 from lambdasim.engine.model import Model
 from lambdasim.engine.events import Wakeup
 from lambdasim.engine.run_loop import DRAIN_REPORT_STEPS, drain_with_progress, run_sliced
-from lambdasim.results.progress import ProgressBar, progress_bar_for
+from lambdasim.results.progress import ProgressBar, RunsBar, progress_bar_for
 from lambdasim.results.result import build_result
 
 from conftest import PACKAGE_ROOT
@@ -59,21 +60,64 @@ class _Clock:
         return self.now
 
 
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _frames(text: str) -> list[str]:
+    """The lines rich drew, escape codes removed (each redraw starts with a carriage return)."""
+    parts = [ESCAPES.sub("", part) for part in re.split(r"[\r\n]", text)]
+    return [part for part in parts if part.strip()]
+
+
 def test_the_bar_waits_for_its_delay_then_draws_and_erases_itself():
     stream, clock = io.StringIO(), _Clock()
-    bar = ProgressBar(stream, duration_s=1200.0, delay_s=2.0, clock=clock)
+    bar = ProgressBar(stream, duration_s=1200.0, delay_s=2.0, clock=clock, width=120)
     clock.now = 1.5
     bar(300.0, 10_000)
     assert stream.getvalue() == ""  # a short run shows nothing
     clock.now = 2.5
     bar(600.0, 2_500_000)
-    line = stream.getvalue()
-    assert line.startswith("\rlambdasim [##############..............]  50% ")
-    assert "10m00s of 20m00s simulated" in line and "1.00M events/s" in line
-    assert "about 2.5s left" in line
+    clock.now = 2.55  # a redraw within 0.1 s is skipped
+    bar(610.0, 2_600_000)
+    clock.now = 5.0
+    bar(900.0, 5_000_000)
+    frames = _frames(stream.getvalue())
+    assert len(frames) == 2, frames
+    first, second = frames
+    assert first.startswith("lambdasim ━") and " 50% 10m00s of 20m00s simulated" in first
+    assert "1.00M events/s" in first and "0:00:02 elapsed" in first
+    # rich estimates the time left from the recent speed: 310 simulated s in 2.5 s of wall
+    # time, 300 s to go: 2.4 s, rounded up.
+    assert " 75% 15m00s of 20m00s simulated" in second
+    assert "0:00:05 elapsed" in second and "0:00:03 left" in second
     bar.close()
-    assert stream.getvalue().endswith("\r")
-    assert stream.getvalue().rsplit("\r", 2)[-2].strip() == ""  # the line is blanked
+    # Transient: the last thing written moves back up and erases the line.
+    assert stream.getvalue().endswith("\x1b[1A\x1b[2K")
+
+
+def test_the_bar_drops_the_least_needed_figures_on_a_narrow_terminal():
+    clock = _Clock()
+    for width, kept, dropped in ((120, ["simulated", "events/s", "elapsed", "left"], []),
+                                 (80, ["simulated", "left"], ["events/s", "elapsed"]),
+                                 (60, ["simulated"], ["events/s", "elapsed", "left"])):
+        stream = io.StringIO()
+        bar = ProgressBar(stream, duration_s=1200.0, delay_s=0.0, clock=clock, width=width)
+        bar(600.0, 2_500_000)
+        (frame,) = _frames(stream.getvalue())
+        assert len(frame) <= width and all(w in frame for w in kept), frame
+        assert not any(w in frame for w in dropped), frame
+        bar.close()
+
+
+def test_runs_bar_counts_finished_runs_with_rich():
+    stream = io.StringIO()
+    bar = RunsBar(3, enabled=True, stream=stream, clock=_Clock(), width=100)
+    for _ in range(3):
+        bar.update()
+    bar.close()
+    frames = _frames(stream.getvalue())
+    assert frames[0].startswith("runs 1/3 ━") and " 33%" in frames[0]
+    assert frames[-1].startswith("runs 3/3 ━") and "100%" in frames[-1]
 
 
 def test_no_bar_unless_stderr_is_a_terminal_and_output_is_wanted():
@@ -112,9 +156,10 @@ def test_the_drain_after_the_horizon_reports_too():
     drain_with_progress(sim, lambda: left[0], 1e9, lambda now, events: calls.append(events))
     assert left[0] == 0 and calls == [None, None]
     stream = io.StringIO()
-    bar = ProgressBar(stream, duration_s=60.0, delay_s=0.0)
+    bar = ProgressBar(stream, duration_s=60.0, delay_s=0.0, width=120)
     bar(75.0, None)
-    assert "100% 1m15s of 1m00s simulated, draining work in flight" in stream.getvalue()
+    (frame,) = _frames(stream.getvalue())
+    assert "100% 1m15s of 1m00s simulated · draining work in flight" in frame
 
 
 def _run_on_a_terminal(tmp_path, *args: str) -> tuple[int, str, str]:
@@ -151,10 +196,12 @@ def _run_on_a_terminal(tmp_path, *args: str) -> tuple[int, str, str]:
 def test_the_bar_appears_on_a_terminal(tmp_path):
     code, stdout, terminal = _run_on_a_terminal(tmp_path, "bar.yaml", "--no-plots")
     assert code == 0, terminal
-    assert "lambdasim [" in terminal and "of 2m00s simulated" in terminal
-    assert "events/s" in terminal
-    assert "\r" in terminal  # it redraws one line
-    assert "lambdasim [" not in stdout and "requests arrived" in stdout
+    frames = _frames(terminal)
+    assert any(f.startswith("lambdasim ━") and "of 2m00s simulated" in f for f in frames)
+    assert "\r\x1b[2K" in terminal  # rich redraws the line in place
+    assert terminal.endswith("\x1b[1A\x1b[2K")  # and erases it at the end (transient)
+    assert "lambdasim ━" not in stdout and "requests arrived" in stdout
+    assert "\x1b[" not in stdout  # the table on a pipe is plain text
 
 
 def test_no_bar_with_json_and_stdout_stays_pure_json(tmp_path):

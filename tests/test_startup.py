@@ -1,7 +1,8 @@
 """Start-up: the quick commands import only what they use.
 
 ``python -m lambdasim validate``, ``schema`` and ``--help`` are typed often (editors run
-``validate`` on save); they must not pay for SciPy, Matplotlib, SimPy or the engine. These
+``validate`` on save); they must not pay for SciPy, Matplotlib, SimPy, the engine, rich (the
+tables and progress bars) or Jinja2 (report.html). These
 tests look at what a fresh interpreter has imported after the command, not at the time it
 took (timings belong in benchmarks/, see benchmarks/throughput.py for the figure).
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("scipy", "matplotlib", "simpy", "pandas", "lambdasim.engine", "lambdasim.studies.sweep")
+HEAVY = ("scipy", "matplotlib", "simpy", "pandas", "lambdasim.engine", "lambdasim.studies.sweep",
+         "rich", "jinja2")  # rich draws tables and bars, jinja2 report.html: only when used
 
 PROBE = """
 import contextlib, io, json, sys

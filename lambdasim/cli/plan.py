@@ -132,7 +132,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2, allow_nan=False))
     elif not args.quiet:
-        print(format_plan_table(result))
+        from lambdasim.results.console import print_page
+
+        print_page(plan_page(result))
         print(f"results: {out_dir}")
     return EXIT_OK if result.chosen is not None else EXIT_NO_SETTING
 
@@ -154,9 +156,9 @@ def _ci(figure: dict, fmt) -> str:
     return "-" if not ci else f"{fmt(ci[0])} .. {fmt(ci[1])}"
 
 
-def format_plan_table(result: Any) -> str:
-    """The ranked settings, the SLO verdict of each, and the choice; ends without newline."""
-    from lambdasim.results.table import align as _align
+def plan_page(result: Any) -> list:
+    """The blocks of :func:`format_plan_table` (:mod:`lambdasim.results.console`)."""
+    from lambdasim.results.console import Column, Lines, Paragraph, TextTable
 
     basis = (f"{result.replications} replications, SLOs judged on the 95 % confidence bound"
              if result.replications > 1 else "1 run per setting, SLOs judged on the value "
@@ -164,31 +166,37 @@ def format_plan_table(result: Any) -> str:
     objective = ("cheapest passing setting" if result.objective == "cost"
                  else "lowest p99 passing setting"
                  + (f" within USD {result.budget_usd:g}" if result.budget_usd else ""))
-    lines = [f"lambdasim plan: function {result.function}, {len(result.points)} settings, "
-             f"{basis}",
-             f"objective: {objective}; cost = the function's cost over the simulated window "
-             f"(USD), p99 = end-to-end latency per request (ms)",
-             "SLOs: " + "; ".join(result.slos), ""]
-    header = ["rank", "setting", "cost (USD)", "cost 95% CI", "p99 (ms)", "p99 95% CI"]
-    rows = [header]
-    verdicts = ["verdict", "-------"]
+    blocks: list = [
+        Paragraph(f"lambdasim plan: function {result.function}, {len(result.points)} settings, "
+                  f"{basis}", bold=True),
+        Paragraph(f"objective: {objective}; cost = the function's cost over the simulated "
+                  f"window (USD), p99 = end-to-end latency per request (ms)"),
+        Paragraph("SLOs: " + "; ".join(result.slos)), Lines()]
+    # The verdict is text: left-aligned after the right-aligned figures.
+    columns = [Column("rank", "left"), Column("setting", "left")] + [
+        Column(h) for h in ("cost (USD)", "cost 95% CI", "p99 (ms)", "p99 95% CI")] + [
+        Column("verdict", "left", wrap=True)]
+    rows = []
     for point in result.ranked:
         mark = "*" if point is result.chosen else ""
         rows.append([f"{point.rank}{mark}", point.label, _usd(point.cost_usd.get("mean")),
                      _ci(point.cost_usd, _usd), _ms(point.p99_ms.get("mean")),
-                     _ci(point.p99_ms, _ms)])
-        verdicts.append(point.verdict())
-    # The verdict is text: left-aligned after the right-aligned figures.
-    lines += [f"{line.ljust(width)}  {verdict}"
-              for width in [max(len(line) for line in _align(rows))]
-              for line, verdict in zip(_align(rows), verdicts)]
-    lines.append("")
+                     _ci(point.p99_ms, _ms), point.verdict()])
+    blocks += [TextTable(columns, rows, keep=2), Lines()]
     if result.chosen is None:
-        lines.append("no setting meets every SLO" + (" within the budget"
-                                                     if result.budget_usd else ""))
+        blocks.append(Paragraph("no setting meets every SLO" + (" within the budget"
+                                                                 if result.budget_usd else "")))
     else:
-        lines.append(f"chosen (*): {result.chosen.label}")
-    return "\n".join(lines)
+        blocks.append(Paragraph(f"chosen (*): {result.chosen.label}"))
+    return blocks
+
+
+def format_plan_table(result: Any) -> str:
+    """The ranked settings, the SLO verdict of each, and the choice; plain text, at most 100
+    columns (laid out by rich), ending without newline."""
+    from lambdasim.results.console import render_text
+
+    return render_text(plan_page(result)).rstrip("\n")
 
 
 def plot_plan(result: Any) -> bytes:

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     """``lambdasim run``: simulate, write the results folder, print the table; the exit code."""
     from lambdasim.simulation import simulate
     from lambdasim.results.folder import write_results
-    from lambdasim.results.table import format_summary_table
+    from lambdasim.results.table import summary_page
 
     overrides = list(args.overrides)
     if args.seed is not None:
@@ -83,11 +83,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.summary, indent=2, allow_nan=False))
     elif not args.quiet:
-        print(format_summary_table(result))
+        from lambdasim.results.console import Lines, print_page
         from lambdasim.results.findings import format_findings
 
+        page = summary_page(result) + [Lines()]
         text = format_findings(result.findings)
         if text:
-            print(text)
+            page += [Lines(tuple(text.splitlines())), Lines()]
+        print_page(page)
         print(f"results: {out_dir}")
     return report_checks(args, checks)

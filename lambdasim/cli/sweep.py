@@ -46,7 +46,6 @@ from typing import Any, Iterator, Mapping, Sequence
 from lambdasim.cli.common import (EXIT_OK, InputError, _folder_name, _load, _seed, add_limit_arguments,
                                   check_out, check_work, expectations, limits_from, report_checks,
                                   whole_number, writing_to)
-from lambdasim.results.table import align as _align
 
 __all__ = ["add_arguments", "add_replication_arguments", "run", "run_replications",
            "write_folder", "format_replications_table"]
@@ -163,7 +162,10 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
     if args.json:
         print(json.dumps(summary, indent=2, allow_nan=False))
     elif not args.quiet:
-        print(format_replications_table(reps))
+        from lambdasim.results.console import Lines, print_page
+        from lambdasim.results.table import replications_page
+
+        print_page(replications_page(reps.summary, reps.figures, reps.n, reps.seed) + [Lines()])
         print(f"results: {out_dir}")
     return report_checks(args, checks)
 
@@ -250,9 +252,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2, allow_nan=False))
     elif not args.quiet:
-        print(format_sweep_table(result))
+        from lambdasim.results.console import Lines, print_page
+
+        page = sweep_page(result) + [Lines()]
         if comparisons:
-            print(format_comparisons(comparisons))
+            page += comparisons_page(comparisons) + [Lines()]
+        print_page(page)
         print(f"results: {out_dir}")
     return EXIT_OK
 
@@ -309,11 +314,11 @@ def _check_metric(metric: str, config: Mapping[str, Any]) -> None:
                          f"account.cost_usd.total")
 
 
-def format_sweep_table(result: Any) -> str:
-    """One row per point: its settings, then ``mean [95 % CI]`` of a few main figures, headed
-    by what they measure (at most 100 columns for up to three figures)."""
+def sweep_page(result: Any) -> list:
+    """The blocks of :func:`format_sweep_table` (:mod:`lambdasim.results.console`)."""
+    from lambdasim.results.console import Column, Lines, Paragraph, TextTable, wrap_header
     from lambdasim.results.humanize import money_decimals
-    from lambdasim.results.table import Row, figure_label, figure_row, render_interval, wrapped_header
+    from lambdasim.results.table import Row, figure_label, figure_row, render_interval
 
     first = result.points[0].replications
     shown = [result.metric] + [f for f in (f"functions.{next(iter(first.config['functions']))}"
@@ -337,19 +342,30 @@ def format_sweep_table(result: Any) -> str:
              f"{_plural(len(result.points), 'point')} x "
              f"{_plural(result.replications, 'replication')} "
              f"(common random numbers)")
-    head = wrapped_header(header, rows)
-    return "\n".join([title, "each figure: mean [95 % confidence interval]", ""]
-                     + _align(head + rows, head=len(head))) + "\n"
+    columns = [Column(wrap_header(text, [row[i] for row in rows]), "left" if i == 0 else "right")
+               for i, text in enumerate(header)]
+    return [Paragraph(title, bold=True), Paragraph("each figure: mean [95 % confidence interval]"),
+            Lines(), TextTable(columns, rows, keep=len(result.keys))]
 
 
-def format_comparisons(comparisons: Sequence[Any]) -> str:
-    """The paired differences B - A with the paired and the unpaired 95 % intervals."""
-    from lambdasim.results.table import figure_label, figure_row, wrapped_header
+def format_sweep_table(result: Any) -> str:
+    """One row per point: its settings, then ``mean [95 % CI]`` of a few main figures, headed
+    by what they measure; plain text, at most 100 columns (laid out by rich)."""
+    from lambdasim.results.console import render_text
+
+    return render_text(sweep_page(result))
+
+
+def comparisons_page(comparisons: Sequence[Any]) -> list:
+    """The blocks of :func:`format_comparisons`."""
+    from lambdasim.results.console import Column, Lines, Paragraph, TextTable, wrap_header
+    from lambdasim.results.table import figure_label, figure_row
 
     c0 = comparisons[0]
-    lines = [f"paired difference B - A over {c0.n} replications; ± is the half-width of its 95 % "
-             "confidence interval,", "paired (common random numbers) and, for contrast, "
-             "unpaired (Welch)", f"A = {c0.a_label}", f"B = {c0.b_label}", ""]
+    blocks: list = [Paragraph(f"paired difference B - A over {c0.n} replications; ± is the "
+                              "half-width of its 95 % confidence interval, paired (common "
+                              "random numbers) and, for contrast, unpaired (Welch)"),
+                    Lines((f"A = {c0.a_label}", f"B = {c0.b_label}", ""))]
     rows = []
     owner = None
     for c in comparisons:
@@ -365,9 +381,16 @@ def format_comparisons(comparisons: Sequence[Any]) -> str:
                      _value(c.difference, kind, signed=True),
                      _half(c.paired_ci, kind), _half(c.unpaired_ci, kind)])
     header = ["figure", "A mean", "B mean", "B - A", "paired ±", "unpaired ±"]
-    head = wrapped_header(header, rows)
-    lines += _align(head + rows, head=len(head))
-    return "\n".join(lines) + "\n"
+    columns = [Column(wrap_header(text, [row[i] for row in rows]), "left" if i == 0 else "right")
+               for i, text in enumerate(header)]
+    return blocks + [TextTable(columns, rows)]
+
+
+def format_comparisons(comparisons: Sequence[Any]) -> str:
+    """The paired differences B - A with the paired and the unpaired 95 % intervals."""
+    from lambdasim.results.console import render_text
+
+    return render_text(comparisons_page(comparisons))
 
 
 def _value(value: Any, kind: str, signed: bool = False) -> str:

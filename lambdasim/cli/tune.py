@@ -18,7 +18,7 @@ from lambdasim.cli.common import (InputError, _add_set_option, _folder_name, _lo
 from lambdasim.scenario import ScenarioError
 from lambdasim.studies.tune import (ARCHITECTURES, DEFAULT_ARM64_FACTORS, DEFAULT_MEMORY_MB,
                                     MAX_MEMORY_MB, MIN_MEMORY_MB, OBJECTIVES, STRATEGIES, tune)
-from lambdasim.studies.tune_report import format_tune_table, write_tune
+from lambdasim.studies.tune_report import tune_page, write_tune
 
 __all__ = ["add_arguments", "run"]
 
@@ -162,7 +162,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
     elif not args.quiet:
-        print(format_tune_table(report))
+        from lambdasim.results.console import print_page
+
+        print_page(tune_page(report))
         print(f"results: {out_dir / 'tune.json'}, {out_dir / 'tune.png'}")
     if report["best"] is None:
         if any(c["latency_ms"]["mean"]["value"] is not None for c in report["configurations"]):

@@ -43,13 +43,27 @@ ceil_ms(Duration)`` per cold start, and SnapStart's Billed Restore Duration like
 ``event_poller_units`` -- and ``total`` is their sum; items that do not apply are 0. The functions' items add up to the account's.
 
 ``per_30_days`` projects a run to a 30-day month as the scenario's ``recurs`` says how its
-window ``[warmup, duration)`` recurs (:func:`projection`): every usage quantity measured in
-the window (the invocations of requests that arrive in it, as in the rest of the summary) is
-multiplied by ``30 days / (duration - warmup)`` for ``continuous`` (this traffic all month),
-by 30 for ``daily`` (the window happens once a day, nothing else), by 30/7 for ``weekly``, and
-not projected at all for ``once`` (the items are then ``None``). The projected month is billed
-afresh, so the monthly tiers and the free tier apply to the projected month's usage, not to
-the short simulated window.
+window ``[warmup, duration)`` recurs (:func:`projection`). Each quantity is projected on its
+own basis (:meth:`UsageBill.projected`):
+
+* traffic-driven usage measured in the window (the invocations of requests that arrive in
+  it, as in the rest of the summary) is multiplied by ``30 days / (duration - warmup)`` for
+  ``continuous`` (this traffic all month), by 30 for ``daily`` (the window happens once a
+  day, nothing else), by 30/7 for ``weekly``;
+* always-on usage, billed whether or not traffic comes, runs for 30 days of wall clock
+  (``30 days / (duration - warmup)`` times the window's, :data:`ALWAYS_ON`): the SnapStart
+  snapshot cache ("charged ... for as long as the published version is active", at least
+  3 hours; https://aws.amazon.com/lambda/pricing/), the minimum pollers of a provisioned-mode
+  event source mapping (held and billed per EPU-second whatever the traffic; same page and
+  https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html), and the lowest
+  provisioned concurrency configured in the window (billed "from the time you enable it ...
+  until it is disabled", https://aws.amazon.com/lambda/pricing/) [assumption: outside the
+  window the function keeps at least the window's lowest configured capacity; what a schedule
+  or target tracking adds above it recurs with the window].
+
+``once`` is not projected at all (the items are then ``None``). The projected month is
+billed afresh, so the monthly tiers and the free tier apply to the projected month's usage,
+not to the short simulated window.
 """
 from __future__ import annotations
 
@@ -64,16 +78,24 @@ import numpy as np
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
            "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "provisioned_cost",
-           "COST_ITEMS", "MONTH_S", "projection"]
+           "COST_ITEMS", "MONTH_S", "ALWAYS_ON", "projection"]
 
 #: The items of every ``cost_usd`` block, in order; ``total`` is their sum.
 COST_ITEMS = ("requests", "duration", "init", "ephemeral_storage", "provisioned",
               "snap_start_cache", "snap_start_restore", "event_poller_units")
 #: The projected month of ``per_30_days``.
 MONTH_S = 30 * 86400.0
+#: The always-on parts of the cost items, projected over 30 days of wall clock whatever the
+#: window's recurrence (:meth:`UsageBill.projected`): item -> what in it is always on.
+ALWAYS_ON = {
+    "snap_start_cache": "the snapshot cache, kept as long as the published version exists",
+    "event_poller_units": "the minimum pollers of provisioned-mode Kafka and SQS mappings",
+    "provisioned": "the lowest provisioned concurrency configured in the window",
+}
 
 
-def projection(recurs: str, window_s: float) -> dict[str, Any]:
+def projection(recurs: str, window_s: float,
+               usages: Sequence["UsageBill"] | None = None) -> dict[str, Any]:
     """How a run's window is projected to 30 days.
 
     Parameters
@@ -82,13 +104,45 @@ def projection(recurs: str, window_s: float) -> dict[str, Any]:
         How the window recurs (the scenario's ``recurs``).
     window_s : float
         Length of the measured window ``[warmup, duration)`` in seconds.
+    usages : sequence of UsageBill, optional
+        The run's usage: when given, the result also says how the always-on items were
+        projected (``always_on``), and ``basis`` names them when their basis differs from the
+        traffic's (``daily``, ``weekly``).
 
     Returns
     -------
     dict
-        ``recurs``, ``factor`` (usage multiplier; None for ``once``) and ``basis``, the words
-        printed beside the projected figure (``window repeated daily``).
+        ``recurs``, ``factor`` (traffic usage multiplier; None for ``once``) and ``basis``,
+        the words printed beside the projected figure (``window repeated daily``); with
+        ``usages``, ``always_on``: ``factor`` (30 days over the window; None for ``once``),
+        ``basis``, ``items`` (each item with what in it is always on, :data:`ALWAYS_ON`) and
+        ``functions`` (the functions with always-on usage, each with the items concerned).
     """
+    out = _projection(recurs, window_s)
+    if usages is None:
+        return out
+    functions = {}
+    for u in usages:
+        items = [item for item, on in (
+            ("snap_start_cache", u.snap_start_cache_gb_s),
+            ("event_poller_units", u.always_on_kafka_epu_s + u.always_on_sqs_epu_s),
+            ("provisioned", u.always_on_provisioned_gb_s)) if on > 0.0]
+        if items:
+            functions[u.name] = items
+    once = out["factor"] is None
+    out["always_on"] = {
+        "factor": None if once else round(MONTH_S / window_s if window_s > 0 else 0.0, 9),
+        "basis": ("not projected: the window happens once" if once
+                  else "30 days of wall clock, whatever the traffic"),
+        "items": dict(ALWAYS_ON),
+        "functions": functions,
+    }
+    if functions and recurs in ("daily", "weekly"):
+        out["basis"] += "; always-on items for 30 days"
+    return out
+
+
+def _projection(recurs: str, window_s: float) -> dict[str, Any]:
     if recurs == "once":
         return {"recurs": recurs, "factor": None,
                 "basis": "not projected: the window happens once"}
@@ -202,17 +256,33 @@ class UsageBill:
     ``snap_start_cache_gb_s`` (snapshot cache GB-seconds), ``snap_start_restored_gb`` (GB
     restored), ``kafka_epu_s`` and ``sqs_epu_s`` (event poller unit seconds, the 1-minute
     minimum ``epu_minimum_s`` applied), and billed Init-like time through
-    :meth:`add_billed_init_ms`.
+    :meth:`add_billed_init_ms`. The always-on parts of these quantities (:data:`ALWAYS_ON`)
+    are also kept apart, as parts of the totals above: ``always_on_provisioned_gb_s`` (the
+    window's lowest configured capacity over the window) with
+    ``always_on_provisioned_billed_gb_s`` (its share of ``provisioned_gb_s``, the bill's
+    5-minute rounding included), ``always_on_kafka_epu_s`` and ``always_on_sqs_epu_s``
+    (minimum pollers over the window); the snapshot cache is always on as a whole.
     """
 
     __slots__ = ("name", "architecture", "memory_mb", "requests", "gb_s", "init_gb_s",
                  "storage_gb_s", "provisioned_gb_s", "provisioned_execution_gb_s",
                  "snap_start_cache_gb_s", "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s",
-                 "epu_minimum_s")
+                 "epu_minimum_s", "always_on_provisioned_gb_s",
+                 "always_on_provisioned_billed_gb_s", "always_on_kafka_epu_s",
+                 "always_on_sqs_epu_s")
     #: Quantities that grow with the length of the period billed (see :meth:`scaled`).
     _EXTENSIVE = ("requests", "gb_s", "init_gb_s", "storage_gb_s", "provisioned_gb_s",
                   "provisioned_execution_gb_s", "snap_start_cache_gb_s",
-                  "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s")
+                  "snap_start_restored_gb", "kafka_epu_s", "sqs_epu_s",
+                  "always_on_provisioned_gb_s", "always_on_provisioned_billed_gb_s",
+                  "always_on_kafka_epu_s", "always_on_sqs_epu_s")
+    #: Total -> (its always-on share of the window's bill, the always-on usage over the
+    #: window, which the projection scales by wall clock); None: the whole quantity.
+    _ALWAYS_ON_PARTS = {
+        "provisioned_gb_s": ("always_on_provisioned_billed_gb_s", "always_on_provisioned_gb_s"),
+        "kafka_epu_s": ("always_on_kafka_epu_s", "always_on_kafka_epu_s"),
+        "sqs_epu_s": ("always_on_sqs_epu_s", "always_on_sqs_epu_s"),
+        "snap_start_cache_gb_s": None}
 
     def __init__(self, name: str, architecture: str, memory_mb: int, ephemeral_storage_mb: int,
                  requests: int, billed_ms_total: float, free_storage_mb: float, *,
@@ -236,6 +306,10 @@ class UsageBill:
         self.sqs_epu_s = 0.0
         #: Billing minimum of one event poller's allocation (the price file's figure).
         self.epu_minimum_s = float(epu_minimum_s)
+        self.always_on_provisioned_gb_s = 0.0
+        self.always_on_provisioned_billed_gb_s = 0.0
+        self.always_on_kafka_epu_s = 0.0
+        self.always_on_sqs_epu_s = 0.0
 
     def add_billed_init_ms(self, ms: float) -> None:
         """Add billed milliseconds that belong to the ``init`` item (SnapStart's Billed Restore
@@ -256,6 +330,26 @@ class UsageBill:
             setattr(other, slot, getattr(self, slot))
         for slot in UsageBill._EXTENSIVE:
             setattr(other, slot, getattr(self, slot) * factor)
+        return other
+
+    @property
+    def has_always_on(self) -> bool:
+        """Whether some of this usage is always on (:data:`ALWAYS_ON`)."""
+        return any(getattr(self, parts[1] if parts else total) > 0.0
+                   for total, parts in UsageBill._ALWAYS_ON_PARTS.items())
+
+    def projected(self, factor: float, wall_factor: float) -> "UsageBill":
+        """The usage of a longer period: traffic-driven quantities multiplied by ``factor``
+        (the window's recurrence), always-on ones (:data:`ALWAYS_ON`) by ``wall_factor``
+        (the period's wall clock over the window's)."""
+        other = self.scaled(factor)
+        for total, parts in UsageBill._ALWAYS_ON_PARTS.items():
+            billed, on = (getattr(self, p) for p in parts) if parts else (
+                getattr(self, total), getattr(self, total))
+            setattr(other, total, (getattr(self, total) - billed) * factor + on * wall_factor)
+            if parts:
+                for p in parts:
+                    setattr(other, p, on * wall_factor)
         return other
 
 
@@ -334,7 +428,10 @@ def cost_report(usages: Sequence[UsageBill], prices: Mapping[str, Any], free_tie
     if factor is None:
         month = {u.name: dict.fromkeys(keys) for u in usages}
     else:
-        month = bill_account([u.scaled(factor) for u in usages], prices, free_tier)
+        # Always-on usage runs for the month's wall clock, traffic as the window recurs.
+        wall = factor if recurs == "continuous" else (MONTH_S / window_s if window_s > 0
+                                                      else 0.0)
+        month = bill_account([u.projected(factor, wall) for u in usages], prices, free_tier)
 
     def block(items: Mapping[str, float | None]) -> dict[str, float | None]:
         return {key: None if items[key] is None else round(items[key], digits) for key in keys}

@@ -14,7 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["unit_seconds", "step_max", "step_period_maxima", "step_mean"]
+__all__ = ["unit_seconds", "step_max", "step_min", "step_period_maxima", "step_mean",
+           "window_unit_seconds"]
 
 
 def unit_seconds(changes: Sequence[tuple[float, int]], a: float, b: float,
@@ -75,6 +76,38 @@ def step_max(changes: Sequence[tuple[float, int]], a: float, b: float) -> int:
         if end > a and t < b and end > t and value > best:
             best = value
     return int(best)
+
+
+def step_min(changes: Sequence[tuple[float, int]], a: float, b: float) -> int:
+    """Lowest level of the step function held for some time within ``[a, b)`` (0 before the
+    first change): the units held throughout the window."""
+    if b <= a:
+        return 0
+    low = None
+    level, since = 0, -math.inf
+    for t, value in list(changes) + [(math.inf, 0)]:
+        if t > since and t > a and since < b:  # ``level`` held over [since, t) within [a, b)
+            low = level if low is None else min(low, level)
+        level, since = value, t
+    return int(low or 0)
+
+
+def window_unit_seconds(changes: Sequence[tuple[float, int]], edges: np.ndarray, a: float,
+                        b: float) -> np.ndarray:
+    """Unit-seconds of the step function in each bin ``[edges[k], edges[k + 1])`` clipped
+    to ``[a, b]``, without any minimum: where a bill's units were used, for spreading it over
+    periods. O((changes + bins) log changes)."""
+    points = np.clip(np.asarray(edges, dtype=np.float64), a, b)
+    if not changes:
+        return np.zeros(len(points) - 1)
+    times = np.array([t for t, _ in changes], dtype=np.float64)
+    levels = np.array([float(v) for _, v in changes])
+    # The integral from 0 to each change, then to each point (0 before the first change).
+    cumulative = np.concatenate([[0.0], np.cumsum(levels[:-1] * np.diff(times))])
+    j = np.searchsorted(times, points, side="right") - 1
+    safe = np.maximum(j, 0)
+    at = np.where(j >= 0, cumulative[safe] + levels[safe] * (points - times[safe]), 0.0)
+    return np.diff(at)
 
 
 def step_mean(changes: Sequence[tuple[float, int]], a: float, b: float) -> float:

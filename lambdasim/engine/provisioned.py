@@ -72,6 +72,7 @@ from lambdasim.engine.account import TokenBucket
 from lambdasim.engine.function import (CRASH, ERROR, PROVISIONED, SUPPRESSED_INIT, THROTTLE_RATE, TIMEOUT,
                        LambdaFunction)
 from lambdasim.engine.metrics import StepLevel
+from lambdasim.engine.pollers import step_min, window_unit_seconds
 
 __all__ = ["ProvisionedFunction", "ProvisionedConcurrency", "ProvisionedReporter",
            "ALLOCATION_PER_S", "is_configured", "configured_gb_s"]
@@ -494,6 +495,13 @@ class ProvisionedReporter:
         usage.provisioned_gb_s = configured_gb_s(
             self.function.provisioned.configured_changes, self.fconfig["memory_mb"], warmup,
             horizon, float(prices["provisioned_billing_increment_s"]))
+        # Capacity configured all through the window is always on (billed "from the time you
+        # enable it ... until it is disabled", pricing page; billing.ALWAYS_ON).
+        floor = step_min(self.function.provisioned.configured_changes, warmup, horizon)
+        window, step = max(0.0, horizon - warmup), float(prices["provisioned_billing_increment_s"])
+        usage.always_on_provisioned_gb_s = floor * memory_gb * window
+        usage.always_on_provisioned_billed_gb_s = floor * memory_gb * math.ceil(
+            round(window / step, 9)) * step
         self._usage = usage
 
     def summary(self, model) -> dict[str, Any]:
@@ -554,31 +562,23 @@ class ProvisionedReporter:
             out.append(None if alloc <= 0 else round(min(1.0, float(busy[k]) / alloc), 6))
         return out
 
-    def period_cost_usd(self, model, edges: np.ndarray) -> np.ndarray:
-        """Provisioned cost per period (metrics.csv ``Cost_usd``): configured GB-seconds in
-        the period up to the horizon (not rounded up to 5 minutes) at the provisioned rate, plus the execution
-        GB-seconds of provisioned invocations and background Inits that started in it
-        (https://aws.amazon.com/lambda/pricing/)."""
-        data = self._data(model)
-        prices = self._prices()
-        memory_mb = self.fconfig["memory_mb"]
-        count = len(edges) - 1
-        changes = self.function.provisioned.configured_changes
-        # Capacity is billed up to the horizon, as in the run's bill (the drain after it is
-        # not part of the scenario's window).
-        horizon = model.duration_s
-        configured = np.array([configured_gb_s(changes, memory_mb, edges[k],
-                                               min(edges[k + 1], horizon), 1e-9)
-                               if edges[k] < horizon else 0.0 for k in range(count)])
-        inits = data["inits"]
-        starts = np.concatenate([data["t"], inits[:, 0]])
-        billed = np.concatenate([billed_ms(data["duration"]), billed_ms(inits[:, 1])])
+    def cost_weights(self, model, edges: np.ndarray, prices) -> dict[str, np.ndarray]:
+        """The ``provisioned`` item's usage per bin (USD): configured GB-s in ``[warmup,
+        duration)``, and execution GB-s of counted invocations and background Inits by start."""
+        data, warmup, horizon = self._data(model), model.warmup_s, model.duration_s
+        memory_gb, count = self.fconfig["memory_mb"] / 1024.0, len(edges) - 1
+        configured = window_unit_seconds(self.function.provisioned.configured_changes, edges,
+                                         warmup, horizon) * memory_gb
+        inits, counted = data["inits"], (data["origin"] >= warmup) & (data["origin"] < horizon)
+        init_counted = (inits[:, 0] >= warmup) & (inits[:, 0] < horizon)
+        starts = np.concatenate([data["t"][counted], inits[init_counted, 0]])
+        billed = np.concatenate([billed_ms(data["duration"][counted]),
+                                 billed_ms(inits[init_counted, 1])])
         index = np.clip(np.searchsorted(edges, starts, side="right") - 1, 0, count - 1)
-        executed = (np.bincount(index, weights=billed, minlength=count) / 1000.0
-                    * memory_mb / 1024.0)
+        executed = np.bincount(index, weights=billed, minlength=count) / 1000.0 * memory_gb
         arch = self.fconfig["architecture"]
-        return (configured * float(prices["provisioned_usd_per_gb_s"][arch])
-                + executed * float(prices["provisioned_duration_usd_per_gb_s"][arch]))
+        return {"provisioned": configured * float(prices["provisioned_usd_per_gb_s"][arch])
+                + executed * float(prices["provisioned_duration_usd_per_gb_s"][arch])}
 
     def series(self, model, edges: np.ndarray) -> dict[str, list]:
         data = self._data(model)

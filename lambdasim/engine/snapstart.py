@@ -182,17 +182,45 @@ class SnapStartReporter:
         if len(rows):
             # The restores' Duration as it ended (per-record time, timeouts): their attempts,
             # in the same order as the restore rows.
-            attempts = model.recorders[self.function.name].table("attempts")
-            codes = attempts["code"].astype(np.int64)
-            restored = (codes & RESTORE) != 0
-            origin = attempts["origin"][restored]
-            keep = (origin >= model.warmup_s) & (origin < model.duration_s)
-            run = attempts["duration"][restored][keep]
+            run = self._restore_attempts(model)[1]
             extra_ms = float((billed_ms(run + rows[:, 3]) - billed_ms(run)).sum())
             usage.add_billed_init_ms(extra_ms)
         if self.pays:
             usage.snap_start_cache_gb_s += self.cached_seconds(model) * gb
             usage.snap_start_restored_gb += len(rows) * gb
+
+    def _restore_attempts(self, model) -> tuple[np.ndarray, np.ndarray]:
+        """Start and Duration of the restores counted (requests arriving in ``[warmup,
+        duration)``), in the order of the restore rows."""
+        attempts = model.recorders[self.function.name].table("attempts")
+        restored = (attempts["code"].astype(np.int64) & RESTORE) != 0
+        origin = attempts["origin"][restored]
+        keep = (origin >= model.warmup_s) & (origin < model.duration_s)
+        return attempts["t"][restored][keep], attempts["duration"][restored][keep]
+
+    def cost_weights(self, model, edges: np.ndarray, prices) -> dict[str, np.ndarray]:
+        """Where SnapStart's usage happened, per bin of ``edges``: the billed milliseconds
+        Billed Restore Duration adds to each counted restore (``init``), the restores
+        (``snap_start_restore``) by start, and the seconds a snapshot was cached within
+        ``[warmup, duration)`` (``snap_start_cache``; the 3-hour minimum is not placed: the
+        item is spread in proportion). https://aws.amazon.com/lambda/pricing/"""
+        count = len(edges) - 1
+        rows = self._data(model)["rows"]
+        t, run = self._restore_attempts(model)
+        index = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, count - 1)
+        extra = billed_ms(run + rows[:, 3]) - billed_ms(run) if len(rows) else np.zeros(0)
+        out = {"init": np.bincount(index, weights=extra, minlength=count)}
+        if self.pays:
+            f = self.function
+            warmup, horizon = model.warmup_s, model.duration_s
+            lo = np.clip(edges[:-1], warmup, horizon)
+            hi = np.clip(edges[1:], warmup, horizon)
+            out["snap_start_restore"] = np.bincount(index, minlength=count).astype(np.float64)
+            out["snap_start_cache"] = np.array([
+                snapshot_seconds(f.snapshot_starts, f.snapshot_ends, f.last_invoked,
+                                 f.inactive_after_s, a, b, model.end_s, 0.0) if b > a else 0.0
+                for a, b in zip(lo.tolist(), hi.tolist())])
+        return out
 
     def summary(self, model) -> dict[str, Any]:
         data = self._data(model)

@@ -36,6 +36,7 @@ def used_assumptions(model) -> list[dict[str, Any]]:
     # format_assumptions and must not load the engine.
     import numpy as np
 
+    from lambdasim.engine.billing import load_prices
     from lambdasim.engine.function import THROTTLE_REQUEST_SCALING
 
     scenario = model.scenario
@@ -111,7 +112,22 @@ def used_assumptions(model) -> list[dict[str, Any]]:
                 "10 s (the request-rate dimension of the scale-out rate; AWS gives the growth, "
                 "10,000 requests/s per 10 s, not how long a granted rate lasts)",
                 "account.scaling.request_burst: null to see the run without it", name)
+        recurring = config["recurs"] in ("daily", "weekly")
+        if recurring and (prov["capacity"] or prov["schedule"]
+                          or prov["target_tracking"] is not None):
+            use("provisioned_all_month", "per_30_days keeps the lowest provisioned concurrency "
+                "configured in the window all month (always on); what the window's schedule or "
+                "target tracking adds above it recurs with the window",
+                "recurs: continuous, or a window that covers the whole day's schedule", name)
         for trigger in f["triggers"]:
+            if trigger["type"] == "sqs" and trigger.get("provisioned_pollers") is not None:
+                rate = load_prices(config["billing"]["prices"])[
+                    "event_poller_unit_usd_per_hour"]["sqs"]
+                use("sqs_epu_price", f"provisioned-mode SQS pollers are billed at ${rate} per "
+                    "EPU-hour, Kafka's rate: AWS publishes no SQS event poller unit price in "
+                    "the pages searched (Lambda pricing, services-sqs-scaling.html, the "
+                    "2025-11-14 launch post; 2026-11-29)",
+                    "billing.prices: a price file with the rate from your bill", name)
             if trigger["type"] == "sqs":
                 use("sqs_pollers", "SQS pollers retire at their ramp's pace down to 5 when the "
                     "queue is empty, back off after throttles (doubling up to 60 s), and a "

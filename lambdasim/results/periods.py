@@ -3,23 +3,24 @@ requests that arrived in each period, and what each period cost.
 
 ``metrics.csv`` gains, per period and function, ``Latency_p50_ms`` and ``Latency_p99_ms``
 (end-to-end latency of the requests that arrived in the period and were answered, retries
-included) and ``Cost_usd`` (what the attempts that started in the period cost, plus the
-provisioned concurrency configured in it). :func:`lambdasim.results.result.build_result`
-calls these once, after the run.
+included) and ``Cost_usd`` (the share of the run's bill used in the period: every item of
+``cost_usd``, placed where its usage happened, adding up to ``cost_usd.total``; the charts'
+cost bins are the same shares, :func:`cost_shares`).
+:func:`lambdasim.results.result.build_result` calls these once, after the run.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from lambdasim.engine.billing import billed_ms, tiered_cost
-from lambdasim.engine.function import COLD, PROVISIONED
+from lambdasim.engine.billing import COST_ITEMS, billed_ms, init_is_billed, load_prices
+from lambdasim.engine.function import COLD, PROVISIONED, RESTORE
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
 
-__all__ = ["period_percentiles_ms", "period_billed_ms", "period_costs"]
+__all__ = ["period_percentiles_ms", "cost_shares", "period_costs", "rounded_periods"]
 
 
 def period_percentiles_ms(arrived_s: np.ndarray, latency_s: np.ndarray, edges: np.ndarray,
@@ -93,51 +94,113 @@ def _large_periods(grouped: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
     return [tuple(row) for row in rows]
 
 
-def period_billed_ms(edges, t, codes, init_s, duration_s, bill_init: bool) -> dict[str, Any]:
-    """Billable usage per period of the attempts that started in it: invocations and the
-    on-demand billed milliseconds (Init included where it is billed)."""
+def cost_shares(model: "Model", name: str, edges: np.ndarray,
+                cost: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """A function's ``cost_usd`` items spread over the bins of ``edges`` by where the usage
+    each one bills happened.
+
+    Only the usage the run's bill counts takes part: the attempts of requests arriving in
+    ``[warmup, duration)`` (placed by the bin in which the attempt started, as CloudWatch
+    counts invocations) and the always-on usage within that window. Requests by
+    invocations; duration by billed Duration of on-demand invocations; init by what billing
+    Init adds to on-demand cold starts (from ``billing.date`` on) and what SnapStart's Billed
+    Restore Duration adds to restores; ephemeral storage by on-demand billed time, Init
+    included; the rest by the reporters' ``cost_weights`` (provisioned capacity configured
+    and executed, SnapStart cache seconds and restores, event poller unit seconds). The
+    prices are proportional within an item (the tiers' average price, the free tier's share,
+    the minimum charges), so each item's bins add up to the item.
+
+    Parameters
+    ----------
+    model : Model
+        The finished run.
+    name : str
+        The function.
+    edges : ndarray
+        Bin boundaries (seconds) covering the run.
+    cost : mapping
+        The function's ``cost_usd`` block (items in USD).
+
+    Returns
+    -------
+    dict of str to ndarray
+        One array (USD per bin) per item of :data:`~lambdasim.engine.billing.COST_ITEMS`.
+    """
+    config = model.scenario.config
+    fconfig = config["functions"][name]
+    prices = load_prices(config["billing"]["prices"])
+    bill_init = init_is_billed(prices, config["billing"]["date"], fconfig["package_type"],
+                               fconfig["runtime"])
+    warmup, horizon = model.warmup_s, model.duration_s
     count = len(edges) - 1
-    index = np.searchsorted(edges, t, side="right") - 1
-    index = np.clip(index, 0, count - 1)
+    attempts = model.recorders[name].table("attempts")
+    origin = attempts["origin"]
+    counted = (origin >= warmup) & (origin < horizon)
+    t = attempts["t"][counted]
+    codes = attempts["code"][counted].astype(np.int64)
+    duration = attempts["duration"][counted]
+    index = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, count - 1)
     on_demand = (codes & PROVISIONED) == 0
-    billed = billed_ms(duration_s)
+    billed = np.where(on_demand, billed_ms(duration), 0.0)
+    init_extra = np.zeros_like(billed)
     if bill_init:
-        cold = on_demand & ((codes & COLD) != 0)
-        billed = np.where(cold, billed_ms(duration_s + init_s), billed)
-    return {"invocations": np.bincount(index, minlength=count).astype(np.float64),
-            "on_demand_ms": np.bincount(index[on_demand], weights=billed[on_demand],
-                                        minlength=count)}
+        # SnapStart restores are cold starts without an Init: their billed time comes from
+        # the SnapStart reporter below.
+        cold = np.flatnonzero(on_demand & ((codes & COLD) != 0) & ((codes & RESTORE) == 0))
+        init_extra[cold] = (billed_ms(duration[cold] + attempts["init"][counted][cold])
+                            - billed[cold])
+
+    def per_bin(weights=None) -> np.ndarray:
+        return np.bincount(index, weights=weights, minlength=count).astype(np.float64)
+
+    weights = {"requests": per_bin(), "duration": per_bin(billed),
+               "init": per_bin(init_extra), "ephemeral_storage": per_bin(billed + init_extra)}
+    for reporter in model.reporters.get(name, ()):
+        if hasattr(reporter, "cost_weights"):
+            for item, w in reporter.cost_weights(model, edges, prices).items():
+                weights[item] = weights.get(item, 0.0) + np.asarray(w, dtype=np.float64)
+    out = {}
+    for item in COST_ITEMS:
+        total = float(cost.get(item) or 0.0)
+        w = weights.get(item)
+        if total == 0.0:
+            out[item] = np.zeros(count)
+            continue
+        mass = 0.0 if w is None else float(w.sum())
+        if mass <= 0.0:  # billed without usage on the grid: spread over the window
+            w = np.diff(np.clip(edges, warmup, horizon))
+            mass = float(w.sum()) or 1.0
+        out[item] = total * (w / mass)
+    return out
 
 
-def period_costs(model: "Model", usages, per_period: dict[str, dict[str, Any]], prices,
-                  edges: np.ndarray) -> None:
-    """``Cost_usd`` per period and function: what the attempts that started in the period
-    cost at the run's prices (requests, duration and Init, storage above 512 MB), plus
-    provisioned concurrency configured and executed in it. The free tier is not taken off
-    (it is monthly, not per period). With no warm-up and no free tier the periods add up to
-    the run's ``cost_usd.total`` (provisioned capacity apart: the run's bill rounds it up to
-    5 minutes per unit, the periods do not)."""
-    request_price = float(prices["request_usd_per_million"]) / 1e6
-    storage_price = float(prices["ephemeral_storage_usd_per_gb_s"])
-    free_mb = float(prices["ephemeral_storage_free_mb"])
-    gb_s_by_arch: dict[str, float] = {}
-    for u in usages:
-        gb_s_by_arch[u.architecture] = gb_s_by_arch.get(u.architecture, 0.0) + u.gb_s
-    # The average tiered price per GB-s of each architecture, as the run's bill applies it.
-    arch_price = {arch: tiered_cost(gb_s, prices["duration_usd_per_gb_s"][arch]) / gb_s
-                  if gb_s else float(prices["duration_usd_per_gb_s"][arch][0]["usd"])
-                  for arch, gb_s in gb_s_by_arch.items()}
+def period_costs(model: "Model", costs: Mapping[str, Mapping[str, Any]],
+                 per_period: dict[str, dict[str, Any]], edges: np.ndarray) -> None:
+    """``Cost_usd`` per period and function: the share of the function's ``cost_usd.total``
+    used in the period (:func:`cost_shares`), every item included, tiers and free tier as in
+    the bill. The periods add up to ``cost_usd.total`` to 1e-9: they are rounded to 1e-9 USD
+    cumulatively (each period is the difference of the rounded running totals). Periods that
+    end before the warm-up does are ``None``: the bill, like the table, counts only the
+    requests arriving in ``[warmup, duration)``.
+
+    Fills ``per_period[name]["cost"]`` (rounded, with ``None``) and ``["cost_raw"]`` (floats,
+    0 for warm-up periods).
+    """
+    warm = np.asarray(edges[1:]) <= model.warmup_s
     for name, data in per_period.items():
-        fconfig = model.scenario.config["functions"][name]
-        usage = data.pop("billed")
-        gb = fconfig["memory_mb"] / 1024.0
-        extra_gb = max(0.0, fconfig["ephemeral_storage_mb"] - free_mb) / 1024.0
-        on_demand_s = usage["on_demand_ms"] / 1000.0
-        cost = (usage["invocations"] * request_price
-                + on_demand_s * gb * arch_price[fconfig["architecture"]]
-                + on_demand_s * extra_gb * storage_price)
-        for reporter in model.reporters.get(name, ()):
-            if hasattr(reporter, "period_cost_usd"):
-                cost = cost + np.asarray(reporter.period_cost_usd(model, edges))
-        data["cost_raw"] = cost.tolist()
-        data["cost"] = [round(v, 9) for v in data["cost_raw"]]
+        cost = costs[name]
+        shares = cost_shares(model, name, edges, cost)
+        raw = np.sum([shares[item] for item in COST_ITEMS], axis=0)
+        mass = float(raw.sum())
+        if mass > 0.0:
+            raw = raw * (float(cost["total"]) / mass)  # the items' rounding: add up to total
+        data["cost_raw"] = raw
+        data["cost"] = rounded_periods(raw, warm)
+
+
+def rounded_periods(raw: np.ndarray, warm: np.ndarray) -> list[float | None]:
+    """Per-period USD rounded to 1e-9 so that they add up to the rounded total: each is the
+    difference of consecutive rounded running totals. ``warm`` periods are ``None``."""
+    running = np.round(np.cumsum(raw) * 1e9)
+    values = np.diff(np.concatenate([[0.0], running])) / 1e9
+    return [None if w else round(float(v), 9) for v, w in zip(values.tolist(), warm.tolist())]

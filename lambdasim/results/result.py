@@ -33,7 +33,7 @@ from lambdasim.engine.dependencies import dependency_series, dependency_summary
 from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_outcomes,
                                       time_stats_ms, unpack_requests)
 from lambdasim.results.assumptions import used_assumptions
-from lambdasim.results.periods import period_billed_ms, period_costs, period_percentiles_ms
+from lambdasim.results.periods import period_costs, period_percentiles_ms, rounded_periods
 from lambdasim.results.report_log import report_lines
 from lambdasim.results.timeline import build_timeline
 
@@ -275,7 +275,7 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
                                       horizon - warmup, recurs=config["recurs"])
     for name, block in functions.items():
         block["cost_usd"] = costs[name]
-    period_costs(model, usages, per_period, prices, edges)
+    period_costs(model, costs, per_period, edges)
 
     account_busy = StepLevel.merge(list(busy_levels.values()))
     unreserved = StepLevel.merge([level for name, level in busy_levels.items()
@@ -297,7 +297,9 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
         # Figures AWS does not publish that this run relied on, each once.
         "assumptions": used_assumptions(model),
         # How cost_usd.per_30_days was projected (the scenario's recurs), printed beside it.
-        "cost_projection": projection(config["recurs"], horizon - warmup),
+        # Always-on items (snapshot cache, minimum pollers, lowest provisioned capacity) are
+        # projected over 30 days of wall clock (lambdasim.engine.billing.ALWAYS_ON).
+        "cost_projection": projection(config["recurs"], horizon - warmup, usages),
     }
     dependency_rows = None
     if model.dependencies:
@@ -440,8 +442,6 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"],
                                 busy, live)
     periods["latency"] = period_latency
-    periods["billed"] = period_billed_ms(edges, t, codes, attempts["init"],
-                                          attempts["duration"], bill_init)
     return block, usage, busy, periods
 
 
@@ -506,9 +506,11 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
     rows["UnreservedConcurrentExecutions"] = column([nothing] * len(data), unreserved.tolist())
     rows["ClaimedAccountConcurrency"] = column([nothing] * len(data),
                                                (reserved_total + unreserved).tolist())
+    # The account row: the functions' shares summed, rounded as theirs (warm-up: None).
     rows["Cost_usd"] = column([list(d["cost"]) for d in data],
-                              [round(sum(d["cost_raw"][k] for d in data), 9)
-                               for k in range(periods)])
+                              rounded_periods(np.sum([d["cost_raw"] for d in data], axis=0),
+                                              np.array([v is None for v in data[0]["cost"]]))
+                              if data else nothing)
     for key in EXTRA_COLUMNS:
         given = [d["extra"].get(key) for d in data]
         rows[key] = column([nothing if values is None

@@ -13,7 +13,8 @@ some function's summary has the block they read: ``async``, ``sqs``, ``stream``,
 :data:`ACCOUNT_ROWS`. A new summary key gets a table row by adding one :class:`Row` to these
 tables. :func:`table_sections` turns a summary into labelled cells, which
 :func:`format_summary_table` (a single run), :func:`format_replications_table` (``mean [low,
-high]`` per figure) and report.html render. Figures are written by
+high]`` per figure) and report.html render; the terminal tables are laid out by rich through
+:mod:`lambdasim.results.console` (plain text when not on a terminal). Figures are written by
 :mod:`lambdasim.results.humanize`: durations of 10 s or more in s, min, h or d, money at one
 precision per table, ``-`` where a figure does not apply.
 """
@@ -24,12 +25,13 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from lambdasim.results import humanize as hz
 from lambdasim.results.assumptions import format_assumptions
+from lambdasim.results.console import Block, Column, Lines, Paragraph, TextTable, render_text
 
 __all__ = ["Row", "Section", "FUNCTION_ROWS", "BLOCK_ROWS", "COST_ROWS", "ACCOUNT_ROWS",
            "DEPENDENCY_ROWS",
            "UNITS", "table_sections", "format_summary_table", "format_replications_table",
-           "figure_label", "figure_row", "render_cell", "render_interval", "align",
-           "wrapped_header", "span_text", "projection_label"]
+           "figure_label", "figure_row", "render_cell", "render_interval", "span_text",
+           "projection_label", "summary_page", "replications_page"]
 
 
 #: The words a row's ``unit`` may take: what its figure counts or measures.
@@ -448,36 +450,6 @@ def _money_values(sections: Iterable[Section]) -> list[Any]:
     return [v for s in sections for row, values in s.rows if row.kind == "usd" for v in values]
 
 
-def align(rows: list[list[str]], head: int = 1) -> list[str]:
-    """Left-align the first column, right-align the others, underline the ``head`` header
-    rows."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    out = []
-    for n, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
-        out.append("  ".join(cells).rstrip())
-        if n == head - 1:
-            out.append("  ".join("-" * w for w in widths))
-    return out
-
-
-def wrapped_header(header: Sequence[str], body: Sequence[Sequence[str]], *,
-                   least: int = 10) -> list[list[str]]:
-    """Header cells wrapped onto several lines, each no wider than its column's widest value
-    (or ``least``), so long names such as ``checkout latency p99 per request`` do not widen
-    a table. Returns the header rows, bottom-aligned."""
-    import textwrap
-
-    columns = []
-    for i, text in enumerate(header):
-        width = max([least] + [len(row[i]) for row in body])
-        columns.append(textwrap.wrap(text, width, break_on_hyphens=False,
-                                     break_long_words=False) or [""])
-    height = max(len(c) for c in columns)
-    columns = [[""] * (height - len(c)) + c for c in columns]
-    return [[c[k] for c in columns] for k in range(height)]
-
-
 def span_text(duration_s: Any, warmup_s: Any) -> str:
     """``20 min simulated, statistics over requests arriving in 1:00-20:00 (...)``."""
     if duration_s is None:
@@ -489,15 +461,34 @@ def span_text(duration_s: Any, warmup_s: Any) -> str:
     return text
 
 
-def _render(sections: list[Section], cell) -> list[str]:
-    lines: list[str] = []
+def _tables(sections: list[Section], cell) -> list[Block]:
+    """One table per section (its title heads the label column), a blank line between."""
+    blocks: list[Block] = []
     for section in sections:
-        rows = [[section.title] + section.columns]
-        rows += [[row.label] + [cell(v, row) for v in values] for row, values in section.rows]
-        if lines:
-            lines.append("")
-        lines += align(rows)
-    return lines
+        if blocks:
+            blocks.append(Lines())
+        columns = [Column(section.title, "left")] + [Column(c) for c in section.columns]
+        rows = [[row.label] + [cell(v, row) for v in values] for row, values in section.rows]
+        blocks.append(TextTable(columns, rows))
+    return blocks
+
+
+def summary_page(result: Any) -> list[Block]:
+    """The blocks of :func:`format_summary_table`, for :func:`lambdasim.results.console.print_page`."""
+    summary = result if isinstance(result, Mapping) else result.summary
+    title = f"lambdasim: scenario {summary.get('scenario')!s}, seed {summary.get('seed')!s}"
+    span = span_text(summary.get("duration_s"), summary.get("warmup_s"))
+    sections = table_sections(summary)
+    digits = hz.money_decimals(_money_values(sections))
+    blocks: list[Block] = [Paragraph(title, bold=True)]
+    if span:
+        blocks.append(Paragraph(span))
+    blocks.append(Lines())
+    blocks += _tables(sections, lambda v, row: render_cell(v, row, digits))
+    assumed = format_assumptions(summary.get("assumptions") or [])
+    if assumed:
+        blocks += [Lines(), Lines(tuple(assumed))]
+    return blocks
 
 
 def format_summary_table(result: Any) -> str:
@@ -511,28 +502,16 @@ def format_summary_table(result: Any) -> str:
     Returns
     -------
     str
-        Aligned text, each label naming what its figure counts, no colours, ending in a
-        newline.
+        The table as rich lays it out (:mod:`lambdasim.results.console`), each label naming
+        what its figure counts, at most 100 columns, no colours, ending in a newline.
     """
-    summary = result if isinstance(result, Mapping) else result.summary
-    title = f"lambdasim: scenario {summary.get('scenario')!s}, seed {summary.get('seed')!s}"
-    span = span_text(summary.get("duration_s"), summary.get("warmup_s"))
-    sections = table_sections(summary)
-    digits = hz.money_decimals(_money_values(sections))
-    lines = [title + (f", {span}" if span else ""), ""]
-    lines += _render(sections, lambda v, row: render_cell(v, row, digits))
-    assumed = format_assumptions(summary.get("assumptions") or [])
-    if assumed:
-        lines += [""] + assumed
-    return "\n".join(lines) + "\n"
+    return render_text(summary_page(result))
 
 
-def format_replications_table(summary: Mapping[str, Any], figures: Mapping[str, Any],
-                              n: int, seed: Any) -> str:
-    """The single-run table's rows over replications, each ``mean [low, high]`` (95 %
-    Student-t interval, clipped to the figure's range)."""
+def replications_page(summary: Mapping[str, Any], figures: Mapping[str, Any], n: int,
+                      seed: Any) -> list[Block]:
+    """The blocks of :func:`format_replications_table`."""
     sections = table_sections(summary)
-    names = list(sections[0].columns)
     stats_sections = []
     for index, section in enumerate(sections):
         rows = []
@@ -549,11 +528,19 @@ def format_replications_table(summary: Mapping[str, Any], figures: Mapping[str, 
     money = [s.get("mean") for sec in stats_sections for row, values in sec.rows
              if row.kind == "usd" for s in values if s]
     digits = hz.money_decimals(money)
-    config = summary.get("config") or {}
     span = span_text(summary.get("duration_s"), summary.get("warmup_s"))
-    lines = [f"lambdasim: scenario {summary.get('scenario')}, seed {seed}, "
-             f"{hz.plural(n, 'replication')}, {span}",
-             "each figure: mean [95 % confidence interval] over the replications", ""]
-    del names, config
-    lines += _render(stats_sections, lambda s, row: render_interval(s, row, digits))
-    return "\n".join(lines) + "\n"
+    blocks: list[Block] = [
+        Paragraph(f"lambdasim: scenario {summary.get('scenario')}, seed {seed}, "
+                  f"{hz.plural(n, 'replication')}", bold=True)]
+    if span:
+        blocks.append(Paragraph(span))
+    blocks += [Paragraph("each figure: mean [95 % confidence interval] over the replications"),
+               Lines()]
+    return blocks + _tables(stats_sections, lambda s, row: render_interval(s, row, digits))
+
+
+def format_replications_table(summary: Mapping[str, Any], figures: Mapping[str, Any],
+                              n: int, seed: Any) -> str:
+    """The single-run table's rows over replications, each ``mean [low, high]`` (95 %
+    Student-t interval, clipped to the figure's range); plain text, at most 100 columns."""
+    return render_text(replications_page(summary, figures, n, seed))

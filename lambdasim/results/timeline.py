@@ -19,9 +19,9 @@ records to a few hundred bins per function (:func:`bin_width`) and keeps only th
   chart's total is the table's figure and the warm-up part can be drawn apart;
 * the end-to-end latency p50 and p99 of the requests arriving in each bin (retries included;
   NaN where none was answered), and the cost of each bin: every item of the table's
-  ``cost_usd`` spread over the bins in proportion to the usage it bills (invocations, billed
-  Duration, billed Init, configured and used provisioned capacity), so the bins add up to the
-  table's cost exactly, tiers and free tier included;
+  ``cost_usd`` spread over the bins in proportion to the usage it bills
+  (:func:`lambdasim.results.periods.cost_shares`, as metrics.csv's ``Cost_usd``), so the
+  bins add up to the table's cost exactly, tiers and free tier included;
 * the trigger-specific columns (asynchronous queue, SQS, streams, provisioned concurrency) on
   the same bins, from the reporters' ``series`` (SQS levels are tracked during the run at a
   period that divides both the metrics period and the chart bins,
@@ -45,11 +45,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from lambdasim.engine.billing import COST_ITEMS, billed_ms, load_prices
-from lambdasim.engine.function import COLD, PROVISIONED
+from lambdasim.engine.billing import COST_ITEMS
+from lambdasim.engine.function import COLD
 from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes
 from lambdasim.engine.online_levels import round_width
+from lambdasim.results.periods import cost_shares
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
@@ -234,7 +235,7 @@ def build_timeline(model: "Model", max_bins: int = MAX_BINS,
     for name, recorder in model.recorders.items():
         functions[name] = _function_timeline(model, name, recorder, edges, end)
         if costs is not None and name in costs:
-            functions[name].cost_usd = _cost_bins(model, name, recorder, edges, costs[name])
+            functions[name].cost_usd = cost_shares(model, name, edges, costs[name])
         _trigger_series(model, name, functions[name])
     if len(functions) == 1:
         account_busy_max = next(iter(functions.values())).busy_max
@@ -403,82 +404,6 @@ def _latency_bins(arrived: np.ndarray, latency_s: np.ndarray, edges: np.ndarray)
     for k in np.flatnonzero(sizes):
         p50[k], p99[k] = np.percentile(values[bounds[k]:bounds[k + 1]], (50.0, 99.0))
     return p50, p99, sizes
-
-
-def _cost_bins(model: "Model", name: str, recorder, edges: np.ndarray,
-               cost: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The function's ``cost_usd`` items spread over the bins by the usage each one bills.
-
-    Requests by invocations, duration by billed Duration of on-demand invocations, init by
-    the billed Init of on-demand cold starts, ephemeral storage by all billed time,
-    provisioned by configured capacity-seconds and provisioned execution at their prices.
-    Only the attempts the table counts (of requests arriving in ``[warmup, duration)``) and
-    the configured capacity within that window take part, so each item's bins add up to the
-    item. Tiers and the free tier are proportional, so the spread is exact for them too.
-    """
-    warmup, horizon = model.warmup_s, model.duration_s
-    attempts = recorder.table("attempts")
-    t, origin = attempts["t"], attempts["origin"]
-    counted = (origin >= warmup) & (origin < horizon)
-    t = t[counted]
-    codes = attempts["code"][counted].astype(np.int64)
-    duration = attempts["duration"][counted]
-    init = attempts["init"][counted]
-    provisioned = (codes & PROVISIONED) != 0
-    billed = billed_ms(duration)
-    # Only on-demand cold starts bill an Init: few, so computed on them alone.
-    cold = np.flatnonzero(((codes & COLD) != 0) & ~provisioned)
-    init_extra = np.zeros_like(billed)
-    init_extra[cold] = billed_ms(duration[cold] + init[cold]) - billed[cold]
-    on_demand = np.where(provisioned, 0.0, billed)
-    weights = {
-        "requests": _counts(t, edges, is_sorted=True).astype(np.float64),
-        "duration": _counts(t, edges, on_demand, is_sorted=True),
-        "init": _counts(t, edges, init_extra, is_sorted=True),
-        "ephemeral_storage": _counts(t, edges, billed + init_extra, is_sorted=True),
-        "provisioned": _provisioned_weights(model, name, edges, t, billed, provisioned),
-    }
-    out = {}
-    for item in COST_ITEMS:
-        total = float(cost.get(item) or 0.0)
-        w = weights.get(item)
-        if w is None or total == 0.0:
-            out[item] = np.zeros(len(edges) - 1)
-            continue
-        mass = float(w.sum())
-        if mass <= 0.0:  # billed without usage on the grid: spread over the window
-            w = np.diff(np.clip(edges, warmup, horizon))
-            mass = float(w.sum()) or 1.0
-        out[item] = total * (w / mass)
-    return out
-
-
-def _provisioned_weights(model: "Model", name: str, edges: np.ndarray, t: np.ndarray,
-                         billed: np.ndarray, provisioned: np.ndarray) -> np.ndarray:
-    """Configured capacity-seconds in ``[warmup, duration)`` at the provisioned rate plus
-    billed provisioned execution at its rate, per bin (in USD up to a common factor)."""
-    function = model.functions.get(name)
-    prov = getattr(function, "provisioned", None)
-    changes = getattr(prov, "configured_changes", None)
-    if not changes:
-        return np.zeros(len(edges) - 1)
-    fconfig = model.scenario.config["functions"][name]
-    prices = load_prices(model.scenario.config["billing"]["prices"])
-    arch = fconfig["architecture"]
-    times = np.array([c[0] for c in changes] + [np.inf])
-    levels = np.array([float(c[1]) for c in changes])
-    lo = np.clip(edges[:-1], model.warmup_s, model.duration_s)
-    hi = np.clip(edges[1:], model.warmup_s, model.duration_s)
-    unit_s = np.zeros(len(edges) - 1)
-    for k, level in enumerate(levels):  # a handful of steps
-        a, b = times[k], times[k + 1]
-        unit_s += level * np.maximum(np.minimum(hi, b) - np.maximum(lo, a), 0.0)
-    memory_gb = fconfig["memory_mb"] / 1024.0
-    configured = unit_s * memory_gb * float(prices["provisioned_usd_per_gb_s"][arch])
-    execution = _counts(t, edges, np.where(provisioned, billed, 0.0), is_sorted=True) \
-        / 1000.0 * memory_gb \
-        * float(prices["provisioned_duration_usd_per_gb_s"][arch])
-    return configured + execution
 
 
 def _trigger_series(model: "Model", name: str, data: FunctionTimeline) -> None:

@@ -7,7 +7,7 @@ plain summary dict, not a ``Result``, so nothing unpicklable or global crosses p
 ``ProcessPoolExecutor`` (the default, one worker per usable core) or on any
 ``concurrent.futures.Executor`` given, such as a Dask cluster's (:func:`dask_executor`), and
 returns the summaries in task order, whatever finished first, so the numbers never depend on
-the executor. A :class:`ProgressBar` on stderr counts finished runs.
+the executor. A :class:`ProgressBar` (rich.progress) on stderr counts finished runs.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import contextlib
 import copy
 import os
 import sys
-import time
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Any, Iterator, Mapping, Sequence
 
+from lambdasim.results.progress import RunsBar
 from lambdasim.scenario import Scenario
 
 __all__ = ["run_replication", "run_replication_charted", "execute", "usable_cores", "ProgressBar", "dask_executor",
@@ -71,38 +71,8 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class ProgressBar:
-    """A one-line count of finished runs, redrawn in place on a terminal stream.
-
-    ``runs 12/16 [###############.....]  75%``; at most ten redraws per second, and the
-    last one always. Nothing is written when ``enabled`` is false.
-    """
-
-    def __init__(self, total: int, *, enabled: bool, stream=None, width: int = 30) -> None:
-        self.total, self.done, self.width = total, 0, width
-        self.enabled = enabled and total > 0
-        self.stream = stream if stream is not None else sys.stderr
-        self._last = 0.0
-
-    def update(self, count: int = 1) -> None:
-        self.done += count
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if self.done < self.total and now - self._last < 0.1:
-            return
-        self._last = now
-        filled = self.width * self.done // self.total
-        self.stream.write(f"\rruns {self.done}/{self.total} "
-                          f"[{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{100 * self.done // self.total:3d}%")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self._last:
-            # Erase the bar so that what follows starts on a clean line.
-            self.stream.write("\r" + " " * (self.width + 30) + "\r")
-            self.stream.flush()
+#: Finished runs on stderr (rich.progress), when stderr is a terminal.
+ProgressBar = RunsBar
 
 
 def execute(tasks: Sequence[tuple], *, executor: Executor | None, workers: int | None,

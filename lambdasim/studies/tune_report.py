@@ -15,17 +15,18 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["format_tune_table", "plot_tune", "write_tune", "TUNE_FILES"]
+__all__ = ["format_tune_table", "tune_page", "plot_tune", "write_tune", "TUNE_FILES"]
 
 TUNE_FILES = ("tune.json", "tune.png")
 
 
-def format_tune_table(report: Mapping[str, Any]) -> str:
-    """The terminal table, at most 100 columns wide: one row per configuration, the best
-    marked ``*``, the Pareto front ``P``, configurations excluded by ``--max-p99`` ``x``;
+def tune_page(report: Mapping[str, Any]) -> list:
+    """The terminal table as blocks for :mod:`lambdasim.results.console`, at most 100
+    columns wide: one row per configuration, the best marked ``*``, the Pareto front ``P``, configurations excluded by ``--max-p99`` ``x``;
     ``±`` is the half-width of the 95 % interval. Each latency column is written in the unit
     that suits its largest value (ms, s, min, h); all the figures are in ``tune.json``."""
     from lambdasim.results import humanize as hz
+    from lambdasim.results.console import Column, Lines, Paragraph, TextTable
 
     objective = report["objective"]
     levels = list(dict.fromkeys([objective, "mean", "p99"]))
@@ -40,10 +41,11 @@ def format_tune_table(report: Mapping[str, Any]) -> str:
     per_month = [e["cost_per_30_days_usd"] for e in entries]
     million_digits = hz.money_decimals(f["value"] for f in per_million)
     month_digits = hz.money_decimals(f["value"] for f in per_month)
-    head = [["", ""] + [f"{level} latency" for level in levels]
-            + ["cold starts", "throttled", "USD per 1M", "USD per", ""],
-            ["memory", "arch"] + [f"({unit})" for _, _, _, unit, _ in latency_columns]
-            + ["(% of inv.)", "attempts", "requests", "30 days", ""]]
+    columns = ([Column("memory"), Column("arch", "left")]
+               + [Column(f"{level} latency\n({unit})") for level, _, _, unit, _ in latency_columns]
+               + [Column("cold starts\n(% of inv.)"), Column("throttled\nattempts"),
+                  Column("USD per 1M\nrequests"), Column("USD per\n30 days"),
+                  Column("", "left")])
     rows = []
     best = report["best"]
     for n, entry in enumerate(entries):
@@ -57,22 +59,14 @@ def format_tune_table(report: Mapping[str, Any]) -> str:
                     + [_cell(entry["cold_start_rate"], 2, 100.0),
                        _cell(entry["throttles"], 0), _cell(per_million[n], million_digits),
                        _cell(per_month[n], month_digits), marks])
-    widths = [max(len(row[i]) for row in head + rows) for i in range(len(rows[0]))]
-
-    def line(row: list[str]) -> str:
-        return "  ".join([row[0].rjust(widths[0]), row[1].ljust(widths[1])]
-                         + [c.rjust(w) for c, w in zip(row[2:-1], widths[2:-1])]
-                         + [row[-1]]).rstrip()
-
     reps = report["replications"]
-    lines = [f"lambdasim tune: scenario {report['scenario']}, function {report['function']}",
-             f"strategy {report['strategy']}, objective {objective}, "
-             f"{hz.plural(reps, 'replication')}, seed {report['seed']}", ""]
-    lines += [line(r) for r in head]
-    lines.append("  ".join("-" * w for w in widths[:-1]))
-    lines += [line(r) for r in rows]
-    lines.append("")
-    table_end = len(lines)  # the lines below are prose, wrapped at 100 columns
+    blocks: list = [
+        Paragraph(f"lambdasim tune: scenario {report['scenario']}, function {report['function']}",
+                  bold=True),
+        Paragraph(f"strategy {report['strategy']}, objective {objective}, "
+                  f"{hz.plural(reps, 'replication')}, seed {report['seed']}"),
+        Lines(), TextTable(columns, rows, keep=2), Lines()]
+    lines = []  # prose, wrapped at 100 columns
     lines.append("* best   P Pareto front (cost vs time)   x excluded by --max-p99"
                  + ("   ± 95 % interval" if reps > 1 else ""))
     if best is None:
@@ -98,9 +92,16 @@ def format_tune_table(report: Mapping[str, Any]) -> str:
         lines.append(f"architecture chosen: {flip['summary']}")
     import textwrap
 
-    wrapped = lines[:table_end] + [part for text in lines[table_end:]
-                                   for part in textwrap.wrap(text, 100, subsequent_indent="  ")]
-    return "\n".join(wrapped) + "\n"
+    wrapped = [part for text in lines for part in textwrap.wrap(text, 100, subsequent_indent="  ")]
+    return blocks + [Lines(tuple(wrapped))]
+
+
+def format_tune_table(report: Mapping[str, Any]) -> str:
+    """:func:`tune_page` as plain text (laid out by rich), at most 100 columns, ending in a
+    newline."""
+    from lambdasim.results.console import render_text
+
+    return render_text(tune_page(report))
 
 
 def _decimals(largest: float) -> int:

@@ -65,7 +65,8 @@ from lambdasim.engine.events import Wakeup
 from lambdasim.engine.function import ERROR, TIMEOUT
 from lambdasim.engine.metrics import pack_request
 from lambdasim.engine.online_levels import LevelTrack, regroup_max, track_period
-from lambdasim.engine.pollers import step_max, step_period_maxima, unit_seconds
+from lambdasim.engine.pollers import (step_max, step_min, step_period_maxima, unit_seconds,
+                                      window_unit_seconds)
 from lambdasim.engine.invoke.streams import route_keys
 from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED
 
@@ -496,6 +497,23 @@ class KafkaReport:
             if t.provisioned:
                 usage.kafka_epu_s += t.poller_seconds(model.warmup_s, model.duration_s,
                                                       usage.epu_minimum_s)
+                # The pollers held throughout the window (the minimum) are billed whatever
+                # the traffic: always on (lambdasim.engine.billing.ALWAYS_ON).
+                usage.always_on_kafka_epu_s += step_min(
+                    t.poller_changes, model.warmup_s, model.duration_s) * max(
+                    0.0, model.duration_s - model.warmup_s)
+
+    def cost_weights(self, model, edges: np.ndarray, prices) -> dict[str, np.ndarray]:
+        """Where the ``event_poller_units`` item was used: EPU-hours of the provisioned-mode
+        triggers in each bin of ``edges`` within ``[warmup, duration)``, in USD at the price
+        file's rate (https://aws.amazon.com/lambda/pricing/)."""
+        rate = float(prices["event_poller_unit_usd_per_hour"]["kafka"]) / 3600.0
+        out = np.zeros(len(edges) - 1)
+        for t in self.triggers:
+            if t.provisioned:
+                out += window_unit_seconds(t.poller_changes, edges, model.warmup_s,
+                                           model.duration_s) * rate
+        return {"event_poller_units": out}
 
     def summary(self, model) -> dict[str, Any]:
         blocks = [t.summary(model.end_s) for t in self.triggers]

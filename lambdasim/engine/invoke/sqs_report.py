@@ -9,8 +9,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from lambdasim.engine.online_levels import regroup_max
-from lambdasim.engine.pollers import step_period_maxima, unit_seconds
+from lambdasim.engine.pollers import (step_min, step_period_maxima, unit_seconds,
+                                      window_unit_seconds)
 
 __all__ = ["SqsReporter"]
 
@@ -42,6 +45,23 @@ class SqsReporter:
             if trigger.provisioned is not None:
                 usage.sqs_epu_s += unit_seconds(trigger.provisioned.changes, model.warmup_s,
                                                 model.duration_s, usage.epu_minimum_s)
+                # The minimum pollers, held from the start, are always on
+                # (lambdasim.engine.billing.ALWAYS_ON).
+                usage.always_on_sqs_epu_s += step_min(
+                    trigger.provisioned.changes, model.warmup_s, model.duration_s) * max(
+                    0.0, model.duration_s - model.warmup_s)
+
+    def cost_weights(self, model, edges, prices) -> dict[str, Any]:
+        """Where the ``event_poller_units`` item was used: EPU-hours of the provisioned-mode
+        triggers in each bin of ``edges`` within ``[warmup, duration)``, in USD at the price
+        file's SQS rate."""
+        rate = float(prices["event_poller_unit_usd_per_hour"]["sqs"]) / 3600.0
+        out = np.zeros(len(edges) - 1)
+        for trigger in self.triggers:
+            if trigger.provisioned is not None:
+                out += window_unit_seconds(trigger.provisioned.changes, edges, model.warmup_s,
+                                           model.duration_s) * rate
+        return {"event_poller_units": out}
 
     def summary(self, model) -> dict[str, Any]:
         blocks = [trigger.summary(model.end_s) for trigger in self.triggers]

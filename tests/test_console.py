@@ -1,0 +1,117 @@
+"""The terminal output drawn by rich (lambdasim.results.console, lambdasim.results.progress):
+plain text on pipes, at most 100 columns, split rather than cut, styles only on a terminal,
+NO_COLOR honoured, cells printed as written."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from lambdasim.results.console import (Column, Lines, Paragraph, TextTable, print_page,
+                                       render_text)
+from lambdasim.results.progress import ProgressBar
+from lambdasim.results.table import format_summary_table
+
+PEAK = Path(__file__).resolve().parent.parent / "scenarios" / "peak.yaml"
+ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: SGR colour codes: foreground/background 30-37, 40-47, 90-97, 100-107, 38;... and 48;...
+COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _check_plain(text: str) -> list[str]:
+    lines = text.splitlines()
+    assert "\x1b" not in text
+    assert max(len(line) for line in lines) <= 100, max(lines, key=len)
+    assert all(line == line.rstrip() for line in lines)
+    return lines
+
+
+def test_run_table_is_plain_and_fits_100_columns_when_piped(run_cli):
+    proc = run_cli("run", PEAK, "--set", "duration=3m", "--no-plots",
+                   "--out", "peak")
+    assert proc.returncode == 0, proc.stderr
+    lines = _check_plain(proc.stdout)
+    assert lines[0] == "lambdasim: scenario peak, seed 42"
+    assert any(ln.startswith("requests arrived ") and ln.endswith("23,932") for ln in lines)
+    assert any(ln.startswith("findings:") for ln in lines)
+
+
+def test_replication_table_is_plain_and_fits_100_columns_when_piped(run_cli):
+    proc = run_cli("run", PEAK, "--set", "duration=2m", "--replications", "2",
+                   "--workers", "1", "--no-plots", "--out", "reps")
+    assert proc.returncode == 0, proc.stderr
+    lines = _check_plain(proc.stdout)
+    row = next(ln for ln in lines if ln.startswith("latency p99 per request "))
+    assert re.search(r"[\d,.]+ \[[\d,.]+, [\d,.]+\] ms$", row), row  # mean [low, high] unit
+
+
+def _wide_summary(functions: int) -> dict:
+    block = {"requests": {"arrived": 1_975_271, "succeeded": 1_854_533, "failed": 1_831,
+                          "throttled": 118_907, "dropped": 0, "in_flight": 0},
+             "invocations": 1_856_364, "throttles": 979_734, "attempts": 2_836_098,
+             "errors": 1_831, "cold_starts": 875, "cold_start_rate": 0.0005,
+             "throttle_rate": 0.3455, "request_throttle_rate": 0.0602,
+             "latency_ms": {"p50": 273.3, "p99": 1231.6, "max": 6917.1},
+             "concurrency": {"max": 1000, "mean": 512.01},
+             "cost_usd": {"total": 10.12, "per_30_days": {"total": 303.46}}}
+    return {"scenario": "wide", "seed": 1, "duration_s": 600.0, "warmup_s": 0.0,
+            "functions": {f"function-{n}": block for n in range(functions)},
+            "account": {"concurrency": {"max": 1000, "mean": 512.01}, "throttles": 979_734,
+                        "cost_usd": {"total": 10.12, "per_30_days": {"total": 303.46}}}}
+
+
+def test_a_wide_table_is_split_into_parts_that_keep_every_label_and_figure():
+    text = format_summary_table(_wide_summary(7))
+    lines = _check_plain(text)
+    headers = [ln for ln in lines if ln.startswith("function ")]
+    assert len(headers) == 2  # seven functions do not fit 100 columns in one part
+    named = " ".join(headers).split()
+    assert all(f"function-{n}" in named for n in range(7))  # each function in one part
+    rows = [ln for ln in lines if ln.startswith("requests arrived ")]
+    assert len(rows) == len(headers)
+    assert sum(ln.count("1,975,271") for ln in rows) == 7  # no figure cut or lost
+
+
+def test_cells_are_printed_as_written_never_as_markup():
+    table = TextTable([Column("figure", "left"), Column("value")],
+                      [["[bold]x[/bold]", "3.0 [1.0, 5.0] ms"], ["[red]", ":smile:"]])
+    text = render_text([Paragraph("title [dim]"), table])
+    assert "[bold]x[/bold]" in text and "3.0 [1.0, 5.0] ms" in text
+    assert "[red]" in text and ":smile:" in text and "title [dim]" in text
+
+
+def test_a_terminal_gets_bold_headers_and_a_pipe_the_same_text_plain():
+    page = [Paragraph("lambdasim: scenario x", bold=True), Lines(),
+            TextTable([Column("function", "left"), Column("api")], [["requests", "1,234"]])]
+    terminal = _Terminal()
+    print_page(page, terminal)
+    assert "\x1b[1m" in terminal.getvalue()  # bold
+    assert ESCAPE.sub("", terminal.getvalue()).split() == render_text(page).split()
+    piped = io.StringIO()
+    print_page(page, piped)
+    assert piped.getvalue() == render_text(page)
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_no_color_is_honoured_on_a_terminal(monkeypatch, no_color):
+    # https://no-color.org: no colour when NO_COLOR is set (to anything but "").
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    stream = _Terminal()
+    bar = ProgressBar(stream, duration_s=60.0, delay_s=0.0, width=120)
+    bar(30.0, 1000)
+    bar.close()
+    table = _Terminal()
+    print_page([TextTable([Column("function", "left"), Column("api")], [["x", "1"]])], table)
+    drawn = stream.getvalue() + table.getvalue()
+    assert "30.0s of 1m00s simulated" in ESCAPE.sub("", stream.getvalue())
+    assert bool(COLOUR.search(drawn)) is not no_color
