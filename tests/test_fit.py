@@ -21,6 +21,7 @@ from scipy import stats
 from lambdasim import cli
 from lambdasim.aws.fit import LogReader, analyse, fit_times
 from lambdasim.scenario import load_scenario
+from lambdasim.scenario.distributions import make_distribution
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -213,3 +214,66 @@ def test_trace_needs_timestamps(tmp_path, capsys):
     trace = tmp_path / "t.txt"
     assert cli.main(["fit", str(log), "--trace", str(trace)]) == 2
     assert "carry no timestamps" in capsys.readouterr().err and not trace.exists()
+
+
+# --------------------------------------------------------------------------- SnapStart split
+
+def _snapstart_line(i: int, duration: float, restore: float, billed_restore: int) -> str:
+    """A SnapStart REPORT line as Lambda writes it (snapstart-monitoring.html): Billed Duration
+    = ceil(Duration + Billed Restore Duration)."""
+    billed = math.ceil(duration + billed_restore)
+    return (f"REPORT RequestId: 5e6f7081-2b3c-4d5e-9f0a-{i:012d}\tDuration: {duration:.2f} ms\t"
+            f"Billed Duration: {billed} ms\tMemory Size: 512 MB\tMax Memory Used: 91 MB\t"
+            f"Restore Duration: {restore:.2f} ms\tBilled Restore Duration: {billed_restore} ms\t")
+
+
+def test_restore_duration_is_split_into_restore_and_after_restore(tmp_path):
+    # https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html: "Restore
+    # Duration: The time it takes for Lambda to restore a snapshot, load the runtime, and run
+    # any after-restore runtime hooks"; "Billed Restore Duration: ... load the runtime and run
+    # any after-restore hooks. You are not charged for the time it takes to restore a
+    # snapshot." So snap_start.restore fits Restore - Billed Restore, after_restore fits
+    # Billed Restore. 40 restores: snapshot part 150-189 ms, hooks 300-339 ms.
+    lines = [_snapstart_line(i, 20.0 + i, 150.25 + i + 300 + (i * 7) % 40, 300 + (i * 7) % 40)
+             for i in range(40)]
+    lines += [TEXT_WARM] * 60
+    path = tmp_path / "snap.log"
+    path.write_text("\n".join(lines) + "\n")
+    reader = LogReader()
+    reader.read_file(path)
+    analysis = analyse(reader, [str(path)])
+    snap = analysis.body["snap_start"]
+    assert set(snap) == {"restore", "after_restore"}
+    restore_part = np.array([150.25 + i for i in range(40)])
+    hooks = np.array([300 + (i * 7) % 40 for i in range(40)], dtype=float)
+    fragment = {"duration": "20m", "functions": {"f": {
+        **analysis.body, "runtime": "python3.12",
+        "triggers": [{"type": "sync", "arrivals": {"process": "poisson", "rate": "1/s"}}]}}}
+    scenario = load_scenario(fragment)  # the fragment validates as a SnapStart function
+    resolved = scenario.config["functions"]["f"]["snap_start"]
+    for key, values in (("restore", restore_part), ("after_restore", hooks)):
+        spec = resolved[key]
+        text = "\n".join(analysis.lines)
+        assert f"{key}:" in text
+        # The fitted distribution's median is the sample's (within a few percent).
+        median_ms = make_distribution(spec).quantile(0.5) * 1000
+        assert median_ms == pytest.approx(np.median(values), rel=0.05), key
+
+
+def test_restores_without_billed_restore_duration_are_fitted_whole(tmp_path):
+    # Logs that keep Restore Duration but not Billed Restore Duration (a Logs Insights
+    # export with @restoreDuration only) cannot be split: the whole Restore Duration becomes
+    # restore and after_restore is 0, and the report says so.
+    rows = [{"@type": "REPORT", "@requestId": f"r{i}", "@duration": 30.0 + i,
+             "@memorySize": 1024000000, "@maxMemoryUsed": 91000000,
+             "@restoreDuration": 400.0 + i} for i in range(3)]
+    path = tmp_path / "insights.json"
+    path.write_text(json.dumps(rows))
+    reader = LogReader()
+    reader.read_file(path)
+    analysis = analyse(reader, [str(path)])
+    assert analysis.body["snap_start"]["after_restore"] == "0s"
+    assert analysis.body["snap_start"]["restore"] == {"dist": "empirical",
+                                                      "values": [0.4, 0.401, 0.402]}
+    assert "no Billed Restore Duration" in "\n".join(analysis.lines)
+    load_scenario({"duration": "1m", "functions": {"f": {**analysis.body, "runtime": "java21"}}})

@@ -16,6 +16,7 @@ import lambdasim
 from lambdasim.results import plots
 from lambdasim.engine.metrics import StepLevel
 from lambdasim.results.result import ACCOUNT_ROW
+from lambdasim.results import timeline as timeline_module
 from lambdasim.results.timeline import bin_width, level_integral
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,6 +155,23 @@ def test_level_integral_is_the_time_weighted_mean():
     level = StepLevel(starts, ends)
     means = np.diff(level_integral(starts, ends, edges)) / 7.5
     assert np.allclose(means, [level.mean(a, b) for a, b in zip(edges[:-1], edges[1:])])
+
+
+def test_requests_in_arrival_order_are_binned_as_in_any_order():
+    """The timeline bins requests by binary search when they come in arrival order (the
+    rows derived from a synchronous function's attempts do), else by a sort: the same."""
+    rng = np.random.default_rng(8)
+    edges = np.arange(0.0, 61.0, 5.0)
+    arrived = np.sort(np.concatenate([rng.uniform(0, 60, 3000), edges[3:6], [60.0]]))
+    latency = rng.exponential(0.2, arrived.size)
+    shuffle = rng.permutation(arrived.size)
+    in_order = timeline_module._latency_bins(arrived, latency, edges, is_sorted=True)
+    any_order = timeline_module._latency_bins(arrived[shuffle], latency[shuffle], edges)
+    for a, b in zip(in_order, any_order):
+        np.testing.assert_array_equal(a, b)
+    assert in_order[2].sum() == arrived.size  # the last edge falls in the last bin
+    np.testing.assert_array_equal(timeline_module._counts(arrived, edges, is_sorted=True),
+                                  timeline_module._counts(arrived[shuffle], edges))
 
 
 def test_account_chart_and_limits(small_result, tmp_path):

@@ -34,7 +34,8 @@ Weibull distributions; the family with the lowest AIC wins, its Kolmogorov-Smirn
 and p-value say how well it fits, and when even the best family is rejected by that test at
 1 % the empirical distribution (1,000 quantiles) is used instead. The result is a scenario
 fragment (``memory_mb``, ``duration``, ``init``, ``timeout`` when timeouts were seen,
-``error_rate`` when errors were, ``snap_start.restore`` when the scenario format has it),
+``error_rate`` when errors were, ``snap_start.restore`` and ``snap_start.after_restore`` when
+the scenario format has them, split as :func:`_snap_start_fits` says),
 preceded by the report as YAML comments. Log timestamps, when present, can also be written as
 a ``trace`` arrival file (invocation start = log time - Duration - Init or Restore Duration).
 """
@@ -71,7 +72,9 @@ _TIMED_OUT = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F-]{27,})\s+Task timed out af
 class Report:
     """One REPORT record: times in milliseconds, memory in MB, ``status`` as logged (or None);
     ``restore_ms`` is SnapStart's Restore Duration (a cold start that restored a snapshot
-    instead of running Init, https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html)."""
+    instead of running Init, https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html),
+    ``billed_restore_ms`` its Billed Restore Duration (the part after the snapshot restore:
+    loading the runtime and running the after-restore hooks, the part that is billed)."""
 
     request_id: str
     duration_ms: float
@@ -81,6 +84,7 @@ class Report:
     status: str | None
     time: _dt.datetime | None
     restore_ms: float | None = None
+    billed_restore_ms: float | None = None
 
 
 class LogReader:
@@ -176,7 +180,8 @@ class LogReader:
             self.reports.append(Report(
                 match.group(1), fields["Duration"], _int(fields.get("Memory Size")),
                 _int(fields.get("Max Memory Used")), fields.get("Init Duration"),
-                status.group(1).lower() if status else None, time, fields.get("Restore Duration")))
+                status.group(1).lower() if status else None, time, fields.get("Restore Duration"),
+                fields.get("Billed Restore Duration")))
 
     def _read_json(self, file: str, number: int, obj: dict, line: str,
                    time: _dt.datetime | None = None) -> None:
@@ -195,7 +200,8 @@ class LogReader:
             str(record.get("requestId", "")), duration, _int(_number(metrics.get("memorySizeMB"))),
             _int(_number(metrics.get("maxMemoryUsedMB"))), _number(metrics.get("initDurationMs")),
             status.lower() if isinstance(status, str) else None, time,
-            _number(metrics.get("restoreDurationMs"))))
+            _number(metrics.get("restoreDurationMs")),
+            _number(metrics.get("billedRestoreDurationMs"))))
 
     def _read_fields(self, file: str, number: int, row: dict, time: _dt.datetime | None) -> None:
         """A Logs Insights row of the fields it discovers in REPORT events (``@duration``,
@@ -411,7 +417,7 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
         lines.append(f"  median {restore.quantile(0.5) * 1000:.2f} ms, "
                      f"p99 {restore.quantile(0.99) * 1000:.2f} ms")
         if support.function_key("snap_start", "restore"):
-            body["snap_start"] = {"restore": restore.spec}
+            body["snap_start"] = _snap_start_fits(reports, restore, lines)
         else:
             lines.append("Note: this lambdasim does not model SnapStart: the restores are not in the "
                          "fragment, and cold starts use the runtime's Init (init keeps its non-SnapStart "
@@ -446,6 +452,49 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
         lines.append(f"timestamps: {len(starts):,} of {len(reports):,} lines (usable with --trace)")
     return Analysis(lines, body, duration, init, [r.duration_ms / 1000.0 for r in ended],
                     cold_rate, starts, len(restores))
+
+
+def _snap_start_fits(reports: Sequence[Report], whole: FitResult, lines: list[str]) -> dict:
+    """``snap_start.restore`` and ``snap_start.after_restore`` from the restores' REPORT fields.
+
+    "Restore Duration: The time it takes for Lambda to restore a snapshot, load the runtime,
+    and run any after-restore runtime hooks"; "Billed Restore Duration: The time it takes for
+    Lambda to load the runtime and run any after-restore hooks. You are not charged for the
+    time it takes to restore a snapshot"
+    (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html). So
+    ``after_restore`` is fitted to Billed Restore Duration and ``restore`` to Restore Duration
+    minus Billed Restore Duration, per record (the model's Restore Duration is their sum, its
+    Billed Restore Duration the after-restore part). Billed Restore Duration is logged in whole
+    milliseconds, so the restore part can be up to 1 ms short [assumption]. Records without
+    Billed Restore Duration cannot be split: when none has it, the whole Restore Duration
+    becomes ``restore`` and ``after_restore`` is 0 (said in the report).
+    """
+    pairs = [(r.restore_ms, r.billed_restore_ms) for r in reports
+             if r.restore_ms is not None and r.billed_restore_ms is not None]
+    if not pairs:
+        lines.append("Note: no Billed Restore Duration in these logs: the whole Restore Duration is "
+                     "fitted as snap_start.restore and after_restore is 0 s, so the restores bill no "
+                     "after-restore time; set after_restore from REPORT lines that carry it")
+        return {"restore": whole.spec, "after_restore": "0s"}
+    after = [billed / 1000.0 for _, billed in pairs]
+    before = [max(0.0, restore - billed) / 1000.0 for restore, billed in pairs]
+    out = {}
+    parts = (("restore", before, "snapshot restore (Restore Duration - Billed Restore Duration), "
+              "not billed"),
+             ("after_restore", after, "runtime load and after-restore hooks (Billed Restore "
+              "Duration), billed with the invocation"))
+    for key, values, what in parts:
+        if max(values) <= 0.0:
+            out[key] = "0s"
+            lines.append(f"  {key}: {what}: 0 ms in every record")
+            continue
+        fit = fit_times(values)
+        out[key] = fit.spec
+        lines.append(f"  {key}: {what}: {fit.reason}; median {fit.quantile(0.5) * 1000:.2f} ms, "
+                     f"p99 {fit.quantile(0.99) * 1000:.2f} ms")
+    if len(pairs) < sum(r.restore_ms is not None for r in reports):
+        lines.append(f"  split from the {len(pairs):,} restores that carry Billed Restore Duration")
+    return out
 
 
 def architecture_factor(analysis: Analysis, reader: "LogReader", architecture: str,

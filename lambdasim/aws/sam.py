@@ -18,7 +18,8 @@ read by the safe loader of :mod:`lambdasim.aws.cfn` that turns each tag into its
   SQS becomes ``sqs`` (BatchSize, batching window, MaximumConcurrency,
   ``FunctionResponseTypes: [ReportBatchItemFailures]``, and the queue's VisibilityTimeout,
   FifoQueue, redrive and retention when the queue is in the template); Kinesis and DynamoDB
-  become streams; S3, SNS, EventBridgeRule, CloudWatchEvent, Schedule, ScheduleV2,
+  become streams; MSK and SelfManagedKafka become ``kafka`` (:mod:`lambdasim.aws.sam_kafka`,
+  with ``ProvisionedPollerConfig`` as on SQS: ``provisioned_pollers``); S3, SNS, EventBridgeRule, CloudWatchEvent, Schedule, ScheduleV2,
   CloudWatchLogs and IoTRule become ``async``, carrying the function's ``EventInvokeConfig``
   and dead-letter queue. A schedule's ``rate(...)`` or ``cron(...)`` gives its arrival rate
   (:mod:`lambdasim.aws.schedules`).
@@ -47,6 +48,7 @@ from typing import Any
 from lambdasim.aws import sam_properties, support
 from lambdasim.aws.cfn import TemplateError, load_template
 from lambdasim.aws.intrinsics import NO_VALUE, UNRESOLVED, Resolver
+from lambdasim.aws.sam_kafka import kafka_trigger
 from lambdasim.aws.sam_resources import FUNCTION_TYPES, ResourceImporter, show
 from lambdasim.aws.sam_writer import render
 from lambdasim.scenario.format import FUNCTION_NAME_PATTERN
@@ -59,6 +61,7 @@ SYNC_EVENTS = {"Api": "API Gateway REST API requests", "HttpApi": "API Gateway H
 ASYNC_EVENTS = ("S3", "SNS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2",
                 "CloudWatchLogs", "IoTRule")
 STREAM_EVENTS = {"Kinesis": "kinesis", "DynamoDB": "dynamodb"}
+KAFKA_EVENTS = {"MSK": "Amazon MSK", "SelfManagedKafka": "self-managed Kafka"}
 #: Event properties that change what Lambda does but that lambdasim does not simulate.
 _EVENT_NOTES = {
     "FilterCriteria": "only messages or records that match the filter invoke the function: set "
@@ -407,6 +410,11 @@ class _Importer(ResourceImporter):
             return self.sqs(logical, name, props, path, where)
         if kind in STREAM_EVENTS:
             return self.stream(STREAM_EVENTS[kind], logical, name, props, path, where)
+        if kind in KAFKA_EVENTS:
+            trigger = kafka_trigger(self, logical, name, props, path, where, KAFKA_EVENTS[kind])
+            if trigger is None:
+                self.trigger_names[logical].discard(name)
+            return trigger
         if kind in ASYNC_EVENTS:
             arrivals = None
             if kind in ("Schedule", "ScheduleV2"):
@@ -453,6 +461,10 @@ class _Importer(ResourceImporter):
         self.batch_failures("sqs", props, where, out)
         pollers = props.get("ProvisionedPollerConfig")
         if isinstance(pollers, dict):
+            if "maximum_concurrency" in out:  # exclusive options (services-sqs-scaling.html)
+                del out["maximum_concurrency"]
+                self.notes.append(f"{where}: ScalingConfig.MaximumConcurrency and ProvisionedPollerConfig "
+                                  "are mutually exclusive (Lambda refuses both); provisioned_pollers written")
             if support.trigger_key("sqs", "provisioned_pollers", "minimum"):
                 out["provisioned_pollers"] = {k: v for k, v in (
                     ("minimum", self.number(pollers.get("MinimumPollers", 2), f"{where}.ProvisionedPollerConfig", 2, 200)),

@@ -1,8 +1,8 @@
 """Template resources that point at a function from outside it, for ``import-sam``.
 
 A function's traffic and configuration are often separate resources that name it:
-``AWS::Lambda::EventSourceMapping`` (SQS, Kinesis, DynamoDB), ``AWS::Lambda::Permission`` (the
-service allowed to invoke it), ``AWS::Lambda::Url`` (a function URL),
+``AWS::Lambda::EventSourceMapping`` (SQS, Kinesis, DynamoDB, Amazon MSK and self-managed
+Kafka), ``AWS::Lambda::Permission`` (the service allowed to invoke it), ``AWS::Lambda::Url`` (a function URL),
 ``AWS::Lambda::EventInvokeConfig``, ``AWS::Lambda::Alias`` and ``AWS::Lambda::Version``
 (provisioned concurrency), and the schedules of ``AWS::Scheduler::Schedule`` and
 ``AWS::Events::Rule`` (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets.html,
@@ -22,6 +22,7 @@ import json
 import re
 from typing import Any
 
+from lambdasim.aws.sam_kafka import is_kafka_mapping, kafka_trigger
 from lambdasim.aws.schedules import parse_schedule, rate_text
 
 TODO_TEXT = "TODO(lambdasim import-sam)"
@@ -31,7 +32,8 @@ __all__ = ["FUNCTION_TYPES", "ResourceImporter", "show"]
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 _SERVICE_TYPES = {"AWS::SQS::Queue": "sqs", "AWS::SNS::Topic": "sns", "AWS::Events::EventBus": "eventbridge",
                   "AWS::Kinesis::Stream": "kinesis", "AWS::DynamoDB::Table": "dynamodb",
-                  "AWS::Serverless::SimpleTable": "dynamodb",
+                  "AWS::Serverless::SimpleTable": "dynamodb", "AWS::MSK::Cluster": "kafka",
+                  "AWS::MSK::ServerlessCluster": "kafka",
                   "AWS::Serverless::Function": "function", "AWS::Lambda::Function": "function"}
 #: Services that invoke a function asynchronously (invocation-async.html) or synchronously.
 _ASYNC_PRINCIPALS = ("s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com",
@@ -205,6 +207,13 @@ class ResourceImporter:
             trigger = (self.sqs(fn, name, props, path, where) if kind == "sqs"
                        else self.stream(kind, fn, name, props, path, where))
             body["triggers"].append(trigger)
+        elif is_kafka_mapping(self, props):
+            name = self.trigger_name(fn, rid)
+            what = "self-managed Kafka" if "SelfManagedEventSource" in props else "Amazon MSK"
+            trigger = kafka_trigger(self, fn, name, props, (fn, "triggers", name, "arrivals"), where,
+                                    what)
+            if trigger is not None:
+                body["triggers"].append(trigger)
         else:
             self.unsupported_events.append(f"{rid} (event source {show(props.get('EventSourceArn'))})")
 

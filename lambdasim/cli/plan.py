@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdasim.cli.common import EXIT_OK, InputError, _folder_name, _load, _seed
+from lambdasim.results import humanize as hz
 from lambdasim.cli.sweep import (_executor, _json, _progress, _run_info, _write,
                                  add_replication_arguments)
 
@@ -141,19 +142,19 @@ def run(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- output
 
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.6f}"
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}"
-
-
 def _ci(figure: dict, fmt) -> str:
     ci = figure.get("ci95")
     return "-" if not ci else f"{fmt(ci[0])} .. {fmt(ci[1])}"
+
+
+def _p99(figure: dict) -> tuple[str, str]:
+    """The p99 mean and its interval in one duration unit (``910.2 ms``, ``12.5 s``)."""
+    mean = figure.get("mean")
+    if mean is None:
+        return "-", "-"
+    divisor, unit = hz.duration_unit(float(mean))
+    text = lambda v: f"{v / divisor:,.1f} {unit}"  # noqa: E731
+    return text(mean), _ci(figure, text)
 
 
 def plan_page(result: Any) -> list:
@@ -170,18 +171,25 @@ def plan_page(result: Any) -> list:
         Paragraph(f"lambdasim plan: function {result.function}, {len(result.points)} settings, "
                   f"{basis}", bold=True),
         Paragraph(f"objective: {objective}; cost = the function's cost over the simulated "
-                  f"window (USD), p99 = end-to-end latency per request (ms)"),
+                  f"window, p99 = end-to-end latency per request"),
         Paragraph("SLOs: " + "; ".join(result.slos)), Lines()]
     # The verdict is text: left-aligned after the right-aligned figures.
     columns = [Column("rank", "left"), Column("setting", "left")] + [
-        Column(h) for h in ("cost (USD)", "cost 95% CI", "p99 (ms)", "p99 95% CI")] + [
+        Column(h) for h in ("cost", "cost 95% CI", "p99 latency", "p99 95% CI")] + [
         Column("verdict", "left", wrap=True)]
+    # One precision for all the money of the table (issue 16: no 6 against 2 decimals), fine
+    # enough that settings a few per cent apart read apart (four significant digits of the
+    # smallest amount, where money_decimals gives two).
+    digits = min(8, 2 + hz.money_decimals(v for point in result.ranked
+                                          for v in [point.cost_usd.get("mean")]
+                                          + list(point.cost_usd.get("ci95") or [])))
+    usd = lambda v: hz.usd(v, digits)  # noqa: E731
     rows = []
     for point in result.ranked:
         mark = "*" if point is result.chosen else ""
-        rows.append([f"{point.rank}{mark}", point.label, _usd(point.cost_usd.get("mean")),
-                     _ci(point.cost_usd, _usd), _ms(point.p99_ms.get("mean")),
-                     _ci(point.p99_ms, _ms), point.verdict()])
+        p99, p99_ci = _p99(point.p99_ms)
+        rows.append([f"{point.rank}{mark}", point.label, usd(point.cost_usd.get("mean")),
+                     _ci(point.cost_usd, usd), p99, p99_ci, point.verdict()])
     blocks += [TextTable(columns, rows, keep=2), Lines()]
     if result.chosen is None:
         blocks.append(Paragraph("no setting meets every SLO" + (" within the budget"

@@ -48,7 +48,7 @@ class FunctionRecorder:
     """
 
     __slots__ = ("attempts", "throttles", "requests", "env_created", "env_ended",
-                 "derive_requests", "ends_sorted")
+                 "derive_requests", "busy_level")
 
     def __init__(self) -> None:
         self.attempts = array("d")
@@ -59,9 +59,10 @@ class FunctionRecorder:
         #: ``derive_requests(ordered) -> columns`` when request rows are not recorded but
         #: derived from the attempt and throttle rows (lambdasim.engine.fastpath), else None.
         self.derive_requests = None
-        #: The attempts' end times (start + init + duration), sorted, once someone sorted
-        #: them after the run (the summary's concurrency level); None before.
-        self.ends_sorted: np.ndarray | None = None
+        #: The attempts' concurrency level (a :class:`StepLevel` over start to start + init +
+        #: duration), once someone built it after the run (the summary does, and the chart
+        #: timeline reuses it); None before.
+        self.busy_level: StepLevel | None = None
 
     def table(self, name: str, ordered: bool = True) -> dict[str, np.ndarray]:
         """The rows of ``attempts``, ``throttles`` or ``requests`` as named columns.

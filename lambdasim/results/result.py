@@ -348,7 +348,7 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     attempts = recorder.table("attempts")
     t = attempts["t"]
     busy = StepLevel(t, t + (attempts["init"] + attempts["duration"]))
-    recorder.ends_sorted = busy.ends  # the one sort of the ends, kept for the chart timeline
+    recorder.busy_level = busy  # the one sort of the ends, kept for the chart timeline
     env_created, env_ended = recorder.environments()
     # Environments still alive count until the end of the run.
     live = StepLevel(env_created, np.where(np.isnan(env_ended), model.end_s, env_ended))

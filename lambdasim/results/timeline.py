@@ -104,9 +104,9 @@ def _open_area(sorted_times: np.ndarray, at: np.ndarray) -> np.ndarray:
     """``sum over times <= t of (t - time)`` for each ``t`` in ``at``."""
     if sorted_times.size == 0:
         return np.zeros_like(at)
-    cumulative = np.concatenate([[0.0], np.cumsum(sorted_times)])
+    cumulative = np.cumsum(sorted_times)
     count = np.searchsorted(sorted_times, at, side="right")
-    return count * at - cumulative[count]
+    return count * at - np.where(count > 0, cumulative[np.maximum(count - 1, 0)], 0.0)
 
 
 def _quantiles(sorted_values: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -298,12 +298,13 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     warmup, horizon = model.warmup_s, model.duration_s
     attempts = recorder.table("attempts")
     t, init, duration = attempts["t"], attempts["init"], attempts["duration"]
-    # Sorted once, shared by the busy level and its peaks, and with the summary's
-    # concurrency level when it kept them (lambdasim.results.result).
-    run_end = recorder.ends_sorted
-    if run_end is None or run_end.size != t.size:
-        run_end = np.sort(t + (init + duration))
-    busy = np.diff(level_integral(t, run_end, edges)) / widths
+    # The summary's concurrency level (lambdasim.results.result), reused: its sorted ends
+    # and the level after each start give the busy level and its peaks per bin.
+    level = recorder.busy_level
+    if level is None or level.starts.size != t.size:
+        level = StepLevel(t, t + (init + duration))
+    run_end = level.ends
+    busy = np.diff(_open_area(level.starts, edges) - _open_area(run_end, edges)) / widths
     cold_init = init > 0.0  # few: only cold starts have an Init phase
     # Floating-point sums can leave a hair below zero where the levels cancel.
     initializing = np.maximum(np.diff(level_integral(
@@ -313,9 +314,9 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     ended = np.where(np.isnan(ended), end, ended)
     live = np.diff(level_integral(created, ended, edges)) / widths
     idle = np.maximum(live - busy, 0.0)
-    busy_max = StepLevel(t, run_end).period_maxima(edges)
+    busy_max = level.period_maxima(edges)
     run_last = float(run_end[-1]) if run_end.size else 0.0
-    del run_end, busy
+    del run_end, busy, level
 
     codes = attempts["code"].astype(np.int64)
     origin = attempts["origin"]
@@ -326,11 +327,15 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
 
     requests = recorder.table("requests", ordered=False)
     arrived = requests["arrived"]
+    # Request rows are often in arrival order already (derived from the attempts of a
+    # synchronous function): then every count of arrivals is a few binary searches.
+    by_arrival = arrived.size < 2 or bool(np.all(arrived[1:] >= arrived[:-1]))
     outcome = request_outcomes(requests["packed"])
     in_window = (arrived >= warmup) & (arrived < horizon)
     answered_all = (outcome == SUCCEEDED) | (outcome == FAILED)
     latency_all = requests["ended"][answered_all] - arrived[answered_all]
-    p50, p99, n_answered = _latency_bins(arrived[answered_all], latency_all, edges)
+    p50, p99, n_answered = _latency_bins(arrived[answered_all], latency_all, edges,
+                                         is_sorted=by_arrival)
     answered = answered_all & in_window
     latency = requests["ended"][answered] - arrived[answered]
     cold = (requests["packed"][answered].astype(np.int64) & COLD) != 0
@@ -340,14 +345,15 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
         invoking=invoking,
         idle=idle,
         busy_max=busy_max,
-        arrivals=_counts(arrived, edges),
+        arrivals=_counts(arrived, edges, is_sorted=by_arrival),
         invocations=_counts(t, edges, is_sorted=True),
         throttles=_counts(throttles["t"], edges, is_sorted=True),
         cold_starts=_counts(t[cold_code], edges, is_sorted=True),
-        arrivals_counted=_counts(arrived[in_window], edges),
+        arrivals_counted=_counts(arrived[in_window], edges, is_sorted=by_arrival),
         invocations_counted=_counts(t[counted], edges, is_sorted=True),
         throttles_counted=_counts(throttles["t"][throttle_counted], edges, is_sorted=True),
-        throttled_counted=_counts(arrived[in_window & (outcome == THROTTLED)], edges),
+        throttled_counted=_counts(arrived[in_window & (outcome == THROTTLED)], edges,
+                                   is_sorted=by_arrival),
         cold_starts_counted=_counts(t[cold_code & counted], edges, is_sorted=True),
         latency_p50_ms=p50,
         latency_p99_ms=p99,
@@ -388,18 +394,25 @@ def _counts(times: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = N
     return cumulative[bounds[1:]] - cumulative[bounds[:-1]]
 
 
-def _latency_bins(arrived: np.ndarray, latency_s: np.ndarray, edges: np.ndarray):
+def _latency_bins(arrived: np.ndarray, latency_s: np.ndarray, edges: np.ndarray, *,
+                  is_sorted: bool = False):
     """p50 and p99 (ms, linear interpolation) of the latencies of requests arriving in each
-    bin, NaN where none; and how many requests each bin holds."""
+    bin, NaN where none; and how many requests each bin holds. ``is_sorted``: the requests
+    are in arrival order, so each bin is a slice found by binary search."""
     count = len(edges) - 1
     p50 = np.full(count, np.nan)
     p99 = np.full(count, np.nan)
-    bins = np.clip(np.searchsorted(edges, arrived, side="right") - 1, 0, count - 1)
-    if count < 32_000:  # NumPy sorts 16-bit integers stably by radix, in O(n)
-        bins = bins.astype(np.int16)
-    order = np.argsort(bins, kind="stable")
-    values = latency_s[order] * 1000.0
-    bounds = np.searchsorted(bins[order], np.arange(count + 1), side="left")
+    if is_sorted:
+        bounds = np.searchsorted(arrived, edges, side="left")
+        bounds[0], bounds[-1] = 0, arrived.size  # the first and last bins take what is beyond
+        values = latency_s * 1000.0
+    else:
+        bins = np.clip(np.searchsorted(edges, arrived, side="right") - 1, 0, count - 1)
+        if count < 32_000:  # NumPy sorts 16-bit integers stably by radix, in O(n)
+            bins = bins.astype(np.int16)
+        order = np.argsort(bins, kind="stable")
+        values = latency_s[order] * 1000.0
+        bounds = np.searchsorted(bins[order], np.arange(count + 1), side="left")
     sizes = np.diff(bounds)
     for k in np.flatnonzero(sizes):
         p50[k], p99[k] = np.percentile(values[bounds[k]:bounds[k + 1]], (50.0, 99.0))

@@ -1,0 +1,95 @@
+"""Chart layout: :class:`lambdasim.results.chart_kit.ColumnLayout` places every chart's axes
+where matplotlib's constrained layout puts them (so the charts read exactly as before), and
+:meth:`Chart.png` draws once and gives the same picture as ``savefig`` under constrained
+layout."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+import lambdasim
+from lambdasim.results import plots
+from lambdasim.results.chart_kit import Chart, ColumnLayout, legend
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Shipped scenarios (shortened) and the charts of theirs checked: together every kind of
+#: chart, the account chart of several functions and provisioned concurrency included.
+CHARTS = [
+    ("sqs_spike", {"duration": "3m"}, None),  # every chart of one function, SQS panels too
+    ("async_backlog", {"duration": "1m"}, {"async-thumbnail.png", "concurrency.png"}),
+    ("launch_provisioned", {"duration": "1m"}, {"concurrency-scheduled.png"}),
+]
+
+
+def _positions(chart) -> np.ndarray:
+    """Each axes' position in pixels: x0, y0, width, height."""
+    return np.array([ax.get_position().bounds for ax in chart.axes]) * np.tile(
+        chart.bbox.size, 2)
+
+
+def _constrained(chart) -> np.ndarray:
+    chart.set_layout_engine(ConstrainedLayoutEngine(w_pad=3 / 72, h_pad=3 / 72))
+    chart.canvas.draw()
+    return _positions(chart)
+
+
+@pytest.mark.parametrize("name, overrides, files", CHARTS, ids=[c[0] for c in CHARTS])
+def test_charts_are_laid_out_as_constrained_layout_does(name, overrides, files):
+    result = lambdasim.simulate(lambdasim.load_scenario(ROOT / "scenarios" / f"{name}.yaml",
+                                                        overrides))
+    checked = set()
+    for file_name, chart in plots.charts(result):
+        if files is not None and file_name not in files:
+            continue
+        assert isinstance(chart.get_layout_engine(), ColumnLayout)
+        picture = imread(io.BytesIO(chart.png()))
+        ours = _positions(chart)
+        np.testing.assert_allclose(ours, _constrained(chart), atol=0.5, err_msg=file_name)
+        buffer = io.BytesIO()
+        chart.savefig(buffer, format="png")
+        # Same places, same picture (``png`` drops the alpha channel: the figure is opaque).
+        reference = imread(io.BytesIO(buffer.getvalue()))
+        assert picture.shape[:2] == reference.shape[:2]
+        assert np.array_equal(picture[..., :3], reference[..., :3]), file_name
+        checked.add(file_name)
+    assert checked == files if files is not None else len(checked) == 6
+
+
+def test_a_legend_taller_than_its_axes_gets_room_below_them():
+    chart = Chart(figsize=(8.0, 6.0))
+    top, bottom = chart.subplots(2, 1, sharex=True, height_ratios=[1, 3])
+    for k in range(12):
+        top.plot([0, 1], [k, k + 1], label=f"a long legend entry number {k}")
+    bottom.plot([0, 1], [0, 1000], label="one")
+    bottom.set_xlabel("simulated time (s)")
+    chart.suptitle("a title")
+    top.set_title("a subtitle", fontsize="small")
+    for ax in (top, bottom):
+        ax.set_ylabel("per second")
+        legend(ax)
+    chart.png()
+    ours = _positions(chart)
+    top_legend = top.get_legend().get_window_extent(chart.canvas.get_renderer())
+    assert top_legend.height > top.bbox.height  # the case under test
+    # The legend ends above the lower axes' decorations, with the padding between them.
+    below = bottom.get_tightbbox(chart.canvas.get_renderer())
+    assert top_legend.y0 >= below.y1 + 2 * 3 / 72 * chart.dpi - 0.5
+    # Constrained layout stops after two passes, a few pixels from where this settles.
+    np.testing.assert_allclose(ours, _constrained(chart), atol=4.0)
+
+
+def test_other_arrangements_fall_back_to_constrained_layout():
+    chart = Chart(figsize=(8.0, 5.0))
+    for ax in chart.subplots(2, 2).ravel():  # two columns: not a ColumnLayout case
+        ax.plot([0, 1], [0, 10_000])
+        ax.set_ylabel("requests")
+        legend(ax)
+    chart.png()
+    ours = _positions(chart)
+    np.testing.assert_allclose(ours, _constrained(chart), atol=0.5)
