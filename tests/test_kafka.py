@@ -293,6 +293,10 @@ def test_kafka_chart_marks_provisioned_minimum_and_maximum_and_says_no_lag():
     assert "minimum pollers (2)" in labels
     assert "maximum pollers (3; at most the partitions)" in labels
     assert "provisioned pollers, peak (table: 2)" in labels
+    # The pollers' EPU cost has its own item on the cost chart (it was drawn without a colour).
+    cost = plots.cost_chart(result, "f")
+    assert any(text.get_text().startswith("event poller units (provisioned pollers): $")
+               for text in cost.axes[0].get_legend().get_texts())
 
 
 def test_no_kafka_chart_without_a_kafka_trigger(tmp_path):

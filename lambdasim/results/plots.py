@@ -46,8 +46,8 @@ from lambdasim.results.source_charts import (account_chart, async_chart, depende
 
 __all__ = ["Chart", "concurrency_chart", "requests_chart", "latency_chart",
            "latency_time_chart", "cost_chart", "async_chart", "sqs_chart", "stream_chart",
-           "front_door_chart", "kafka_chart", "dependency_chart", "account_chart", "charts", "write_plots",
-           "FUNCTION_CHARTS", "COST_LABELS"]
+           "front_door_chart", "kafka_chart", "dependency_chart", "account_chart", "charts",
+           "write_plots", "FUNCTION_CHARTS", "COST_LABELS"]
 
 
 #: Chart kinds drawn for every function: file prefix -> function. Trigger charts return None

@@ -18,9 +18,15 @@ from lambdasim.results.function_charts import (_bins, _function_name, _limits, _
                                                _timeline)
 
 __all__ = ["async_chart", "front_door_chart", "dependency_chart", "sqs_chart", "stream_chart",
-           "kafka_chart", "account_chart"]
+           "kafka_chart", "kafka_poller_limits", "account_chart", "SOURCE_PANELS",
+           "SHARED_COLUMNS"]
 
 # --------------------------------------------------------------------------- trigger charts
+
+#: Columns that several event sources write (provisioned-mode SQS and Kafka mappings both
+#: report ProvisionedPollers): alone, they do not make a chart of their own.
+SHARED_COLUMNS = frozenset({"ProvisionedPollers"})
+
 
 def _panels(result: Any, name: str, title_text: str, panels, note: str = "") -> Chart | None:
     """A chart of stacked panels from trigger columns; None when no column has data.
@@ -34,7 +40,7 @@ def _panels(result: Any, name: str, title_text: str, panels, note: str = "") -> 
     timeline = _timeline(result)
     data = timeline.functions[name]
     columns = {column for _, lines, *_ in panels for column, _, _ in lines}
-    if not columns & set(data.series):
+    if not (columns - SHARED_COLUMNS) & set(data.series):
         return None
     present = [(ylabel, [line for line in lines if line[0] in data.series], *rest)
                for ylabel, lines, *rest in panels]
@@ -86,10 +92,11 @@ _seconds = lambda values, _width: values / 1000.0  # noqa: E731  (ms per bin -> 
 _per_second = lambda values, width: values / width  # noqa: E731  (counts per bin -> per s)
 
 
-def async_chart(result: Any, function: str | None = None) -> Chart | None:
-    """Asynchronous invocation: event age, queue depth, events received and dropped."""
-    name = _function_name(result, function)
-    return _panels(result, name, "asynchronous events", [
+#: The panels of each event-source chart, kind -> (title, panels) as :func:`_panels` takes
+#: them; the replication charts (:mod:`lambdasim.results.replication_charts`) draw the same
+#: panels with their bands. The Kafka chart adds the table's figures and more to its own.
+SOURCE_PANELS: dict[str, tuple[str, list]] = {
+    "async": ("asynchronous events", [
         ("event age (s)", [("AsyncEventAge_max_ms", "age of the oldest event (max)", "-"),
                            ("AsyncEventAge_avg_ms", "mean age of events (avg)", "--")],
          _seconds, False, "no event waited"),
@@ -98,13 +105,32 @@ def async_chart(result: Any, function: str | None = None) -> Chart | None:
         ("events per second", [("AsyncEventsReceived", "events received (requests)", "-"),
                                ("AsyncEventsDropped", "events dropped (requests)", "bars")],
          _per_second, False, "no events"),
-    ])
-
-
-def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
-    """API Gateway's metrics of a function's front doors: Count, 4XX/5XX, latencies."""
-    name = _function_name(result, function)
-    return _panels(result, name, "front door (API Gateway metrics)", [
+    ]),
+    "sqs": ("SQS queue", [
+        ("messages", [("ApproximateNumberOfMessagesVisible",
+                       "backlog: messages visible (peak)", "-")], None, True, "no backlog"),
+        ("age (s)", [("ApproximateAgeOfOldestMessage_s", "age of the oldest message", "-")],
+         None, False, "no message waited"),
+        ("pollers", [("SQSPollers", "concurrent pollers (peak)", "-"),
+                     ("ProvisionedPollers", "provisioned pollers (EPU, peak)", "--")], None,
+         True, "no pollers"),
+    ]),
+    "stream": ("stream", [
+        ("iterator age (s)", [("IteratorAge_max_ms", "iterator age (max)", "-"),
+                              ("IteratorAge_avg_ms", "iterator age (avg)", "--")],
+         _seconds, False, "no iterator age: records read as they arrived"),
+        ("pollers", [("StreamPollers", "concurrent batches (peak)", "-")], None, True,
+         "no pollers"),
+    ]),
+    "kafka": ("Kafka event source", [
+        ("offset lag (records)",
+         [("SumOffsetLag", "SumOffsetLag: all partitions, peak", "-"),
+          ("MaxOffsetLag", "MaxOffsetLag: the most-lagging partition, peak", "--")],
+         None, True, "no offset lag: every record read as it arrived"),
+        ("event pollers", [("KafkaPollers", "event pollers, peak", "-")], None, True,
+         "no pollers"),
+    ]),
+    "front-door": ("front door (API Gateway metrics)", [
         ("API requests per second", [("Count", "Count (requests)", "-"),
                                      ("4XXError", "4XXError (429s)", "bars"),
                                      ("5XXError", "5XXError (500, 502, 504)", "--")],
@@ -112,7 +138,18 @@ def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
         ("latency (ms)", [("Latency_max_ms", "Latency (max)", "-"),
                           ("IntegrationLatency_avg_ms", "IntegrationLatency (avg)", "--")],
          None, False, "no API requests"),
-    ])
+    ]),
+}
+
+
+def async_chart(result: Any, function: str | None = None) -> Chart | None:
+    """Asynchronous invocation: event age, queue depth, events received and dropped."""
+    return _panels(result, _function_name(result, function), *SOURCE_PANELS["async"])
+
+
+def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
+    """API Gateway's metrics of a function's front doors: Count, 4XX/5XX, latencies."""
+    return _panels(result, _function_name(result, function), *SOURCE_PANELS["front-door"])
 
 
 def dependency_chart(result: Any) -> Chart | None:
@@ -167,28 +204,41 @@ def dependency_chart(result: Any) -> Chart | None:
 
 def sqs_chart(result: Any, function: str | None = None) -> Chart | None:
     """SQS event source: backlog, age of the oldest message and pollers."""
-    name = _function_name(result, function)
-    return _panels(result, name, "SQS queue", [
-        ("messages", [("ApproximateNumberOfMessagesVisible",
-                       "backlog: messages visible (peak)", "-")], None, True, "no backlog"),
-        ("age (s)", [("ApproximateAgeOfOldestMessage_s", "age of the oldest message", "-")],
-         None, False, "no message waited"),
-        ("pollers", [("SQSPollers", "concurrent pollers (peak)", "-"),
-                     ("ProvisionedPollers", "provisioned pollers (EPU, peak)", "--")], None,
-         True, "no pollers"),
-    ])
+    return _panels(result, _function_name(result, function), *SOURCE_PANELS["sqs"])
 
 
 def stream_chart(result: Any, function: str | None = None) -> Chart | None:
     """Stream event source (Kinesis, DynamoDB Streams): iterator age and pollers."""
-    name = _function_name(result, function)
-    return _panels(result, name, "stream", [
-        ("iterator age (s)", [("IteratorAge_max_ms", "iterator age (max)", "-"),
-                              ("IteratorAge_avg_ms", "iterator age (avg)", "--")],
-         _seconds, False, "no iterator age: records read as they arrived"),
-        ("pollers", [("StreamPollers", "concurrent batches (peak)", "-")], None, True,
-         "no pollers"),
-    ])
+    return _panels(result, _function_name(result, function), *SOURCE_PANELS["stream"])
+
+
+def kafka_poller_limits(ax, triggers) -> float:
+    """Mark the pollers' bounds of Kafka triggers (their resolved config) on ``ax``: the
+    minimum and maximum of provisioned mode (the maximum capped at the partition count:
+    "Lambda limits MaximumPollers to the number of partitions in the topic",
+    kafka-scaling-modes.html), and for on-demand mode, from one poller, the number beyond
+    which pollers would idle (one batch per partition, lambdasim.engine.invoke.kafka).
+    Returns the highest line drawn, with a margin."""
+    provisioned = [t for t in triggers if t["provisioned_pollers"] is not None]
+    top = 0.0
+    if provisioned:
+        low = sum(min(int(t["provisioned_pollers"]["minimum"]), int(t["partitions"]))
+                  for t in provisioned)
+        high = sum(min(int(t["provisioned_pollers"]["maximum"]), int(t["partitions"]))
+                   for t in provisioned)
+        ax.axhline(low, color=COLORS["reserved"], lw=1.2, ls=":",
+                   label=f"minimum pollers ({low:,})")
+        ax.axhline(high, color=COLORS["limit"], lw=1.2, ls="--",
+                   label=f"maximum pollers ({high:,}; at most the partitions)")
+        top = float(high)
+    if len(provisioned) < len(triggers):
+        useful = sum(-(-int(t["partitions"]) // int(t["invocations_per_poller"]))
+                     for t in triggers if t["provisioned_pollers"] is None)
+        ax.axhline(useful, color=COLORS["limit"], lw=1.2, ls="--",
+                   label=f"on-demand: 1 up to {useful:,} pollers (more would idle)"
+                   if useful > 1 else "on-demand: 1 poller (enough for every partition)")
+        top = max(top, float(useful))
+    return top * 1.05
 
 
 def kafka_chart(result: Any, function: str | None = None) -> Chart | None:
@@ -229,31 +279,6 @@ def kafka_chart(result: Any, function: str | None = None) -> Chart | None:
         return f" (table: {total:,})" if len(values) == 1 else \
             f" (table: {total:,}, the triggers' maxima summed)"
 
-    def poller_limits(ax, scale, data) -> float:
-        provisioned = [t for t in triggers if t["provisioned_pollers"] is not None]
-        top = 0.0
-        if provisioned:
-            # MaximumPollers is capped at the partition count (kafka-scaling-modes.html).
-            low = sum(min(int(t["provisioned_pollers"]["minimum"]), int(t["partitions"]))
-                      for t in provisioned)
-            high = sum(min(int(t["provisioned_pollers"]["maximum"]), int(t["partitions"]))
-                       for t in provisioned)
-            ax.axhline(low, color=COLORS["reserved"], lw=1.2, ls=":",
-                       label=f"minimum pollers ({low:,})")
-            ax.axhline(high, color=COLORS["limit"], lw=1.2, ls="--",
-                       label=f"maximum pollers ({high:,}; at most the partitions)")
-            top = float(high)
-        if len(provisioned) < len(triggers):
-            # On demand: from one poller; more than ceil(partitions / invocations per
-            # poller) would idle (lambdasim.engine.invoke.kafka).
-            useful = sum(-(-int(t["partitions"]) // int(t["invocations_per_poller"]))
-                         for t in triggers if t["provisioned_pollers"] is None)
-            ax.axhline(useful, color=COLORS["limit"], lw=1.2, ls="--",
-                       label=f"on-demand: 1 up to {useful:,} pollers (more would idle)"
-                       if useful > 1 else "on-demand: 1 poller (enough for every partition)")
-            top = max(top, float(useful))
-        return top * 1.05
-
     def concurrency(ax, scale, data) -> float:
         x = data.edges / scale
         busy = data.invoking + data.initializing
@@ -285,7 +310,8 @@ def kafka_chart(result: Any, function: str | None = None) -> Chart | None:
          None, True, "no offset lag: every record read as it arrived"),
         ("event pollers", [("KafkaPollers", f"{mode} pollers, peak" + table("pollers", "max"),
                             "-")],
-         None, True, "no pollers", poller_limits),
+         None, True, "no pollers",
+         lambda ax, _scale, _data: kafka_poller_limits(ax, triggers)),
         ("concurrent invocations", [], None, True, "no invocations", concurrency),
     ], note="; table: the maximum after the warm-up")
 
