@@ -52,7 +52,7 @@ functions:
 """
 
 #: file -> number of panels, as the single run draws them.
-PANELS = {"async-worker.png": 3, "sqs-q.png": 3, "stream-s.png": 2, "kafka-k.png": 2,
+PANELS = {"async-worker.png": 3, "sqs-q.png": 3, "stream-s.png": 2, "kafka-k.png": 3,
           "front-door-api.png": 2}
 
 
@@ -110,6 +110,7 @@ def test_band_means_are_the_replications_mean_per_bin(reps, drawn):
     # Provisioned pollers: their minimum and maximum are marked as on a single run.
     assert {"minimum pollers (1)", "maximum pollers (4; at most the partitions)"} \
         <= set(_legend(drawn["kafka-k.png"].axes[1]))
+    assert "partitions (6): one batch in flight each" in _legend(drawn["kafka-k.png"].axes[2])
 
 
 def test_no_band_leaves_its_figure_range(drawn):
@@ -127,11 +128,21 @@ def test_no_band_leaves_its_figure_range(drawn):
                         assert np.all(xy[:, 1] <= xy[:, 0] * scale + 10.0), name
 
 
+def test_kafka_bands_stay_within_pollers_and_partitions(drawn):
+    # Provisioned pollers are at most MaximumPollers (4 here); a Kafka-only function runs at
+    # most one batch per partition (6), kafka-scaling-modes.html.
+    _, pollers, concurrency = drawn["kafka-k.png"].axes
+    for ax, bound in ((pollers, 4.0), (concurrency, 6.0)):
+        for band in _bands(ax):
+            for path in band.get_paths():
+                assert np.all(path.vertices[:, 1] <= bound + 1e-9), ax.get_ylabel()
+
+
 def test_single_run_has_the_same_panels(reps):
     from lambdasim import simulate
 
     result = simulate(yaml.safe_load(SOURCES))
     single = dict(plots.charts(result))
     for name, count in PANELS.items():
-        assert len(single[name].axes) == count + (name == "kafka-k.png")  # + concurrency
+        assert len(single[name].axes) == count
     assert "sqs-k.png" not in single

@@ -21,7 +21,8 @@ bin. Per function:
   (:data:`lambdasim.results.source_charts.SOURCE_PANELS`), each line with its band:
   ``async-NAME.png`` (event age, queue depth, events received and dropped), ``sqs-NAME.png``
   (backlog, age of the oldest message, pollers), ``stream-NAME.png`` (iterator age, pollers),
-  ``kafka-NAME.png`` (offset lag, event pollers with their bounds) and ``front-door-NAME.png``
+  ``kafka-NAME.png`` (offset lag, event pollers with their bounds, peak concurrency against
+  the partitions) and ``front-door-NAME.png``
   (API Gateway's Count, errors and latencies).
 
 And ``concurrency.png`` for the account when there are several functions: each function's
@@ -306,6 +307,9 @@ def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) ->
             present.append((ylabel, lines, transform, counts, empty))
     if not {line[0] for _, lines, *_ in present for line in lines} - SHARED_COLUMNS:
         return None
+    kafka = [t for t in triggers if t.get("type") == "kafka"] if kind == "kafka" else []
+    if kafka:  # concurrency against the partitions, as on a single run
+        present.append(("concurrent invocations", [], None, True, "no invocations"))
     fig = Chart(figsize=(11.0, 2.4 + 2.0 * len(present)))
     axes = fig.subplots(len(present), 1, sharex=True, squeeze=False)[:, 0]
     periods = set()
@@ -323,12 +327,16 @@ def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) ->
             if transform is not None:
                 samples = [transform(np.asarray(v, dtype=np.float64), own) for v in samples]
             length = max(len(v) for v in samples)
-            b = band(samples, length)
+            # Pollers are a level of a mapping that exists while its run lasts: a run that
+            # ended earlier has none to average in the later bins (not zero pollers).
+            b = band(samples, length, fill=np.nan if "Pollers" in column else 0.0)
             x = np.arange(length + 1) * own
             if "Age" in column:
                 # An age (in seconds here) is at most the time elapsed since the start.
                 b.high = np.minimum(b.high, x[1:])
-                b.low = np.minimum(b.low, b.high)
+            if column == "KafkaPollers" and kafka:
+                b.high = np.minimum(b.high, _kafka_max_pollers(kafka))
+            b.low = np.minimum(b.low, b.high)
             x = x / scale
             top = max(top, _top(b))
             if style == "bars":
@@ -336,9 +344,18 @@ def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) ->
                       label + (", mean" if np.any(np.nan_to_num(b.high) > 0) else ": none"))
             else:
                 _draw(ax, x, b, f"C{j}", label + ", mean", ls=style or "-")
-        if kind == "kafka" and ylabel == "event pollers" and triggers:
-            top = max(top, kafka_poller_limits(
-                ax, [t for t in triggers if t.get("type") == "kafka"]))
+        if kafka and ylabel == "event pollers":
+            top = max(top, kafka_poller_limits(ax, kafka))
+        if kafka and ylabel == "concurrent invocations":
+            peak = band([r["busy_max"] for r in runs], max(len(r["busy_max"]) for r in runs))
+            if len(kafka) == len(triggers):  # one batch per partition: never above them
+                peak.high = np.minimum(peak.high, sum(int(t["partitions"]) for t in kafka))
+            _draw(ax, np.arange(len(peak.mean) + 1) * width / scale, peak, COLORS["peak"],
+                  f"peak concurrent executions in each {seconds_text(width)}, mean")
+            partitions = sum(int(t["partitions"]) for t in kafka)
+            ax.axhline(partitions, color=COLORS["limit"], lw=1.4, ls="--",
+                       label=f"partitions ({partitions:,}): one batch in flight each")
+            top = max(top, _top(peak), partitions * 1.05)
         ax.set_ylabel(ylabel)
         if top <= 0.0:
             empty_panel(ax, empty)
@@ -353,6 +370,15 @@ def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) ->
         subtitle += f"; per {seconds_text(period)} metrics period where a drain made it so"
     title(fig, f"{name}: {title_text}, {n} replications", subtitle)
     return fig
+
+
+def _kafka_max_pollers(kafka) -> int:
+    """The most pollers Kafka triggers can have: the provisioned maximum (at most the
+    partitions), or on demand the number beyond which pollers would idle."""
+    return sum(min(int(t["provisioned_pollers"]["maximum"]), int(t["partitions"]))
+               if t["provisioned_pollers"] is not None
+               else -(-int(t["partitions"]) // int(t["invocations_per_poller"]))
+               for t in kafka)
 
 
 def _top(b: Band) -> float:
