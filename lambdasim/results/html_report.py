@@ -221,6 +221,10 @@ def _clip(path: tuple[str, ...], interval: list[float]) -> tuple[float, float]:
 _COST_COLUMNS = (("requests", "requests"), ("duration", "duration"),
                  ("init", "init (cold starts)"), ("ephemeral_storage", "ephemeral storage"),
                  ("provisioned", "provisioned concurrency"), ("total", "total"))
+#: Cost items shown (before the total) only where some function pays them.
+_COST_EXTRA = (("snap_start_cache", "SnapStart cache"),
+               ("snap_start_restore", "SnapStart restore"),
+               ("event_poller_units", "event poller units"))
 
 
 def _money(value: Any, decimals: int) -> str:
@@ -235,11 +239,17 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
     functions: Mapping[str, Any] = summary.get("functions") or {}
     fconfigs = (summary.get("config") or {}).get("functions") or {}
     account = summary.get("account") or {}
-    keys = [key for key, _ in _COST_COLUMNS]
+    paid = {key for block in functions.values() for key, value in
+            ((block or {}).get("cost_usd") or {}).items() if value}
+    columns = list(_COST_COLUMNS[:-1]) + [c for c in _COST_EXTRA if c[0] in paid] \
+        + [_COST_COLUMNS[-1]]
+    keys = [key for key, _ in columns]
 
     def applies(name: str, key: str) -> bool:
         block = functions.get(name) or {}
         fconfig = fconfigs.get(name) or {}
+        if key in dict(_COST_EXTRA):
+            return bool((block.get("cost_usd") or {}).get(key))
         if key == "provisioned":
             return "provisioned" in block or bool((block.get("cost_usd") or {}).get(key))
         if key == "ephemeral_storage":  # only storage above the included 512 MB is billed
@@ -276,7 +286,7 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
                  " The 30-day row projects the measured window to 30 days.")
     elif basis:
         note += f" No 30-day projection: {basis}."
-    return {"header": ["cost (USD)"] + [label for _, label in _COST_COLUMNS], "rows": rows,
+    return {"header": ["cost (USD)"] + [label for _, label in columns], "rows": rows,
             "note": note}
 
 
