@@ -153,6 +153,80 @@ def test_front_doors_and_dependencies_keep_the_run(name):
         assert all(t["source"] == "direct" for t in config[function]["triggers"])
 
 
+#: The request-rate dimension of the scale-out rate with a small burst (400), deferred on the
+#: fast path (RequestScaling.defer): scale-out throttles undo admissions while it is deferred
+#: (a burst of 30 at one instant with 3 scale-out tokens), the 400th admission falls inside a
+#: burst of 400 simultaneous requests, and the rule throttles later (a jump to 1,500/s).
+DEFERRED = {
+    "name": "deferred", "duration": 120, "seed": 11,
+    "account": {"scaling": {"burst": 3, "per": "10s", "request_burst": 400}},
+    "functions": {"f": {
+        "duration": {"dist": "exponential", "mean": "5ms"}, "init": "300ms",
+        "keep_alive": "20s",
+        "triggers": [{"type": "sync", "arrivals": [
+            {"process": "burst", "count": 30, "at": 1},
+            {"process": "poisson", "rate": [[0, 5], [60, 1500], [63, 5]]},
+            {"process": "burst", "count": 400, "at": 20}]}],
+    }},
+}
+
+
+def test_the_deferred_request_rate_scaling_is_the_exact_rule():
+    # https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html: "10,000 requests
+    # per second every 10 seconds" per function. The fast path skips its bookkeeping for the
+    # first `request_burst` admissions (none can be throttled) and replays them when a
+    # function gets that far; the run is the general path's, row for row.
+    model, result = _same_run(DEFERRED)
+    assert model.specialised == ["f"]
+    throttles = model.recorders["f"].table("throttles")
+    reasons = throttles["reason"].astype(int)
+    scaling_at = throttles["t"][reasons == THROTTLE_SCALING]
+    assert (scaling_at == 1.0).sum() == 27 and (scaling_at == 20.0).any()
+    assert (reasons == THROTTLE_REQUEST_SCALING).sum() > 100
+    assert model.functions["f"].request_scaling._deferred is None  # replayed
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_deferred_request_scaling_decides_as_the_exact_rule(seed):
+    # The same admissions through a deferred and an exact RequestScaling, as the fast path
+    # drives them (a decrement while there is room, admit() past it, unadmit() when a later
+    # limit throttles): ties, quiet spells, jumps; the same decisions and the same state.
+    from array import array
+
+    from lambdasim.engine.account import RequestScaling
+
+    rng = random.Random(seed)
+    burst = rng.choice([1, 2, 7, 40])
+    exact, deferred = RequestScaling(burst, 100.0), RequestScaling(burst, 100.0)
+    rows = array("d")
+    deferred.defer(lambda: np.frombuffer(rows, dtype=np.float64), lambda: len(rows))
+    now = 0.0
+    decisions = {id(exact): [], id(deferred): []}
+    times = []
+    for _ in range(150):  # groups of simultaneous requests, a gap between them
+        now += rng.choice([0.01, 0.3, 1.0, 2.5, 13.0])
+        times += [now] * rng.choice([1, 1, 2, 3, 12, 30])
+    for now in times:
+        undo = rng.random() < 0.2
+        for scaling in (exact, deferred):
+            room = scaling.room
+            if room > 0 and now < scaling.bin_end:
+                scaling.room = room - 1
+                admitted = True
+            else:
+                admitted = scaling.admit(now)
+            decisions[id(scaling)].append(admitted)
+            if admitted and undo:
+                scaling.unadmit(now)
+            elif admitted and scaling is deferred:
+                rows.append(now)
+    assert decisions[id(exact)] == decisions[id(deferred)]
+    assert not all(decisions[id(exact)])  # the rule throttled some
+    assert deferred._deferred is None
+    for slot in ("tokens", "refilled_at", "bin_start", "bin_end", "room", "level", "ring"):
+        assert getattr(exact, slot) == getattr(deferred, slot), slot
+
+
 def test_functions_off_the_common_configuration_keep_the_general_path():
     data = json.loads(json.dumps(BRANCHES))
     data["functions"]["bursty"]["reuse"] = "lru"
@@ -257,6 +331,25 @@ def test_arrivals_of_several_specs_at_one_instant_go_in_spec_order():
                    (2.0, 2), (2.0, 2), (5.0, 0), (5.0, 1), (5.0, 2)]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_many_specs_merge_in_small_chunks_in_time_then_spec_order(monkeypatch, seed):
+    # Chunks far smaller than the specs' blocks, blocks of every size (empty ones too), runs
+    # of equal times across block ends: every arrival once, ordered by (time, spec).
+    import lambdasim.engine.loop as loop
+
+    monkeypatch.setattr(loop, "CHUNK", 16)
+    rng = random.Random(seed)
+    sim, log, want = Simulation(), [], []
+    for spec in range(rng.choice([2, 5, 40])):
+        times = sorted(float(rng.randrange(60)) for _ in range(rng.randrange(0, 80)))
+        cuts = sorted(rng.randrange(len(times) + 1) for _ in range(rng.randrange(4)))
+        blocks = [np.array(times[a:b]) for a, b in zip([0] + cuts, cuts + [len(times)])]
+        sim.add_arrivals(iter(blocks), lambda now, spec=spec: log.append((now, spec)))
+        want += [(t, spec) for t in times]
+    sim.run()
+    assert log == sorted(want)
+
+
 def test_an_invocation_ending_at_t_frees_its_unit_for_an_arrival_at_t():
     # Reserved concurrency 1, each invocation exactly as long as the gap between requests:
     # the end at t releases before the arrival at t is admitted, so nothing is throttled.
@@ -316,9 +409,14 @@ def test_round6_is_pythons_round():
             assert round6(case) == [round(float(v), 6) for v in case]
 
 
-def test_the_chart_timeline_is_built_only_when_asked_for():
+def test_the_chart_timeline_is_built_only_when_asked_for(tmp_path):
+    from lambdasim.results.folder import write_results
+
     result = lambdasim.simulate(COUNTED)
     assert result._timeline is None  # not built by the run
+    write_results(result, tmp_path / "out", plots=False)  # summary, metrics, report.html
+    assert result._timeline is None  # nor by a results folder without charts
+    assert "chart bins" not in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     timeline = result.timeline
     assert timeline is not None and result.timeline is timeline
     model = Model(lambdasim.load_scenario(COUNTED)).run()
@@ -364,3 +462,37 @@ def test_per_period_latency_of_large_periods_is_the_sorted_figure():
             want.append(round(float(values[low] + (values[high] - values[low])
                                     * (position - low)), 6))
         assert got[k] == tuple(want)
+
+
+def test_period_statistics_of_many_functions_are_each_ones_alone():
+    # build_result reduces the periods of many functions together (one sort); each must get
+    # exactly the figures it gets alone, whether its periods are large, small or empty.
+    from lambdasim.engine.metrics import period_time_stats_ms_many, sorted_within
+    from lambdasim.results.periods import period_percentiles_ms, period_percentiles_ms_many
+
+    rng = np.random.default_rng(8)
+    edges = np.arange(0.0, 601.0, 60.0)
+    durations, latencies = [], []
+    for trial in range(40):
+        size = int(rng.choice([0, 1, 7, 90, 4000]))
+        values = rng.lognormal(-1.5, 1.0, size)
+        if trial % 3 == 0:
+            values = np.round(values, 2)  # ties
+        arrived = np.sort(rng.random(size) * (600.0 if trial % 4 else 130.0))
+        durations.append((values, np.searchsorted(arrived, edges, side="left")))
+        latencies.append((arrived, values))
+    many = period_time_stats_ms_many(durations)
+    assert many == [period_time_stats_ms(*sample) for sample in durations]
+    many = period_percentiles_ms_many(latencies, edges, (50.0, 99.0))
+    assert many == [period_percentiles_ms(*sample, edges, (50.0, 99.0))
+                    for sample in latencies]
+    assert any(row != (None, None) for rows in many for row in rows)
+    # The summary's time statistics likewise (np.percentile, mean, max per sample).
+    from lambdasim.engine.metrics import time_stats_ms, time_stats_ms_many
+
+    samples = [rng.lognormal(-1.5, 1.0, int(size)).round(3 if size % 2 else 9)
+               for size in rng.choice([0, 1, 2, 5, 333, 5000], 30)]
+    assert time_stats_ms_many(samples) == [time_stats_ms(sample) for sample in samples]
+    values, group = rng.random(5000).round(2), rng.integers(0, 40, 5000)
+    assert np.array_equal(sorted_within(values, group),
+                          values[np.lexsort((values, group))])

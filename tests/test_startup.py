@@ -54,3 +54,15 @@ def test_the_public_api_still_resolves_every_name():
     assert callable(lambdasim.simulate) and "simulate" in dir(lambdasim)
     with pytest.raises(AttributeError):
         lambdasim.no_such_name  # noqa: B018
+
+
+def test_a_run_without_charts_imports_no_chart_library(tmp_path):
+    # `run --no-plots` writes summary, metrics and report.html: no Matplotlib, no SciPy.
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(json.dumps({"name": "tiny", "duration": 60, "functions": {"f": {
+        "duration": "100ms",
+        "triggers": [{"type": "sync", "arrivals": {"process": "poisson", "rate": 2}}]}}}))
+    code, modules = _modules_after("run", str(scenario), "--no-plots", "--quiet",
+                                   "--out", str(tmp_path / "out"))
+    assert code == 0 and (tmp_path / "out" / "report.html").is_file()
+    assert [m for m in modules if m.split(".")[0] in ("matplotlib", "scipy")] == []

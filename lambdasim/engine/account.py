@@ -26,7 +26,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 __all__ = [
     "ConcurrencyPool",
@@ -152,10 +152,20 @@ class RequestScaling:
     Hot path. The caller keeps ``room`` (requests still admitted in the current bin without a
     token) and ``bin_end``; while ``now < bin_end`` and ``room > 0`` an admission is one
     decrement. :meth:`admit` handles the rest: a new bin, or a raise paid with a token.
+
+    Deferred bookkeeping (:meth:`defer`). Each admission spends at most one token and the
+    bucket starts full, so the first ``floor(burst)`` admissions of a function can never be
+    throttled by this rule, whatever their times. A function whose every admission is
+    recorded in order (the fast path, :mod:`lambdasim.engine.fastpath`) runs those with no
+    bookkeeping at all: ``room`` counts them down and ``bin_end`` is infinite. Should a
+    function reach the count, :meth:`admit` replays the recorded admissions through the
+    exact rule (the state it would have had) and carries on exactly. A thousand quiet
+    functions, each with a new one-second bin at nearly every request, thus pay nothing;
+    ``tests/test_hot_path.py`` checks the runs equal the general path's.
     """
 
     __slots__ = ("capacity", "rate", "tokens", "refilled_at", "bin_start", "bin_end", "room",
-                 "level", "ring", "_zeros")
+                 "level", "ring", "_zeros", "_deferred")
 
     def __init__(self, burst: float, per_s: float) -> None:
         self.capacity = float(burst)
@@ -169,9 +179,52 @@ class RequestScaling:
         # Requests admitted per bin: the last RATE_WINDOW_BINS bins and the current one.
         self.ring = [0] * (RATE_WINDOW_BINS + 1)
         self._zeros = (0,) * (RATE_WINDOW_BINS + 1)
+        #: While deferred: (the attempt rows, [(rows before it, time)] of unadmitted ones).
+        self._deferred: tuple | None = None
+
+    def defer(self, starts: Callable[[], Any], count: Callable[[], int]) -> None:
+        """Skip the bookkeeping of the first ``floor(burst)`` admissions (class docstring).
+
+        ``starts()`` gives the times of the function's attempts so far, in order (an
+        array), and ``count()`` their number: every admission that is not undone is exactly
+        one attempt; admissions undone by :meth:`unadmit` are logged here with their place.
+        Call before the first admission.
+        """
+        self._deferred = (starts, count, [])
+        self.room = int(self.capacity)
+        self.bin_end = float("inf")
+
+    def _catch_up(self) -> None:
+        """Replay the deferred admissions through the exact rule; none can be throttled."""
+        starts, _, undone = self._deferred
+        self._deferred = None
+        self.room = 0
+        self.bin_end = 1.0
+        times = starts().tolist()
+        passes: list[tuple[float, bool]] = []
+        done = 0
+        for position, t in undone:  # in order: the undone one came after `position` rows
+            passes.extend((s, False) for s in times[done:position])
+            passes.append((t, True))
+            done = position
+        passes.extend((s, False) for s in times[done:])
+        for t, unadmitted in passes:
+            room = self.room
+            if room > 0 and t < self.bin_end:
+                self.room = room - 1
+            elif not self.admit(t):
+                raise AssertionError("a deferred admission was throttled")  # pragma: no cover
+            if unadmitted:
+                self.room += 1
 
     def admit(self, now: float) -> bool:
         """Admit one request at ``now`` past the fast path (new bin or no room left)."""
+        if self._deferred is not None:
+            self._catch_up()
+            room = self.room
+            if room > 0 and now < self.bin_end:
+                self.room = room - 1
+                return True
         if now >= self.bin_end:
             self._roll(now)
             if self.room > 0:
@@ -188,8 +241,12 @@ class RequestScaling:
         self.level += 1
         return True
 
-    def unadmit(self) -> None:
-        """An admitted request was throttled by a later limit: it used no rate."""
+    def unadmit(self, now: float = 0.0) -> None:
+        """An admitted request (at ``now``) was throttled by a later limit: it used no rate."""
+        if self._deferred is not None:
+            _, count, undone = self._deferred
+            undone.append((count(), now))
+            return
         self.room += 1
 
     def _roll(self, now: float) -> None:
@@ -231,7 +288,7 @@ class _Unscaled:
     def admit(self, now: float) -> bool:
         return True
 
-    def unadmit(self) -> None:
+    def unadmit(self, now: float = 0.0) -> None:
         pass
 
 

@@ -12,15 +12,18 @@ For such a function :func:`specialise` replaces the general path (``SyncTrigger.
 * ``arrive(now)`` applies the limits in Lambda's order (request rate, concurrency, the
   request-rate dimension of the scale-out rate, a warm environment or a scale-out token;
   lambda-concurrency.html, scaling-behavior.html) with the request-rate token bucket, the
-  scale-out request room and the warm-pool pop inlined; everything rarer than a warm start
-  (cold start, retirement, suppressed init) goes through :func:`_admit_other`, written like
-  ``LambdaFunction.invoke``;
+  scale-out request room and the warm-pool pop inlined (the request room's bookkeeping
+  deferred while it cannot throttle, :meth:`RequestScaling.defer`); everything rarer than
+  a warm start (cold start, retirement, suppressed init) goes through :func:`_admit_other`,
+  written like ``LambdaFunction.invoke``;
 * the execution environment is its own completion event (:class:`FastEnvironment`): the
   payload lives on the environment, no tuple and no event object per invocation;
 * ``complete(env)`` releases the units and puts the environment back in the warm pool
   (keep-alive timer as in :meth:`EnvironmentPool.release`), and calls nothing else.
 
-Nothing per request is recorded beyond the attempt row (and the throttle row): the request
+Nothing per request is recorded beyond the attempt (and the throttle row), and a warm attempt
+that ended well -- nearly all of them -- only as its start and its Duration
+(:meth:`FunctionRecorder.compact_attempts`, the columns statistics need): the request
 row of a synchronous call without retries is its one attempt, so it is derived after the
 run (:func:`derived_requests`), with the same values and in the same order as the general
 path writes it. Every random draw, event id and event time is the general path's, so a run
@@ -34,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from lambdasim.engine.account import TokenBucket
+from lambdasim.engine.account import RequestScaling, TokenBucket
 from lambdasim.engine.environments import BUSY, IDLE, ExecutionEnvironment, MruPool
 from lambdasim.engine.events import URGENT
 from lambdasim.engine.function import (COLD, CRASH, ERROR, INIT_LIMIT_S, SUPPRESSED_INIT,
@@ -145,7 +148,11 @@ def _build(sim, function: LambdaFunction, recorder):
     items = warm._items  # compacted in place, so the binding stays valid
     take = items.pop
     put = items.append
-    record_attempt = recorder.attempts.extend
+    # Attempts recorded compactly: a warm one that ended well is two appends, not a row.
+    starts, durations, others = recorder.compact_attempts()
+    record_start = starts.append
+    record_duration = durations.append
+    record_other = others.extend
     record_throttle = recorder.throttles.extend
     duration = function._duration
     draw = duration.pop
@@ -155,6 +162,10 @@ def _build(sim, function: LambdaFunction, recorder):
     uniform = function._uniform
     crash_below = function.crash_below
     request_scaling = function.request_scaling
+    if type(request_scaling) is RequestScaling:
+        # Every admission of this function is one attempt row, in order: the first
+        # floor(burst) need no bookkeeping (RequestScaling.defer).
+        request_scaling.defer(recorder.attempt_starts, recorder.attempt_count)
     arm = environments._arm
     end = environments._end
     rate_limiter = getattr(function._request_rate, "__self__", None)
@@ -193,7 +204,9 @@ def _build(sim, function: LambdaFunction, recorder):
                account=account, items=items, take=take, warm=warm, draw=draw, refill=refill,
                timeout_s=timeout_s, error_rate=error_rate, uniform=uniform,
                crash_below=crash_below, scaling=request_scaling,
-               record_attempt=record_attempt, callbacks=[complete], queue=queue, eid=eid,
+               record_start=record_start, record_duration=record_duration,
+               record_other=record_other, starts=starts, len=len,
+               callbacks=[complete], queue=queue, eid=eid,
                function=function, IDLE=IDLE, BUSY=BUSY, URGENT=URGENT, heappush=heappush,
                next=next) -> None:
         # 1. The request-rate limit (a GCRA token bucket, as TokenBucket.take).
@@ -256,7 +269,11 @@ def _build(sim, function: LambdaFunction, recorder):
                     env.needs_init = True
         pool.in_use += 1
         account.in_use += 1
-        record_attempt((now, now, init, run, code))
+        if code:  # a cold start, an error or a timeout: a full row and its place
+            record_other((now, init, run, code, len(starts)))
+        else:
+            record_start(now)
+            record_duration(run)
         # URGENT: what ends at t is released before anything else happens at t.
         env.callbacks = callbacks
         heappush(queue, (now + (init + run), URGENT, next(eid), env))
@@ -272,7 +289,7 @@ def _admit_other(function: LambdaFunction, env, now: float):
         env = function.environments.acquire_past(env, now)
     if env is None:
         if not function._scaling(now):
-            function.request_scaling.unadmit()
+            function.request_scaling.unadmit(now)
             function._record_throttle((now, now, THROTTLE_SCALING))
             return None
         env = function.environments.create(now)

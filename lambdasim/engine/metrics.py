@@ -25,10 +25,13 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "period_mean_max_ms",
-           "period_time_stats_ms", "PERIOD_QUANTILES", "pack_request", "unpack_requests",
+__all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "time_stats_ms_many",
+           "period_mean_max_ms",
+           "period_time_stats_ms", "period_time_stats_ms_many", "PERIOD_QUANTILES",
+           "deal_rows", "sorted_within", "pack_request", "unpack_requests",
            "request_outcomes",
-           "PERCENTILES", "ATTEMPT_FIELDS", "THROTTLE_FIELDS", "REQUEST_FIELDS"]
+           "PERCENTILES", "ATTEMPT_FIELDS", "COMPACT_FIELDS", "THROTTLE_FIELDS",
+           "REQUEST_FIELDS"]
 
 #: Percentile keys of every ``*_ms`` block in the summary.
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9))
@@ -45,10 +48,14 @@ class FunctionRecorder:
       the final attempt's code, the outcome, the trigger index and the attempt count
       (:func:`pack_request`);
     * ``env_created`` / ``env_ended``: indexed by environment id (NaN while alive).
+
+    The fast path (:mod:`lambdasim.engine.fastpath`) records attempts compactly instead
+    (:meth:`compact_attempts`): a warm attempt that ended well, by far the most common, is
+    just its start and its Duration; :meth:`table` gives the same attempt rows either way.
     """
 
     __slots__ = ("attempts", "throttles", "requests", "env_created", "env_ended",
-                 "derive_requests", "busy_level")
+                 "derive_requests", "busy_level", "_compact", "_merged")
 
     def __init__(self) -> None:
         self.attempts = array("d")
@@ -63,6 +70,65 @@ class FunctionRecorder:
         #: duration), once someone built it after the run (the summary does, and the chart
         #: timeline reuses it); None before.
         self.busy_level: StepLevel | None = None
+        #: Compact attempt buffers (warm starts, warm Durations, other rows), or None.
+        self._compact: tuple[array, array, array] | None = None
+        #: The compact attempts merged into columns (after the run), or None.
+        self._merged: dict[str, np.ndarray] | None = None
+
+    def compact_attempts(self) -> tuple[array, array, array]:
+        """Record attempts compactly; returns the three buffers to append to.
+
+        * a warm attempt that ended well (code 0: no Init, no error, no timeout): its start
+          time to the first buffer and its Duration to the second (two appends, no row);
+        * any other attempt: ``(start, init_s, duration_s, code, warm)`` to the third
+          (:data:`COMPACT_FIELDS`), ``warm`` the number of warm attempts recorded before it.
+
+        The origin of each is its start (a synchronous call without retries). Call before
+        recording anything.
+        """
+        self._compact = (array("d"), array("d"), array("d"))
+        return self._compact
+
+    def attempt_count(self) -> int:
+        """Attempts recorded so far."""
+        if self._merged is not None:
+            return len(self._merged["t"])
+        if self._compact is not None:
+            starts, _, other = self._compact
+            return len(starts) + len(other) // len(COMPACT_FIELDS)
+        return len(self.attempts) // len(ATTEMPT_FIELDS)
+
+    def attempt_starts(self) -> np.ndarray:
+        """Start times of the attempts recorded so far, in recording order (during a run)."""
+        if self._compact is None or self._merged is not None:
+            return self.table("attempts")["t"]
+        return self._merge_compact()["t"]
+
+    def _merge_compact(self) -> dict[str, np.ndarray]:
+        """The compact buffers as attempt columns (ATTEMPT_FIELDS), in recording order.
+
+        Contiguous columns; ``origin`` is the ``t`` array itself (each attempt's origin is
+        its start).
+        """
+        starts, durations, other = (np.frombuffer(b, dtype=np.float64) for b in self._compact)
+        other = other.reshape(-1, len(COMPACT_FIELDS))
+        n = starts.size + len(other)
+        t, init, duration, code = np.empty(n), np.zeros(n), np.empty(n), np.zeros(n)
+        if len(other):
+            # The k-th other row follows `warm` warm rows and k other rows.
+            places = other[:, 4].astype(np.int64) + np.arange(len(other))
+            warm = np.ones(n, dtype=bool)
+            warm[places] = False
+            t[warm] = starts
+            duration[warm] = durations
+            t[places] = other[:, 0]
+            init[places] = other[:, 1]
+            duration[places] = other[:, 2]
+            code[places] = other[:, 3]
+        else:
+            t[:] = starts
+            duration[:] = durations
+        return {"t": t, "origin": t, "init": init, "duration": duration, "code": code}
 
     def table(self, name: str, ordered: bool = True) -> dict[str, np.ndarray]:
         """The rows of ``attempts``, ``throttles`` or ``requests`` as named columns.
@@ -74,6 +140,13 @@ class FunctionRecorder:
         if name == "requests" and self.derive_requests is not None:
             return self.derive_requests(ordered)
         fields = _FIELDS[name]
+        if name == "attempts" and self._compact is not None:
+            if self._merged is None:
+                # The run is over: merge once, and free the compact buffers.
+                self._merged = self._merge_compact()
+                for buffer in self._compact:
+                    del buffer[:]
+            return dict(self._merged)
         data = np.frombuffer(getattr(self, name), dtype=np.float64)
         rows = data.reshape(-1, len(fields)) if data.size else np.empty((0, len(fields)))
         return {field: rows[:, i] for i, field in enumerate(fields)}
@@ -85,11 +158,18 @@ class FunctionRecorder:
 
     def nbytes(self) -> int:
         """Memory held by the records."""
-        return sum(len(getattr(self, name)) * 8 for name in
+        held = sum(len(getattr(self, name)) * 8 for name in
                    ("attempts", "throttles", "requests", "env_created", "env_ended"))
+        if self._merged is not None:
+            held += sum(column.nbytes for key, column in self._merged.items() if key != "origin")
+        elif self._compact is not None:
+            held += sum(len(buffer) * 8 for buffer in self._compact)
+        return held
 
 
 ATTEMPT_FIELDS = ("t", "origin", "init", "duration", "code")
+#: An attempt other than a warm one that ended well, recorded compactly (the fast path).
+COMPACT_FIELDS = ("t", "init", "duration", "code", "warm")
 THROTTLE_FIELDS = ("t", "origin", "reason")
 REQUEST_FIELDS = ("arrived", "ended", "packed")
 _FIELDS = {"attempts": ATTEMPT_FIELDS, "throttles": THROTTLE_FIELDS,
@@ -208,6 +288,46 @@ def time_stats_ms(values_s: Iterable[float] | np.ndarray) -> dict[str, float | N
     return out
 
 
+#: The summary's percentiles (PERCENTILES) as fractions, the way ``np.percentile`` makes them.
+SUMMARY_QUANTILES = np.true_divide(np.array([q for _, q in PERCENTILES]), 100)
+#: Samples up to this size are reduced together by :func:`time_stats_ms_many` (one sort);
+#: larger ones alone (``np.percentile`` selects without sorting).
+_MANY_LIMIT = 4096
+
+
+def time_stats_ms_many(samples: list) -> list[dict[str, float | None]]:
+    """:func:`time_stats_ms` of several samples (one per function), each exactly as alone.
+
+    The small samples (thousands of quiet functions) are sorted together and their
+    percentiles taken at once; the mean of each is NumPy's (pairwise) mean, as alone.
+    """
+    out: list[dict | None] = []
+    small, sizes = [], []
+    for values_s in samples:
+        values = np.asarray(values_s, dtype=np.float64)
+        if values.size == 0 or values.size > _MANY_LIMIT:
+            out.append(time_stats_ms(values))
+            continue
+        out.append(None)
+        small.append((len(out) - 1, values))
+        sizes.append(values.size)
+    if not small:
+        return out
+    n = np.array(sizes, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    values = np.concatenate([sample for _, sample in small])
+    ordered = sorted_within(values, np.repeat(np.arange(n.size), n))
+    quantiles = round6(_grouped_quantiles(ordered, n, offsets, SUMMARY_QUANTILES) * 1000.0)
+    maxima = round6(np.maximum.reduceat(values, offsets) * 1000.0)
+    keys = [key for key, _ in PERCENTILES]
+    for (place, sample), row, peak in zip(small, quantiles, maxima):
+        stats = {"mean": _tidy(sample.mean() * 1000.0)}
+        stats.update(zip(keys, row))
+        stats["max"] = peak
+        out[place] = stats
+    return out
+
+
 #: Per-period percentiles of the series (``Duration_p50_ms`` ...), as fractions the way
 #: ``np.percentile`` turns ``[50, 90, 99]`` into them.
 PERIOD_QUANTILES = np.true_divide(np.array([50.0, 90.0, 99.0]), 100)
@@ -224,27 +344,56 @@ def period_time_stats_ms(values_s: np.ndarray, bounds: np.ndarray) -> list[tuple
     over the period (``np.add.reduceat``), which may differ from ``np.mean``'s pairwise sum in
     the last bit.
     """
-    bounds = np.asarray(bounds, dtype=np.int64)
-    counts = np.diff(bounds)
-    rows: list[tuple] = [(None,) * 5] * counts.size
-    busy = np.flatnonzero(counts)
-    if not busy.size:
-        return rows
-    if int(counts.sum()) >= 256 * busy.size:
-        for k in busy.tolist():
-            sample = values_s[bounds[k]:bounds[k + 1]]
-            p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
-            rows[k] = (_tidy(float(sample.mean()) * 1000.0), _tidy(p50), _tidy(p90),
-                       _tidy(p99), _tidy(float(sample.max()) * 1000.0))
-        return rows
-    values = values_s[bounds[0]:bounds[-1]]
-    n = counts[busy]
-    offsets = bounds[busy] - bounds[0]
-    group = np.repeat(np.arange(busy.size), n)
-    ordered = values[np.lexsort((values, group))]  # sorted within each period
-    # np.percentile's linear method: virtual index (n - 1) q, its floor and the next index
-    # (both the last value when the index reaches n - 1), weight the fractional part.
-    virtual = (n - 1).astype(np.float64)[:, None] * PERIOD_QUANTILES[None, :]
+    return period_time_stats_ms_many([(values_s, bounds)])[0]
+
+
+def period_time_stats_ms_many(samples: list[tuple[np.ndarray, np.ndarray]]) -> list[list[tuple]]:
+    """:func:`period_time_stats_ms` of several ``(values_s, bounds)`` (one per function).
+
+    Each gets exactly the figures it would get alone; the many small periods of all of them
+    are reduced together, with one sort (thousands of functions cost a few NumPy calls).
+    """
+    out: list[list[tuple] | None] = []
+    small_values, small_counts, small_rows = [], [], []
+    for values_s, bounds in samples:
+        bounds = np.asarray(bounds, dtype=np.int64)
+        counts = np.diff(bounds)
+        rows: list[tuple] = [(None,) * 5] * counts.size
+        out.append(rows)
+        busy = np.flatnonzero(counts)
+        if not busy.size:
+            continue
+        if int(counts.sum()) >= 256 * busy.size:
+            for k in busy.tolist():
+                sample = values_s[bounds[k]:bounds[k + 1]]
+                p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
+                rows[k] = (_tidy(float(sample.mean()) * 1000.0), _tidy(p50), _tidy(p90),
+                           _tidy(p99), _tidy(float(sample.max()) * 1000.0))
+            continue
+        small_values.append(values_s[bounds[0]:bounds[-1]])
+        small_counts.append(counts[busy])
+        small_rows.append((rows, busy.tolist()))
+    if not small_values:
+        return out
+    values = np.concatenate(small_values)
+    n = np.concatenate(small_counts)
+    offsets = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    ordered = sorted_within(values, np.repeat(np.arange(n.size), n))
+    quantiles = _grouped_quantiles(ordered, n, offsets, PERIOD_QUANTILES) * 1000.0
+    means = np.add.reduceat(values, offsets) / n * 1000.0
+    maxima = np.maximum.reduceat(values, offsets) * 1000.0
+    table = list(zip(round6(means), *round6(quantiles.T), round6(maxima)))
+    deal_rows(table, small_rows)
+    return out
+
+
+def _grouped_quantiles(ordered: np.ndarray, n: np.ndarray, offsets: np.ndarray,
+                       quantiles: np.ndarray) -> np.ndarray:
+    """``np.percentile``'s linear quantiles of each group of ``ordered`` (sorted within its
+    groups of sizes ``n`` (none empty) at ``offsets``), one row per group, the same
+    arithmetic: virtual index (n - 1) q, its floor and the next index (both the last value
+    when the index reaches n - 1), weight the fractional part."""
+    virtual = (n - 1).astype(np.float64)[:, None] * quantiles[None, :]
     previous = np.floor(virtual)
     last = virtual >= (n - 1)[:, None]
     previous[last] = -1.0
@@ -253,13 +402,34 @@ def period_time_stats_ms(values_s: np.ndarray, bounds: np.ndarray) -> list[tuple
     upper = np.where(last, n[:, None] - 1, previous + 1).astype(np.int64) + offsets[:, None]
     a, b = ordered[lower], ordered[upper]
     diff = b - a
-    quantiles = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma) * 1000.0
-    means = np.add.reduceat(values, offsets) / n * 1000.0
-    maxima = np.maximum.reduceat(values, offsets) * 1000.0
-    table = round6(np.column_stack([means, quantiles, maxima]))
-    for k, row in zip(busy.tolist(), table):
-        rows[k] = tuple(row)
-    return rows
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+
+
+def sorted_within(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """``values`` sorted by ``(group, value)``: ``values[np.lexsort((values, group))]``.
+
+    One ``np.sort`` of complex numbers ``group + i value`` (NumPy orders complex numbers by
+    real part, then imaginary part, exactly), several times faster than ``lexsort``'s
+    indirect sort on large arrays. ``group`` holds integers below 2**53.
+    """
+    keys = np.empty(values.size, dtype=np.complex128)
+    keys.real = group
+    keys.imag = values
+    keys.sort()
+    return keys.imag.copy()
+
+
+def deal_rows(table: list[tuple], owners: list[tuple[list, list[int]]]) -> None:
+    """Hand ``table``'s rows out in order: to each ``(rows, places)``, one per place."""
+    at = 0
+    for rows, places in owners:
+        size = len(places)
+        if size == len(rows):  # every period has values: one slice
+            rows[:] = table[at:at + size]
+        else:
+            for k, row in zip(places, table[at:at + size]):
+                rows[k] = row
+        at += size
 
 
 def round6(values: np.ndarray) -> list:

@@ -21,6 +21,7 @@ function on the general path.
 """
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import sys
@@ -102,10 +103,18 @@ class Model:
         self.end_s = 0.0
         self.wall_s = 0.0
         self.events = 0
-        for index, (name, fconfig) in enumerate(functions.items()):
-            self._build_function(index, name, fconfig)
-        for hook in self.after_build:
-            hook()
+        # The build makes only long-lived objects (tens of thousands with a thousand
+        # functions): the cyclic collector's passes over them would find nothing.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for index, (name, fconfig) in enumerate(functions.items()):
+                self._build_function(index, name, fconfig)
+            for hook in self.after_build:
+                hook()
+        finally:
+            if enabled:
+                gc.enable()
         #: Functions that run the specialised fast path (:mod:`lambdasim.engine.fastpath`).
         self.specialised: list[str] = [] if general else specialise(self)
 
@@ -264,7 +273,7 @@ class Model:
 
     def run_info(self) -> dict[str, Any]:
         """How the run went (``run.json``): versions, wall time, events, host."""
-        invocations = sum(len(r.attempts) // 5 for r in self.recorders.values())
+        invocations = sum(r.attempt_count() for r in self.recorders.values())
         return {
             "lambdasim_version": __version__,
             "scenario": self.scenario.name,

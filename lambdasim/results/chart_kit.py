@@ -28,6 +28,9 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
 from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter
 
+# Text helpers live in humanize (no matplotlib): report.html uses them without charts.
+from lambdasim.results.humanize import ms_text, seconds_text, usd_text  # noqa: F401
+
 __all__ = ["Chart", "ColumnLayout", "COLORS", "DPI", "WIDE", "TALL", "time_scale", "time_axis", "step",
            "ms_text", "ms_tick", "latency_log_axis", "usd_text", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
            "title", "legend", "HORIZON_LABEL", "WARMUP_LABEL"]
@@ -282,21 +285,6 @@ def step(values: np.ndarray) -> np.ndarray:
     return np.append(values, values[-1]) if values.size else values
 
 
-def ms_text(value: float) -> str:
-    """A latency in human units: 45.3 ms, 1,232 ms, 12.5 s, 3.2 min."""
-    if value is None or value != value:
-        return "-"
-    if value >= 600_000:
-        return f"{value / 60_000:,.1f} min"
-    if value >= 10_000:
-        return f"{value / 1000:,.1f} s"
-    if value >= 100:
-        return f"{value:,.0f} ms"
-    if value >= 10:
-        return f"{value:.1f} ms"
-    return f"{value:.2g} ms" if value >= 1 else f"{value:.2f} ms"
-
-
 def ms_tick(value: float, _pos=None) -> str:
     """A tick of a latency axis in milliseconds, in the unit that reads best: 500 ms, 10 s,
     16.7 min."""
@@ -330,33 +318,6 @@ def latency_log_axis(axis) -> None:
     axis.set_major_locator(_LatencyLocator())
     axis.set_major_formatter(FuncFormatter(ms_tick))
     axis.set_minor_formatter(NullFormatter())
-
-
-def seconds_text(value: float) -> str:
-    """A length of time in seconds, in human units: 45 s, 12.5 min, 3.2 h."""
-    if value >= 2 * 86400:
-        return f"{value / 86400:,.1f} d".replace(".0 d", " d")
-    if value >= 2 * 3600:
-        return f"{value / 3600:,.1f} h".replace(".0 h", " h")
-    if value >= 60:
-        return f"{value / 60:,.1f} min".replace(".0 min", " min")
-    return f"{value:g} s"
-
-
-def usd_text(value: float) -> str:
-    """Money: $1,234 / $12.34 / $0.1234 / $0.000123 (three significant digits below a cent)."""
-    if value is None or value != value:
-        return "-"
-    if abs(value) >= 1000:
-        return f"${value:,.0f}"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    if abs(value) >= 0.01:
-        return f"${value:.4f}"
-    if value == 0:
-        return "$0"
-    decimals = min(12, 2 - int(np.floor(np.log10(abs(value)))))  # three significant digits
-    return f"${value:.{decimals}f}"
 
 
 def thousands(ax) -> None:

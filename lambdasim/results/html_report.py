@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from lambdasim.results import humanize
-from lambdasim.results.chart_kit import ms_text, seconds_text, usd_text
+from lambdasim.results.humanize import ms_text, seconds_text, usd_text
 from lambdasim.results.table import render_cell, render_interval, table_sections
 
 __all__ = ["render_report", "write_report", "REPORT_FILE"]
@@ -72,6 +72,8 @@ def render_report(result: Any, images: Iterable[tuple[str, bytes]] = ()) -> str:
     """
     import jinja2  # here, not at import time: the command line starts fast without it
 
+    images = list(images)
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("lambdasim.results", "templates"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -82,13 +84,13 @@ def render_report(result: Any, images: Iterable[tuple[str, bytes]] = ()) -> str:
         "css": _CSS,
         "name": str(summary.get("scenario")),
         "description": config.get("description"),
-        "facts": _facts(result),
+        "facts": _facts(result, charts=bool(images)),
         "findings": _findings(result),
         "checks": _checks(result, config),
         "replications": _replications_note(summary),
         "summary_tables": _summary_tables(summary),
         "cost": _cost_table(summary),
-        "charts": _charts(list(images)),
+        "charts": _charts(images),
         "details": _details(summary),
         "scenario": _scenario(result, config),
         "run": [(key.replace("_", " "), _value(key, value))
@@ -113,7 +115,7 @@ def write_report(result: Any, folder: str | os.PathLike[str],
 
 # --------------------------------------------------------------------------- sections
 
-def _facts(result: Any) -> list[tuple[str, str]]:
+def _facts(result: Any, charts: bool) -> list[tuple[str, str]]:
     summary = result.summary
     config = summary.get("config") or {}
     functions = summary.get("functions") or {}
@@ -128,7 +130,8 @@ def _facts(result: Any) -> list[tuple[str, str]]:
     if config.get("period"):
         facts.append(("metrics period", f"{seconds_text(float(config['period']))} "
                                         "(metrics.csv)"))
-    timeline = getattr(result, "timeline", None)
+    # The chart bins only where there are charts: a run without them builds no chart data.
+    timeline = getattr(result, "timeline", None) if charts else None
     if timeline is not None:
         facts.append(("chart bins", f"{seconds_text(timeline.width_s)}, the same on every "
                                     "chart"))

@@ -13,8 +13,11 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+import numpy as np
+
 __all__ = ["NOT_APPLICABLE", "is_missing", "count", "plural", "number", "percent",
-           "duration_unit", "duration_ms", "duration_s", "span", "clock", "money_decimals", "usd"]
+           "duration_unit", "duration_ms", "duration_s", "span", "clock", "money_decimals", "usd",
+           "ms_text", "seconds_text", "usd_text"]
 
 #: What a cell shows when the figure does not apply or has no value.
 NOT_APPLICABLE = "-"
@@ -140,3 +143,45 @@ def usd(value: Any, decimals: int = 2) -> str:
         return "$0"
     sign = "-" if value < 0 else ""
     return f"{sign}${abs(value):,.{decimals}f}"
+
+
+def ms_text(value: float) -> str:
+    """A latency in human units: 45.3 ms, 1,232 ms, 12.5 s, 3.2 min."""
+    if value is None or value != value:
+        return "-"
+    if value >= 600_000:
+        return f"{value / 60_000:,.1f} min"
+    if value >= 10_000:
+        return f"{value / 1000:,.1f} s"
+    if value >= 100:
+        return f"{value:,.0f} ms"
+    if value >= 10:
+        return f"{value:.1f} ms"
+    return f"{value:.2g} ms" if value >= 1 else f"{value:.2f} ms"
+
+
+def seconds_text(value: float) -> str:
+    """A length of time in seconds, in human units: 45 s, 12.5 min, 3.2 h."""
+    if value >= 2 * 86400:
+        return f"{value / 86400:,.1f} d".replace(".0 d", " d")
+    if value >= 2 * 3600:
+        return f"{value / 3600:,.1f} h".replace(".0 h", " h")
+    if value >= 60:
+        return f"{value / 60:,.1f} min".replace(".0 min", " min")
+    return f"{value:g} s"
+
+
+def usd_text(value: float) -> str:
+    """Money: $1,234 / $12.34 / $0.1234 / $0.000123 (three significant digits below a cent)."""
+    if value is None or value != value:
+        return "-"
+    if abs(value) >= 1000:
+        return f"${value:,.0f}"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    if abs(value) >= 0.01:
+        return f"${value:.4f}"
+    if value == 0:
+        return "$0"
+    decimals = min(12, 2 - int(np.floor(np.log10(abs(value)))))  # three significant digits
+    return f"${value:.{decimals}f}"

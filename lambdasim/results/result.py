@@ -17,6 +17,7 @@ Every request ends in exactly one outcome:
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
 from functools import partial
 from typing import TYPE_CHECKING, Any, Mapping
@@ -30,11 +31,11 @@ from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE,
                                        architecture_factor, duration_factor)
 from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.dependencies import dependency_series, dependency_summary
-from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms, request_outcomes,
-                                      time_stats_ms, unpack_requests)
+from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms_many, request_outcomes,
+                                      time_stats_ms_many)
 from lambdasim.results.assumptions import used_assumptions
-from lambdasim.results.periods import period_costs, period_percentiles_ms, rounded_periods
-from lambdasim.results.report_log import report_lines
+from lambdasim.results.periods import period_costs, period_percentiles_ms_many, rounded_periods
+from lambdasim.results.records import RECORD_COLUMNS, RequestRecords  # noqa: F401 (public)
 from lambdasim.results.timeline import build_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,10 +66,6 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "IntegrationLatency_avg_ms", "IntegrationLatency_max_ms",
 )
 SERIES_COLUMNS = SERIES_COLUMNS + EXTRA_COLUMNS
-RECORD_COLUMNS = ("request", "function", "trigger", "arrived_s", "ended_s", "outcome",
-                  "attempts", "latency_ms", "cold_start")
-OUTCOME_NAMES = {SUCCEEDED: "succeeded", FAILED: "failed", THROTTLED: "throttled",
-                 DROPPED: "dropped"}
 
 
 class FunctionResult:
@@ -232,6 +229,21 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
     (:mod:`lambdasim.results.timeline`; runs whose summary alone is kept skip it), in bins of
     ``timeline_width_s`` when given.
     """
+    # Everything built here stays alive until the Result is returned (hundreds of thousands
+    # of small lists and tuples with thousands of functions) and holds no reference cycle:
+    # the cyclic collector's passes over them would find nothing and cost about as much as
+    # the statistics themselves. It is paused meanwhile and left as it was.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_result(model, records, timeline, timeline_width_s)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_result(model: "Model", records: bool, timeline: bool,
+                  timeline_width_s: float | None) -> Result:
     # A deep copy (the resolved config is plain data: dicts, lists, str, numbers, None);
     # through pickle, many times faster than copy.deepcopy for thousands of functions.
     config = pickle.loads(pickle.dumps(model.scenario.config, pickle.HIGHEST_PROTOCOL))
@@ -244,6 +256,8 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
     edges = np.arange(count + 1, dtype=np.float64) * period
 
     usages = []
+    pending: list[dict[str, Any]] = []  # functions whose period percentiles are not reduced
+    held = 0  # requests they hold
     functions: dict[str, Any] = {}
     per_period: dict[str, dict[str, Any]] = {}
     busy_levels: dict[str, StepLevel] = {}
@@ -257,6 +271,12 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
         usages.append(usage)
         busy_levels[name] = busy
         per_period[name] = periods
+        pending.append(periods)
+        held += periods["latency"][0].size
+        if held >= _PERIOD_BATCH:
+            _period_statistics(pending, edges)
+            held = 0
+    _period_statistics(pending, edges)
 
     # Trigger-specific blocks (async, sqs, stream, provisioned) and their series columns.
     for name, reporters in model.reporters.items():
@@ -278,8 +298,12 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
     period_costs(model, costs, per_period, edges)
 
     account_busy = StepLevel.merge(list(busy_levels.values()))
-    unreserved = StepLevel.merge([level for name, level in busy_levels.items()
-                                  if config["functions"][name]["reserved_concurrency"] is None])
+    shared = [level for name, level in busy_levels.items()
+              if config["functions"][name]["reserved_concurrency"] is None]
+    # Without reservations the unreserved pool's level is the account's (one merge, not two).
+    unreserved = (account_busy if len(shared) == len(busy_levels)
+                  else StepLevel.merge(shared))
+    del shared
     summary = {
         "lambdasim_version": __version__,
         "scenario": config["name"],
@@ -321,6 +345,29 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
                   dependency_series=dependency_rows, timeline_source=source)
 
 
+#: Period percentiles are reduced for several functions at once, about this many requests
+#: at a time (few NumPy calls for thousands of functions, a bounded amount held).
+_PERIOD_BATCH = 1 << 18
+
+
+def _period_statistics(pending: list[dict[str, Any]], edges: np.ndarray) -> None:
+    """Replace the held samples of ``pending`` functions by their per-period statistics and
+    their summary blocks' time statistics (latency, Duration, Init Duration)."""
+    if not pending:
+        return
+    for periods, durations, latency in zip(
+            pending, period_time_stats_ms_many([p["durations"] for p in pending]),
+            period_percentiles_ms_many([p["latency"] for p in pending], edges, (50.0, 99.0))):
+        periods["durations"], periods["latency"] = durations, latency
+    blocks = [periods.pop("summary") for periods in pending]
+    stats = iter(time_stats_ms_many([sample for _, samples in blocks
+                                     for sample in samples.values()]))
+    for block, samples in blocks:
+        for key in samples:
+            block[key] = next(stats)
+    pending.clear()
+
+
 def _duration_basis(fconfig) -> dict[str, Any]:
     """The memory and architecture the durations were measured at and the factors applied."""
     scaling = fconfig["memory_scaling"]
@@ -360,12 +407,12 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     counts = np.bincount(outcome[in_window], minlength=4)
     answered = in_window & ((outcome == SUCCEEDED) | (outcome == FAILED))
     del in_window
-    latency_ms = time_stats_ms(requests["ended"][answered] - arrived_at[answered])
+    # Summary statistics are reduced with other functions' at once (_period_statistics).
+    samples = {"latency_ms": requests["ended"][answered] - arrived_at[answered]}
     # Per period: every answered request by the period it arrived in, warm-up included.
     everyone = (outcome == SUCCEEDED) | (outcome == FAILED)
-    period_latency = period_percentiles_ms(arrived_at[everyone],
-                                           requests["ended"][everyone] - arrived_at[everyone],
-                                           edges, (50.0, 99.0))
+    # Reduced with every function's at once (build_result).
+    period_latency = (arrived_at[everyone], requests["ended"][everyone] - arrived_at[everyone])
     del outcome, everyone
     del answered
     arrived = sum(trigger.arrived_in_window for trigger in model.triggers[name])
@@ -386,7 +433,8 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     inits = attempts["init"][window][cold]
     del window
     invocations = int(durations.size)
-    duration_ms = time_stats_ms(durations)
+    samples["duration_ms"] = durations
+    samples["init_duration_ms"] = inits
     # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
     provisioned = (w_codes & PROVISIONED) != 0
     if provisioned.any():
@@ -424,9 +472,9 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         "cold_start_rate": _rate(cold_starts, invocations),
         "throttle_rate": _rate(n_throttles, invocations + n_throttles),
         "request_throttle_rate": _rate(int(counts[THROTTLED]), arrived),
-        "latency_ms": latency_ms,
-        "duration_ms": duration_ms,
-        "init_duration_ms": time_stats_ms(inits),
+        "latency_ms": None,  # these three: _period_statistics
+        "duration_ms": None,
+        "init_duration_ms": None,
         # Where the handler times were measured and how they were stretched for this run.
         "duration_basis": _duration_basis(fconfig),
         "concurrency": {"max": int(busy.max(warmup, horizon)),
@@ -442,6 +490,7 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
     periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"],
                                 busy, live)
     periods["latency"] = period_latency
+    periods["summary"] = (block, samples)
     return block, usage, busy, periods
 
 
@@ -458,7 +507,7 @@ def _function_periods(edges, t, codes, durations, throttle_t, busy: StepLevel,
         "Errors": np.bincount(index[(codes & (ERROR | TIMEOUT)) != 0], minlength=count),
         "Throttles": np.diff(throttle_bounds + [len(throttle_t)]),
         "ColdStarts": np.bincount(index[(codes & COLD) != 0], minlength=count),
-        "durations": period_time_stats_ms(durations, bounds),
+        "durations": (durations, bounds),  # reduced with every function's (build_result)
         "ConcurrentExecutions": busy.period_maxima(edges),
         "Environments": live.period_maxima(edges),
         "extra": {},
@@ -517,73 +566,3 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
                             else [values[k] for k in range(periods)] for values in given],
                            nothing)
     return {key: rows[key] for key in SERIES_COLUMNS}
-
-
-class RequestRecords:
-    """Per-request records of a run, read from the recorded buffers on demand.
-
-    Nothing is copied until asked for: :meth:`chunks` yields the columns
-    (:data:`RECORD_COLUMNS`) a slice at a time, which is how ``requests.csv.gz`` is written;
-    :meth:`columns` materialises them all (for a notebook).
-    """
-
-    def __init__(self, model: "Model", bill_init: bool = True) -> None:
-        self._model = model
-        self._bill_init = bill_init
-        self._parts = []
-        for name, recorder in model.recorders.items():
-            triggers = np.array([t.name for t in model.triggers[name]] or [""], dtype=object)
-            self._parts.append((name, triggers, recorder.table("requests")))
-
-    def __len__(self) -> int:
-        return sum(len(table["arrived"]) for _, _, table in self._parts)
-
-    def report_lines(self, function: str):
-        """CloudWatch-style REPORT lines of one function, one per invocation (with ``Init
-        Duration`` or SnapStart's ``Restore Duration`` on cold starts); see
-        :mod:`lambdasim.results.report_log`."""
-        return report_lines(self._model, function, self._bill_init)
-
-    @property
-    def functions(self) -> list[str]:
-        """The functions whose records these are."""
-        return [name for name, _, _ in self._parts]
-
-    def chunks(self, size: int = 65536):
-        """Yield dicts of equal-length column arrays, at most ``size`` rows each."""
-        outcome_names = np.array([OUTCOME_NAMES[k] for k in range(4)], dtype=object)
-        first = 0
-        for name, triggers, table in self._parts:
-            n = len(table["arrived"])
-            for lo in range(0, n, size):
-                hi = min(n, lo + size)
-                packed = unpack_requests(table["packed"][lo:hi])
-                arrived = table["arrived"][lo:hi]
-                ended = table["ended"][lo:hi]
-                outcome = packed["outcome"]
-                answered = (outcome == SUCCEEDED) | (outcome == FAILED)
-                yield {
-                    "request": np.arange(first + lo, first + hi, dtype=np.int64),
-                    "function": np.full(hi - lo, name, dtype=object),
-                    "trigger": triggers[packed["trigger"]],
-                    "arrived_s": arrived.copy(),
-                    "ended_s": ended.copy(),
-                    "outcome": outcome_names[outcome],
-                    "attempts": packed["attempts"],
-                    "latency_ms": np.where(answered, (ended - arrived) * 1000.0, np.nan),
-                    "cold_start": (packed["code"] & COLD) != 0,
-                }
-            first += n
-
-    def columns(self) -> dict[str, np.ndarray]:
-        """All records as one dict of column arrays."""
-        chunks = list(self.chunks())
-        if not chunks:
-            return {key: np.empty(0) for key in RECORD_COLUMNS}
-        return {key: np.concatenate([chunk[key] for chunk in chunks]) for key in RECORD_COLUMNS}
-
-    def to_pandas(self):
-        """The records as a pandas DataFrame (requires pandas)."""
-        import pandas as pd  # optional dependency
-
-        return pd.DataFrame(self.columns())
