@@ -295,14 +295,14 @@ def test_kafka_chart_marks_provisioned_minimum_and_maximum_and_says_no_lag(tmp_p
     assert "provisioned pollers, peak (table: 2)" in labels
     # The pollers' EPU cost has its own item on the cost chart (it was drawn without a colour).
     cost = plots.cost_chart(result, "f")
-    assert any(text.get_text().startswith("event poller units (provisioned pollers): $")
+    assert any(text.get_text().startswith("event pollers (EPU): $")
                for text in cost.axes[0].get_legend().get_texts())
     # report.html's cost table has the item too, so its row adds up to the total.
     from lambdasim.results.folder import write_results
 
     write_results(result, tmp_path / "out", plots=False)
     page = (tmp_path / "out" / "report.html").read_text()
-    assert "<th>event poller units</th>" in page or ">event poller units<" in page
+    assert ">event pollers (EPU)<" in page
 
 
 def test_no_kafka_chart_without_a_kafka_trigger(tmp_path):

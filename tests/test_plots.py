@@ -174,6 +174,32 @@ def test_requests_in_arrival_order_are_binned_as_in_any_order():
                                   timeline_module._counts(arrived[shuffle], edges))
 
 
+def test_cost_bins_reuse_the_periods_shares_when_the_bins_are_the_periods():
+    """Two hours at 60 s periods: the chart bins are the metrics periods, so the timeline
+    takes the summary's per-period cost shares instead of computing them again; the same
+    figures as computed afresh, adding up to the table's cost."""
+    from lambdasim.results.timeline import build_timeline
+
+    result = lambdasim.simulate({
+        "name": "two_hours", "duration": "2h", "seed": 3, "period": "1m",
+        "functions": {"f": {"duration": "100ms", "triggers": [
+            {"type": "sync", "arrivals": {"process": "poisson", "rate": "2/s"}}]}}})
+    source = result._timeline_source
+    edges, shares = source.keywords["period_shares"]
+    timeline = result.timeline
+    assert np.array_equal(timeline.edges, edges)  # the case under test
+    again = dict(source.keywords, period_shares=None)
+    fresh = build_timeline(*source.args, **again).functions["f"].cost_usd
+    data = timeline.functions["f"].cost_usd
+    assert data is shares["f"]
+    for item, values in fresh.items():
+        np.testing.assert_array_equal(data[item], values)
+    total = sum(float(values.sum()) for values in data.values())
+    # The table's items and total are rounded to 1e-9 USD each.
+    assert total == pytest.approx(result.summary["functions"]["f"]["cost_usd"]["total"],
+                                  abs=1e-8)
+
+
 def test_account_chart_and_limits(small_result, tmp_path):
     written = plots.write_plots(small_result, tmp_path)
     assert "concurrency.png" in {p.name for p in written}

@@ -23,10 +23,15 @@ import io
 from typing import Any
 
 import numpy as np
+from matplotlib import rcParams
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
-from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter
+from matplotlib.lines import TICKDOWN, TICKLEFT, TICKRIGHT, TICKUP, Line2D
+from matplotlib.ticker import (Formatter, FuncFormatter, Locator, MaxNLocator, NullFormatter,
+                               NullLocator)
 
 # Text helpers live in humanize (no matplotlib): report.html uses them without charts.
 from lambdasim.results.humanize import ms_text, seconds_text, usd_text  # noqa: F401
@@ -313,11 +318,86 @@ class _LatencyLocator(Locator):
         return [v for v in self._TICKS_MS if low <= v <= high]
 
 
-def latency_log_axis(axis) -> None:
-    """A log-scaled latency axis (values in ms) ticked at round times in human units."""
+def latency_log_axis(axis, minor_grid_alpha: float | None = None) -> None:
+    """A log-scaled latency axis (values in ms) ticked at round times in human units.
+
+    Call it after setting the log scale. Its minor ticks (2 to 9 times each power of ten) are
+    drawn by one :class:`_MinorLogTicks` artist, with gridlines of ``minor_grid_alpha`` when
+    given (as ``ax.grid(which="both", alpha=...)`` draws them).
+    """
     axis.set_major_locator(_LatencyLocator())
     axis.set_major_formatter(FuncFormatter(ms_tick))
     axis.set_minor_formatter(NullFormatter())
+    axis.axes.add_artist(_MinorLogTicks(axis, axis.get_minor_locator(), minor_grid_alpha))
+    axis.set_minor_locator(NullLocator())
+
+
+class _MinorLogTicks(Artist):
+    """The minor ticks of a log-scaled axis, and their gridlines, as two artists.
+
+    Matplotlib makes a ``Tick`` (five artists, set up one by one) for every minor tick; a
+    latency axis over several decades has dozens, which cost more than the rest of its
+    chart. This draws the same marks where the axis' own minor locator puts them (those on
+    a major tick left out, as matplotlib does), at draw time, so they follow the limits.
+    """
+
+    def __init__(self, axis, locator: Locator, grid_alpha: float | None) -> None:
+        super().__init__()
+        self._axis, self._locator = axis, locator
+        ax = axis.axes
+        x = axis.axis_name == "x"
+        tick = "xtick" if x else "ytick"
+        out = {"out": True, "in": False}.get(rcParams[f"{tick}.direction"])
+        marker = (("|" if out is None else TICKDOWN if out else TICKUP) if x else
+                  ("_" if out is None else TICKLEFT if out else TICKRIGHT))
+        self._marks = Line2D([], [], linestyle="none", marker=marker,
+                             markersize=rcParams[f"{tick}.minor.size"],
+                             markeredgewidth=rcParams[f"{tick}.minor.width"],
+                             color=rcParams[f"{tick}.color"], clip_on=False,
+                             transform=(ax.get_xaxis_transform(which="tick1") if x
+                                        else ax.get_yaxis_transform(which="tick1")))
+        self._grid = None
+        if grid_alpha is not None:
+            self._grid = LineCollection([], colors=rcParams["grid.color"],
+                                        linewidths=rcParams["grid.linewidth"],
+                                        linestyles=rcParams["grid.linestyle"],
+                                        alpha=grid_alpha,
+                                        transform=(ax.get_xaxis_transform(which="grid") if x
+                                                   else ax.get_yaxis_transform(which="grid")))
+        self.set_zorder(1.5)  # with the axis: under the data ("axes.axisbelow": "line")
+
+    def set_figure(self, fig) -> None:
+        super().set_figure(fig)
+        for part in (self._marks, self._grid):
+            if part is not None:
+                part.set_figure(fig)
+
+    def _positions(self) -> np.ndarray:
+        low, high = sorted(self._axis.get_view_interval())
+        minor = np.asarray(self._locator(), dtype=np.float64)
+        major = np.asarray(self._axis.get_majorticklocs(), dtype=np.float64)
+        transform = self._axis.get_transform()
+        span = np.diff(transform.transform([low, high]))[0]
+        at = transform.transform(minor)
+        keep = (minor >= low * (1 - 1e-10)) & (minor <= high * (1 + 1e-10))
+        if major.size:
+            keep &= ~np.isclose(at[:, None], transform.transform(major)[None, :],
+                                atol=abs(span) * 1e-5, rtol=0).any(axis=1)
+        return minor[keep]
+
+    def draw(self, renderer) -> None:
+        if not self.get_visible():
+            return
+        where = self._positions()
+        x = self._axis.axis_name == "x"
+        if self._grid is not None:
+            self._grid.set_clip_path(self.axes.patch)
+            self._grid.set_segments([[(v, 0.0), (v, 1.0)] if x else [(0.0, v), (1.0, v)]
+                                     for v in where])
+            self._grid.draw(renderer)
+        zeros = np.zeros(where.size)
+        self._marks.set_data((where, zeros) if x else (zeros, where))
+        self._marks.draw(renderer)
 
 
 def thousands(ax) -> None:
@@ -344,18 +424,31 @@ def empty_panel(ax, text: str) -> None:
 def usd_axis(ax, top: float) -> None:
     """A y axis in dollars from 0 to ``top``, with as many decimals as its tick step needs."""
     ax.set_ylim(0.0, top if top > 0 else 1.0)
+    ax.yaxis.set_major_formatter(_UsdFormatter())
 
-    def label(value: float, _pos) -> str:
+
+class _UsdFormatter(Formatter):
+    """Dollars with as many decimals as the step between the axis' major ticks needs (the
+    step found once per set of ticks, not once per label)."""
+
+    def __init__(self) -> None:
+        self._step: float | None = None
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        self._step = float(np.min(np.diff(locs))) if len(locs) > 1 else None
+
+    def __call__(self, value: float, pos=None) -> str:
         if value < 0:
             return ""
-        ticks = ax.yaxis.get_majorticklocs()
-        gap = float(np.min(np.diff(ticks))) if len(ticks) > 1 else abs(value) or 1.0
+        gap = self._step
+        if gap is None:
+            ticks = self.axis.get_majorticklocs() if self.axis is not None else []
+            gap = float(np.min(np.diff(ticks))) if len(ticks) > 1 else abs(value) or 1.0
         decimals = 0
         while decimals < 8 and abs(round(gap, decimals) - gap) > 1e-9 * max(gap, 1e-12):
             decimals += 1
         return f"${value:,.{decimals}f}"
-
-    ax.yaxis.set_major_formatter(FuncFormatter(label))
 
 
 def title(fig: Chart, text: str, subtitle: str) -> None:

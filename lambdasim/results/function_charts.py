@@ -21,12 +21,12 @@ __all__ = ["concurrency_chart", "requests_chart", "latency_chart", "latency_time
 #: Cost items as the cost chart and report.html name them.
 COST_LABELS = {"requests": "requests", "duration": "duration", "init": "init (cold starts)",
                "ephemeral_storage": "ephemeral storage", "provisioned": "provisioned concurrency",
-               "snap_start_cache": "SnapStart cache", "snap_start_restore": "SnapStart restore",
-               "event_poller_units": "event poller units (provisioned pollers)"}
+               "snap_start_cache": "SnapStart cache", "snap_start_restore": "SnapStart restores",
+               "event_poller_units": "event pollers (EPU)"}
 _COST_COLORS = {"requests": "#7f7f7f", "duration": "#1f77b4", "init": "#ff7f0e",
                 "ephemeral_storage": "#17becf", "provisioned": "#2ca02c",
-                "snap_start_cache": "#9467bd", "snap_start_restore": "#8c564b",
-                "event_poller_units": "#bcbd22"}
+                "snap_start_cache": "#9467bd", "snap_start_restore": "#c5b0d5",
+                "event_poller_units": "#8c564b"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -230,7 +230,7 @@ def latency_chart(result: Any, function: str | None = None) -> Chart:
                        label=f"{label} p{round(quantile * 100):d} = {ms_text(value)}")
         drawn = True
     ax.set_xscale("log")
-    latency_log_axis(ax.xaxis)
+    latency_log_axis(ax.xaxis, minor_grid_alpha=0.25)
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("end-to-end latency (log scale)")
     ax.set_ylabel("fraction of requests at or below")
@@ -331,6 +331,6 @@ def cost_chart(result: Any, function: str | None = None) -> Chart:
     for ax in (top, bottom):
         legend(ax)
     title(fig, f"{name}: cost over time",
-          f"cost of the invocations in each {width} (by start), of requests arriving after "
-          "the warm-up, as in the table")
+          f"cost in each {width}: invocations by start, of requests arriving after the "
+          "warm-up, and capacity held (provisioned, pollers, snapshot cache), as in the table")
     return fig

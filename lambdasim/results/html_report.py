@@ -224,10 +224,10 @@ def _clip(path: tuple[str, ...], interval: list[float]) -> tuple[float, float]:
 _COST_COLUMNS = (("requests", "requests"), ("duration", "duration"),
                  ("init", "init (cold starts)"), ("ephemeral_storage", "ephemeral storage"),
                  ("provisioned", "provisioned concurrency"), ("total", "total"))
-#: Cost items shown (before the total) only where some function pays them.
-_COST_EXTRA = (("snap_start_cache", "SnapStart cache"),
-               ("snap_start_restore", "SnapStart restore"),
-               ("event_poller_units", "event poller units"))
+#: Items shown only when some function has them (SnapStart, provisioned-mode pollers).
+_FEATURE_COLUMNS = (("snap_start_cache", "SnapStart cache"),
+                    ("snap_start_restore", "SnapStart restores"),
+                    ("event_poller_units", "event pollers (EPU)"))
 
 
 def _money(value: Any, decimals: int) -> str:
@@ -242,19 +242,20 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
     functions: Mapping[str, Any] = summary.get("functions") or {}
     fconfigs = (summary.get("config") or {}).get("functions") or {}
     account = summary.get("account") or {}
-    paid = {key for block in functions.values() for key, value in
-            ((block or {}).get("cost_usd") or {}).items() if value}
-    columns = list(_COST_COLUMNS[:-1]) + [c for c in _COST_EXTRA if c[0] in paid] \
-        + [_COST_COLUMNS[-1]]
+    # Every item with a cost is a column, so the items add up to the total.
+    columns = list(_COST_COLUMNS[:-1]) + [
+        (key, label) for key, label in _FEATURE_COLUMNS
+        if any(((block or {}).get("cost_usd") or {}).get(key) for block in functions.values())
+    ] + [_COST_COLUMNS[-1]]
     keys = [key for key, _ in columns]
 
     def applies(name: str, key: str) -> bool:
         block = functions.get(name) or {}
         fconfig = fconfigs.get(name) or {}
-        if key in dict(_COST_EXTRA):
-            return bool((block.get("cost_usd") or {}).get(key))
         if key == "provisioned":
             return "provisioned" in block or bool((block.get("cost_usd") or {}).get(key))
+        if key in dict(_FEATURE_COLUMNS):
+            return bool((block.get("cost_usd") or {}).get(key))
         if key == "ephemeral_storage":  # only storage above the included 512 MB is billed
             return float(fconfig.get("ephemeral_storage_mb") or 512) > 512 or bool(
                 (block.get("cost_usd") or {}).get(key))

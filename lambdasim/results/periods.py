@@ -209,7 +209,8 @@ def cost_shares(model: "Model", name: str, edges: np.ndarray,
 
 
 def period_costs(model: "Model", costs: Mapping[str, Mapping[str, Any]],
-                 per_period: dict[str, dict[str, Any]], edges: np.ndarray) -> None:
+                 per_period: dict[str, dict[str, Any]],
+                 edges: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
     """``Cost_usd`` per period and function: the share of the function's ``cost_usd.total``
     used in the period (:func:`cost_shares`), every item included, tiers and free tier as in
     the bill. The periods add up to ``cost_usd.total`` to 1e-9: they are rounded to 1e-9 USD
@@ -218,18 +219,21 @@ def period_costs(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     requests arriving in ``[warmup, duration)``.
 
     Fills ``per_period[name]["cost"]`` (rounded, with ``None``) and ``["cost_raw"]`` (floats,
-    0 for warm-up periods).
+    0 for warm-up periods). Returns each function's :func:`cost_shares` on ``edges`` (the
+    chart timeline reuses them when its bins are the periods).
     """
     warm = np.asarray(edges[1:]) <= model.warmup_s
+    every = {}
     for name, data in per_period.items():
         cost = costs[name]
-        shares = cost_shares(model, name, edges, cost)
+        shares = every[name] = cost_shares(model, name, edges, cost)
         raw = np.sum([shares[item] for item in COST_ITEMS], axis=0)
         mass = float(raw.sum())
         if mass > 0.0:
             raw = raw * (float(cost["total"]) / mass)  # the items' rounding: add up to total
         data["cost_raw"] = raw
         data["cost"] = rounded_periods(raw, warm)
+    return every
 
 
 def rounded_periods(raw: np.ndarray, warm: np.ndarray) -> list[float | None]:

@@ -295,7 +295,7 @@ def _build_result(model: "Model", records: bool, timeline: bool,
                                       horizon - warmup, recurs=config["recurs"])
     for name, block in functions.items():
         block["cost_usd"] = costs[name]
-    period_costs(model, costs, per_period, edges)
+    shares = period_costs(model, costs, per_period, edges)
 
     account_busy = StepLevel.merge(list(busy_levels.values()))
     shared = [level for name, level in busy_levels.items()
@@ -340,7 +340,8 @@ def _build_result(model: "Model", records: bool, timeline: bool,
     # The chart timeline is built when charts are drawn, not for every run.
     source = partial(build_timeline, model, costs={name: block["cost_usd"]
                                                    for name, block in functions.items()},
-                     width_s=timeline_width_s) if timeline else None
+                     width_s=timeline_width_s, period_shares=(edges, shares)) \
+        if timeline else None
     return Result(model.scenario, summary, series, model.run_info(), request_records,
                   dependency_series=dependency_rows, timeline_source=source)
 

@@ -221,21 +221,30 @@ class Timeline:
 
 def build_timeline(model: "Model", max_bins: int = MAX_BINS,
                    costs: Mapping[str, Mapping[str, Any]] | None = None,
-                   width_s: float | None = None) -> Timeline:
+                   width_s: float | None = None,
+                   period_shares: tuple[np.ndarray, Mapping[str, Any]] | None = None
+                   ) -> Timeline:
     """Reduce a finished model's records to chart data (see the module docstring).
 
     ``costs``: each function's ``cost_usd`` block of the summary, spread over the bins.
     ``width_s``: a bin width to use instead of :func:`chart_width` (replications share one).
+    ``period_shares``: the metrics periods' edges and each function's
+    :func:`~lambdasim.results.periods.cost_shares` on them (the summary's), used as the cost
+    bins when the bins are those periods.
     """
     end = max(model.end_s, model.duration_s)
     width = chart_width(end, model.period_s, max_bins) if width_s is None else float(width_s)
     count = max(1, int(np.ceil(end / width - 1e-9)))
     edges = np.arange(count + 1, dtype=np.float64) * width
     functions = {}
+    reuse = period_shares is not None and np.array_equal(period_shares[0], edges)
     for name, recorder in model.recorders.items():
         functions[name] = _function_timeline(model, name, recorder, edges, end)
         if costs is not None and name in costs:
-            functions[name].cost_usd = cost_shares(model, name, edges, costs[name])
+            if reuse and name in period_shares[1]:
+                functions[name].cost_usd = period_shares[1][name]
+            else:
+                functions[name].cost_usd = cost_shares(model, name, edges, costs[name])
         _trigger_series(model, name, functions[name])
     if len(functions) == 1:
         account_busy_max = next(iter(functions.values())).busy_max
