@@ -214,3 +214,36 @@ def test_once_projects_nothing_and_continuous_keeps_its_basis():
     assert steady["cost_projection"]["basis"] == "the window's traffic all month"
     assert steady["functions"]["f"]["cost_usd"]["per_30_days"]["snap_start_cache"] == (
         pytest.approx(MONTH_S * 2.0 * CACHE, abs=1e-9))
+
+
+def test_cost_chart_draws_every_item_and_ends_at_the_table():
+    # The SnapStart and event-poller items have their own colours and labels in the cost
+    # chart (a SnapStart Python function with provisioned SQS pollers used to crash it).
+    from lambdasim.results.function_charts import cost_chart
+    data = snapstart(count=3, duration="1h", period="10m")
+    data["functions"]["f"]["triggers"].append(
+        {"type": "sqs", "arrivals": {"process": "poisson", "rate": "1/s"},
+         "provisioned_pollers": {"minimum": 2, "maximum": 10}})
+    result = simulate(data)
+    chart = cost_chart(result, "f")
+    labels = [t.get_text() for ax in chart.axes for t in (ax.get_legend().get_texts()
+                                                          if ax.get_legend() else [])]
+    for label in ("SnapStart cache", "SnapStart restores", "event pollers (EPU)"):
+        assert any(text.startswith(label) for text in labels), label
+    assert chart.png()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sum(result.timeline.functions["f"].cost_usd["event_poller_units"]) == pytest.approx(
+        result.function("f").cost_usd["event_poller_units"], abs=1e-9)
+
+
+def test_report_html_cost_table_has_every_item_that_costs():
+    # report.html's cost by item shows the SnapStart and event-poller items when a function
+    # pays them, so the columns add up to the total.
+    from lambdasim.results.html_report import _cost_table
+    data = snapstart(count=3, duration="1h", period="10m")
+    summary = simulate(data).summary
+    table = _cost_table(summary)
+    assert "SnapStart cache" in table["header"] and "SnapStart restores" in table["header"]
+    assert "event pollers (EPU)" not in table["header"]  # nobody pays it here
+    plain = _cost_table(simulate(snapstart(count=3, duration="1h", period="10m",
+                                           functions={"f": {"duration": "100ms"}})).summary)
+    assert "SnapStart cache" not in plain["header"]

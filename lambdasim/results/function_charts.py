@@ -20,9 +20,13 @@ __all__ = ["concurrency_chart", "requests_chart", "latency_chart", "latency_time
 
 #: Cost items as the cost chart and report.html name them.
 COST_LABELS = {"requests": "requests", "duration": "duration", "init": "init (cold starts)",
-               "ephemeral_storage": "ephemeral storage", "provisioned": "provisioned concurrency"}
+               "ephemeral_storage": "ephemeral storage", "provisioned": "provisioned concurrency",
+               "snap_start_cache": "SnapStart cache", "snap_start_restore": "SnapStart restores",
+               "event_poller_units": "event pollers (EPU)"}
 _COST_COLORS = {"requests": "#7f7f7f", "duration": "#1f77b4", "init": "#ff7f0e",
-                "ephemeral_storage": "#17becf", "provisioned": "#2ca02c"}
+                "ephemeral_storage": "#17becf", "provisioned": "#2ca02c",
+                "snap_start_cache": "#9467bd", "snap_start_restore": "#c5b0d5",
+                "event_poller_units": "#8c564b"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -312,7 +316,8 @@ def cost_chart(result: Any, function: str | None = None) -> Chart:
         top.stackplot(x, *[step(values) for _, values in items],
                       labels=[f"{COST_LABELS.get(item, item)}: {usd_text(float(values.sum()))}"
                               for item, values in items],
-                      colors=[_COST_COLORS.get(item) for item, _ in items], step="post", lw=0)
+                      colors=[_COST_COLORS.get(item, "#e377c2") for item, _ in items],
+                      step="post", lw=0)
         usd_axis(top, float(np.max(total)) * 1.15)
         running = np.concatenate([[0.0], np.cumsum(total)])
         bottom.plot(x, running, color="#333333", lw=1.5,
@@ -326,6 +331,6 @@ def cost_chart(result: Any, function: str | None = None) -> Chart:
     for ax in (top, bottom):
         legend(ax)
     title(fig, f"{name}: cost over time",
-          f"cost of the invocations in each {width} (by start), of requests arriving after "
-          "the warm-up, as in the table")
+          f"cost in each {width}: invocations by start, of requests arriving after the "
+          "warm-up, and capacity held (provisioned, pollers, snapshot cache), as in the table")
     return fig

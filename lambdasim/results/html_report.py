@@ -224,6 +224,10 @@ def _clip(path: tuple[str, ...], interval: list[float]) -> tuple[float, float]:
 _COST_COLUMNS = (("requests", "requests"), ("duration", "duration"),
                  ("init", "init (cold starts)"), ("ephemeral_storage", "ephemeral storage"),
                  ("provisioned", "provisioned concurrency"), ("total", "total"))
+#: Items shown only when some function has them (SnapStart, provisioned-mode pollers).
+_FEATURE_COLUMNS = (("snap_start_cache", "SnapStart cache"),
+                    ("snap_start_restore", "SnapStart restores"),
+                    ("event_poller_units", "event pollers (EPU)"))
 
 
 def _money(value: Any, decimals: int) -> str:
@@ -238,13 +242,20 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
     functions: Mapping[str, Any] = summary.get("functions") or {}
     fconfigs = (summary.get("config") or {}).get("functions") or {}
     account = summary.get("account") or {}
-    keys = [key for key, _ in _COST_COLUMNS]
+    # Every item with a cost is a column, so the items add up to the total.
+    columns = list(_COST_COLUMNS[:-1]) + [
+        (key, label) for key, label in _FEATURE_COLUMNS
+        if any(((block or {}).get("cost_usd") or {}).get(key) for block in functions.values())
+    ] + [_COST_COLUMNS[-1]]
+    keys = [key for key, _ in columns]
 
     def applies(name: str, key: str) -> bool:
         block = functions.get(name) or {}
         fconfig = fconfigs.get(name) or {}
         if key == "provisioned":
             return "provisioned" in block or bool((block.get("cost_usd") or {}).get(key))
+        if key in dict(_FEATURE_COLUMNS):
+            return bool((block.get("cost_usd") or {}).get(key))
         if key == "ephemeral_storage":  # only storage above the included 512 MB is billed
             return float(fconfig.get("ephemeral_storage_mb") or 512) > 512 or bool(
                 (block.get("cost_usd") or {}).get(key))
@@ -279,7 +290,7 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
                  " The 30-day row projects the measured window to 30 days.")
     elif basis:
         note += f" No 30-day projection: {basis}."
-    return {"header": ["cost (USD)"] + [label for _, label in _COST_COLUMNS], "rows": rows,
+    return {"header": ["cost (USD)"] + [label for _, label in columns], "rows": rows,
             "note": note}
 
 
@@ -302,6 +313,7 @@ _CAPTIONS = {
     "async": "asynchronous events: age, queue depth, received and dropped",
     "sqs": "SQS queue: backlog, age of the oldest message, pollers",
     "stream": "stream: iterator age and pollers",
+    "kafka": "Kafka event source: offset lag, event pollers, concurrency against partitions",
     "front-door": "front door: API requests, 4XX and 5XX errors, latency",
 }
 
