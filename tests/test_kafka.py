@@ -216,3 +216,112 @@ def test_provisioned_poller_line_on_the_sqs_chart(tmp_path):
     sqs = [line.get_label() for ax in plots.sqs_chart(result, "q").axes for line in ax.get_lines()]
     assert any("provisioned pollers" in label for label in sqs)
     assert column(result, "KafkaPollers")[0] == 1
+
+
+# -- the Kafka chart (kafka-NAME.png) -------------------------------------------------------
+
+def _labels(ax) -> list[str]:
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+@pytest.fixture(scope="module")
+def lagging():
+    """An on-demand mapping whose offset lag builds up in a burst: 6 partitions, a slow
+    handler, 1 poller at first (5 invocations) until the lag brings a second one."""
+    data = scenario({"arrivals": {"process": "poisson",
+                                  "rate": [["0s", "20/s"], ["2m", "120/s"], ["3m", "20/s"]]},
+                     "partitions": 6, "batch_size": 10},
+                    function={"duration": "400ms"}, duration="5m", warmup="30s")
+    return simulate(data)
+
+
+def test_kafka_chart_is_written_on_the_run_bins_with_the_table_figures(lagging, tmp_path):
+    # Offset lag (SumOffsetLag, MaxOffsetLag, monitoring-metrics-types.html), pollers and
+    # concurrency against the partitions, on the same bins as every chart of the run.
+    from lambdasim.results import plots
+    from lambdasim.results.chart_kit import WARMUP_LABEL
+    from lambdasim.results.folder import write_results
+
+    block = lagging.summary["functions"]["f"]["kafka"]
+    timeline = lagging.timeline
+    data = timeline.functions["f"]
+    assert not data.series_edges  # the lag is on the chart bins, not per metrics period
+    chart = plots.kafka_chart(lagging, "f")
+    lag, pollers, concurrency = chart.axes
+    labels = _labels(lag)
+    assert WARMUP_LABEL in labels  # warm-up shaded
+    assert f"SumOffsetLag: all partitions, peak (table: {block['sum_offset_lag']['max']:,})" \
+        in labels
+    assert f"MaxOffsetLag: the most-lagging partition, peak (table: " \
+           f"{block['max_offset_lag']['max']:,})" in labels
+    assert f"on-demand pollers, peak (table: {block['pollers']['max']:,})" in _labels(pollers)
+    assert any(label.startswith("partitions (6)") for label in _labels(concurrency))
+    assert any(label.endswith(f"(table: {block['concurrency']['max']:,})")
+               for label in _labels(concurrency))
+    # The per-bin peaks agree with the table's maxima over the measured window: bins inside
+    # it never exceed the table, bins touching it reach it.
+    edges = data.edges
+    inside = (edges[:-1] >= timeline.warmup_s) & (edges[1:] <= timeline.duration_s)
+    touching = (edges[1:] > timeline.warmup_s) & (edges[:-1] < timeline.duration_s)
+    for column, key in (("SumOffsetLag", "sum_offset_lag"), ("MaxOffsetLag", "max_offset_lag"),
+                        ("KafkaPollers", "pollers")):
+        series = data.series[column]
+        assert series[inside].max() <= block[key]["max"] <= series[touching].max()
+    assert block["sum_offset_lag"]["max"] > 100  # the burst made a backlog
+    # Pollers count whole pollers; the upper bound (ceil(6 / 5) = 2) is marked.
+    ticks = pollers.get_yticks()
+    assert np.allclose(ticks, np.round(ticks))
+    assert any("1 up to 2 pollers" in label for label in _labels(pollers))
+    # Written with the run's charts and shown in report.html.
+    write_results(lagging, tmp_path / "out")
+    assert (tmp_path / "out" / "kafka-f.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Kafka event source" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_kafka_chart_marks_provisioned_minimum_and_maximum_and_says_no_lag(tmp_path):
+    # Provisioned mode: MinimumPollers and MaximumPollers, the maximum capped at the
+    # partition count ("Lambda limits MaximumPollers to the number of partitions").
+    from lambdasim.results import plots
+
+    data = scenario({"arrivals": {"process": "poisson", "rate": "1/h"}, "partitions": 3,
+                     "provisioned_pollers": {"minimum": 2, "maximum": 50}}, duration="1m")
+    result = simulate(data)
+    assert result.summary["functions"]["f"]["kafka"]["records"] == 0
+    lag, pollers, _ = plots.kafka_chart(result, "f").axes
+    assert "no offset lag: every record read as it arrived" in [t.get_text() for t in lag.texts]
+    labels = _labels(pollers)
+    assert "minimum pollers (2)" in labels
+    assert "maximum pollers (3; at most the partitions)" in labels
+    assert "provisioned pollers, peak (table: 2)" in labels
+    # The pollers' EPU cost has its own item on the cost chart (it was drawn without a colour).
+    cost = plots.cost_chart(result, "f")
+    assert any(text.get_text().startswith("event pollers (EPU): $")
+               for text in cost.axes[0].get_legend().get_texts())
+    # report.html's cost table has the item too, so its row adds up to the total.
+    from lambdasim.results.folder import write_results
+
+    write_results(result, tmp_path / "out", plots=False)
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert ">event pollers (EPU)<" in page
+
+
+def test_no_kafka_chart_without_a_kafka_trigger(tmp_path):
+    from lambdasim.results import plots
+
+    data = scenario({"arrivals": {"process": "poisson", "rate": 1}}, duration="1m",
+                    function={"timeout": "10s"})
+    data["functions"]["f"]["triggers"] = [{"type": "sqs",
+                                           "arrivals": {"process": "poisson", "rate": 5}}]
+    result = simulate(data)
+    assert plots.kafka_chart(result, "f") is None
+    assert not [p for p in plots.write_plots(result, tmp_path) if p.name.startswith("kafka")]
+
+
+def test_levels_are_tracked_on_a_period_every_chart_bin_groups():
+    # A 10-minute run plans 2 s bins; a drain past the horizon makes them 5 s. The offset
+    # lag is tracked at a period both (and the 60 s metrics period) are whole groups of.
+    from lambdasim.engine.online_levels import track_period
+
+    fine = track_period(60.0, 600.0)
+    for width in (2.0, 5.0, 60.0):
+        assert abs(width / fine - round(width / fine)) < 1e-9

@@ -379,3 +379,17 @@ def test_tune_and_sweep_tables_fit_100_columns_with_human_numbers():
     assert max(map(len, text.splitlines())) <= 100, text
     assert "f latency p99 per request" in " ".join(text.split())  # words, not dotted keys
     assert "functions.f.latency_ms.p99" not in text
+
+
+def test_cold_start_share_counts_only_the_table_window():
+    # The period that straddles the warm-up (0:00-1:00 with a 30 s warm-up) also holds the
+    # warm-up's cold starts: "1 cold start, 83 % of them between 0:00 and 1:00" read wrong.
+    summary = {"duration_s": 360.0, "warmup_s": 30.0, "config": {"period": 60.0},
+               "functions": {"k": {"cold_starts": 1, "cold_start_rate": 0.0005,
+                                   "requests": {"arrived": 7000}}},
+               "account": {}}
+    series = {"period_start_s": [60.0 * k for k in range(6)], "function": ["k"] * 6,
+              "ColdStarts": [6, 1, 0, 0, 0, 0]}
+    found = " ".join(findings(summary, series))
+    assert "1 cold start (0.05 % of invocations), 100 % of them between 1:00 and 2:00." in found
+    assert "0:00" not in found

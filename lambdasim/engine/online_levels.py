@@ -39,15 +39,23 @@ def round_width(span_s: float, max_bins: int = 300) -> float:
 
 def track_period(period_s: float, duration_s: float, max_bins: int = 300) -> float:
     """The period at which levels are tracked online: a divisor of the metrics period that is
-    also one of the chart bins of the run (:func:`round_width` of its horizon), so both the
-    metrics period and the chart bins are exact groups of it; the metrics period itself when
-    that would track more than :data:`MAX_TRACKED` periods."""
+    also one of the chart bins of the run (:func:`round_width` of its horizon, and the next
+    round width, which the bins take when the drain after the horizon needs more than
+    ``max_bins`` of them), so both the metrics period and the chart bins are exact groups of
+    it; the metrics period itself when that would track more than :data:`MAX_TRACKED`
+    periods."""
     period_ms = round(period_s * 1000.0)
-    width_ms = round(round_width(duration_s, max_bins) * 1000.0)
-    fine = math.gcd(period_ms, width_ms) / 1000.0
-    if fine <= 0.0 or duration_s / fine > MAX_TRACKED:
-        return period_s
-    return fine
+    width_s = round_width(duration_s, max_bins)
+    fine_ms = math.gcd(period_ms, round(width_s * 1000.0))
+    wider = [step for step in ROUND_STEPS_S if step > width_s]
+    candidates = [fine_ms]
+    if wider:
+        candidates.insert(0, math.gcd(fine_ms, round(wider[0] * 1000.0)))
+    for candidate_ms in candidates:
+        fine = candidate_ms / 1000.0
+        if fine > 0.0 and duration_s / fine <= MAX_TRACKED:
+            return fine
+    return period_s
 
 
 def regroup_max(values: list, track_s: float, edges) -> list | None:

@@ -144,14 +144,18 @@ def _cold_starts(ctx: Context) -> list[str]:
             continue
         text = (f"{ctx.who(name)}{hz.plural(total, 'cold start')} "
                 f"({hz.percent(block.get('cold_start_rate'))} of invocations)")
-        periods = [(t, v or 0) for t, v in ctx.periods(name, "ColdStarts")]
+        # Only periods after the warm-up: one that straddles it also holds the warm-up's
+        # cold starts, which the table's count (the "them" of the sentence) leaves out.
+        periods = [(t, v or 0) for t, v in ctx.periods(name, "ColdStarts")
+                   if t >= ctx.warmup - 1e-9]
         counted = sum(v for _, v in periods)
         window = _densest(periods, COLD_START_SHARE * counted) if counted else None
         if window is not None:
             (a, b), held = window
             span = ctx.duration - ctx.warmup
             if b - a <= span / 2 and len(periods) > 2:
-                text += (f", {hz.percent(held / counted, 0)} of them between {hz.clock(a)} "
+                text += (f", {hz.percent(held / max(counted, total), 0)} of them between "
+                         f"{hz.clock(a)} "
                          f"and {hz.clock(min(b, ctx.duration))}")
         out.append(text + ".")
     return out

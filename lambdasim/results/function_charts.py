@@ -316,7 +316,8 @@ def cost_chart(result: Any, function: str | None = None) -> Chart:
         top.stackplot(x, *[step(values) for _, values in items],
                       labels=[f"{COST_LABELS.get(item, item)}: {usd_text(float(values.sum()))}"
                               for item, values in items],
-                      colors=[_COST_COLORS.get(item) for item, _ in items], step="post", lw=0)
+                      colors=[_COST_COLORS.get(item, "#e377c2") for item, _ in items],
+                      step="post", lw=0)
         usd_axis(top, float(np.max(total)) * 1.15)
         running = np.concatenate([[0.0], np.cumsum(total)])
         bottom.plot(x, running, color="#333333", lw=1.5,

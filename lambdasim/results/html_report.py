@@ -313,6 +313,7 @@ _CAPTIONS = {
     "async": "asynchronous events: age, queue depth, received and dropped",
     "sqs": "SQS queue: backlog, age of the oldest message, pollers",
     "stream": "stream: iterator age and pollers",
+    "kafka": "Kafka event source: offset lag, event pollers, concurrency against partitions",
     "front-door": "front door: API requests, 4XX and 5XX errors, latency",
 }
 

@@ -16,7 +16,9 @@ Per function:
   table's cost;
 * where those triggers exist: ``async-NAME.png`` (event age, queue depth, events received and
   dropped), ``sqs-NAME.png`` (backlog, age of the oldest message, pollers),
-  ``stream-NAME.png`` (iterator age, pollers).
+  ``stream-NAME.png`` (iterator age, pollers), ``kafka-NAME.png`` (offset lag, event pollers
+  with their minimum and maximum, concurrency against the partition count),
+  ``front-door-NAME.png`` (API Gateway's Count, 4XX/5XX errors and latencies).
 
 And ``concurrency.png`` for the account when there are several functions: each function's
 busy environments stacked, the account's peak concurrency and its limit.
@@ -39,12 +41,13 @@ from lambdasim.results.function_charts import (COST_LABELS, concurrency_chart, c
                                                latency_chart, latency_time_chart,
                                                requests_chart)
 from lambdasim.results.source_charts import (account_chart, async_chart, dependency_chart,
-                                             front_door_chart, sqs_chart, stream_chart)
+                                             front_door_chart, kafka_chart, sqs_chart,
+                                             stream_chart)
 
 __all__ = ["Chart", "concurrency_chart", "requests_chart", "latency_chart",
            "latency_time_chart", "cost_chart", "async_chart", "sqs_chart", "stream_chart",
-           "front_door_chart", "dependency_chart", "account_chart", "charts", "write_plots",
-           "FUNCTION_CHARTS", "COST_LABELS"]
+           "front_door_chart", "kafka_chart", "dependency_chart", "account_chart", "charts",
+           "write_plots", "FUNCTION_CHARTS", "COST_LABELS"]
 
 
 #: Chart kinds drawn for every function: file prefix -> function. Trigger charts return None
@@ -58,6 +61,7 @@ FUNCTION_CHARTS: dict[str, Callable[[Any, str], Chart | None]] = {
     "async": async_chart,
     "sqs": sqs_chart,
     "stream": stream_chart,
+    "kafka": kafka_chart,
     "front-door": front_door_chart,
 }
 

@@ -16,7 +16,18 @@ bin. Per function:
   attempts, requests throttled in the end and cold starts per second (the table's window);
 * ``latency_time-NAME.png`` -- end-to-end latency p50 and p99 of the requests arriving in each
   bin;
-* ``cost-NAME.png`` -- the cost of each bin and the running total.
+* ``cost-NAME.png`` -- the cost of each bin and the running total;
+* where those triggers exist, the panels a single run draws
+  (:data:`lambdasim.results.source_charts.SOURCE_PANELS`), each line with its band:
+  ``async-NAME.png`` (event age, queue depth, events received and dropped), ``sqs-NAME.png``
+  (backlog, age of the oldest message, pollers), ``stream-NAME.png`` (iterator age, pollers),
+  ``kafka-NAME.png`` (offset lag, event pollers with their bounds, peak concurrency against
+  the partitions) and ``front-door-NAME.png``
+  (API Gateway's Count, errors and latencies).
+
+And ``concurrency.png`` for the account when there are several functions: each function's
+busy environments and the account's peak concurrency, with bands, against the account limit.
+Every figure drawn here is a count, an age, a latency or money: no bound goes below zero.
 """
 from __future__ import annotations
 
@@ -29,6 +40,8 @@ import numpy as np
 from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, empty_panel,
                                          legend, seconds_text, step, thousands, time_axis,
                                          title, usd_axis, usd_text)
+from lambdasim.results.source_charts import (SHARED_COLUMNS, SOURCE_PANELS,
+                                             kafka_poller_limits)
 
 __all__ = ["Band", "band", "replication_charts"]
 
@@ -116,6 +129,15 @@ def replication_charts(summary: Mapping[str, Any], digests: Sequence[Mapping[str
         yield f"requests-{name}.png", _requests(*context)
         yield f"latency_time-{name}.png", _latency(*context)
         yield f"cost-{name}.png", _cost(*context)
+        triggers = (((summary.get("config") or {}).get("functions") or {}).get(name)
+                    or {}).get("triggers") or []
+        for kind in SOURCE_PANELS:
+            chart = _source(kind, name, runs, axis, width, n, triggers)
+            if chart is not None:
+                yield f"{kind}-{name}.png", chart
+    if len(first["functions"]) > 1 and all("account_busy_max" in d for d in digests):
+        yield "concurrency.png", _account(digests, axis, edges, width, length, n,
+                                          int(first["account_limit"]))
 
 
 def _subtitle(n: int, width: float) -> str:
@@ -272,3 +294,131 @@ def _hold(values: np.ndarray, length: int) -> np.ndarray:
         values = np.append(values, np.full(length - values.size,
                                            values[-1] if values.size else 0.0))
     return values
+
+
+def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) -> Chart | None:
+    """The panels of one event-source chart (as a single run draws them), each line the mean
+    of the replications with its band; None when no replication has the trigger."""
+    title_text, panels = SOURCE_PANELS[kind]
+    present = []
+    for ylabel, lines, transform, counts, empty in panels:
+        lines = [line for line in lines if any(line[0] in r.get("series", {}) for r in runs)]
+        if lines:
+            present.append((ylabel, lines, transform, counts, empty))
+    if not {line[0] for _, lines, *_ in present for line in lines} - SHARED_COLUMNS:
+        return None
+    kafka = [t for t in triggers if t.get("type") == "kafka"] if kind == "kafka" else []
+    if kafka:  # concurrency against the partitions, as on a single run
+        present.append(("concurrent invocations", [], None, True, "no invocations"))
+    fig = Chart(figsize=(11.0, 2.4 + 2.0 * len(present)))
+    axes = fig.subplots(len(present), 1, sharex=True, squeeze=False)[:, 0]
+    periods = set()
+    for i, (ax, (ylabel, lines, transform, counts, empty)) in enumerate(zip(axes, present)):
+        scale = time_axis(ax, axis, label=i == len(present) - 1, legend=i == 0)
+        top = 0.0
+        for j, (column, label, style) in enumerate(lines):
+            # A column kept per metrics period (a long drain) is banded on that grid, over
+            # the replications that kept it so.
+            own = runs[0].get("series_width_s", {}).get(column, width)
+            if own != width:
+                periods.add(own)
+            samples = [r["series"][column] for r in runs if column in r.get("series", {})
+                       and r.get("series_width_s", {}).get(column, width) == own]
+            if transform is not None:
+                samples = [transform(np.asarray(v, dtype=np.float64), own) for v in samples]
+            length = max(len(v) for v in samples)
+            # Pollers are a level of a mapping that exists while its run lasts: a run that
+            # ended earlier has none to average in the later bins (not zero pollers).
+            b = band(samples, length, fill=np.nan if "Pollers" in column else 0.0)
+            x = np.arange(length + 1) * own
+            if "Age" in column:
+                # An age (in seconds here) is at most the time elapsed since the start.
+                b.high = np.minimum(b.high, x[1:])
+            if column == "KafkaPollers" and kafka:
+                b.high = np.minimum(b.high, _kafka_max_pollers(kafka))
+            b.low = np.minimum(b.low, b.high)
+            x = x / scale
+            top = max(top, _top(b))
+            if style == "bars":
+                _draw(ax, x, b, COLORS["throttles"],
+                      label + (", mean" if np.any(np.nan_to_num(b.high) > 0) else ": none"))
+            else:
+                _draw(ax, x, b, f"C{j}", label + ", mean", ls=style or "-")
+        if kafka and ylabel == "event pollers":
+            top = max(top, kafka_poller_limits(ax, kafka))
+        if kafka and ylabel == "concurrent invocations":
+            peak = band([r["busy_max"] for r in runs], max(len(r["busy_max"]) for r in runs))
+            if len(kafka) == len(triggers):  # one batch per partition: never above them
+                peak.high = np.minimum(peak.high, sum(int(t["partitions"]) for t in kafka))
+            _draw(ax, np.arange(len(peak.mean) + 1) * width / scale, peak, COLORS["peak"],
+                  f"peak concurrent executions in each {seconds_text(width)}, mean")
+            partitions = sum(int(t["partitions"]) for t in kafka)
+            ax.axhline(partitions, color=COLORS["limit"], lw=1.4, ls="--",
+                       label=f"partitions ({partitions:,}): one batch in flight each")
+            top = max(top, _top(peak), partitions * 1.05)
+        ax.set_ylabel(ylabel)
+        if top <= 0.0:
+            empty_panel(ax, empty)
+        elif counts:
+            count_axis(ax, top * 1.1)
+        else:
+            ax.set_ylim(0.0, top * 1.1)
+            thousands(ax)
+        legend(ax)
+    subtitle = _subtitle(n, width)
+    for period in sorted(periods):
+        subtitle += f"; per {seconds_text(period)} metrics period where a drain made it so"
+    title(fig, f"{name}: {title_text}, {n} replications", subtitle)
+    return fig
+
+
+def _kafka_max_pollers(kafka) -> int:
+    """The most pollers Kafka triggers can have: the provisioned maximum (at most the
+    partitions), or on demand the number beyond which pollers would idle."""
+    return sum(min(int(t["provisioned_pollers"]["maximum"]), int(t["partitions"]))
+               if t["provisioned_pollers"] is not None
+               else -(-int(t["partitions"]) // int(t["invocations_per_poller"]))
+               for t in kafka)
+
+
+def _top(b: Band) -> float:
+    """The axis top a band needs: its mean everywhere, its upper bound where every
+    replication has a value (where only two have one, the t interval with 1 degree of
+    freedom is 12.7 standard errors wide and would squash the chart; it runs off the top)."""
+    values = [b.mean]
+    full = b.n == np.max(b.n) if b.n.size else b.n.astype(bool)
+    values.append(b.high[full])
+    finite = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values])
+    finite = finite[np.isfinite(finite)]
+    return float(finite.max()) if finite.size else 0.0
+
+
+def _account(digests, axis, edges, width, length, n, account_limit) -> Chart:
+    """Each function's busy environments and the account's peak, with bands; the limit."""
+    fig = Chart(figsize=WIDE)
+    ax = fig.add_subplot()
+    scale = time_axis(ax, axis)
+    x = edges / scale
+    top = 1.0
+    for j, name in enumerate(digests[0]["functions"]):
+        b = band([d["functions"][name]["busy"] for d in digests], length)
+        _draw(ax, x, b, f"C{j}", f"{name}: busy environments, mean")
+        top = max(top, float(np.nanmax(b.high)))
+    peak = band([d["account_busy_max"] for d in digests], length)
+    _draw(ax, x, peak, COLORS["peak"],
+          f"account: peak concurrent executions in each {seconds_text(width)}, mean")
+    top = max(top, float(np.nanmax(peak.high)))
+    ceiling = top * 1.15
+    label = f"account concurrency limit ({account_limit:,})"
+    if account_limit <= top * 4.0:
+        ceiling = max(ceiling, account_limit * 1.08)
+        ax.axhline(account_limit, color=COLORS["limit"], lw=1.4, ls="--", label=label)
+    else:
+        ax.plot([], [], color=COLORS["limit"], lw=1.4, ls="--",
+                label=f"{label}, above the chart")
+    count_axis(ax, ceiling)
+    ax.set_ylabel("concurrent executions")
+    title(fig, f"account: concurrent executions by function, {n} replications",
+          _subtitle(n, width))
+    legend(ax)
+    return fig

@@ -18,31 +18,43 @@ from lambdasim.results.function_charts import (_bins, _function_name, _limits, _
                                                _timeline)
 
 __all__ = ["async_chart", "front_door_chart", "dependency_chart", "sqs_chart", "stream_chart",
-           "account_chart"]
+           "kafka_chart", "kafka_poller_limits", "account_chart", "SOURCE_PANELS",
+           "SHARED_COLUMNS"]
 
 # --------------------------------------------------------------------------- trigger charts
 
-def _panels(result: Any, name: str, title_text: str, panels) -> Chart | None:
+#: Columns that several event sources write (provisioned-mode SQS and Kafka mappings both
+#: report ProvisionedPollers): alone, they do not make a chart of their own.
+SHARED_COLUMNS = frozenset({"ProvisionedPollers"})
+
+
+def _panels(result: Any, name: str, title_text: str, panels, note: str = "") -> Chart | None:
     """A chart of stacked panels from trigger columns; None when no column has data.
 
     ``panels``: a list of ``(y label, [(column, label, style)], transform, counts, empty)``:
-    ``counts`` gives the axis integer ticks, ``empty`` is what a panel without data says.
+    ``counts`` gives the axis integer ticks, ``empty`` is what a panel without data says. An
+    optional sixth item ``extra(ax, scale, data) -> top`` draws more on the panel (limits,
+    levels that are not trigger columns) and returns the highest value it drew; a panel with
+    one is drawn even when none of its columns is present. ``note`` ends the subtitle.
     """
     timeline = _timeline(result)
     data = timeline.functions[name]
     columns = {column for _, lines, *_ in panels for column, _, _ in lines}
-    if not columns & set(data.series):
+    if not (columns - SHARED_COLUMNS) & set(data.series):
         return None
     present = [(ylabel, [line for line in lines if line[0] in data.series], *rest)
                for ylabel, lines, *rest in panels]
-    present = [panel for panel in present if panel[1]]
+    present = [panel for panel in present if panel[1] or len(panel) > 5]
     fig = Chart(figsize=(11.0, 2.4 + 2.0 * len(present)))
     axes = fig.subplots(len(present), 1, sharex=True, squeeze=False)[:, 0]
     notes = set()
-    for i, (ax, (ylabel, lines, transform, counts, empty)) in enumerate(zip(axes, present)):
+    for i, (ax, (ylabel, lines, transform, counts, empty, *extra)) in enumerate(
+            zip(axes, present)):
         scale = time_axis(ax, timeline, label=i == len(present) - 1, legend=i == 0,
                           end_s=data.active_end_s)
         top = 0.0
+        if extra:
+            top = float(extra[0](ax, scale, data))
         for column, label, style in lines:
             edges = data.series_edges.get(column, data.edges)
             if column in data.series_edges:
@@ -72,7 +84,7 @@ def _panels(result: Any, name: str, title_text: str, panels) -> Chart | None:
     for period in sorted(notes):
         subtitle = (f"per {_bins(period)} metrics period: these levels are monitored per "
                     "period during the run")
-    title(fig, f"{name}: {title_text}", subtitle)
+    title(fig, f"{name}: {title_text}", subtitle + note)
     return fig
 
 
@@ -80,10 +92,11 @@ _seconds = lambda values, _width: values / 1000.0  # noqa: E731  (ms per bin -> 
 _per_second = lambda values, width: values / width  # noqa: E731  (counts per bin -> per s)
 
 
-def async_chart(result: Any, function: str | None = None) -> Chart | None:
-    """Asynchronous invocation: event age, queue depth, events received and dropped."""
-    name = _function_name(result, function)
-    return _panels(result, name, "asynchronous events", [
+#: The panels of each event-source chart, kind -> (title, panels) as :func:`_panels` takes
+#: them; the replication charts (:mod:`lambdasim.results.replication_charts`) draw the same
+#: panels with their bands. The Kafka chart adds the table's figures and more to its own.
+SOURCE_PANELS: dict[str, tuple[str, list]] = {
+    "async": ("asynchronous events", [
         ("event age (s)", [("AsyncEventAge_max_ms", "age of the oldest event (max)", "-"),
                            ("AsyncEventAge_avg_ms", "mean age of events (avg)", "--")],
          _seconds, False, "no event waited"),
@@ -92,13 +105,32 @@ def async_chart(result: Any, function: str | None = None) -> Chart | None:
         ("events per second", [("AsyncEventsReceived", "events received (requests)", "-"),
                                ("AsyncEventsDropped", "events dropped (requests)", "bars")],
          _per_second, False, "no events"),
-    ])
-
-
-def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
-    """API Gateway's metrics of a function's front doors: Count, 4XX/5XX, latencies."""
-    name = _function_name(result, function)
-    return _panels(result, name, "front door (API Gateway metrics)", [
+    ]),
+    "sqs": ("SQS queue", [
+        ("messages", [("ApproximateNumberOfMessagesVisible",
+                       "backlog: messages visible (peak)", "-")], None, True, "no backlog"),
+        ("age (s)", [("ApproximateAgeOfOldestMessage_s", "age of the oldest message", "-")],
+         None, False, "no message waited"),
+        ("pollers", [("SQSPollers", "concurrent pollers (peak)", "-"),
+                     ("ProvisionedPollers", "provisioned pollers (EPU, peak)", "--")], None,
+         True, "no pollers"),
+    ]),
+    "stream": ("stream", [
+        ("iterator age (s)", [("IteratorAge_max_ms", "iterator age (max)", "-"),
+                              ("IteratorAge_avg_ms", "iterator age (avg)", "--")],
+         _seconds, False, "no iterator age: records read as they arrived"),
+        ("pollers", [("StreamPollers", "concurrent batches (peak)", "-")], None, True,
+         "no pollers"),
+    ]),
+    "kafka": ("Kafka event source", [
+        ("offset lag (records)",
+         [("SumOffsetLag", "SumOffsetLag: all partitions, peak", "-"),
+          ("MaxOffsetLag", "MaxOffsetLag: the most-lagging partition, peak", "--")],
+         None, True, "no offset lag: every record read as it arrived"),
+        ("event pollers", [("KafkaPollers", "event pollers, peak", "-")], None, True,
+         "no pollers"),
+    ]),
+    "front-door": ("front door (API Gateway metrics)", [
         ("API requests per second", [("Count", "Count (requests)", "-"),
                                      ("4XXError", "4XXError (429s)", "bars"),
                                      ("5XXError", "5XXError (500, 502, 504)", "--")],
@@ -106,7 +138,18 @@ def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
         ("latency (ms)", [("Latency_max_ms", "Latency (max)", "-"),
                           ("IntegrationLatency_avg_ms", "IntegrationLatency (avg)", "--")],
          None, False, "no API requests"),
-    ])
+    ]),
+}
+
+
+def async_chart(result: Any, function: str | None = None) -> Chart | None:
+    """Asynchronous invocation: event age, queue depth, events received and dropped."""
+    return _panels(result, _function_name(result, function), *SOURCE_PANELS["async"])
+
+
+def front_door_chart(result: Any, function: str | None = None) -> Chart | None:
+    """API Gateway's metrics of a function's front doors: Count, 4XX/5XX, latencies."""
+    return _panels(result, _function_name(result, function), *SOURCE_PANELS["front-door"])
 
 
 def dependency_chart(result: Any) -> Chart | None:
@@ -161,28 +204,116 @@ def dependency_chart(result: Any) -> Chart | None:
 
 def sqs_chart(result: Any, function: str | None = None) -> Chart | None:
     """SQS event source: backlog, age of the oldest message and pollers."""
-    name = _function_name(result, function)
-    return _panels(result, name, "SQS queue", [
-        ("messages", [("ApproximateNumberOfMessagesVisible",
-                       "backlog: messages visible (peak)", "-")], None, True, "no backlog"),
-        ("age (s)", [("ApproximateAgeOfOldestMessage_s", "age of the oldest message", "-")],
-         None, False, "no message waited"),
-        ("pollers", [("SQSPollers", "concurrent pollers (peak)", "-"),
-                     ("ProvisionedPollers", "provisioned pollers (EPU, peak)", "--")], None,
-         True, "no pollers"),
-    ])
+    return _panels(result, _function_name(result, function), *SOURCE_PANELS["sqs"])
 
 
 def stream_chart(result: Any, function: str | None = None) -> Chart | None:
     """Stream event source (Kinesis, DynamoDB Streams): iterator age and pollers."""
+    return _panels(result, _function_name(result, function), *SOURCE_PANELS["stream"])
+
+
+def kafka_poller_limits(ax, triggers) -> float:
+    """Mark the pollers' bounds of Kafka triggers (their resolved config) on ``ax``: the
+    minimum and maximum of provisioned mode (the maximum capped at the partition count:
+    "Lambda limits MaximumPollers to the number of partitions in the topic",
+    kafka-scaling-modes.html), and for on-demand mode, from one poller, the number beyond
+    which pollers would idle (one batch per partition, lambdasim.engine.invoke.kafka).
+    Returns the highest line drawn, with a margin."""
+    provisioned = [t for t in triggers if t["provisioned_pollers"] is not None]
+    top = 0.0
+    if provisioned:
+        low = sum(min(int(t["provisioned_pollers"]["minimum"]), int(t["partitions"]))
+                  for t in provisioned)
+        high = sum(min(int(t["provisioned_pollers"]["maximum"]), int(t["partitions"]))
+                   for t in provisioned)
+        ax.axhline(low, color=COLORS["reserved"], lw=1.2, ls=":",
+                   label=f"minimum pollers ({low:,})")
+        ax.axhline(high, color=COLORS["limit"], lw=1.2, ls="--",
+                   label=f"maximum pollers ({high:,}; at most the partitions)")
+        top = float(high)
+    if len(provisioned) < len(triggers):
+        useful = sum(-(-int(t["partitions"]) // int(t["invocations_per_poller"]))
+                     for t in triggers if t["provisioned_pollers"] is None)
+        ax.axhline(useful, color=COLORS["limit"], lw=1.2, ls="--",
+                   label=f"on-demand: 1 up to {useful:,} pollers (more would idle)"
+                   if useful > 1 else "on-demand: 1 poller (enough for every partition)")
+        top = max(top, float(useful))
+    return top * 1.05
+
+
+def kafka_chart(result: Any, function: str | None = None) -> Chart | None:
+    """Kafka event source: offset lag, event pollers, concurrency against the partitions.
+
+    Offset lag is CloudWatch's ``SumOffsetLag`` (records produced and not yet committed, all
+    partitions) and ``MaxOffsetLag`` (the most-lagging partition), peaks in each bin; pollers
+    are the mapping's event pollers (on-demand, or provisioned between its minimum and
+    maximum); the concurrency panel draws the function's peak concurrent executions against
+    the partition count (at most one batch per partition in flight) and what the pollers
+    allow (5 invocations each). Legends quote the table's figures, which count the measured
+    window (kafka-scaling-modes.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html).
+    """
     name = _function_name(result, function)
-    return _panels(result, name, "stream", [
-        ("iterator age (s)", [("IteratorAge_max_ms", "iterator age (max)", "-"),
-                              ("IteratorAge_avg_ms", "iterator age (avg)", "--")],
-         _seconds, False, "no iterator age: records read as they arrived"),
-        ("pollers", [("StreamPollers", "concurrent batches (peak)", "-")], None, True,
-         "no pollers"),
-    ])
+    timeline = _timeline(result)
+    if "SumOffsetLag" not in timeline.functions[name].series:
+        return None
+    fconfig = result.scenario.config["functions"][name]
+    triggers = [t for t in fconfig["triggers"] if t["type"] == "kafka"]
+    others = len(fconfig["triggers"]) > len(triggers)
+    block = result.summary["functions"][name].get("kafka") or {}
+    blocks = list((block.get("by_trigger") or {name: block}).values())
+    partitions = sum(int(t["partitions"]) for t in triggers)
+    bins = _bins(timeline.width_s)
+
+    def table(*keys: str) -> str:
+        """The table's figure (its measured window) for a legend; with several triggers,
+        the sum of their maxima."""
+        values = []
+        for b in blocks:
+            for key in keys:
+                b = (b or {}).get(key)
+            values.append(b)
+        if not values or any(v is None for v in values):
+            return ""
+        total = sum(values)
+        return f" (table: {total:,})" if len(values) == 1 else \
+            f" (table: {total:,}, the triggers' maxima summed)"
+
+    def concurrency(ax, scale, data) -> float:
+        x = data.edges / scale
+        busy = data.invoking + data.initializing
+        ax.fill_between(x, step(busy), step="post", color=COLORS["invoking"], alpha=0.45, lw=0,
+                        label=f"concurrent executions, mean over each {bins}"
+                              + (" (all triggers)" if others else ""))
+        ax.hlines(data.busy_max, x[:-1], x[1:], color=COLORS["peak"], lw=1.4, zorder=4,
+                  label=f"peak in each {bins}" + table("concurrency", "max"))
+        per_poller = {int(t["invocations_per_poller"]) for t in triggers}
+        if len(per_poller) == 1:  # "up to 5 concurrent invocations" per poller by default
+            per = per_poller.pop()
+            allowed = np.minimum(np.nan_to_num(data.series["KafkaPollers"]) * per, partitions)
+            ax.step(data.series_edges.get("KafkaPollers", data.edges) / scale, step(allowed),
+                    where="post", color="#2e7d32", lw=3.0, alpha=0.45,
+                    label=f"allowed by the pollers ({per} invocations each)")
+        ax.axhline(partitions, color=COLORS["limit"], lw=1.4, ls="--",
+                   label=f"partitions ({partitions:,}): one batch in flight each")
+        return max(float(np.max(data.busy_max)), float(partitions)) * 1.05
+
+    mode = "provisioned" if all(t["provisioned_pollers"] is not None for t in triggers) \
+        else "on-demand" if all(t["provisioned_pollers"] is None for t in triggers) \
+        else "on-demand and provisioned"
+    return _panels(result, name, "Kafka event source", [
+        ("offset lag (records)",
+         [("SumOffsetLag", "SumOffsetLag: all partitions, peak" + table("sum_offset_lag", "max"),
+           "-"),
+          ("MaxOffsetLag", "MaxOffsetLag: the most-lagging partition, peak"
+           + table("max_offset_lag", "max"), "--")],
+         None, True, "no offset lag: every record read as it arrived"),
+        ("event pollers", [("KafkaPollers", f"{mode} pollers, peak" + table("pollers", "max"),
+                            "-")],
+         None, True, "no pollers",
+         lambda ax, _scale, _data: kafka_poller_limits(ax, triggers)),
+        ("concurrent invocations", [], None, True, "no invocations", concurrency),
+    ], note="; table: the maximum after the warm-up")
 
 
 def account_chart(result: Any) -> Chart:

@@ -277,8 +277,11 @@ def digest(timeline: Timeline) -> dict[str, Any]:
     """The few per-bin arrays of a run that replication charts average, as plain data.
 
     ``busy`` is invoking + initializing (time-weighted mean per bin), ``live`` adds idle,
-    ``cost_usd`` is the total of every cost item per bin; the rest as in
-    :class:`FunctionTimeline`. Small enough to send back from a worker process.
+    ``cost_usd`` is the total of every cost item per bin; ``series`` the trigger columns
+    (:attr:`FunctionTimeline.series`) with ``series_width_s`` the bin width of any column
+    kept per metrics period instead; the rest as in :class:`FunctionTimeline`; at the top,
+    ``account_busy_max`` (peak concurrent executions of the account per bin). Small enough
+    to send back from a worker process.
     """
     functions = {}
     for name, data in timeline.functions.items():
@@ -295,10 +298,14 @@ def digest(timeline: Timeline) -> dict[str, Any]:
             "latency_p50_ms": data.latency_p50_ms, "latency_p99_ms": data.latency_p99_ms,
             "cost_usd": cost,
             "reserved_concurrency": data.reserved_concurrency,
+            "series": dict(data.series),
+            "series_width_s": {column: float(edges[1] - edges[0])
+                               for column, edges in data.series_edges.items()},
         }
     return {"width_s": timeline.width_s, "end_s": timeline.end_s,
             "duration_s": timeline.duration_s, "warmup_s": timeline.warmup_s,
-            "account_limit": timeline.account_limit, "functions": functions}
+            "account_limit": timeline.account_limit, "functions": functions,
+            "account_busy_max": np.asarray(timeline.account_busy_max, dtype=float)}
 
 
 def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,

@@ -64,7 +64,7 @@ import numpy as np
 from lambdasim.engine.events import Wakeup
 from lambdasim.engine.function import ERROR, TIMEOUT
 from lambdasim.engine.metrics import pack_request
-from lambdasim.engine.online_levels import LevelTrack
+from lambdasim.engine.online_levels import LevelTrack, regroup_max, track_period
 from lambdasim.engine.pollers import (step_max, step_min, step_period_maxima, unit_seconds,
                                       window_unit_seconds)
 from lambdasim.engine.invoke.streams import route_keys
@@ -186,8 +186,11 @@ class KafkaTrigger:
         self.sum_lag = 0
         self.max_lag = 0
         self._lag_hist = {0: n}
-        self.sum_track = LevelTrack(period_s, warmup_s, horizon_s)
-        self.max_track = LevelTrack(period_s, warmup_s, horizon_s)
+        # Offset lag is tracked at a period that both the metrics period and the chart bins
+        # are whole groups of (as the SQS levels), so metrics.csv and the charts both read it.
+        track_s = track_period(period_s, horizon_s)
+        self.sum_track = LevelTrack(track_s, warmup_s, horizon_s)
+        self.max_track = LevelTrack(track_s, warmup_s, horizon_s)
         self.in_flight_track = LevelTrack(period_s, warmup_s, horizon_s)
         #: (t, pollers) after every change, starting at time 0.
         self.poller_changes: list[tuple[float, int]] = [(0.0, self.pollers)]
@@ -524,6 +527,8 @@ class KafkaReport:
         return out
 
     def series(self, model, edges: np.ndarray) -> dict[str, list]:
+        """Per bin of ``edges`` (the metrics periods, or chart bins that are whole groups of
+        the tracked period). Raises ValueError when the bins are not such groups."""
         count = len(edges) - 1
         total = [0] * count
         largest = [0] * count
@@ -533,8 +538,14 @@ class KafkaReport:
             t.sum_track.finish(model.end_s)
             t.max_track.finish(model.end_s)
             per = step_period_maxima(t.poller_changes, edges)
-            for k, (s, m) in enumerate(zip(t.sum_track.per_period(count),
-                                           t.max_track.per_period(count))):
+            track = t.sum_track.period_s
+            fine = max(count, int(math.ceil(float(edges[-1]) / track - 1e-9)))
+            sums = regroup_max(t.sum_track.per_period(fine), track, edges)
+            maxima = regroup_max(t.max_track.per_period(fine), track, edges)
+            if sums is None or maxima is None:
+                raise ValueError(f"bins of {edges[1] - edges[0]:g} s are not whole groups of "
+                                 f"the offset lag's {track:g} s")
+            for k, (s, m) in enumerate(zip(sums, maxima)):
                 total[k] += s
                 if m > largest[k]:
                     largest[k] = m

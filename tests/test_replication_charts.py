@@ -1,0 +1,148 @@
+"""Replication charts with 95 % bands for every panel a single run draws (issue 16, point 8):
+event sources (async, SQS, streams, Kafka), the front door and the account, each line the
+mean of the replications with its Student-t band, no bound outside the figure's range."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from lambdasim.results import plots
+from lambdasim.results.chart_kit import WARMUP_LABEL
+
+#: One function per event source, all with a burst; a front door with an API throttle.
+SOURCES = """\
+name: sources
+duration: 2m
+warmup: 10s
+seed: 11
+period: 10s
+account:
+  concurrency_limit: 200
+  api_gateway: {rate: 40/s, burst: 20}
+functions:
+  api:
+    duration: {dist: lognormal, median: 60ms, p99: 300ms}
+    triggers:
+      - {type: sync, source: api_gateway,
+         arrivals: {process: poisson, rate: [[0s, 10/s], [40s, 60/s], [70s, 10/s]]}}
+  worker:
+    timeout: 30s
+    duration: {dist: lognormal, median: 800ms, p99: 3s}
+    triggers:
+      - {type: async, arrivals: {process: poisson, rate: [[0s, 1/s], [40s, 8/s], [70s, 1/s]]}}
+  q:
+    timeout: 20s
+    duration: {dist: lognormal, median: 500ms, p99: 2s}
+    triggers:
+      - {type: sqs, arrivals: {process: poisson, rate: [[0s, 3/s], [40s, 30/s], [70s, 3/s]]}}
+  s:
+    timeout: 30s
+    duration: {dist: lognormal, median: 80ms, p99: 400ms}
+    triggers:
+      - {type: kinesis, shards: 2, batch_size: 10,
+         arrivals: {process: poisson, rate: [[0s, 20/s], [40s, 200/s], [70s, 20/s]]}}
+  k:
+    timeout: 30s
+    duration: {dist: lognormal, median: 300ms, p99: 1s}
+    triggers:
+      - {type: kafka, partitions: 6, batch_size: 10,
+         provisioned_pollers: {minimum: 1, maximum: 4},
+         arrivals: {process: poisson, rate: [[0s, 5/s], [40s, 60/s], [70s, 5/s]]}}
+"""
+
+#: file -> number of panels, as the single run draws them.
+PANELS = {"async-worker.png": 3, "sqs-q.png": 3, "stream-s.png": 2, "kafka-k.png": 3,
+          "front-door-api.png": 2}
+
+
+@pytest.fixture(scope="module")
+def reps():
+    from lambdasim.studies.replications import simulate_many
+
+    return simulate_many(yaml.safe_load(SOURCES), 3, workers=1, charts=True)
+
+
+@pytest.fixture(scope="module")
+def drawn(reps):
+    return dict(reps.plots())
+
+
+def _legend(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def _bands(ax):
+    return [c for c in ax.collections if "PolyCollection" in c.__class__.__name__]
+
+
+def test_every_event_source_panel_and_the_account_get_a_band_chart(reps, drawn):
+    assert set(PANELS) | {"concurrency.png"} <= set(drawn)
+    # No event-source chart for a function without that source (the Kafka function's
+    # ProvisionedPollers do not make it an SQS chart).
+    assert "sqs-k.png" not in drawn and "kafka-q.png" not in drawn
+    for name, count in PANELS.items():
+        chart = drawn[name]
+        assert len(chart.axes) == count, name
+        assert "3 replications" in chart._suptitle.get_text()
+        assert "95 %" in chart.axes[0].get_title()
+        assert WARMUP_LABEL in _legend(chart.axes[0]), name
+        for ax in chart.axes:  # a band under every panel's lines
+            assert _bands(ax), (name, ax.get_ylabel())
+    account = drawn["concurrency.png"]
+    labels = _legend(account.axes[0])
+    assert {f"{f}: busy environments, mean" for f in ("api", "worker", "q", "s", "k")} \
+        <= set(labels)
+    assert any(label.startswith("account concurrency limit (200)") for label in labels)
+
+
+def test_band_means_are_the_replications_mean_per_bin(reps, drawn):
+    # The Kafka offset lag line is the per-bin mean of the replications' SumOffsetLag.
+    runs = [d["functions"]["k"]["series"]["SumOffsetLag"] for d in reps.charts]
+    length = max(len(r) for r in runs)
+    matrix = np.zeros((len(runs), length))
+    for i, r in enumerate(runs):
+        matrix[i, :len(r)] = r
+    lag = drawn["kafka-k.png"].axes[0]
+    line = next(l for l in lag.get_lines() if l.get_label().startswith("SumOffsetLag"))
+    assert np.allclose(line.get_ydata()[:length], matrix.mean(axis=0))
+    assert matrix.max() > 0
+    # Provisioned pollers: their minimum and maximum are marked as on a single run.
+    assert {"minimum pollers (1)", "maximum pollers (4; at most the partitions)"} \
+        <= set(_legend(drawn["kafka-k.png"].axes[1]))
+    assert "partitions (6): one batch in flight each" in _legend(drawn["kafka-k.png"].axes[2])
+
+
+def test_no_band_leaves_its_figure_range(drawn):
+    # Counts, ages, latencies: never below zero; an age never above the time elapsed.
+    for name in PANELS:
+        for ax in drawn[name].axes:
+            unit = {"(s)": 1.0, "(min)": 60.0, "(h)": 3600.0}
+            scale = next((v for k, v in unit.items() if ax.get_xlabel().endswith(k)), None)
+            for band in _bands(ax):
+                for path in band.get_paths():
+                    xy = path.vertices
+                    assert np.all(xy[:, 1] >= -1e-9), (name, ax.get_ylabel())
+                    if "age" in ax.get_ylabel() and scale is not None:
+                        # the band's left corner of a bin: elapsed time + one bin
+                        assert np.all(xy[:, 1] <= xy[:, 0] * scale + 10.0), name
+
+
+def test_kafka_bands_stay_within_pollers_and_partitions(drawn):
+    # Provisioned pollers are at most MaximumPollers (4 here); a Kafka-only function runs at
+    # most one batch per partition (6), kafka-scaling-modes.html.
+    _, pollers, concurrency = drawn["kafka-k.png"].axes
+    for ax, bound in ((pollers, 4.0), (concurrency, 6.0)):
+        for band in _bands(ax):
+            for path in band.get_paths():
+                assert np.all(path.vertices[:, 1] <= bound + 1e-9), ax.get_ylabel()
+
+
+def test_single_run_has_the_same_panels(reps):
+    from lambdasim import simulate
+
+    result = simulate(yaml.safe_load(SOURCES))
+    single = dict(plots.charts(result))
+    for name, count in PANELS.items():
+        assert len(single[name].axes) == count
+    assert "sqs-k.png" not in single
