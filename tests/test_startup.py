@@ -66,3 +66,7 @@ def test_a_run_without_charts_imports_no_chart_library(tmp_path):
                                    "--out", str(tmp_path / "out"))
     assert code == 0 and (tmp_path / "out" / "report.html").is_file()
     assert [m for m in modules if m.split(".")[0] in ("matplotlib", "scipy")] == []
+    # Nor the chart data, nor the modules of the other commands (fit, import-sam, tune).
+    assert "lambdasim.results.timeline" not in modules
+    assert [m for m in modules if m.startswith(("lambdasim.aws", "lambdasim.cli.fit",
+                                                "lambdasim.cli.tune"))] == []

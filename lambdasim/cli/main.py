@@ -99,8 +99,12 @@ EXAMPLES: dict[str, str] = {
 _DESCRIBED = ("tune", "fit", "import-sam", "sweep", "plan")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its subcommands (see :data:`COMMAND_MODULES`)."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with its subcommands (see :data:`COMMAND_MODULES`).
+
+    With ``only``, that subcommand gets its arguments and the others only their help line:
+    a command imports its own module, not every command's.
+    """
     parser = _Parser(
         prog=PROG,
         description="Simulate AWS Lambda scaling, cold starts, throttles and cost.",
@@ -115,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command, (module_name, help_text) in COMMAND_MODULES.items():
+        if only is not None and command != only:
+            sub.add_parser(command, help=help_text)
+            continue
         module = importlib.import_module(module_name)
         extra = ({"description": (module.__doc__ or "").split("\n\n")[0]}
                  if command in _DESCRIBED else {})
@@ -125,13 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command_parser)
         command_parser.set_defaults(handler=module.run)
     return parser
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
-    for action in parser._actions:  # argparse offers no public accessor
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
 
 
 #: Exit code after SIGTERM (128 + 15, as a shell reports a process killed by it).
@@ -169,10 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         The arguments without the program name (default: ``sys.argv[1:]``).
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     # 'lambdasim SCENARIO ...' is 'lambdasim run SCENARIO ...'.
-    if args_list and args_list[0] not in _subcommands(parser) | {"-h", "--help", "--version"}:
+    if args_list and args_list[0] not in set(COMMAND_MODULES) | {"-h", "--help", "--version"}:
         args_list.insert(0, "run")
+    parser = build_parser(args_list[0] if args_list and args_list[0] in COMMAND_MODULES
+                          else None)
     try:
         with _sigterm_as_interrupt():
             args = parser.parse_args(args_list)  # usage errors exit 2 through SystemExit

@@ -218,7 +218,7 @@ class Simulation(simpy.Environment):
         keys = np.empty(sum(part.size for part in parts), dtype=np.complex128)
         keys.real = np.concatenate(parts)
         keys.imag = np.concatenate(owners)
-        keys.sort()
+        keys.sort(kind="stable")  # timsort: merges the specs' sorted runs
         keys = keys[::-1]
         self._times = keys.real.tolist()
         self._which = keys.imag.astype(np.int64).tolist()

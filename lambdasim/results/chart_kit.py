@@ -95,11 +95,15 @@ class ColumnLayout(LayoutEngine):
 
     def execute(self, fig: Figure) -> None:
         rows = _column_rows(fig)
-        if rows is None or not self._place(fig, rows):
+        try:
+            placed = rows is not None and self._place(fig, rows)
+        except ValueError:  # Figure.draw would hide it and draw at the default positions
+            placed = False
+        if not placed:
             self._fallback.execute(fig)
 
     def _place(self, fig: Figure, rows: list) -> bool:
-        renderer = fig.canvas.get_renderer()
+        renderer = fig._get_renderer()  # as matplotlib's own layout engines get it
         width, height = fig.bbox.width, fig.bbox.height
         pad = self._pad_in * fig.dpi
         ratios = np.asarray(rows[0].get_subplotspec().get_gridspec().get_height_ratios()

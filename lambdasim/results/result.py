@@ -36,7 +36,6 @@ from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms_many, requ
 from lambdasim.results.assumptions import used_assumptions
 from lambdasim.results.periods import period_costs, period_percentiles_ms_many, rounded_periods
 from lambdasim.results.records import RECORD_COLUMNS, RequestRecords  # noqa: F401 (public)
-from lambdasim.results.timeline import build_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
@@ -338,12 +337,20 @@ def _build_result(model: "Model", records: bool, timeline: bool,
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model, bill_init) if records else None
     # The chart timeline is built when charts are drawn, not for every run.
-    source = partial(build_timeline, model, costs={name: block["cost_usd"]
+    source = partial(_build_timeline, model, costs={name: block["cost_usd"]
                                                    for name, block in functions.items()},
                      width_s=timeline_width_s, period_shares=(edges, shares)) \
         if timeline else None
     return Result(model.scenario, summary, series, model.run_info(), request_records,
                   dependency_series=dependency_rows, timeline_source=source)
+
+
+def _build_timeline(model: "Model", **options: Any) -> Any:
+    # Imported when charts are drawn: a run without charts does not load the chart data
+    # module (nor NumPy's masked arrays, which it pulls in).
+    from lambdasim.results.timeline import build_timeline
+
+    return build_timeline(model, **options)
 
 
 #: Period percentiles are reduced for several functions at once, about this many requests
