@@ -146,3 +146,24 @@ def test_single_run_has_the_same_panels(reps):
     for name, count in PANELS.items():
         assert len(single[name].axes) == count
     assert "sqs-k.png" not in single
+
+
+def test_confidence_bounds_of_levels_stay_under_their_limits(reps):
+    # Concurrency never above the partitions of a Kafka-only function (one batch per
+    # partition, kafka-scaling-modes.html), the reserved concurrency or the account limit;
+    # pollers never above MaximumPollers.
+    from lambdasim.studies.replications import figure_range
+
+    config = reps.config
+    assert figure_range("functions.k.concurrency.max", [5, 6, 6], config) == (0.0, 6.0)
+    assert figure_range("functions.k.kafka.concurrency.mean", [3.0], config) == (0.0, 6.0)
+    assert figure_range("functions.k.kafka.pollers.max", [2, 3], config) == (0.0, 4.0)
+    assert figure_range("functions.api.concurrency.max", [9], config) == (0.0, 200.0)
+    assert figure_range("account.concurrency.max", [30], config) == (0.0, 200.0)
+    assert figure_range("functions.api.requests.arrived", [9], config) == (0.0, None)
+    reserved = {**config, "functions": {"w": {"reserved_concurrency": 5, "triggers": []}}}
+    assert figure_range("functions.w.concurrency.max", [5, 5], reserved) == (0.0, 5.0)
+    for key, (low, high) in (("functions.k.concurrency.max", (0, 6)),
+                             ("functions.k.kafka.pollers.max", (0, 4))):
+        a, b = reps.figures[key]["ci95"]
+        assert low <= a <= b <= high

@@ -77,17 +77,59 @@ def figure_stats(values: Sequence[float | None]) -> dict[str, Any]:
     return out
 
 
-def figure_range(key: str, values: Sequence[float | None]) -> tuple[float | None, float | None]:
+def figure_range(key: str, values: Sequence[float | None],
+                 config: Mapping[str, Any] | None = None) -> tuple[float | None, float | None]:
     """The values a summary figure can take: ``[0, 1]`` for rates and utilizations (fractions),
     ``[0, inf)`` for the other figures (counts, times, levels, money), unbounded for a
-    figure that some replication reports below zero."""
+    figure that some replication reports below zero. With the resolved ``config``, levels
+    that a limit caps stay under it: concurrency under the reserved concurrency or the
+    account limit, a Kafka mapping's concurrency under its partitions (one batch in flight
+    per partition) and its pollers under their maximum (kafka-scaling-modes.html)."""
     last = key.rsplit(".", 1)[-1]
     parent = key.rsplit(".", 2)[-2] if key.count(".") >= 1 else ""
     if any(v is not None and v < 0 for v in values):
         return None, None
     if last.endswith("_rate") or parent == "utilization" or last == "utilization":
         return 0.0, 1.0
-    return 0.0, None
+    return 0.0, _level_cap(key, config) if config else None
+
+
+def _level_cap(key: str, config: Mapping[str, Any]) -> float | None:
+    """The limit over a concurrency or poller level of the summary (see figure_range)."""
+    parts = key.split(".")
+    if parts[-1] not in ("max", "mean"):
+        return None
+    account = config.get("account") or {}
+    if parts[:-1] == ["account", "concurrency"]:
+        return _number(account.get("concurrency_limit"))
+    if parts[0] != "functions" or len(parts) < 4:
+        return None
+    fconfig = (config.get("functions") or {}).get(parts[1]) or {}
+    triggers = fconfig.get("triggers") or []
+    kafka = [t for t in triggers if t.get("type") == "kafka"]
+    partitions = sum(int(t.get("partitions") or 0) for t in kafka)
+    what = parts[2:-1]
+    if what == ["concurrency"]:
+        caps = [_number(fconfig.get("reserved_concurrency")),
+                _number(account.get("concurrency_limit"))]
+        if kafka and len(kafka) == len(triggers):
+            caps.append(float(partitions))
+        caps = [c for c in caps if c is not None]
+        return min(caps) if caps else None
+    if what == ["kafka", "concurrency"] and kafka:
+        return float(partitions)
+    if what == ["kafka", "pollers"] and kafka:
+        # MaximumPollers at most the partitions; on demand, no more than would be busy.
+        return float(sum(min(int(t["provisioned_pollers"]["maximum"]), int(t["partitions"]))
+                         if t.get("provisioned_pollers") else
+                         -(-int(t["partitions"]) // int(t.get("invocations_per_poller") or 5))
+                         for t in kafka))
+    return None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else None
 
 
 def clip_interval(stats: dict[str, Any], bounds: tuple[float | None, float | None]
@@ -255,7 +297,8 @@ class Replications:
         keys = list(flat[0])
         self._values = {key: [f.get(key) for f in flat] for key in keys}
         # Intervals are clipped to each figure's range (a count's never goes below 0).
-        self.figures = {key: clip_interval(figure_stats(values), figure_range(key, values))
+        self.figures = {key: clip_interval(figure_stats(values),
+                                           figure_range(key, values, config))
                         for key, values in self._values.items()}
 
     @property
