@@ -44,7 +44,9 @@ th, td { padding: 3px 12px; border-bottom: 1px solid #eee; }
 th { text-align: left; background: #f6f6f6; }
 table.facts th { background: none; color: #555; font-weight: normal; }
 td.num { text-align: right; }
-td.label { white-space: pre; }
+table.summary td.num { white-space: nowrap; }
+td.label { white-space: pre-wrap; min-width: 12em; }
+div.scroll { overflow-x: auto; max-width: 100%; }
 tr.total td { font-weight: 600; border-top: 1px solid #bbb; }
 caption { text-align: left; color: #555; font-size: 0.9em; padding-top: 6px; }
 .pass { color: #1b7f3b; font-weight: 600; }
