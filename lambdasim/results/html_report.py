@@ -265,8 +265,11 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
 
     run_rows = [(name, (block or {}).get("cost_usd") or {}, name) for name, block in
                 functions.items()] + [("account", account.get("cost_usd") or {}, None)]
-    decimals = humanize.money_decimals(cost.get(key) for _, cost, _ in run_rows
-                                       for key in keys)
+    month = (account.get("cost_usd") or {}).get("per_30_days")
+    projected = month if isinstance(month, Mapping) else {}
+    # One precision for the whole table, the 30-day row included (issue 16 point 3).
+    decimals = humanize.money_decimals([cost.get(key) for _, cost, _ in run_rows
+                                        for key in keys] + [projected.get(key) for key in keys])
     rows = []
     for label, cost, name in run_rows:
         cells = []
@@ -279,7 +282,6 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 cells.append(_money(cost.get(key), decimals))
         rows.append({"label": label, "cells": cells, "total": name is None})
-    month = (account.get("cost_usd") or {}).get("per_30_days")
     basis = (summary.get("cost_projection") or {}).get("basis")
     note = (f"US dollars for the invocations of the requests that arrived in "
             f"{_window_text(summary)}, by item; '-' where an item does not apply.")
@@ -287,7 +289,7 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
         rows.append({"label": f"account, per 30 days ({basis or 'projected'})",
                      "total": False,
                      "cells": ["-" if rows[-1]["cells"][i] == "-" else
-                               _money(month.get(key), 2) for i, key in enumerate(keys)]})
+                               _money(month.get(key), decimals) for i, key in enumerate(keys)]})
         note += (f" The 30-day row projects the run: {basis}." if basis else
                  " The 30-day row projects the measured window to 30 days.")
     elif basis:

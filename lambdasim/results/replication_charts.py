@@ -39,7 +39,7 @@ import numpy as np
 
 from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, empty_panel,
                                          legend, seconds_text, step, thousands, time_axis,
-                                         title, usd_axis, usd_text)
+                                         title, usd_axis, usd_texts)
 from lambdasim.results.source_charts import (SHARED_COLUMNS, SOURCE_PANELS,
                                              kafka_poller_limits)
 
@@ -273,11 +273,12 @@ def _cost(name, runs, table, axis, edges, width, length, n, account_limit) -> Ch
         bottom.fill_between(x, np.concatenate([[0.0], running.low]),
                             np.concatenate([[0.0], running.high]), color="#333333",
                             alpha=0.2, lw=0)
+        running_text, total_text = usd_texts([float(running.mean[-1]), total])
         bottom.plot(x, np.concatenate([[0.0], running.mean]), color="#333333", lw=1.4,
-                    label=f"running total, mean: {usd_text(float(running.mean[-1]))}")
+                    label=f"running total, mean: {running_text}")
         if total is not None:
             bottom.axhline(total, color=COLORS["limit"], lw=1.0, ls=":",
-                           label=f"the table's cost (mean): {usd_text(total)}")
+                           label=f"the table's cost (mean): {total_text}")
         usd_axis(bottom, max(float(np.max(running.high)), float(total or 0.0)) * 1.12)
     top.set_ylabel(f"USD per {seconds_text(width)}")
     bottom.set_ylabel("USD, cumulative")
