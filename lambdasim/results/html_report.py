@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 
 from lambdasim.results import humanize
 from lambdasim.results.humanize import ms_text, seconds_text, usd_text
-from lambdasim.results.table import render_cell, render_interval, table_sections
+from lambdasim.results.table import figure_key, render_cell, render_interval, table_sections
 
 __all__ = ["render_report", "write_report", "REPORT_FILE"]
 
@@ -202,8 +202,8 @@ def _summary_tables(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             cells = []
             for column, value in zip(section.columns, values):
                 if figures is not None and value is not None:
-                    prefix = f"functions.{column}." if index == 0 else "account."
-                    cells.append(render_interval(figures.get(prefix + ".".join(row.path)),
+                    cells.append(render_interval(figures.get(figure_key(index, column,
+                                                                        row.path)),
                                                  row, digits))
                 else:
                     cells.append(render_cell(value, row, digits))
