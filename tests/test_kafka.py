@@ -218,6 +218,43 @@ def test_provisioned_poller_line_on_the_sqs_chart(tmp_path):
     assert column(result, "KafkaPollers")[0] == 1
 
 
+def test_provisioned_pollers_of_sqs_and_kafka_mappings_add_up():
+    # One function with a provisioned-mode SQS mapping (minimum 2) and a provisioned-mode
+    # Kafka mapping (minimum 3): both are event poller units the function pays for
+    # (https://aws.amazon.com/lambda/pricing/), so its ProvisionedPollers column is their sum,
+    # in metrics.csv and on the charts; SQSProvisionedPollers and KafkaPollers keep the split.
+    from lambdasim.results import plots
+    from lambdasim.results.periods import merge_series
+
+    data = scenario({"arrivals": {"process": "poisson", "rate": 20}, "partitions": 6,
+                     "provisioned_pollers": {"minimum": 3, "maximum": 6}},
+                    function={"duration": "200ms", "timeout": "30s"}, duration="3m")
+    data["functions"]["f"]["triggers"].append(
+        {"type": "sqs", "arrivals": {"process": "poisson", "rate": 300},
+         "provisioned_pollers": {"minimum": 2, "maximum": 20}})
+    result = simulate(data)
+    total, sqs, kafka = (column(result, c) for c in
+                         ("ProvisionedPollers", "SQSProvisionedPollers", "KafkaPollers"))
+    assert total == [s + k for s, k in zip(sqs, kafka)]
+    assert min(sqs) >= 2 and min(kafka) >= 3 and min(total) >= 5
+    assert max(sqs) > 2  # the SQS pollers scaled, so the sum is not a constant
+    series = result.timeline.functions["f"].series
+    assert np.array_equal(series["ProvisionedPollers"],
+                          series["SQSProvisionedPollers"] + series["KafkaPollers"])
+    # The SQS chart draws the SQS share only.
+    drawn = {line.get_label(): line for ax in plots.sqs_chart(result, "f").axes
+             for line in ax.get_lines()}
+    line = drawn["provisioned pollers (EPU, peak)"]
+    assert max(line.get_ydata()) == max(series["SQSProvisionedPollers"])
+    # Any other column written twice is refused rather than overwritten.
+    merged: dict = {"KafkaPollers": [1, 2]}
+    with pytest.raises(ValueError, match="two reporters write the column KafkaPollers"):
+        merge_series(merged, {"KafkaPollers": [3, 4]}, "f")
+    merge_series(merged, {"ProvisionedPollers": [1, None]}, "f")
+    merge_series(merged, {"ProvisionedPollers": [2, None]}, "f")
+    assert merged["ProvisionedPollers"] == [3, None]
+
+
 # -- the Kafka chart (kafka-NAME.png) -------------------------------------------------------
 
 def _labels(ax) -> list[str]:
