@@ -362,3 +362,33 @@ def test_levels_are_tracked_on_a_period_every_chart_bin_groups():
     fine = track_period(60.0, 600.0)
     for width in (2.0, 5.0, 60.0):
         assert abs(width / fine - round(width / fine)) < 1e-9
+
+
+def test_shipped_kafka_orders_scenario_tells_its_story():
+    # scenarios/kafka_orders.yaml: one on-demand poller until the flash sale at 8:00; the
+    # 9:00 evaluation sees all 12 partitions lagging and wants ceil(12 / 5) = 3 pollers,
+    # which arrive three minutes later ("within three minutes of evaluation"); the lag,
+    # which grew while one poller carried 5 invocations, drains with all 12 partitions busy,
+    # and the pollers go back to one after the sale.
+    from pathlib import Path
+
+    from lambdasim.testing import assert_expectations
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "kafka_orders.yaml"
+    model = Model(load_scenario(path)).run()
+    kafka = next(t for t in model.triggers["order-events"] if isinstance(t, KafkaTrigger))
+    assert kafka.poller_changes == [(0.0, 1), (720.0, 3), (1320.0, 1)]
+    result = build_result(model)
+    block = result.summary["functions"]["order-events"]
+    assert block["kafka"]["records_waiting"] == 0 and block["kafka"]["records_discarded"] == 0
+    assert block["concurrency"]["max"] == 12
+    rows = [i for i, f in enumerate(result.series["function"]) if f == "order-events"]
+    lag = {result.series["period_start_s"][i]: result.series["SumOffsetLag"][i] for i in rows}
+    # The lag climbs each minute of the sale until the pollers come at 12:00 (the peak of
+    # the period starting then), then falls each minute.
+    climb = [lag[t] for t in (420.0, 480.0, 540.0, 600.0, 660.0, 720.0)]
+    drain = [lag[t] for t in (720.0, 780.0, 840.0, 900.0, 960.0)]
+    assert climb == sorted(climb) and drain == sorted(drain, reverse=True)
+    assert max(lag.values()) == lag[720.0] > 10_000
+    assert lag[420.0] < 100 and lag[1200.0] < 100     # before the sale and after the drain
+    assert len(assert_expectations(result)) == 3  # its own expect: block passes
