@@ -255,6 +255,31 @@ def test_provisioned_pollers_of_sqs_and_kafka_mappings_add_up():
     assert merged["ProvisionedPollers"] == [3, None]
 
 
+def test_provisioned_pollers_met_on_two_grids_are_summed_per_metrics_period():
+    # A reporter whose levels were tracked per metrics period only (it refuses the chart
+    # bins) and one that takes them: the summed column is drawn per metrics period, from both.
+    from types import SimpleNamespace
+
+    from lambdasim.results.timeline import _trigger_series
+
+    class Reporter:
+        def __init__(self, per_period: bool, level: int) -> None:
+            self.per_period, self.level = per_period, level
+
+        def series(self, model, edges):
+            if self.per_period and len(edges) != 3:
+                raise ValueError("not whole groups of the tracked period")
+            return {"ProvisionedPollers": [self.level * (k + 1) for k in range(len(edges) - 1)]}
+
+    for order in ((True, False), (False, True)):
+        reporters = [Reporter(order[0], 1), Reporter(order[1], 10)]
+        model = SimpleNamespace(reporters={"f": reporters}, end_s=120.0, period_s=60.0)
+        data = SimpleNamespace(edges=np.arange(7) * 20.0, series={}, series_edges={})
+        _trigger_series(model, "f", data)
+        assert data.series["ProvisionedPollers"].tolist() == [11.0, 22.0]
+        assert data.series_edges["ProvisionedPollers"].tolist() == [0.0, 60.0, 120.0]
+
+
 # -- the Kafka chart (kafka-NAME.png) -------------------------------------------------------
 
 def _labels(ax) -> list[str]:
