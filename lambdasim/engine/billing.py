@@ -160,8 +160,15 @@ def _projection(recurs: str, window_s: float) -> dict[str, Any]:
 
 def available_price_files() -> list[str]:
     """Names of the bundled price files."""
+    return list(_price_files())
+
+
+@lru_cache(maxsize=None)
+def _price_files() -> tuple[str, ...]:
+    # The bundled files do not change while a process runs; each function's cost shares
+    # look them up (a thousand folder listings otherwise).
     folder = resources.files("lambdasim") / "prices"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json")))
 
 
 @lru_cache(maxsize=None)
