@@ -3,6 +3,8 @@ event sources (async, SQS, streams, Kafka), the front door and the account, each
 mean of the replications with its Student-t band, no bound outside the figure's range."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import yaml
@@ -167,3 +169,122 @@ def test_confidence_bounds_of_levels_stay_under_their_limits(reps):
                              ("functions.k.kafka.pollers.max", (0, 4))):
         a, b = reps.figures[key]["ci95"]
         assert low <= a <= b <= high
+
+
+# --------------------------------------------------------------------------- shared dependencies
+
+#: Two functions sharing a pool of 8 connections and a rate quota of 20 calls per second, a
+#: burst past both (LAMBDA_MODEL.md section 10: the user's own figures).
+DEPENDENCIES = """\
+name: shared
+duration: 90s
+warmup: 10s
+seed: 5
+period: 10s
+dependencies:
+  db: {type: pool, capacity: 8, acquire_timeout: 50ms}
+  partner: {type: rate, rate: 20/s, burst: 10, on_limit: wait, max_wait: 200ms}
+functions:
+  a:
+    duration: {dist: lognormal, median: 100ms, p99: 400ms}
+    uses: [db, partner]
+    triggers:
+      - {type: sync, arrivals: {process: poisson, rate: [[0s, 10/s], [30s, 60/s], [60s, 10/s]]}}
+  b:
+    duration: {dist: lognormal, median: 200ms, p99: 600ms}
+    uses: [db]
+    triggers:
+      - {type: sync, arrivals: {process: poisson, rate: 5/s}}
+"""
+
+
+@pytest.fixture(scope="module")
+def shared():
+    from lambdasim.studies.replications import simulate_many
+
+    return simulate_many(yaml.safe_load(DEPENDENCIES), 3, workers=1, charts=True)
+
+
+def test_dependencies_get_a_band_chart_like_the_single_run(shared):
+    from lambdasim import simulate
+
+    chart = dict(shared.plots())["dependencies.png"]
+    single = dict(plots.charts(simulate(yaml.safe_load(DEPENDENCIES))))["dependencies.png"]
+    assert len(chart.axes) == len(single.axes) == 2
+    assert "3 replications" in chart._suptitle.get_text()
+    assert "95 %" in chart.axes[0].get_title()
+    in_use, waits = chart.axes
+    assert {"db: in use (peak), mean", "db: in use (average), mean", "db: capacity 8",
+            "partner: in use (peak), mean"} <= set(_legend(in_use))
+    assert "db: invocations that waited, mean" in _legend(waits)
+    assert len(_bands(in_use)) == 4 and len(_bands(waits)) == 4  # 2 figures x 2 dependencies
+    # The peak-in-use line is the per-period mean of the replications' InUse_max.
+    runs = [d["dependencies"]["db"]["InUse_max"] for d in shared.charts]
+    assert len({len(r) for r in runs}) >= 1
+    length = max(len(r) for r in runs)
+    matrix = np.zeros((len(runs), length))
+    for i, r in enumerate(runs):
+        matrix[i, :len(r)] = r
+    line = next(l for l in in_use.get_lines() if l.get_label() == "db: in use (peak), mean")
+    assert np.allclose(line.get_ydata()[:length], matrix.mean(axis=0))
+    assert matrix.max() == 8  # the burst fills the pool
+    assert sum(np.sum(d["dependencies"]["db"]["Waits"]) for d in shared.charts) > 0
+
+
+def test_dependency_bands_stay_in_range(shared):
+    # Never below zero; a pool's units in use never above its capacity (8), even where the
+    # replications disagree (in the burst some fill the pool and some do not).
+    chart = dict(shared.plots())["dependencies.png"]
+    in_use, waits = chart.axes
+    for ax in (in_use, waits):
+        for band in _bands(ax):
+            for path in band.get_paths():
+                assert np.all(path.vertices[:, 1] >= -1e-9)
+    db = [b for b in _bands(in_use)
+          if np.allclose(b.get_facecolor()[0][:3], _color(in_use, "db: in use (peak), mean"))]
+    assert len(db) == 2
+    for band in db:
+        for path in band.get_paths():
+            assert np.all(path.vertices[:, 1] <= 8 + 1e-9)
+    # The summary's interval of the pool's units in use stays under its capacity too.
+    from lambdasim.studies.replications import figure_range
+
+    assert figure_range("dependencies.db.in_use.max", [8, 7], shared.config) == (0.0, 8.0)
+    assert figure_range("dependencies.partner.in_use.max", [3], shared.config) == (0.0, None)
+    low, high = shared.figures["dependencies.db.in_use.max"]["ci95"]
+    assert 0 <= low <= high <= 8
+
+
+def test_the_replication_table_shows_dependency_figures(shared):
+    # Each dependency cell is mean [low, high] (it used to read '-' in every row).
+    from lambdasim.results.table import format_replications_table
+
+    text = format_replications_table(shared.summary, shared.figures, 3, shared.seed)
+    section = text.split("dependency", 1)[1].splitlines()
+    capacity = " ".join(line for line in section if line.startswith("capacity"))
+    assert re.fullmatch(r"capacity \(units\) +8( +capacity \(units\))? +-", capacity), capacity
+    interval = re.compile(r"[\d,.]+ \[[\d,.]+, [\d,.]+\]")
+    for label in ("units in use mean", "invocations rejected"):
+        lines = [line for line in section if line.startswith(label)]
+        assert len(lines) == 2 and all(interval.search(line) for line in lines), lines
+
+
+def _color(ax, label: str):
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(next(l for l in ax.get_lines() if l.get_label() == label).get_color())
+
+
+def test_the_replication_report_shows_the_dependency_chart_and_figures(tmp_path):
+    from lambdasim import cli
+
+    (tmp_path / "shared.yaml").write_text(DEPENDENCIES)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(tmp_path / "shared.yaml"), "--replications", "2", "--out",
+                     str(out), "--quiet"]) == 0
+    assert (out / "dependencies.png").is_file()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"<figcaption>shared dependencies[^<]*\(dependencies\.png\)</figcaption>",
+                     page)
+    assert '<td class="label">capacity (units)</td><td class="num">8</td>' in page
+    assert re.search(r'<td class="label">units in use mean</td><td class="num">[\d.]+ \[', page)

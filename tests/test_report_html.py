@@ -235,3 +235,41 @@ def test_findings_open_the_report(results):
     assert page.index("<h2>Findings</h2>") < page.index("<h2>Summary</h2>")
     for sentence in found:
         assert f"<li>{sentence}</li>" in page
+
+
+#: Appended to a copy of the page: after load, count the figure cells of the summary and cost
+#: tables whose text takes more than one line (one client rect per line box of the text).
+WRAP_PROBE = """<script>window.addEventListener("load", function () {
+  var cells = document.querySelectorAll("table.summary td.num"), wrapped = [];
+  for (var i = 0; i < cells.length; i++) {
+    var range = document.createRange();
+    range.selectNodeContents(cells[i]);
+    var tops = {}, rects = range.getClientRects();
+    for (var j = 0; j < rects.length; j++) tops[Math.round(rects[j].top)] = 1;
+    if (Object.keys(tops).length > 1) wrapped.push(cells[i].textContent);
+  }
+  document.body.setAttribute("data-cells", cells.length);
+  document.body.setAttribute("data-wrapped", wrapped.join(" | ") || "none");
+});</script>"""
+
+
+@needs_chromium
+def test_no_figure_cell_of_a_replication_report_wraps(tmp_path):
+    """A replication figure, ``mean [low, high]``, stays on one line in a narrow window (issue
+    16 point 8): the labels wrap and the table scrolls instead."""
+    (tmp_path / "shop.yaml").write_text(SCENARIO)
+    out = tmp_path / "out"
+    code = cli.main(["run", str(tmp_path / "shop.yaml"), "--replications", "3", "--no-plots",
+                     "--out", str(out), "--quiet"])
+    assert code in (0, cli.EXIT_EXPECT_FAILED)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'<td class="num">[\d,.]+ \[[\d,.]+, [\d,.]+\]', page)  # intervals shown
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", WRAP_PROBE + "</body>"))
+    proc = _browse(probe, tmp_path, "--virtual-time-budget=5000", "--window-size=600,900",
+                   "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cells = int(re.search(r'data-cells="(\d+)"', proc.stdout).group(1))
+    assert cells > 20
+    assert 'data-wrapped="none"' in proc.stdout, re.search(r'data-wrapped="[^"]*"',
+                                                           proc.stdout).group(0)

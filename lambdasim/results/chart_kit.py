@@ -34,10 +34,10 @@ from matplotlib.ticker import (Formatter, FuncFormatter, Locator, MaxNLocator, N
                                NullLocator)
 
 # Text helpers live in humanize (no matplotlib): report.html uses them without charts.
-from lambdasim.results.humanize import ms_text, seconds_text, usd_text  # noqa: F401
+from lambdasim.results.humanize import money_decimals, ms_text, seconds_text, usd  # noqa: F401
 
 __all__ = ["Chart", "ColumnLayout", "COLORS", "DPI", "WIDE", "TALL", "time_scale", "time_axis", "step",
-           "ms_text", "ms_tick", "latency_log_axis", "usd_text", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
+           "ms_text", "ms_tick", "latency_log_axis", "usd_texts", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
            "title", "legend", "HORIZON_LABEL", "WARMUP_LABEL"]
 
 DPI = 100
@@ -423,6 +423,15 @@ def empty_panel(ax, text: str) -> None:
     ax.set_yticks([0.0])
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
             color="#555555", fontsize="medium", style="italic")
+
+
+def usd_texts(values) -> list[str]:
+    """USD amounts shown together on one chart (its legend and labels), all with one number of
+    decimals chosen by :func:`lambdasim.results.humanize.money_decimals`, as the terminal table
+    does: ``["$9.7400", "$0.3713"]``, never ``$9.74`` next to ``$0.3713`` (issue 16 point 3)."""
+    values = [None if v is None else float(v) for v in values]
+    digits = money_decimals(values)
+    return [usd(v, digits) for v in values]
 
 
 def usd_axis(ax, top: float) -> None:

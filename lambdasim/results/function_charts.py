@@ -12,7 +12,7 @@ import numpy as np
 
 from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, empty_panel,
                                          latency_log_axis, legend, ms_text, seconds_text, step,
-                                         thousands, time_axis, title, usd_axis, usd_text)
+                                         thousands, time_axis, title, usd_axis, usd_texts)
 
 __all__ = ["concurrency_chart", "requests_chart", "latency_chart", "latency_time_chart",
            "cost_chart", "COST_LABELS"]
@@ -313,18 +313,20 @@ def cost_chart(result: Any, function: str | None = None) -> Chart:
         empty_panel(top, "no cost")
         empty_panel(bottom, "no cost")
     else:
+        running = np.concatenate([[0.0], np.cumsum(total)])
+        # One precision for every amount of the chart (issue 16 point 3).
+        *item_texts, running_text, table_text = usd_texts(
+            [float(values.sum()) for _, values in items] + [float(running[-1]), table])
         top.stackplot(x, *[step(values) for _, values in items],
-                      labels=[f"{COST_LABELS.get(item, item)}: {usd_text(float(values.sum()))}"
-                              for item, values in items],
+                      labels=[f"{COST_LABELS.get(item, item)}: {text}"
+                              for (item, _), text in zip(items, item_texts)],
                       colors=[_COST_COLORS.get(item, "#e377c2") for item, _ in items],
                       step="post", lw=0)
         usd_axis(top, float(np.max(total)) * 1.15)
-        running = np.concatenate([[0.0], np.cumsum(total)])
-        bottom.plot(x, running, color="#333333", lw=1.5,
-                    label=f"running total: {usd_text(float(running[-1]))}")
+        bottom.plot(x, running, color="#333333", lw=1.5, label=f"running total: {running_text}")
         if table is not None:
             bottom.axhline(table, color=COLORS["limit"], lw=1.0, ls=":",
-                           label=f"the table's cost: {usd_text(table)}")
+                           label=f"the table's cost: {table_text}")
         usd_axis(bottom, max(float(running[-1]), float(table or 0.0)) * 1.12)
     top.set_ylabel(f"USD per {width}")
     bottom.set_ylabel("USD, cumulative")

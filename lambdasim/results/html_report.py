@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 
 from lambdasim.results import humanize
 from lambdasim.results.humanize import ms_text, seconds_text, usd_text
-from lambdasim.results.table import render_cell, render_interval, table_sections
+from lambdasim.results.table import figure_key, render_cell, render_interval, table_sections
 
 __all__ = ["render_report", "write_report", "REPORT_FILE"]
 
@@ -44,7 +44,9 @@ th, td { padding: 3px 12px; border-bottom: 1px solid #eee; }
 th { text-align: left; background: #f6f6f6; }
 table.facts th { background: none; color: #555; font-weight: normal; }
 td.num { text-align: right; }
-td.label { white-space: pre; }
+table.summary td.num { white-space: nowrap; }
+td.label { white-space: pre-wrap; min-width: 12em; }
+div.scroll { overflow-x: auto; max-width: 100%; }
 tr.total td { font-weight: 600; border-top: 1px solid #bbb; }
 caption { text-align: left; color: #555; font-size: 0.9em; padding-top: 6px; }
 .pass { color: #1b7f3b; font-weight: 600; }
@@ -200,8 +202,8 @@ def _summary_tables(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             cells = []
             for column, value in zip(section.columns, values):
                 if figures is not None and value is not None:
-                    prefix = f"functions.{column}." if index == 0 else "account."
-                    cells.append(render_interval(figures.get(prefix + ".".join(row.path)),
+                    cells.append(render_interval(figures.get(figure_key(index, column,
+                                                                        row.path)),
                                                  row, digits))
                 else:
                     cells.append(render_cell(value, row, digits))
@@ -263,8 +265,11 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
 
     run_rows = [(name, (block or {}).get("cost_usd") or {}, name) for name, block in
                 functions.items()] + [("account", account.get("cost_usd") or {}, None)]
-    decimals = humanize.money_decimals(cost.get(key) for _, cost, _ in run_rows
-                                       for key in keys)
+    month = (account.get("cost_usd") or {}).get("per_30_days")
+    projected = month if isinstance(month, Mapping) else {}
+    # One precision for the whole table, the 30-day row included (issue 16 point 3).
+    decimals = humanize.money_decimals([cost.get(key) for _, cost, _ in run_rows
+                                        for key in keys] + [projected.get(key) for key in keys])
     rows = []
     for label, cost, name in run_rows:
         cells = []
@@ -277,7 +282,6 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 cells.append(_money(cost.get(key), decimals))
         rows.append({"label": label, "cells": cells, "total": name is None})
-    month = (account.get("cost_usd") or {}).get("per_30_days")
     basis = (summary.get("cost_projection") or {}).get("basis")
     note = (f"US dollars for the invocations of the requests that arrived in "
             f"{_window_text(summary)}, by item; '-' where an item does not apply.")
@@ -285,7 +289,7 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
         rows.append({"label": f"account, per 30 days ({basis or 'projected'})",
                      "total": False,
                      "cells": ["-" if rows[-1]["cells"][i] == "-" else
-                               _money(month.get(key), 2) for i, key in enumerate(keys)]})
+                               _money(month.get(key), decimals) for i, key in enumerate(keys)]})
         note += (f" The 30-day row projects the run: {basis}." if basis else
                  " The 30-day row projects the measured window to 30 days.")
     elif basis:

@@ -26,7 +26,12 @@ bin. Per function:
   (API Gateway's Count, errors and latencies).
 
 And ``concurrency.png`` for the account when there are several functions: each function's
-busy environments and the account's peak concurrency, with bands, against the account limit.
+busy environments and the account's peak concurrency, with bands, against the account limit;
+``dependencies.png`` when the scenario declares shared dependencies (as a single run draws
+it, per metrics period): units in use (peak and mean) against a pool's capacity, invocations
+that waited and were rejected, each with its band. A pool's bands never rise above its
+capacity.
+
 Every figure drawn here is a count, an age, a latency or money: no bound goes below zero.
 """
 from __future__ import annotations
@@ -39,7 +44,7 @@ import numpy as np
 
 from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, empty_panel,
                                          legend, seconds_text, step, thousands, time_axis,
-                                         title, usd_axis, usd_text)
+                                         title, usd_axis, usd_texts)
 from lambdasim.results.source_charts import (SHARED_COLUMNS, SOURCE_PANELS,
                                              kafka_poller_limits)
 
@@ -138,6 +143,8 @@ def replication_charts(summary: Mapping[str, Any], digests: Sequence[Mapping[str
     if len(first["functions"]) > 1 and all("account_busy_max" in d for d in digests):
         yield "concurrency.png", _account(digests, axis, edges, width, length, n,
                                           int(first["account_limit"]))
+    if all(d.get("dependencies") for d in digests):
+        yield "dependencies.png", _dependencies(summary, digests, axis, n)
 
 
 def _subtitle(n: int, width: float) -> str:
@@ -273,11 +280,12 @@ def _cost(name, runs, table, axis, edges, width, length, n, account_limit) -> Ch
         bottom.fill_between(x, np.concatenate([[0.0], running.low]),
                             np.concatenate([[0.0], running.high]), color="#333333",
                             alpha=0.2, lw=0)
+        running_text, total_text = usd_texts([float(running.mean[-1]), total])
         bottom.plot(x, np.concatenate([[0.0], running.mean]), color="#333333", lw=1.4,
-                    label=f"running total, mean: {usd_text(float(running.mean[-1]))}")
+                    label=f"running total, mean: {running_text}")
         if total is not None:
             bottom.axhline(total, color=COLORS["limit"], lw=1.0, ls=":",
-                           label=f"the table's cost (mean): {usd_text(total)}")
+                           label=f"the table's cost (mean): {total_text}")
         usd_axis(bottom, max(float(np.max(running.high)), float(total or 0.0)) * 1.12)
     top.set_ylabel(f"USD per {seconds_text(width)}")
     bottom.set_ylabel("USD, cumulative")
@@ -421,4 +429,65 @@ def _account(digests, axis, edges, width, length, n, account_limit) -> Chart:
     title(fig, f"account: concurrent executions by function, {n} replications",
           _subtitle(n, width))
     legend(ax)
+    return fig
+
+
+def _dependencies(summary, digests, axis, n: int) -> Chart:
+    """Shared dependencies over replications, per metrics period as on a single run
+    (:func:`lambdasim.results.source_charts.dependency_chart`): units in use, peak and mean,
+    against a pool's capacity (no bound above it: a pool never lends more units than it has),
+    and the invocations that waited and were rejected; each line the mean with its band."""
+    configs = (summary.get("config") or {}).get("dependencies") or {}
+    fallback = float((summary.get("config") or {}).get("period") or 60.0)
+    fig = Chart(figsize=(11.0, 6.4))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    scale = time_axis(top, axis, label=False)
+    time_axis(bottom, axis, legend=False)
+    peak, busiest, periods = 0.0, 0.0, set()
+    for j, name in enumerate(digests[0]["dependencies"]):
+        runs = [d["dependencies"].get(name) for d in digests]
+        runs = [r for r in runs if r is not None]
+        period = next((r["period_s"] for r in runs if r["period_s"]), fallback)
+        periods.add(period)
+        length = max(len(r["InUse_max"]) for r in runs)
+        x = np.arange(length + 1) * period / scale
+        capacity = (configs.get(name) or {}).get("capacity") \
+            if (configs.get(name) or {}).get("type") == "pool" else None
+        color = f"C{j}"
+        for column, label, ls in (("InUse_max", "in use (peak), mean", "-"),
+                                  ("InUse_avg", "in use (average), mean", "--")):
+            b = band([r[column] for r in runs], length)
+            if capacity is not None:
+                b.high = np.minimum(b.high, float(capacity))
+                b.low = np.minimum(b.low, b.high)
+            _draw(top, x, b, color, f"{name}: {label}", ls=ls)
+            peak = max(peak, _top(b))
+        if capacity is not None:
+            top.axhline(capacity, color=color, ls=":", lw=1.0,
+                        label=f"{name}: capacity {int(capacity):,}")
+            peak = max(peak, float(capacity))
+        waits = band([r["Waits"] for r in runs], length)
+        rejected = band([r["Rejected"] for r in runs], length)
+        _draw(bottom, x, waits, color, f"{name}: invocations that waited, mean")
+        # Red as on a single run; each dependency's own colour when there are several.
+        several = len(digests[0]["dependencies"]) > 1
+        _draw(bottom, x, rejected, color if several else COLORS["throttles"],
+              f"{name}: rejected, mean"
+              if np.any(rejected.high > 0) else f"{name}: rejected: none", ls=":")
+        busiest = max(busiest, _top(waits), _top(rejected))
+    top.set_ylabel("units / concurrent users")
+    count_axis(top, max(peak, 1.0) * 1.1)
+    bottom.set_ylabel("invocations per period")
+    if busiest <= 0.0:
+        empty_panel(bottom, "no waits, no rejections")
+    else:
+        bottom.set_ylim(0.0, busiest * 1.1)
+        thousands(bottom)
+    legend(top)
+    legend(bottom)
+    per = ", ".join(seconds_text(p) for p in sorted(periods))
+    title(fig, f"shared dependencies, {n} replications",
+          f"mean of {n} replications per {per} metrics period; band: 95 % confidence interval "
+          "of the mean\npools: units held; rate quotas: invocations that called it and have "
+          "not ended")
     return fig

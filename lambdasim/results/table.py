@@ -31,7 +31,7 @@ __all__ = ["Row", "Section", "FUNCTION_ROWS", "BLOCK_ROWS", "COST_ROWS", "ACCOUN
            "DEPENDENCY_ROWS",
            "UNITS", "table_sections", "format_summary_table", "format_replications_table",
            "figure_label", "figure_row", "render_cell", "render_interval", "span_text",
-           "projection_label", "summary_page", "replications_page"]
+           "projection_label", "summary_page", "replications_page", "figure_key"]
 
 
 #: The words a row's ``unit`` may take: what its figure counts or measures.
@@ -508,6 +508,13 @@ def format_summary_table(result: Any) -> str:
     return render_text(summary_page(result))
 
 
+def figure_key(section: int, column: str, path: Sequence[str]) -> str:
+    """The dotted key of ``replications.figures`` behind a cell of :func:`table_sections`:
+    section 0 is per function, 1 the account, 2 per dependency."""
+    prefix = {0: f"functions.{column}.", 1: "account."}.get(section, f"dependencies.{column}.")
+    return prefix + ".".join(path)
+
+
 def replications_page(summary: Mapping[str, Any], figures: Mapping[str, Any], n: int,
                       seed: Any) -> list[Block]:
     """The blocks of :func:`format_replications_table`."""
@@ -521,8 +528,7 @@ def replications_page(summary: Mapping[str, Any], figures: Mapping[str, Any], n:
                 if value is None:
                     stats.append(None)
                     continue
-                prefix = f"functions.{column}." if index == 0 else "account."
-                stats.append(figures.get(prefix + ".".join(row.path)))
+                stats.append(figures.get(figure_key(index, column, row.path)))
             rows.append((row, stats))
         stats_sections.append(Section(section.title, section.columns, rows))
     money = [s.get("mean") for sec in stats_sections for row, values in sec.rows

@@ -273,15 +273,18 @@ DIGEST_FIELDS = ("busy", "live", "busy_max", "arrivals", "invocations", "throttl
                  "latency_p99_ms", "cost_usd")
 
 
-def digest(timeline: Timeline) -> dict[str, Any]:
+def digest(timeline: Timeline, dependency_rows: Mapping[str, list] | None = None
+           ) -> dict[str, Any]:
     """The few per-bin arrays of a run that replication charts average, as plain data.
 
     ``busy`` is invoking + initializing (time-weighted mean per bin), ``live`` adds idle,
     ``cost_usd`` is the total of every cost item per bin; ``series`` the trigger columns
     (:attr:`FunctionTimeline.series`) with ``series_width_s`` the bin width of any column
     kept per metrics period instead; the rest as in :class:`FunctionTimeline`; at the top,
-    ``account_busy_max`` (peak concurrent executions of the account per bin). Small enough
-    to send back from a worker process.
+    ``account_busy_max`` (peak concurrent executions of the account per bin) and, given the
+    run's ``dependency_series`` rows (one per metrics period and dependency), ``dependencies``:
+    per dependency ``period_s`` and the arrays ``InUse_max``, ``InUse_avg``, ``Waits``,
+    ``Rejected`` per metrics period. Small enough to send back from a worker process.
     """
     functions = {}
     for name, data in timeline.functions.items():
@@ -302,10 +305,31 @@ def digest(timeline: Timeline) -> dict[str, Any]:
             "series_width_s": {column: float(edges[1] - edges[0])
                                for column, edges in data.series_edges.items()},
         }
-    return {"width_s": timeline.width_s, "end_s": timeline.end_s,
-            "duration_s": timeline.duration_s, "warmup_s": timeline.warmup_s,
-            "account_limit": timeline.account_limit, "functions": functions,
-            "account_busy_max": np.asarray(timeline.account_busy_max, dtype=float)}
+    out = {"width_s": timeline.width_s, "end_s": timeline.end_s,
+           "duration_s": timeline.duration_s, "warmup_s": timeline.warmup_s,
+           "account_limit": timeline.account_limit, "functions": functions,
+           "account_busy_max": np.asarray(timeline.account_busy_max, dtype=float)}
+    if dependency_rows and dependency_rows.get("dependency"):
+        out["dependencies"] = _dependency_digest(dependency_rows)
+    return out
+
+
+#: The dependency columns (``dependencies.csv``) that replication charts average.
+DEPENDENCY_DIGEST = ("InUse_max", "InUse_avg", "Waits", "Rejected")
+
+
+def _dependency_digest(rows: Mapping[str, list]) -> dict[str, dict[str, Any]]:
+    names = np.asarray(rows["dependency"], dtype=object)
+    starts = np.asarray(rows["period_start_s"], dtype=np.float64)
+    out = {}
+    for name in dict.fromkeys(rows["dependency"]):
+        mine = names == name
+        t = starts[mine]
+        block: dict[str, Any] = {"period_s": float(t[1] - t[0]) if t.size > 1 else None}
+        for column in DEPENDENCY_DIGEST:
+            block[column] = np.asarray(rows[column], dtype=np.float64)[mine]
+        out[str(name)] = block
+    return out
 
 
 def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,

@@ -60,7 +60,8 @@ def run_replication_charted(task: tuple[Mapping[str, Any], int]) -> dict[str, An
                           timeline_width_s=width)
     summary = result.summary
     del summary["config"]
-    return {"summary": summary, "chart": digest(result.timeline)}
+    return {"summary": summary,
+            "chart": digest(result.timeline, getattr(result, "dependency_series", None))}
 
 
 def usable_cores() -> int:

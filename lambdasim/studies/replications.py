@@ -84,7 +84,8 @@ def figure_range(key: str, values: Sequence[float | None],
     figure that some replication reports below zero. With the resolved ``config``, levels
     that a limit caps stay under it: concurrency under the reserved concurrency or the
     account limit, a Kafka mapping's concurrency under its partitions (one batch in flight
-    per partition) and its pollers under their maximum (kafka-scaling-modes.html)."""
+    per partition) and its pollers under their maximum (kafka-scaling-modes.html), the units
+    in use of a shared pool under its capacity."""
     last = key.rsplit(".", 1)[-1]
     parent = key.rsplit(".", 2)[-2] if key.count(".") >= 1 else ""
     if any(v is not None and v < 0 for v in values):
@@ -100,6 +101,10 @@ def _level_cap(key: str, config: Mapping[str, Any]) -> float | None:
     if parts[-1] not in ("max", "mean"):
         return None
     account = config.get("account") or {}
+    if parts[0] == "dependencies" and parts[2:-1] == ["in_use"]:
+        # A pool never lends more units than its capacity (LAMBDA_MODEL.md section 10).
+        dependency = (config.get("dependencies") or {}).get(parts[1]) or {}
+        return _number(dependency.get("capacity")) if dependency.get("type") == "pool" else None
     if parts[:-1] == ["account", "concurrency"]:
         return _number(account.get("concurrency_limit"))
     if parts[0] != "functions" or len(parts) < 4:
