@@ -148,7 +148,10 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
                                  limits=limits_from(args), charts=plots)
     except ScenarioError as exc:  # inconsistencies only found while building the model
         raise InputError(str(exc)) from None
+    from lambdasim.studies.replication_findings import replication_findings
+
     summary = reps.summary
+    findings = replication_findings(reps.summaries, reps.config)
     checks = expectations(scenario, summary)  # on the CI bounds; before writing anything
     run_info = _run_info(args, scenario, reps.seed, time.perf_counter() - started,
                          replications=reps.n)
@@ -157,7 +160,7 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
         "replications.json": _json(reps.replications_json()),
         "run.json": _json(run_info),
     }
-    files.update(_report_files(reps, scenario, summary, run_info, plots))
+    files.update(_report_files(reps, scenario, summary, run_info, plots, findings))
     _write(out_dir, files)
     if args.json:
         print(json.dumps(summary, indent=2, allow_nan=False))
@@ -165,14 +168,17 @@ def run_replications(args: argparse.Namespace, scenario: Any, out_dir: Path) -> 
         from lambdasim.results.console import Lines, print_page
         from lambdasim.results.table import replications_page
 
-        print_page(replications_page(reps.summary, reps.figures, reps.n, reps.seed) + [Lines()])
+        page = replications_page(summary, reps.figures, reps.n, reps.seed) + [Lines()]
+        print_page(page + _findings_blocks(summary, findings))
         print(f"results: {out_dir}")
     return report_checks(args, checks)
 
 
 def _report_files(reps: Any, scenario: Any, summary: Mapping[str, Any],
-                  run_info: Mapping[str, Any], plots: bool) -> dict[str, bytes]:
-    """The charts of the replications (mean and 95 % band over time) and report.html."""
+                  run_info: Mapping[str, Any], plots: bool,
+                  findings: Sequence[str] = ()) -> dict[str, bytes]:
+    """The charts of the replications (mean and 95 % band over time) and report.html, with
+    the replications' findings at its top."""
     from types import SimpleNamespace
 
     from lambdasim.results.html_report import REPORT_FILE, render_report
@@ -185,8 +191,23 @@ def _report_files(reps: Any, scenario: Any, summary: Mapping[str, Any],
             images.append((name, chart.png()))
             chart.clear()
     page = SimpleNamespace(summary=summary, run_info=run_info, scenario=scenario,
+                           findings=list(findings),
                            timeline=None if width is None else SimpleNamespace(width_s=width))
     return {**dict(images), REPORT_FILE: render_report(page, images).encode("utf-8")}
+
+
+def _findings_blocks(summary: Mapping[str, Any], findings: Any) -> list:
+    """The assumptions and the findings under the replication table, as a single run has."""
+    from lambdasim.results.assumptions import format_assumptions
+    from lambdasim.results.console import Lines
+    from lambdasim.results.findings import format_findings
+
+    blocks = []
+    for lines in (format_assumptions(summary.get("assumptions") or []),
+                  format_findings(findings).splitlines()):
+        if lines:
+            blocks += [Lines(tuple(lines)), Lines()]
+    return blocks
 
 
 def _run_info(args: argparse.Namespace, scenario: Any, seed: int, wall_s: float,

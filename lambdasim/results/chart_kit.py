@@ -34,11 +34,12 @@ from matplotlib.ticker import (Formatter, FuncFormatter, Locator, MaxNLocator, N
                                NullLocator)
 
 # Text helpers live in humanize (no matplotlib): report.html uses them without charts.
-from lambdasim.results.humanize import money_decimals, ms_text, seconds_text, usd  # noqa: F401
+from lambdasim.results.humanize import (duration_unit, money_decimals, ms_text,  # noqa: F401
+                                        seconds_text, usd)
 
 __all__ = ["Chart", "ColumnLayout", "COLORS", "DPI", "WIDE", "TALL", "time_scale", "time_axis", "step",
            "ms_text", "ms_tick", "latency_log_axis", "usd_texts", "seconds_text", "count_axis", "usd_axis", "thousands", "empty_panel",
-           "title", "legend", "HORIZON_LABEL", "WARMUP_LABEL"]
+           "duration_axis", "title", "legend", "HORIZON_LABEL", "WARMUP_LABEL"]
 
 DPI = 100
 WIDE = (11.0, 4.6)
@@ -415,6 +416,40 @@ def count_axis(ax, top: float) -> None:
     ax.set_ylim(0.0, max(float(top), 1.0))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=2))
     thousands(ax)
+
+
+def duration_axis(ax, top: float, per_ms: float = 1.0) -> str:
+    """A linear y axis of durations from 0 to ``top``, ticked in the unit that fits its top
+    (:func:`lambdasim.results.humanize.duration_unit`: ms below 10 s, then s, min, h, d) at
+    round values of that unit; returns the unit for the axis label.
+
+    ``per_ms``: how many milliseconds one unit of the plotted values is (1000 for seconds).
+    """
+    top = float(top) if top > 0 else 1.0
+    divisor, unit = duration_unit(top * per_ms)
+    factor = divisor / per_ms  # plotted values per tick unit
+    ax.set_ylim(0.0, top)
+    ax.yaxis.set_major_locator(_ScaledLocator(factor))
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: f"{v / factor:,.0f}" if abs(v / factor) >= 1000 else f"{v / factor:g}"))
+    return unit
+
+
+class _ScaledLocator(Locator):
+    """Round ticks of values shown divided by ``factor`` (minutes of an axis in seconds)."""
+
+    def __init__(self, factor: float) -> None:
+        self._factor = factor
+        self._inner = MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10])
+
+    def __call__(self):
+        low, high = self.axis.get_view_interval()
+        return self.tick_values(low, high)
+
+    def tick_values(self, vmin, vmax):
+        self._inner.set_axis(self.axis)
+        ticks = self._inner.tick_values(vmin / self._factor, vmax / self._factor)
+        return [t * self._factor for t in ticks]
 
 
 def empty_panel(ax, text: str) -> None:

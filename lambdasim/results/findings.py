@@ -268,6 +268,71 @@ def _queues(ctx: Context) -> list[str]:
     return out
 
 
+#: The offset lag counts as drained once a period's peak is at most this share of the run's.
+KAFKA_DRAINED_SHARE = 0.01
+
+
+def kafka_max_pollers(triggers: Iterable[Mapping[str, Any]]) -> int | None:
+    """The most event pollers a function's Kafka triggers can have together: in provisioned
+    mode the maximum (never above the partitions), on demand one poller per
+    ``invocations_per_poller`` partitions with lag (kafka-scaling-modes.html:
+    https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html); None without
+    Kafka triggers."""
+    total = None
+    for t in triggers:
+        if t.get("type") != "kafka":
+            continue
+        partitions = int(t.get("partitions") or 1)
+        provisioned = t.get("provisioned_pollers")
+        if isinstance(provisioned, Mapping) and provisioned.get("maximum") is not None:
+            most = min(int(provisioned["maximum"]), partitions)
+        else:
+            most = -(-partitions // int(t.get("invocations_per_poller") or 5))
+        total = (total or 0) + most
+    return total
+
+
+def _kafka(ctx: Context) -> list[str]:
+    """Kafka consumer lag: its peak and when, the worst partition, pollers held at their
+    maximum, and when the lag drained (the Kafka counterpart of the queue findings)."""
+    out = []
+    for name, block in ctx.functions.items():
+        kafka = block.get("kafka")
+        if not isinstance(kafka, Mapping):
+            continue
+        peak = (kafka.get("sum_offset_lag") or {}).get("max") or 0
+        if not peak:
+            continue
+        text = f"{ctx.who(name)}the Kafka offset lag peaked at {hz.count(peak)} records"
+        lags = [(t, v) for t, v in ctx.periods(name, "SumOffsetLag") if v is not None]
+        peak_t = max(lags, key=lambda tv: tv[1])[0] if lags else None
+        if peak_t is not None:
+            text += f" in the period from {hz.clock(peak_t)}"
+        worst = (kafka.get("max_offset_lag") or {}).get("max")
+        if worst:
+            text += f", {hz.count(worst)} on the most-lagging partition"
+        triggers = ((ctx.config.get("functions") or {}).get(name) or {}).get("triggers") or ()
+        most = kafka_max_pollers(triggers)
+        pinned = [t for t, v in ctx.periods(name, "KafkaPollers")
+                  if v is not None and most and v >= most]
+        if pinned:
+            text += (f"; the event pollers were at their maximum of {hz.count(most)} "
+                     f"{_when(_runs(pinned, ctx.period))}")
+        elif most and (kafka.get("pollers") or {}).get("max") is not None:
+            text += (f"; the event pollers peaked at {hz.count(kafka['pollers']['max'])} "
+                     f"of at most {hz.count(most)}")
+        waiting = kafka.get("records_waiting") or 0
+        later = [(t, v) for t, v in lags if peak_t is not None and t > peak_t]
+        drained = next((t for t, v in later if v <= KAFKA_DRAINED_SHARE * peak), None)
+        if waiting:
+            text += f"; {hz.count(waiting)} records were still waiting at the end"
+        elif drained is not None:
+            text += (f"; the lag was back under {hz.percent(KAFKA_DRAINED_SHARE, 0)} of its "
+                     f"peak by {hz.clock(drained)}")
+        out.append(text + ".")
+    return out
+
+
 def _cost(ctx: Context) -> list[str]:
     """What the run cost, and the projection with its basis."""
     cost = ctx.account.get("cost_usd") or {}
@@ -287,7 +352,7 @@ def _cost(ctx: Context) -> list[str]:
 
 #: The finders, in the order their sentences are shown.
 FINDERS: tuple[Callable[[Context], list[str]], ...] = (
-    _limits, _throttles, _cold_starts, _latency, _failures, _queues, _cost)
+    _limits, _throttles, _cold_starts, _latency, _failures, _queues, _kafka, _cost)
 
 
 def findings(summary: Mapping[str, Any], series: Mapping[str, Sequence[Any]] | None = None,

@@ -88,6 +88,7 @@ def render_report(result: Any, images: Iterable[tuple[str, bytes]] = ()) -> str:
         "description": config.get("description"),
         "facts": _facts(result, charts=bool(images)),
         "findings": _findings(result),
+        "assumptions": _assumptions(summary),
         "checks": _checks(result, config),
         "replications": _replications_note(summary),
         "summary_tables": _summary_tables(summary),
@@ -161,6 +162,16 @@ def _findings(result: Any) -> list[str]:
     if isinstance(found, Mapping):
         return [str(v) for v in found.values()]
     return [str(s) for s in found or ()]
+
+
+def _assumptions(summary: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The assumptions the run (or every replication) relied on, as the terminal lists them
+    (:mod:`lambdasim.results.assumptions`)."""
+    return [{"topic": str(a.get("topic")), "assumption": str(a.get("assumption")),
+             "functions": ", ".join(a.get("functions") or ()),
+             "replace_with": "" if a.get("replace_with") in (None, "-")
+             else str(a.get("replace_with"))}
+            for a in summary.get("assumptions") or ()]
 
 
 def _checks(result: Any, config: Mapping[str, Any]) -> list[dict[str, Any]]:

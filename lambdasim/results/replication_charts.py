@@ -42,9 +42,11 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, empty_panel,
-                                         legend, seconds_text, step, thousands, time_axis,
-                                         title, usd_axis, usd_texts)
+from lambdasim.results import humanize as hz
+from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, duration_axis,
+                                         empty_panel, latency_log_axis, legend, seconds_text,
+                                         step, thousands, time_axis, title, usd_axis,
+                                         usd_texts)
 from lambdasim.results.source_charts import (SHARED_COLUMNS, SOURCE_PANELS,
                                              kafka_poller_limits)
 
@@ -162,8 +164,11 @@ def _concurrency(name, runs, table, axis, edges, width, length, n, account_limit
     peak = band([r["busy_max"] for r in runs], length)
     _draw(ax, x, live, COLORS["arrivals"], "live environments (busy + idle), mean")
     _draw(ax, x, busy, COLORS["invoking"], "busy environments (invoking + initializing), mean")
-    ax.hlines(peak.mean, x[:-1], x[1:], color=COLORS["peak"], lw=1.0,
-              label=f"peak concurrency in each {seconds_text(width)}, mean")
+    # Each bin's peak as a short level dash, and a dashed legend swatch to match.
+    gap = 0.15 * (x[1] - x[0]) if x.size > 1 else 0.0
+    ax.hlines(peak.mean, x[:-1] + gap, x[1:] - gap, color=COLORS["peak"], lw=1.2)
+    ax.plot([], [], color=COLORS["peak"], lw=1.2, ls=(0, (3.0, 1.5)),
+            label=f"peak concurrency in each {seconds_text(width)}, mean (dashes)")
     top = max(float(np.nanmax(live.high)), float(np.nanmax(peak.mean)), 1.0)
     reserved = runs[0].get("reserved_concurrency")
     ceiling = top * 1.15
@@ -210,7 +215,7 @@ def _requests(name, runs, table, axis, edges, width, length, n, account_limit) -
         if not np.any(b.high > 0):
             empty_panel(ax, empty)
         else:
-            _draw(ax, x, b, color, f"{label} per second, of requests after the warm-up "
+            _draw(ax, x, b, color, f"{label} per second, {_window(axis)} "
                                    f"(table: {_mean(total)} per run)")
             if key == "throttles_counted":
                 throttled = band([r["throttled_counted"] / width for r in runs], length)
@@ -225,6 +230,13 @@ def _requests(name, runs, table, axis, edges, width, length, n, account_limit) -
     title(fig, f"{name}: requests, throttles and cold starts, {n} replications",
           _subtitle(n, width))
     return fig
+
+
+def _window(axis) -> str:
+    """Which requests a chart's totals count: the table's window."""
+    if axis.warmup_s > 0:
+        return "of requests after the warm-up"
+    return "of all requests (no warm-up)"
 
 
 def _mean(value: Any) -> str:
@@ -247,14 +259,27 @@ def _latency(name, runs, table, axis, edges, width, length, n, account_limit) ->
             if latency.get(key) is not None:
                 ax.axhline(latency[key], color=color, lw=1.0, ls=":",
                            label=f"{key} over the measured window (table, mean): "
-                                 f"{latency[key]:,.0f} ms")
+                                 f"{hz.duration_ms(latency[key])}")
     if not drawn:
         empty_panel(ax, "no request answered")
     else:
+        # As on a single run: a log scale when the levels span more than 30x, else a linear
+        # axis in the unit that fits (never 2,000,000 ms).
+        finite = np.concatenate([b.mean for b in drawn])
+        finite = finite[np.isfinite(finite) & (finite > 0)]
         high = max(float(np.nanmax(b.high)) for b in drawn)
-        ax.set_ylim(0.0, high * 1.1)
-        thousands(ax)
-        ax.set_ylabel("end-to-end latency (ms)")
+        high = max([high] + [float(v) for v in (latency.get("p50"), latency.get("p99"))
+                             if v is not None])
+        low = float(np.min(np.concatenate([finite] + [np.maximum(b.low[np.isfinite(b.low)],
+                                                                   0) for b in drawn])))
+        if low > 0 and high / low > 30:
+            ax.set_yscale("log")
+            ax.set_ylim(low / 1.3, high * 1.3)
+            latency_log_axis(ax.yaxis)
+            ax.set_ylabel("end-to-end latency (log scale)")
+        else:
+            unit = duration_axis(ax, high * 1.1)
+            ax.set_ylabel(f"end-to-end latency ({unit})")
     title(fig, f"{name}: end-to-end latency over time, {n} replications",
           _subtitle(n, width) + "; by arrival, retries included")
     legend(ax)
@@ -292,7 +317,7 @@ def _cost(name, runs, table, axis, edges, width, length, n, account_limit) -> Ch
     legend(top)
     legend(bottom)
     title(fig, f"{name}: cost over time, {n} replications",
-          _subtitle(n, width) + "; requests after the warm-up")
+          _subtitle(n, width) + f"; {_window(axis)}")
     return fig
 
 
@@ -365,10 +390,14 @@ def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) ->
                        label=f"partitions ({partitions:,}): one batch in flight each")
             top = max(top, _top(peak), partitions * 1.05)
         ax.set_ylabel(ylabel)
+        per_ms = _duration_label(ylabel)
         if top <= 0.0:
             empty_panel(ax, empty)
         elif counts:
             count_axis(ax, top * 1.1)
+        elif per_ms is not None:  # an age or a latency: in the unit that fits, not 1,800 s
+            unit = duration_axis(ax, top * 1.1, per_ms)
+            ax.set_ylabel(ylabel.rsplit("(", 1)[0] + f"({unit})")
         else:
             ax.set_ylim(0.0, top * 1.1)
             thousands(ax)
@@ -378,6 +407,11 @@ def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) ->
         subtitle += f"; per {seconds_text(period)} metrics period where a drain made it so"
     title(fig, f"{name}: {title_text}, {n} replications", subtitle)
     return fig
+
+
+def _duration_label(ylabel: str) -> float | None:
+    """Milliseconds per plotted unit of a panel whose label ends in ``(s)`` or ``(ms)``."""
+    return {"(s)": 1000.0, "(ms)": 1.0}.get(ylabel.rsplit(" ", 1)[-1])
 
 
 def _kafka_max_pollers(kafka) -> int:

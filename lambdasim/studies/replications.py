@@ -33,7 +33,7 @@ from lambdasim.scenario.workload import check_scenario_workload
 
 __all__ = [
     "simulate_many", "Replications", "Comparison", "run_replication", "figure_stats",
-    "figure_range", "clip_interval", "flatten_figures", "figure_keys", "main_figures", "LEVEL",
+    "figure_range", "clip_interval", "replication_assumptions", "flatten_figures", "figure_keys", "main_figures", "LEVEL",
 ]
 
 #: Confidence level of every interval reported here (two-sided, Student t).
@@ -194,6 +194,21 @@ def _mean_summary(summaries: Sequence[Mapping[str, Any]],
     return walk({k: v for k, v in summaries[0].items() if k not in RUN_KEYS}, "")
 
 
+def replication_assumptions(summaries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every assumption any replication relied on, once, in the order first met; the
+    functions of one assumption are the union over replications."""
+    merged: dict[str, dict[str, Any]] = {}
+    for summary in summaries:
+        for item in summary.get("assumptions") or ():
+            key = item.get("topic") or item.get("assumption")
+            if key not in merged:
+                merged[key] = {**item, "functions": list(item.get("functions") or ())}
+            else:
+                known = merged[key]["functions"]
+                known += [f for f in item.get("functions") or () if f not in known]
+    return list(merged.values())
+
+
 def _get(block: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         if not isinstance(block, Mapping) or part not in block:
@@ -344,6 +359,8 @@ class Replications:
         out["seed"] = self.seed
         out["config"] = copy.deepcopy(dict(self.config))
         out.update(_mean_summary(self.summaries, self.figures))
+        if any("assumptions" in s for s in self.summaries):
+            out["assumptions"] = replication_assumptions(self.summaries)
         out["replications"] = {"n": self.n, "level": LEVEL, "figures": self.figures}
         return out
 
