@@ -114,3 +114,21 @@ def test_report_cost_table_marks_provisioned_execution(run):
     assert "provisioned concurrency column" in cost["note"]
     epu = next(h for h in header if h.startswith("event pollers"))
     assert rows["ondemand"][epu] == "-" and rows["provmode"][epu] not in ("-", "$0")
+
+
+def test_requests_chart_uses_the_table_words(run):
+    """The requests chart names its series as the table's rows do (issue 16 point 1):
+    invocations are handler runs; attempts are invocations plus throttled attempts, so the
+    invocation line must not be called attempts."""
+    from lambdasim.results import plots
+    from lambdasim.results.table import FUNCTION_ROWS
+
+    result = simulate({**SCENARIO, "functions": {"calm": SCENARIO["functions"]["calm"]}})
+    chart = plots.requests_chart(result, "calm")
+    labels = [t.get_text() for ax in chart.axes if ax.get_legend() is not None
+              for t in ax.get_legend().get_texts()]
+    (invocations,) = [text for text in labels if text.startswith("invocations")]
+    row = next(r for r in FUNCTION_ROWS if r.path == ("invocations",))
+    assert invocations.startswith(row.label.strip().rstrip(")")), (invocations, row.label)
+    assert "attempts" not in invocations
+    assert any(text.startswith(FUNCTION_ROWS[0].label) for text in labels), labels
