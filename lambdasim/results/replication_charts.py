@@ -270,8 +270,7 @@ def _latency(name, runs, table, axis, edges, width, length, n, account_limit) ->
         high = max(float(np.nanmax(b.high)) for b in drawn)
         high = max([high] + [float(v) for v in (latency.get("p50"), latency.get("p99"))
                              if v is not None])
-        low = float(np.min(np.concatenate([finite] + [np.maximum(b.low[np.isfinite(b.low)],
-                                                                   0) for b in drawn])))
+        low = float(np.min(finite)) if finite.size else 0.0
         if low > 0 and high / low > 30:
             ax.set_yscale("log")
             ax.set_ylim(low / 1.3, high * 1.3)
