@@ -218,6 +218,68 @@ def test_provisioned_poller_line_on_the_sqs_chart(tmp_path):
     assert column(result, "KafkaPollers")[0] == 1
 
 
+def test_provisioned_pollers_of_sqs_and_kafka_mappings_add_up():
+    # One function with a provisioned-mode SQS mapping (minimum 2) and a provisioned-mode
+    # Kafka mapping (minimum 3): both are event poller units the function pays for
+    # (https://aws.amazon.com/lambda/pricing/), so its ProvisionedPollers column is their sum,
+    # in metrics.csv and on the charts; SQSProvisionedPollers and KafkaPollers keep the split.
+    from lambdasim.results import plots
+    from lambdasim.results.periods import merge_series
+
+    data = scenario({"arrivals": {"process": "poisson", "rate": 20}, "partitions": 6,
+                     "provisioned_pollers": {"minimum": 3, "maximum": 6}},
+                    function={"duration": "200ms", "timeout": "30s"}, duration="3m")
+    data["functions"]["f"]["triggers"].append(
+        {"type": "sqs", "arrivals": {"process": "poisson", "rate": 300},
+         "provisioned_pollers": {"minimum": 2, "maximum": 20}})
+    result = simulate(data)
+    total, sqs, kafka = (column(result, c) for c in
+                         ("ProvisionedPollers", "SQSProvisionedPollers", "KafkaPollers"))
+    assert total == [s + k for s, k in zip(sqs, kafka)]
+    assert min(sqs) >= 2 and min(kafka) >= 3 and min(total) >= 5
+    assert max(sqs) > 2  # the SQS pollers scaled, so the sum is not a constant
+    series = result.timeline.functions["f"].series
+    assert np.array_equal(series["ProvisionedPollers"],
+                          series["SQSProvisionedPollers"] + series["KafkaPollers"])
+    # The SQS chart draws the SQS share only.
+    drawn = {line.get_label(): line for ax in plots.sqs_chart(result, "f").axes
+             for line in ax.get_lines()}
+    line = drawn["provisioned pollers (EPU, peak)"]
+    assert max(line.get_ydata()) == max(series["SQSProvisionedPollers"])
+    # Any other column written twice is refused rather than overwritten.
+    merged: dict = {"KafkaPollers": [1, 2]}
+    with pytest.raises(ValueError, match="two reporters write the column KafkaPollers"):
+        merge_series(merged, {"KafkaPollers": [3, 4]}, "f")
+    merge_series(merged, {"ProvisionedPollers": [1, None]}, "f")
+    merge_series(merged, {"ProvisionedPollers": [2, None]}, "f")
+    assert merged["ProvisionedPollers"] == [3, None]
+
+
+def test_provisioned_pollers_met_on_two_grids_are_summed_per_metrics_period():
+    # A reporter whose levels were tracked per metrics period only (it refuses the chart
+    # bins) and one that takes them: the summed column is drawn per metrics period, from both.
+    from types import SimpleNamespace
+
+    from lambdasim.results.timeline import _trigger_series
+
+    class Reporter:
+        def __init__(self, per_period: bool, level: int) -> None:
+            self.per_period, self.level = per_period, level
+
+        def series(self, model, edges):
+            if self.per_period and len(edges) != 3:
+                raise ValueError("not whole groups of the tracked period")
+            return {"ProvisionedPollers": [self.level * (k + 1) for k in range(len(edges) - 1)]}
+
+    for order in ((True, False), (False, True)):
+        reporters = [Reporter(order[0], 1), Reporter(order[1], 10)]
+        model = SimpleNamespace(reporters={"f": reporters}, end_s=120.0, period_s=60.0)
+        data = SimpleNamespace(edges=np.arange(7) * 20.0, series={}, series_edges={})
+        _trigger_series(model, "f", data)
+        assert data.series["ProvisionedPollers"].tolist() == [11.0, 22.0]
+        assert data.series_edges["ProvisionedPollers"].tolist() == [0.0, 60.0, 120.0]
+
+
 # -- the Kafka chart (kafka-NAME.png) -------------------------------------------------------
 
 def _labels(ax) -> list[str]:
@@ -325,3 +387,33 @@ def test_levels_are_tracked_on_a_period_every_chart_bin_groups():
     fine = track_period(60.0, 600.0)
     for width in (2.0, 5.0, 60.0):
         assert abs(width / fine - round(width / fine)) < 1e-9
+
+
+def test_shipped_kafka_orders_scenario_tells_its_story():
+    # scenarios/kafka_orders.yaml: one on-demand poller until the flash sale at 8:00; the
+    # 9:00 evaluation sees all 12 partitions lagging and wants ceil(12 / 5) = 3 pollers,
+    # which arrive three minutes later ("within three minutes of evaluation"); the lag,
+    # which grew while one poller carried 5 invocations, drains with all 12 partitions busy,
+    # and the pollers go back to one after the sale.
+    from pathlib import Path
+
+    from lambdasim.testing import assert_expectations
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "kafka_orders.yaml"
+    model = Model(load_scenario(path)).run()
+    kafka = next(t for t in model.triggers["order-events"] if isinstance(t, KafkaTrigger))
+    assert kafka.poller_changes == [(0.0, 1), (720.0, 3), (1320.0, 1)]
+    result = build_result(model)
+    block = result.summary["functions"]["order-events"]
+    assert block["kafka"]["records_waiting"] == 0 and block["kafka"]["records_discarded"] == 0
+    assert block["concurrency"]["max"] == 12
+    rows = [i for i, f in enumerate(result.series["function"]) if f == "order-events"]
+    lag = {result.series["period_start_s"][i]: result.series["SumOffsetLag"][i] for i in rows}
+    # The lag climbs each minute of the sale until the pollers come at 12:00 (the peak of
+    # the period starting then), then falls each minute.
+    climb = [lag[t] for t in (420.0, 480.0, 540.0, 600.0, 660.0, 720.0)]
+    drain = [lag[t] for t in (720.0, 780.0, 840.0, 900.0, 960.0)]
+    assert climb == sorted(climb) and drain == sorted(drain, reverse=True)
+    assert max(lag.values()) == lag[720.0] > 10_000
+    assert lag[420.0] < 100 and lag[1200.0] < 100     # before the sale and after the drain
+    assert len(assert_expectations(result)) == 3  # its own expect: block passes

@@ -2,13 +2,13 @@
 
 ::
 
-    python -m lambdasim init NAME [--trigger sync|async|sqs|kinesis|dynamodb] [--out FILE]
+    python -m lambdasim init NAME [--trigger sync|async|sqs|kinesis|dynamodb|kafka] [--out FILE]
 
 writes ``NAME.yaml`` (or ``--out FILE``; ``--out -`` prints it): one function with one trigger
 of the chosen type, every key it sets explained in a comment, an ``expect:`` block, and the
 ``yaml-language-server`` line that lets an editor check the file against
 ``python -m lambdasim schema``. The text is validated before it is written; an existing file
-is never overwritten. ``scenarios/examples/`` holds the five outputs (``init example-sync
+is never overwritten. ``scenarios/examples/`` holds the six outputs (``init example-sync
 --trigger sync``, ...), one minimal complete example per trigger type.
 
 Examples::
@@ -60,6 +60,8 @@ TRIGGERS: dict[str, tuple[str, str, str]] = {
         visibility_timeout: 60s      # at least the function's timeout
         # max_receive_count: 3       # receives before the dead-letter queue
         # maximum_concurrency: 50    # cap on concurrent batches
+        # Or provisioned mode (billed per event poller unit-hour; not with maximum_concurrency):
+        # provisioned_pollers: {minimum: 2, maximum: 200}   # minimum 2..200, maximum 2..2,000
 """, "sqs.oldest_message_age_s.max < 60"),
     "kinesis": ("processor", """\
       # A Kinesis data stream: one batch in flight per shard, records in order per key.
@@ -81,6 +83,23 @@ TRIGGERS: dict[str, tuple[str, str, str]] = {
         batch_size: 100
         maximum_retry_attempts: 2
 """, "stream.iterator_age_ms.p99 < 10000"),
+    "kafka": ("consumer", """\
+      # A Kafka topic (Amazon MSK or self-managed) read by an event source mapping: records
+      # stay in order per partition, one batch in flight per partition at most.
+      - type: kafka
+        name: orders-topic
+        arrivals: {process: poisson, rate: 200/s}    # records produced to the topic per second
+        partitions: 6                # the function never runs more than 6 batches at once
+        batch_size: 100              # records per invocation at most (1..10,000)
+        batching_window: 500ms       # wait up to this long to fill a batch (Kafka's default)
+        per_record: 1ms              # handler time added per record of a batch
+        maximum_retry_attempts: 2    # retries of a failed batch (-1: until it succeeds)
+        on_failure: {type: sqs, name: orders-failures}   # where discarded batches go
+        # On-demand pollers (the default): one poller of 5 concurrent invocations at first;
+        # every minute the offset lag sets how many, acting within three minutes. For
+        # provisioned mode (billed per event poller unit-hour) uncomment:
+        # provisioned_pollers: {minimum: 1, maximum: 6}   # minimum 1..200, maximum 1..2,000
+""", "kafka.max_offset_lag.max < 10000"),
 }
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -22,7 +22,35 @@ if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
 
 __all__ = ["period_percentiles_ms", "period_percentiles_ms_many", "cost_shares", "period_costs",
-           "rounded_periods"]
+           "rounded_periods", "SUMMED_COLUMNS", "merge_series"]
+
+#: Series columns that several reporters of one function may write, summed where they meet:
+#: ``ProvisionedPollers`` of provisioned-mode SQS and Kafka mappings (the event poller units
+#: a planner pays for, https://aws.amazon.com/lambda/pricing/). Each source keeps its own
+#: share in a column of its own (``SQSProvisionedPollers``, ``KafkaPollers``).
+SUMMED_COLUMNS = frozenset({"ProvisionedPollers"})
+
+
+def merge_series(into: dict, columns: Mapping[str, Any], function: str) -> None:
+    """Add one reporter's per-period ``columns`` to ``into`` (column -> values), in place.
+
+    A column already in ``into`` is summed element-wise when it is one of
+    :data:`SUMMED_COLUMNS` (values of equal length; None counts as 0 unless both are None);
+    any other duplicate raises ValueError naming ``function`` and the column, since silently
+    keeping one reporter's values would show a plausible but wrong figure.
+    """
+    for column, values in columns.items():
+        if column not in into:
+            into[column] = values
+        elif column in SUMMED_COLUMNS:
+            given = into[column]
+            if len(given) != len(values):
+                raise ValueError(f"function {function}: column {column} has {len(given)} and "
+                                 f"{len(values)} periods from two reporters")
+            into[column] = [None if x is None and y is None else (x or 0) + (y or 0)
+                            for x, y in zip(given, values)]
+        else:
+            raise ValueError(f"function {function}: two reporters write the column {column}")
 
 
 def period_percentiles_ms(arrived_s: np.ndarray, latency_s: np.ndarray, edges: np.ndarray,

@@ -17,21 +17,17 @@ restores.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from typing import Iterator
 
 import numpy as np
 
+from lambdasim.engine.billing import billed_ms
 from lambdasim.engine.function import COLD, ERROR, PROVISIONED, RESTORE, TIMEOUT
 
 __all__ = ["report_lines", "LOG_ORIGIN"]
 
 #: The wall-clock time written for simulated time 0.
 LOG_ORIGIN = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
-
-
-def _ceil_ms(seconds: float) -> int:
-    return int(math.ceil(round(seconds * 1000.0, 6)))
 
 
 def report_lines(model, name: str, bill_init: bool) -> Iterator[str]:
@@ -55,35 +51,43 @@ def report_lines(model, name: str, bill_init: bool) -> Iterator[str]:
     function = model.functions[name]
     memory = int(function.config["memory_mb"])
     attempts = recorder.table("attempts")
+    t = np.asarray(attempts["t"], dtype=np.float64)
+    init = np.asarray(attempts["init"], dtype=np.float64)
+    duration = np.asarray(attempts["duration"], dtype=np.float64)
+    code = np.asarray(attempts["code"]).astype(np.int64)
+    n = len(t)
+    restored = (code & RESTORE) != 0
+    ran_init = ((code & COLD) != 0) & ((code & PROVISIONED) == 0) & ~restored
+    # The Billed Restore Duration of each restore, in the order the restores ran (the
+    # attempts are in start order too).
+    restore_billed = np.zeros(n)
     restores = getattr(function, "restores", None)
-    billed_restore = (np.frombuffer(restores, dtype=np.float64).reshape(-1, 6)[:, 3]
-                      if restores is not None else np.empty(0))
-    r = 0
-    index = function.index
-    for k, (t, init, duration, code) in enumerate(zip(
-            attempts["t"].tolist(), attempts["init"].tolist(), attempts["duration"].tolist(),
-            attempts["code"].astype(np.int64).tolist())):
-        stamp = (LOG_ORIGIN + _dt.timedelta(seconds=t)).isoformat(timespec="milliseconds")
-        request = f"{index:08x}-0000-4000-8000-{k:012x}"
-        fields = [f"REPORT RequestId: {request}", f"Duration: {duration * 1000.0:.2f} ms"]
-        extra = ""
-        if code & RESTORE:
-            restore_billed = float(billed_restore[r])
-            r += 1
-            billed = _ceil_ms(duration + restore_billed)
-            extra = (f"Restore Duration: {init * 1000.0:.2f} ms\t"
-                     f"Billed Restore Duration: {_ceil_ms(restore_billed)} ms")
-        elif code & COLD and not code & PROVISIONED:
-            billed = _ceil_ms(duration + init) if bill_init else _ceil_ms(duration)
-            extra = f"Init Duration: {init * 1000.0:.2f} ms"
-        else:
-            billed = _ceil_ms(duration)
-        fields.append(f"Billed Duration: {billed} ms")
-        fields.append(f"Memory Size: {memory} MB")
-        if extra:
-            fields.append(extra)
-        if code & TIMEOUT:
-            fields.append("Status: timeout")
-        elif code & ERROR:
-            fields.append("Status: error")
-        yield f"{stamp} " + "\t".join(fields) + "\t"
+    if restores is not None and restored.any():
+        per_restore = np.frombuffer(restores, dtype=np.float64).reshape(-1, 6)[:, 3]
+        restore_billed[restored] = per_restore[:int(restored.sum())]
+    added = np.where(restored, restore_billed, init if bill_init else 0.0)
+    added[~(restored | ran_init)] = 0.0
+    # The billing engine's own rounding (lambdasim.engine.billing.billed_ms).
+    billed = billed_ms(duration + added).astype(np.int64)
+    # Start times as ISO timestamps: microseconds rounded as datetime.timedelta rounds them,
+    # then truncated to the millisecond as isoformat(timespec="milliseconds") does.
+    ms = np.floor_divide(np.round(t * 1e6).astype(np.int64), 1000)
+    stamps = np.datetime_as_string(np.datetime64(LOG_ORIGIN.replace(tzinfo=None), "ms")
+                                   + ms.astype("timedelta64[ms]"), unit="ms")
+    # What follows Memory Size: Init or Restore Duration on cold starts, then the status.
+    tails = [""] * n
+    init_ms = init * 1000.0
+    for k in np.flatnonzero(ran_init).tolist():
+        tails[k] = f"Init Duration: {init_ms[k]:.2f} ms\t"
+    restore_ms = billed_ms(restore_billed).astype(np.int64)
+    for k in np.flatnonzero(restored).tolist():
+        tails[k] = (f"Restore Duration: {init_ms[k]:.2f} ms\t"
+                    f"Billed Restore Duration: {restore_ms[k]} ms\t")
+    for k in np.flatnonzero(code & (TIMEOUT | ERROR)).tolist():
+        tails[k] += "Status: timeout\t" if code[k] & TIMEOUT else "Status: error\t"
+    line = ("%s+00:00 REPORT RequestId: " + f"{function.index:08x}" + "-0000-4000-8000-%012x"
+            "\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: " + str(memory)
+            + " MB\t%s")
+    for row in zip(stamps.tolist(), range(n), (duration * 1000.0).tolist(), billed.tolist(),
+                   tails):
+        yield line % row

@@ -34,7 +34,8 @@ from lambdasim.engine.dependencies import dependency_series, dependency_summary
 from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms_many, request_outcomes,
                                       time_stats_ms_many)
 from lambdasim.results.assumptions import used_assumptions
-from lambdasim.results.periods import period_costs, period_percentiles_ms_many, rounded_periods
+from lambdasim.results.periods import (merge_series, period_costs, period_percentiles_ms_many,
+                                       rounded_periods)
 from lambdasim.results.records import RECORD_COLUMNS, RequestRecords  # noqa: F401 (public)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,7 +60,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "ProvisionedConcurrencyAllocated",
     "AsyncEventsReceived", "AsyncEventAge_avg_ms", "AsyncEventAge_max_ms",
     "AsyncEventsDropped", "AsyncQueueDepth",
-    "ProvisionedPollers", "SumOffsetLag", "MaxOffsetLag", "KafkaPollers",
+    "ProvisionedPollers", "SQSProvisionedPollers", "SumOffsetLag", "MaxOffsetLag",
+    "KafkaPollers",
     # API Gateway's names for its front door (lambdasim.engine.invoke.front_door).
     "Count", "4XXError", "5XXError", "Latency_avg_ms", "Latency_max_ms",
     "IntegrationLatency_avg_ms", "IntegrationLatency_max_ms",
@@ -283,11 +285,8 @@ def _build_result(model: "Model", records: bool, timeline: bool,
             if hasattr(reporter, "usage"):  # billable usage of its own (provisioned)
                 reporter.usage(model, usages[list(model.recorders).index(name)])
             functions[name][reporter.summary_key] = reporter.summary(model)
-            extra = per_period[name]["extra"]
-            for column, values in reporter.series(model, edges).items():
-                if column in extra:  # e.g. ProvisionedPollers of SQS and Kafka mappings
-                    values = [x + y for x, y in zip(extra[column], values)]
-                extra[column] = values
+            # ProvisionedPollers of SQS and Kafka mappings add up; other duplicates raise.
+            merge_series(per_period[name]["extra"], reporter.series(model, edges), name)
 
     # Itemised, with a 30-day projection of [warmup, duration) as the scenario's recurs says.
     costs, account_cost = cost_report(usages, prices, bool(config["billing"]["free_tier"]),

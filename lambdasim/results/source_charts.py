@@ -16,6 +16,7 @@ from lambdasim.results.chart_kit import (COLORS, WIDE, Chart, count_axis, empty_
                                          step, thousands, time_axis, title)
 from lambdasim.results.function_charts import (_bins, _function_name, _limits, _peaks,
                                                _timeline)
+from lambdasim.results.periods import SUMMED_COLUMNS
 
 __all__ = ["async_chart", "front_door_chart", "dependency_chart", "sqs_chart", "stream_chart",
            "kafka_chart", "kafka_poller_limits", "account_chart", "SOURCE_PANELS",
@@ -24,8 +25,9 @@ __all__ = ["async_chart", "front_door_chart", "dependency_chart", "sqs_chart", "
 # --------------------------------------------------------------------------- trigger charts
 
 #: Columns that several event sources write (provisioned-mode SQS and Kafka mappings both
-#: report ProvisionedPollers): alone, they do not make a chart of their own.
-SHARED_COLUMNS = frozenset({"ProvisionedPollers"})
+#: report ProvisionedPollers, summed per function): alone, they do not make a chart of their
+#: own, and a source's chart draws its own share (SQSProvisionedPollers, KafkaPollers).
+SHARED_COLUMNS = SUMMED_COLUMNS
 
 
 def _panels(result: Any, name: str, title_text: str, panels, note: str = "") -> Chart | None:
@@ -112,7 +114,7 @@ SOURCE_PANELS: dict[str, tuple[str, list]] = {
         ("age (s)", [("ApproximateAgeOfOldestMessage_s", "age of the oldest message", "-")],
          None, False, "no message waited"),
         ("pollers", [("SQSPollers", "concurrent pollers (peak)", "-"),
-                     ("ProvisionedPollers", "provisioned pollers (EPU, peak)", "--")], None,
+                     ("SQSProvisionedPollers", "provisioned pollers (EPU, peak)", "--")], None,
          True, "no pollers"),
     ]),
     "stream": ("stream", [

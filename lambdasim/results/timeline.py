@@ -50,7 +50,7 @@ from lambdasim.engine.function import COLD
 from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes
 from lambdasim.engine.online_levels import round_width
-from lambdasim.results.periods import cost_shares
+from lambdasim.results.periods import cost_shares, merge_series
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
@@ -463,16 +463,42 @@ def _trigger_series(model: "Model", name: str, data: FunctionTimeline) -> None:
     """Trigger columns on the chart bins; per metrics period where the levels were tracked
     too coarsely for them (then ``series_edges`` says so)."""
     edges = data.edges
+    count = max(1, int(np.ceil(model.end_s / model.period_s - 1e-9)))
+    periods = np.arange(count + 1, dtype=np.float64) * model.period_s
+    merged: dict[str, list] = {}
+    on_periods: set[str] = set()  # columns kept per metrics period
+    seen: list = []
     for reporter in model.reporters.get(name, ()):
-        own = None
         try:
             columns = reporter.series(model, edges)
+            coarse = False
         except ValueError:  # levels tracked online per metrics period only
-            count = max(1, int(np.ceil(model.end_s / model.period_s - 1e-9)))
-            own = np.arange(count + 1, dtype=np.float64) * model.period_s
-            columns = reporter.series(model, own)
-        for column, values in columns.items():
-            data.series[column] = np.array([np.nan if v is None else float(v)
-                                            for v in values])
-            if own is not None:
-                data.series_edges[column] = own
+            columns = reporter.series(model, periods)
+            coarse = True
+        for column in [c for c in columns if c in merged and (c in on_periods) != coarse]:
+            # A summed column (ProvisionedPollers) met on two grids: both on the periods.
+            if coarse:
+                merged[column] = _column_on_periods(model, name, column, periods, seen)
+                on_periods.add(column)
+            else:
+                columns[column] = _column_on_periods(model, name, column, periods, [reporter])
+        merge_series(merged, columns, name)  # ProvisionedPollers summed, others unique
+        seen.append(reporter)
+        if coarse:
+            on_periods.update(columns)
+    for column, values in merged.items():
+        data.series[column] = np.array([np.nan if v is None else float(v) for v in values])
+        if column in on_periods:
+            data.series_edges[column] = periods
+
+
+def _column_on_periods(model: "Model", name: str, column: str, periods: np.ndarray,
+                       reporters: list) -> list:
+    """``column`` per metrics period, summed over those of ``reporters`` (of function
+    ``name``) that write it."""
+    merged: dict[str, list] = {}
+    for reporter in reporters:
+        values = reporter.series(model, periods).get(column)
+        if values is not None:
+            merge_series(merged, {column: values}, name)
+    return merged[column]

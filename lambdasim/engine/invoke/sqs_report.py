@@ -113,6 +113,10 @@ class SqsReporter:
         provisioned = [t.provisioned for t in self.triggers if t.provisioned is not None]
         if provisioned:
             # ProvisionedPollers (CloudWatch, provisioned mode): the maximum in each period.
+            # The function's ProvisionedPollers column also adds its provisioned-mode Kafka
+            # mappings' (lambdasim.results.periods.merge_series); SQSProvisionedPollers keeps
+            # the SQS share.
             per = [step_period_maxima(p.changes, edges) for p in provisioned]
             out["ProvisionedPollers"] = [sum(values) for values in zip(*per)]
+            out["SQSProvisionedPollers"] = list(out["ProvisionedPollers"])
         return out
