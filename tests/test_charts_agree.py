@@ -101,7 +101,7 @@ def test_chart_totals_equal_the_table(burst):
     top, middle, bottom = chart.axes
     labels = _legend(top) + _legend(middle) + _legend(bottom)
     wanted = {"requests arrived": block["requests"]["arrived"],
-              "invocations (attempts": block["invocations"],
+              "invocations (handler runs": block["invocations"],
               "throttled attempts:": block["throttles"],
               "requests throttled in the end": block["requests"]["throttled"],
               "cold starts:": block["cold_starts"]}

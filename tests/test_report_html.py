@@ -194,8 +194,8 @@ def test_the_cost_is_broken_down_by_item(results):
     page = (results / "report.html").read_text(encoding="utf-8")
     section = page.split("<h2>Cost</h2>", 1)[1].split("<h2>")[0]
     header = re.findall(r"<th>([^<]*)</th>", section)
-    assert header == ["cost (USD)", "requests", "duration", "init (cold starts)",
-                      "ephemeral storage", "provisioned concurrency", "total"]
+    assert header == ["cost (USD)", "requests", "duration (on demand)",
+                      "init (on demand cold starts)", "ephemeral storage", "provisioned concurrency", "total"]
     rows = {cells[0]: cells[1:] for cells in
             (re.findall(r"<td[^>]*>([^<]*)</td>", row)
              for row in re.findall(r"<tr[^>]*>(.*?)</tr>", section)) if cells}

@@ -108,6 +108,11 @@ def _attempts_per_request(ctx: Context, name: str) -> int | None:
     return counts.pop() if len(counts) == 1 else None
 
 
+def _were(n: int) -> str:
+    """The verb that agrees with a count: ``1 attempt was``, ``2 attempts were``."""
+    return "was" if n == 1 else "were"
+
+
 def _throttles(ctx: Context) -> list[str]:
     """Throttled requests against throttled attempts: what retries absorbed."""
     out = []
@@ -118,18 +123,19 @@ def _throttles(ctx: Context) -> list[str]:
         if throttled:
             tries = _attempts_per_request(ctx, name)
             how = ("" if tries is None else " with no client retry" if tries == 1
-                   else f" after {tries} attempts")
+                   else f" after {hz.plural(tries, 'attempt')}")
             text = (f"{ctx.who(name)}{hz.percent(throttled / arrived)} of requests "
                     f"({hz.count(throttled)}) failed with a throttle (429){how}")
             if attempts > throttled:
-                text += (f"; counting retries, {hz.count(attempts)} attempts "
-                         f"({hz.percent(block.get('throttle_rate'))} of attempts) were "
-                         "throttled")
+                text += (f"; counting retries, {hz.plural(attempts, 'attempt')} "
+                         f"({hz.percent(block.get('throttle_rate'))} of attempts) "
+                         f"{_were(attempts)} throttled")
             out.append(text + ".")
         elif attempts:
             retried = "Lambda retried them" if "async" in block or "sqs" in block \
                 or "stream" in block else "retries absorbed them"
-            out.append(f"{ctx.who(name)}{hz.count(attempts)} attempts were throttled "
+            out.append(f"{ctx.who(name)}{hz.plural(attempts, 'attempt')} {_were(attempts)} "
+                       "throttled "
                        f"({hz.percent(block.get('throttle_rate'))} of attempts) but no request "
                        f"ended throttled: {retried}.")
     return out
@@ -194,6 +200,9 @@ def _latency(ctx: Context) -> list[str]:
             out.append(f"{ctx.who(name)}p99 latency per period rose from "
                        f"{hz.duration_ms(typical)} (the median period) to "
                        f"{hz.duration_ms(peak)} in the period from {hz.clock(peak_t)}.")
+        elif hz.duration_ms(ordered[0]) == hz.duration_ms(ordered[-1]):
+            out.append(f"{ctx.who(name)}p99 latency per period stayed at "
+                       f"{hz.duration_ms(ordered[0])}.")
         elif ordered[-1] <= LATENCY_RISE * ordered[0]:
             out.append(f"{ctx.who(name)}p99 latency per period stayed between "
                        f"{hz.duration_ms(ordered[0])} and {hz.duration_ms(ordered[-1])}.")
@@ -215,15 +224,15 @@ def _failures(ctx: Context) -> list[str]:
             continue
         failed, dropped = requests.get("failed") or 0, requests.get("dropped") or 0
         if failed:
-            out.append(f"{ctx.who(name)}{hz.count(failed)} requests "
+            out.append(f"{ctx.who(name)}{hz.plural(failed, 'request')} "
                        f"({hz.percent(failed / arrived)}) failed with a function error or "
                        "timeout.")
         if dropped:
             reasons = ((block.get("async") or {}).get("dropped_by_reason") or {})
             why = ", ".join(f"{hz.count(v)} {_DROP_REASONS.get(k, k.replace('_', ' '))}"
                             for k, v in reasons.items() if v)
-            out.append(f"{ctx.who(name)}{hz.count(dropped)} requests "
-                       f"({hz.percent(dropped / arrived)}) were dropped unanswered"
+            out.append(f"{ctx.who(name)}{hz.plural(dropped, 'request')} "
+                       f"({hz.percent(dropped / arrived)}) {_were(dropped)} dropped unanswered"
                        + (f" ({why})." if why else "."))
     return out
 
@@ -237,8 +246,8 @@ def _queues(ctx: Context) -> list[str]:
     out = []
     for name, block in ctx.functions.items():
         for key, column, unit, age_path in (
-                ("async", "AsyncQueueDepth", "events", ("event_age_ms", "max")),
-                ("sqs", "ApproximateNumberOfMessagesVisible", "messages", None)):
+                ("async", "AsyncQueueDepth", "event", ("event_age_ms", "max")),
+                ("sqs", "ApproximateNumberOfMessagesVisible", "message", None)):
             sub = block.get(key)
             if not isinstance(sub, Mapping):
                 continue
@@ -246,7 +255,7 @@ def _queues(ctx: Context) -> list[str]:
             if not depth:
                 continue
             kind = "SQS" if key == "sqs" else key
-            text = f"{ctx.who(name)}the {kind} queue peaked at {hz.count(depth)} {unit}"
+            text = f"{ctx.who(name)}the {kind} queue peaked at {hz.plural(int(depth), unit)}"
             peaks = [(t, v) for t, v in ctx.periods(name, column) if v is not None]
             if peaks:
                 text += f" in the period from {hz.clock(max(peaks, key=lambda tv: tv[1])[0])}"

@@ -162,10 +162,11 @@ def _count_panel(ax, x, width, counted, total, color, counted_label, warmup_labe
 
 
 def requests_chart(result: Any, function: str | None = None) -> Chart:
-    """Requests and invocation attempts per second; throttles and cold starts per second.
+    """Requests and invocations per second; throttled attempts and cold starts per second.
 
     Totals in the legends are the summary table's: requests arriving in ``[warmup,
-    duration)`` and the attempts made for them (retries included); attempts of warm-up
+    duration)`` and the invocations and throttled attempts made for them (retries
+    included; together the table's attempts); attempts of warm-up
     requests are stacked in grey.
     """
     name = _function_name(result, function)
@@ -182,7 +183,7 @@ def requests_chart(result: Any, function: str | None = None) -> Chart:
              label=f"requests arrived: {int(data.arrivals_counted.sum()):,} in the table")
     top.step(x, step(data.invocations / width), where="post", color=COLORS["invoking"],
              lw=1.0, alpha=0.8,
-             label=f"invocations (attempts, retries included): "
+             label=f"invocations (handler runs, retries included): "
                    f"{int(data.invocations_counted.sum()):,} in the table")
     top.set_ylabel("per second")
     top.set_ylim(bottom=0.0)

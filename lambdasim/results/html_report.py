@@ -223,8 +223,8 @@ def _clip(path: tuple[str, ...], interval: list[float]) -> tuple[float, float]:
 
 
 #: Cost items in the order of the cost table, with their headings.
-_COST_COLUMNS = (("requests", "requests"), ("duration", "duration"),
-                 ("init", "init (cold starts)"), ("ephemeral_storage", "ephemeral storage"),
+_COST_COLUMNS = (("requests", "requests"), ("duration", "duration (on demand)"),
+                 ("init", "init (on demand cold starts)"), ("ephemeral_storage", "ephemeral storage"),
                  ("provisioned", "provisioned concurrency"), ("total", "total"))
 #: Items shown only when some function has them (SnapStart, provisioned-mode pollers).
 _FEATURE_COLUMNS = (("snap_start_cache", "SnapStart cache"),
@@ -258,6 +258,11 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
             return "provisioned" in block or bool((block.get("cost_usd") or {}).get(key))
         if key in dict(_FEATURE_COLUMNS):
             return bool((block.get("cost_usd") or {}).get(key))
+        if key in ("duration", "init") and isinstance(block.get("provisioned"), Mapping):
+            # Provisioned execution and Init are billed in the provisioned column; the
+            # on-demand rates reach only spillover invocations.
+            return bool(block["provisioned"].get("spillover_invocations")) or bool(
+                (block.get("cost_usd") or {}).get(key))
         if key == "ephemeral_storage":  # only storage above the included 512 MB is billed
             return float(fconfig.get("ephemeral_storage_mb") or 512) > 512 or bool(
                 (block.get("cost_usd") or {}).get(key))
@@ -285,6 +290,11 @@ def _cost_table(summary: Mapping[str, Any]) -> dict[str, Any]:
     basis = (summary.get("cost_projection") or {}).get("basis")
     note = (f"US dollars for the invocations of the requests that arrived in "
             f"{_window_text(summary)}, by item; '-' where an item does not apply.")
+    if any(isinstance((block or {}).get("provisioned"), Mapping) for block in functions.values()):
+        note += (" Invocations on provisioned concurrency are billed in the provisioned "
+                 "concurrency column (its execution and Init rates); duration and init count "
+                 "on-demand invocations only ('-' when every invocation ran on provisioned "
+                 "concurrency).")
     if isinstance(month, Mapping) and month.get("total") is not None:
         rows.append({"label": f"account, per 30 days ({basis or 'projected'})",
                      "total": False,

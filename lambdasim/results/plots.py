@@ -6,7 +6,7 @@ Per function:
   initializing, idle; idle provisioned environments apart when the function has provisioned
   concurrency), the peak of invoking + initializing in each bin (what Lambda's concurrency
   limits count) and the reserved and account limits;
-* ``requests-NAME.png`` -- requests arriving and invocation attempts per second, and below
+* ``requests-NAME.png`` -- requests arriving and invocations per second, and below
   them throttled attempts, requests that finally failed with a throttle, and cold starts;
 * ``latency-NAME.png`` -- the end-to-end latency distribution (CDF on a log-scaled axis) of
   requests served warm against those whose final attempt was a cold start, p50 and p99 marked;

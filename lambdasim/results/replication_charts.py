@@ -12,7 +12,7 @@ bin. Per function:
 
 * ``concurrency-NAME.png`` -- busy environments (invoking + initializing) and live
   environments, mean and band, with the limits;
-* ``requests-NAME.png`` -- requests arriving and invocation attempts per second, throttled
+* ``requests-NAME.png`` -- requests arriving and invocations per second, throttled
   attempts, requests throttled in the end and cold starts per second (the table's window);
 * ``latency_time-NAME.png`` -- end-to-end latency p50 and p99 of the requests arriving in each
   bin;
@@ -195,7 +195,7 @@ def _requests(name, runs, table, axis, edges, width, length, n, account_limit) -
     invocations = band([r["invocations"] / width for r in runs], length)
     _draw(top, x, arrivals, COLORS["arrivals"], "requests arrived per second")
     _draw(top, x, invocations, COLORS["invoking"],
-          "invocations per second (attempts, retries included)")
+          "invocations per second (handler runs, retries included)")
     top.set_ylabel("per second")
     top.set_ylim(bottom=0.0)
     thousands(top)

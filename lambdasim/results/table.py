@@ -21,7 +21,7 @@ precision per table, ``-`` where a figure does not apply.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from lambdasim.results import humanize as hz
 from lambdasim.results.assumptions import format_assumptions
@@ -61,6 +61,10 @@ class Row:
         A block key the function's summary must have for the figure to apply (``-`` else).
     define : str
         One sentence for the README's definitions.
+    applies : callable or None
+        A further test on the function's summary block: the figure applies only when it
+        returns true (``-`` else), e.g. an event poller cost only for a provisioned-mode
+        mapping. A figure that applies and is exactly zero is shown (``$0``).
     """
 
     label: str
@@ -69,6 +73,7 @@ class Row:
     unit: str
     needs: str | None = None
     define: str = ""
+    applies: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 @dataclasses.dataclass
@@ -134,27 +139,52 @@ FUNCTION_ROWS: tuple[Row, ...] = (
 )
 
 #: Rows shown when some function's summary has the block named first; before the cost rows.
+def _provisioned_pollers(block: Mapping[str, Any]) -> bool:
+    """Whether a function has an event source mapping in provisioned mode (SQS or Kafka): only
+    those bill event poller units (https://aws.amazon.com/lambda/pricing/)."""
+    sqs, kafka = block.get("sqs"), block.get("kafka")
+    return ((isinstance(sqs, Mapping) and "provisioned_pollers" in sqs)
+            or (isinstance(kafka, Mapping) and kafka.get("mode") == "provisioned"))
+
+
+def _snap_start_pays(block: Mapping[str, Any]) -> bool:
+    """Whether the function's runtime pays the SnapStart cache and restore charges (Java
+    managed runtimes pay neither: https://aws.amazon.com/lambda/pricing/)."""
+    return bool((block.get("snap_start") or {}).get("runtime_pays_snap_start", True))
+
+
+def _had_backlog(block: Mapping[str, Any]) -> bool:
+    """Whether some async event waited in the queue (a backlog has a start)."""
+    backlog = (block.get("async") or {}).get("backlog") or {}
+    return backlog.get("started_s") is not None
+
+
 #: The event poller units of provisioned-mode mappings (SQS and Kafka blocks share it).
 _EPU_COST = Row("event poller cost", ("cost_usd", "event_poller_units"), "usd", "USD",
-                define="provisioned event pollers, per second with a 1-minute minimum")
+                define="provisioned event pollers, per second with a 1-minute minimum; '-' "
+                       "for a function without a provisioned-mode mapping",
+                applies=_provisioned_pollers)
 
 BLOCK_ROWS: tuple[tuple[str, tuple[Row, ...]], ...] = (
     ("async", (
         Row("async events dropped", ("async", "events_dropped"), "count", "events",
             needs="async"),
-        Row("async event age p99", ("async", "event_age_ms", "p99"), "ms", "age",
-            needs="async"),
-        Row("async event age max", ("async", "event_age_ms", "max"), "ms", "age",
-            needs="async"),
+        Row("async event age p99 per invocation (queued to start)",
+            ("async", "event_age_ms", "p99"), "ms", "age", needs="async",
+            define="AsyncEventAge: time from Lambda queuing an event to each invocation of it "
+                   "(retries included); about 0 when no event waited"),
+        Row("async event age max per invocation (queued to start)",
+            ("async", "event_age_ms", "max"), "ms", "age", needs="async"),
         Row("async queue depth max (events)", ("async", "queue_depth", "max"), "count",
             "events", needs="async"),
         Row("async backlog drain duration", ("async", "backlog", "drain_s"), "s", "duration",
-            needs="async",
-            define="length of the longest spell during which events waited in the queue"),
+            needs="async", applies=_had_backlog,
+            define="length of the longest spell during which events waited in the queue ('-' "
+                   "when no event waited)"),
         Row("async backlog ideal drain duration", ("async", "backlog", "ideal_drain_s"), "s",
-            "duration", needs="async",
+            "duration", needs="async", applies=_had_backlog,
             define="time the function's concurrency pool would need at full use for the work "
-                   "done meanwhile"),
+                   "done meanwhile ('-' when no event waited)"),
         Row("async idle environments while events wait (% of pool)",
             ("async", "backlog", "idle_share"), "percent", "environments", needs="async",
             define="share of the pool's concurrency left unused while events waited (the "
@@ -201,9 +231,12 @@ BLOCK_ROWS: tuple[tuple[str, tuple[Row, ...]], ...] = (
             "count", "cold starts", needs="snap_start",
             define="Inits on the request path after the version went inactive (14 days)"),
         Row("snapstart cache cost", ("cost_usd", "snap_start_cache"), "usd", "USD",
-            needs="snap_start"),
+            needs="snap_start", applies=_snap_start_pays,
+            define="the snapshot cache per GB-second; '-' without SnapStart or for a runtime "
+                   "that pays no SnapStart charge (Java)"),
         Row("snapstart restore cost", ("cost_usd", "snap_start_restore"), "usd", "USD",
-            needs="snap_start"),
+            needs="snap_start", applies=_snap_start_pays,
+            define="restores per GB restored; '-' as for the cache"),
     )),
     ("stream", (
         Row("stream records processed", ("stream", "records_processed"), "count", "records",
@@ -335,6 +368,8 @@ def function_rows(functions: Mapping[str, Any]) -> list[Row]:
 
 def _value(block: Any, row: Row) -> Any:
     if row.needs is not None and not (isinstance(block, Mapping) and row.needs in block):
+        return None
+    if row.applies is not None and not (isinstance(block, Mapping) and row.applies(block)):
         return None
     return _get(block, row.path)
 
