@@ -16,7 +16,7 @@ MIXED = {"name": "mixed", "duration": "2m", "seed": 4, "recurs": "daily",
          "functions": {"f": {"memory_mb": 3008, "timeout": "10s", "duration": "2s",
                              "triggers": [{"type": "sync", "arrivals": {
                                  "process": "poisson", "rate": "50/s"}}]}}}
-AMOUNT = re.compile(r"\$[\d,]+(?:\.(\d+))?")
+AMOUNT = re.compile(r"\$\d{1,3}(?:,\d{3})*(?:\.(\d+))?")
 
 
 def _decimals(texts) -> set[int]:
@@ -73,3 +73,17 @@ def test_report_html_cost_table_uses_one_precision_with_its_30_day_row(result):
     assert any(label.startswith("account, per 30 days") for label in labels), labels
     cells = [cell for row in table["rows"] for cell in row["cells"] if "$" in cell]
     assert len(cells) >= 6 and len(_decimals(cells)) == 1, cells
+
+
+def test_report_html_replication_figures_show_money_at_one_precision():
+    # report.html's folded list of every replication figure: the cost figures in dollars,
+    # all at one precision (they read 0.0648, 0.768 and 0.000903 side by side).
+    from lambdasim.results.html_report import _details
+    from lambdasim.studies.replications import simulate_many
+
+    summary = simulate_many({**MIXED, "duration": "1m"}, 2, workers=1).summary
+    block = next(b for b in _details(summary) if b["title"] == "replications")
+    money = [value for label, value in block["sections"][0]["rows"] if ".cost_usd." in label]
+    assert len(money) >= 10
+    assert all(value == "-" or value.startswith(("$", "<$")) for value in money), money
+    assert len(_decimals(money)) == 1, money

@@ -385,23 +385,35 @@ def _details(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         out.append({"title": f"dependencies.{name}", "sections": _sections(block)})
     if summary.get("replications"):
         reps = summary["replications"]
-        rows = [(figure, _interval_text(figure, stats))
-                for figure, stats in (reps.get("figures") or {}).items()]
+        figures = reps.get("figures") or {}
+        # The money of this table at one precision, in dollars (issue 16 point 3).
+        digits = humanize.money_decimals(
+            v for figure, stats in figures.items() if _is_money(figure)
+            for v in [stats.get("mean")] + list(stats.get("ci95") or []))
+        rows = [(figure, _interval_text(figure, stats, digits))
+                for figure, stats in figures.items()]
         out.append({"title": "replications", "sections": [
             {"title": f"{reps.get('n')} replications: mean [95 % interval] of every figure",
              "rows": rows, "lists": []}]})
     return out
 
 
-def _interval_text(figure: str, stats: Mapping[str, Any]) -> str:
+def _is_money(figure: str) -> bool:
+    """Whether a dotted summary key is a USD amount (``...cost_usd.requests``)."""
+    return ".cost_usd." in figure or figure.endswith("_usd")
+
+
+def _interval_text(figure: str, stats: Mapping[str, Any], digits: int = 2) -> str:
     key = figure.rsplit(".", 1)[-1]
     mean = stats.get("mean")
     if mean is None:
         return "-"
-    text = _value(key, mean)
+    text_of = (lambda v: _money(v, digits)) if _is_money(figure) else (
+        lambda v: _value(key, v))
+    text = text_of(mean)
     if stats.get("ci95"):
         low, high = _clip(tuple(figure.split(".")), stats["ci95"])
-        text += f" [{_value(key, low)}, {_value(key, high)}]"
+        text += f" [{text_of(low)}, {text_of(high)}]"
     return text
 
 
