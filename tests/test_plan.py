@@ -181,3 +181,12 @@ def test_verdict_and_chart_speak_the_figure_unit(rare):
         with mock.patch("matplotlib.axes.Axes.set_ylabel", spy):
             plot_plan(planned)
     assert seen["y"] == "report latency p99 per request (ms, 95 % CI upper bound)", seen
+
+
+def test_plan_help_spells_95_percent_as_the_tables(capsys):
+    from lambdasim import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["plan", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "95 % confidence interval" in text and "95%" not in text
