@@ -115,7 +115,7 @@ def test_replications_check_the_confidence_bound_not_the_mean():
     (upper,) = evaluate(["checkout.latency_ms.p99 < 800"], summary)
     assert not upper.passed and upper.actual == 810.0 and upper.mean == 780.0
     assert upper.basis == "ci95 upper"
-    assert upper.line() == ("FAIL  checkout.latency_ms.p99 < 800  (95% CI upper bound 810 "
+    assert upper.line() == ("FAIL  checkout.latency_ms.p99 < 800  (95 % CI upper bound 810 "
                             "(mean 780, 10 replications))")
     (ok,) = evaluate(["checkout.latency_ms.p99 <= 810"], summary)
     assert ok.passed

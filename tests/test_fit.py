@@ -277,3 +277,24 @@ def test_restores_without_billed_restore_duration_are_fitted_whole(tmp_path):
                                                       "values": [0.4, 0.401, 0.402]}
     assert "no Billed Restore Duration" in "\n".join(analysis.lines)
     load_scenario({"duration": "1m", "functions": {"f": {**analysis.body, "runtime": "java21"}}})
+
+
+def test_printed_durations_read_like_the_run_table(tmp_path, capsys):
+    """fit writes its durations as the run table does (issue 16 point 3): thousands
+    separators (``1,031.1 ms``, never ``1031.1 ms``)."""
+    import re
+
+    rng = np.random.default_rng(5)
+    lines = []
+    for i, ms in enumerate(rng.lognormal(math.log(900.0), 0.08, size=400)):
+        init = f"\tInit Duration: {2500 + 10 * (i % 7):.2f} ms" if i % 20 == 0 else ""
+        lines.append(f"REPORT RequestId: {uuid.UUID(int=i)}\tDuration: {ms:.2f} ms\t"
+                     f"Billed Duration: {math.ceil(ms)} ms\tMemory Size: 1024 MB\t"
+                     f"Max Memory Used: 90 MB{init}\t")
+    log = tmp_path / "slow.log"
+    log.write_text("\n".join(lines) + "\n")
+    assert cli.main(["fit", str(log)]) == 0
+    out = capsys.readouterr().out
+    figures = re.findall(r"(?:median|p99) ([\d,]+\.\d+) ms", out)
+    assert figures and any(float(f.replace(",", "")) >= 1000 for f in figures), out
+    assert all("," in f for f in figures if float(f.replace(",", "")) >= 1000), figures

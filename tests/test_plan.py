@@ -75,7 +75,7 @@ def test_plan_picks_the_smallest_provisioned_capacity_that_meets_p99(run_cli, ra
     assert "provisioned_concurrency=2" in chosen_row and "meets every SLO" in chosen_row
     for cheaper in (0, 1):
         row = " ".join(" ".join(_row_lines(lines, f"provisioned_concurrency={cheaper} ")).split())
-        assert "breaks report.latency_ms.p99 < 1000 (95% CI upper" in row
+        assert "breaks report.latency_ms.p99 < 1000 (95 % CI upper" in row
         assert "meets every SLO" not in row
     document = json.loads((out / "plan.json").read_text())
     assert document["chosen"] == {"functions.report.provisioned_concurrency": 2}
@@ -140,3 +140,53 @@ def test_bad_plan_input_is_one_line_exit_2(run_cli, rare, tmp_path, args, messag
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_verdict_and_chart_speak_the_figure_unit(rare):
+    """The verdict gives the compared figure in its unit at the table's precision, "95 %" as
+    every lambdasim table spells it, and plan.png's y axis names the figure and its unit
+    (issue 16 point 3)."""
+    import re
+
+    from lambdasim.cli.plan import format_plan_table, plot_plan
+    from lambdasim.studies.plan import figure_text
+
+    scenario = lambdasim.load_scenario(rare)
+    grid = {"functions.report.provisioned_concurrency": [0, 2]}
+    planned = plan(scenario, "report", grid,
+                   ["report.latency_ms.p99 < 1000", "report.cold_start_rate <= 0.01"],
+                   replications=2, workers=1)
+    failing = next(p for p in planned.points if not p.passed)
+    verdict = failing.verdict()
+    assert re.search(r"\(95 % CI upper [\d,]+\.\d ms\)", verdict), verdict
+    assert re.search(r"cold_start_rate <= 0.01 \(95 % CI upper [\d.]+ %\)", verdict), verdict
+    text = format_plan_table(planned)
+    assert "95%" not in text and "95 % CI" in text
+    assert figure_text("functions.report.latency_ms.p99", 2062.93) == "2,062.9 ms"
+    assert figure_text("functions.report.latency_ms.p99", 12_500.0) == "12.5 s"
+    assert figure_text("functions.report.throttle_rate", 0.0123) == "1.23 %"
+    assert figure_text("functions.report.cost_usd.total", 0.01234, 4) == "$0.0123"
+    import matplotlib
+    matplotlib.use("Agg")
+    from unittest import mock
+
+    with mock.patch("matplotlib.figure.Figure.savefig"):
+        seen = {}
+        real = __import__("matplotlib.axes", fromlist=["Axes"]).Axes.set_ylabel
+
+        def spy(ax, label, *args, **kwargs):
+            seen["y"] = label
+            return real(ax, label, *args, **kwargs)
+
+        with mock.patch("matplotlib.axes.Axes.set_ylabel", spy):
+            plot_plan(planned)
+    assert seen["y"] == "report latency p99 per request (ms, 95 % CI upper bound)", seen
+
+
+def test_plan_help_spells_95_percent_as_the_tables(capsys):
+    from lambdasim import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["plan", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "95 % confidence interval" in text and "95%" not in text

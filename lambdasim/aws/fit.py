@@ -49,7 +49,7 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from lambdasim.aws import logformats, support
 from lambdasim.scenario.reading import MAX_LOG_BYTES, read_bytes
@@ -362,8 +362,18 @@ class Analysis:
     restores: int = 0               # SnapStart restores seen (cold starts without Init)
 
 
-def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
-    """Fit the records of ``reader`` and describe the result."""
+def _ms_text(ms: float, digits: int = 1) -> str:
+    """A duration in milliseconds with thousands separators: ``1,031.1 ms``."""
+    return f"{ms:,.{digits}f} ms"
+
+
+def analyse(reader: LogReader, files: Sequence[str],
+            ms_text: Callable[[float, int], str] = _ms_text) -> Analysis:
+    """Fit the records of ``reader`` and describe the result.
+
+    ``ms_text(milliseconds, decimals)`` writes the durations of the report (the command line
+    passes :func:`lambdasim.results.humanize.duration_ms`, which this layer may not import, so
+    the report reads like the run table: ``1,031.1 ms``, ``12.5 s``)."""
     import numpy as np
 
     reports = reader.reports
@@ -391,7 +401,8 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
     duration = fit_times(r.duration_ms / 1000.0 for r in ended)
     body["duration"] = duration.spec
     lines.append(f"Duration ({duration.n:,} invocations that ended normally): {duration.reason}")
-    lines.append(f"  median {duration.quantile(0.5) * 1000:.1f} ms, p99 {duration.quantile(0.99) * 1000:.1f} ms")
+    lines.append(f"  median {ms_text(duration.quantile(0.5) * 1000, 1)}, "
+                 f"p99 {ms_text(duration.quantile(0.99) * 1000, 1)}")
     inits = [r.init_ms / 1000.0 for r in reports if r.init_ms is not None]
     restores = [r.restore_ms / 1000.0 for r in reports if r.restore_ms is not None]
     # A SnapStart restore is a cold start of its own kind: the environment resumes a snapshot
@@ -403,7 +414,8 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
         body["init"] = init.spec
         lines.append(f"Init Duration ({len(inits):,} cold starts with Init, "
                      f"{100 * len(inits) / len(reports):.2f} % of invocations): {init.reason}")
-        lines.append(f"  median {init.quantile(0.5) * 1000:.1f} ms, p99 {init.quantile(0.99) * 1000:.1f} ms")
+        lines.append(f"  median {ms_text(init.quantile(0.5) * 1000, 1)}, "
+                     f"p99 {ms_text(init.quantile(0.99) * 1000, 1)}")
     elif restores:
         lines.append("Init Duration: none in the logs (the cold starts seen are SnapStart restores, "
                      "below); init keeps its default")
@@ -414,10 +426,10 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
         lines.append(f"SnapStart restores (Restore Duration): {len(restores):,} of {len(reports):,} "
                      f"invocations ({100 * len(restores) / len(reports):.2f} %), cold starts that "
                      f"restored a snapshot instead of running Init: {restore.reason}")
-        lines.append(f"  median {restore.quantile(0.5) * 1000:.2f} ms, "
-                     f"p99 {restore.quantile(0.99) * 1000:.2f} ms")
+        lines.append(f"  median {ms_text(restore.quantile(0.5) * 1000, 2)}, "
+                     f"p99 {ms_text(restore.quantile(0.99) * 1000, 2)}")
         if support.function_key("snap_start", "restore"):
-            body["snap_start"] = _snap_start_fits(reports, restore, lines)
+            body["snap_start"] = _snap_start_fits(reports, restore, lines, ms_text)
         else:
             lines.append("Note: this lambdasim does not model SnapStart: the restores are not in the "
                          "fragment, and cold starts use the runtime's Init (init keeps its non-SnapStart "
@@ -454,7 +466,8 @@ def analyse(reader: LogReader, files: Sequence[str]) -> Analysis:
                     cold_rate, starts, len(restores))
 
 
-def _snap_start_fits(reports: Sequence[Report], whole: FitResult, lines: list[str]) -> dict:
+def _snap_start_fits(reports: Sequence[Report], whole: FitResult, lines: list[str],
+                     ms_text: Callable[[float, int], str] = _ms_text) -> dict:
     """``snap_start.restore`` and ``snap_start.after_restore`` from the restores' REPORT fields.
 
     "Restore Duration: The time it takes for Lambda to restore a snapshot, load the runtime,
@@ -490,8 +503,8 @@ def _snap_start_fits(reports: Sequence[Report], whole: FitResult, lines: list[st
             continue
         fit = fit_times(values)
         out[key] = fit.spec
-        lines.append(f"  {key}: {what}: {fit.reason}; median {fit.quantile(0.5) * 1000:.2f} ms, "
-                     f"p99 {fit.quantile(0.99) * 1000:.2f} ms")
+        lines.append(f"  {key}: {what}: {fit.reason}; median {ms_text(fit.quantile(0.5) * 1000, 2)}, "
+                     f"p99 {ms_text(fit.quantile(0.99) * 1000, 2)}")
     if len(pairs) < sum(r.restore_ms is not None for r in reports):
         lines.append(f"  split from the {len(pairs):,} restores that carry Billed Restore Duration")
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lambdasim.aws.fit import LogReader, analyse, architecture_factor, fragment
 from lambdasim.cli.common import InputError, write_text_atomic
+from lambdasim.results import humanize as hz
 from lambdasim.scenario import FUNCTION_NAME_PATTERN
 
 __all__ = ["add_arguments", "run"]
@@ -71,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--other-arch: say which architecture the LOGFILEs come from with --arch",
                          "for example --arch x86_64 --other-arch arm64-export.log")
     try:
-        analysis = analyse(reader, args.logfiles)
+        # Durations as the run table writes them (thousands separators, s beyond 10 s).
+        analysis = analyse(reader, args.logfiles, ms_text=hz.duration_ms)
     except ValueError as exc:
         raise InputError(f"{', '.join(args.logfiles)}: {exc}") from None
     if args.arch is not None and not args.other_arch:

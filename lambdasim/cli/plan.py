@@ -175,7 +175,7 @@ def plan_page(result: Any) -> list:
         Paragraph("SLOs: " + "; ".join(result.slos)), Lines()]
     # The verdict is text: left-aligned after the right-aligned figures.
     columns = [Column("rank", "left"), Column("setting", "left")] + [
-        Column(h) for h in ("cost", "cost 95% CI", "p99 latency", "p99 95% CI")] + [
+        Column(h) for h in ("cost", "cost 95 % CI", "p99 latency", "p99 95 % CI")] + [
         Column("verdict", "left", wrap=True)]
     # One precision for all the money of the table (issue 16: no 6 against 2 decimals), fine
     # enough that settings a few per cent apart read apart (four significant digits of the
@@ -189,7 +189,7 @@ def plan_page(result: Any) -> list:
         mark = "*" if point is result.chosen else ""
         p99, p99_ci = _p99(point.p99_ms)
         rows.append([f"{point.rank}{mark}", point.label, usd(point.cost_usd.get("mean")),
-                     _ci(point.cost_usd, usd), p99, p99_ci, point.verdict()])
+                     _ci(point.cost_usd, usd), p99, p99_ci, point.verdict(digits)])
     blocks += [TextTable(columns, rows, keep=2), Lines()]
     if result.chosen is None:
         blocks.append(Paragraph("no setting meets every SLO" + (" within the budget"
@@ -216,15 +216,23 @@ def plot_plan(result: Any) -> bytes:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
+    from lambdasim.results.table import figure_label
+    from lambdasim.studies.plan import figure_kind
+
     first = result.points[0].checks[0]
     slo = first.expectation
+    # The y axis in the figure's unit: milliseconds, seconds, USD or % (fractions x 100).
+    kind = figure_kind(first.key)
+    scale, unit = {"ms": (1.0, "ms"), "s": (1.0, "s"), "usd": (1.0, "USD"),
+                   "percent": (100.0, "%")}.get(kind, (1.0, ""))
     fig = Figure(figsize=(8, 5), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
     for passed, color, label in ((True, "#2a9d8f", "meets every SLO"),
                                  (False, "#e76f51", "breaks an SLO")):
         chosen = [p for p in result.points if p.passed == passed]
         xs = [p.cost_usd.get("mean") for p in chosen]
-        ys = [p.checks[0].actual for p in chosen]
+        ys = [None if p.checks[0].actual is None else p.checks[0].actual * scale
+              for p in chosen]
         keep = [(x, y, p) for x, y, p in zip(xs, ys, chosen) if x is not None and y is not None]
         if keep:
             ax.scatter([k[0] for k in keep], [k[1] for k in keep], color=color, label=label,
@@ -233,13 +241,15 @@ def plot_plan(result: Any) -> bytes:
                 ax.annotate(p.label, (x, y), textcoords="offset points", xytext=(4, 4),
                             fontsize=7)
     if result.chosen is not None and result.chosen.checks[0].actual is not None:
-        ax.scatter([result.chosen.cost_usd.get("mean")], [result.chosen.checks[0].actual],
+        ax.scatter([result.chosen.cost_usd.get("mean")],
+                   [result.chosen.checks[0].actual * scale],
                    s=180, facecolors="none", edgecolors="black", label="chosen", zorder=4)
-    ax.axhline(slo.threshold, color="grey", linestyle="--",
+    ax.axhline(slo.threshold * scale, color="grey", linestyle="--",
                label=f"SLO: {slo.text}")
-    basis = first.basis if first.basis != "value" else "value"
+    basis = {"value": "one run", "mean": "mean over replications"}.get(
+        first.basis, first.basis.replace("ci95", "95 % CI") + " bound")
     ax.set_xlabel(f"cost of {result.function} over the simulated window (USD, mean)")
-    ax.set_ylabel(f"{first.key} ({basis})")
+    ax.set_ylabel(f"{figure_label(first.key)} ({', '.join(filter(None, (unit, basis)))})")
     ax.set_title(f"plan: {result.function}, {len(result.points)} settings, "
                  f"{result.replications} replications each", fontsize=10)
     ax.grid(True, alpha=0.3)

@@ -60,7 +60,7 @@ def add_replication_arguments(parser: argparse.ArgumentParser, default: int = 1)
     """``--replications``, ``--workers`` and ``--dask`` (for ``run`` and ``sweep``)."""
     parser.add_argument("--replications", type=_count, default=default, metavar="N",
                         help=f"independent replications from one seed root (default {default}); "
-                             "figures get mean, sd and a 95%% confidence interval")
+                             "figures get mean, sd and a 95 %% confidence interval")
     parser.add_argument("--workers", type=_count, metavar="W",
                         help="parallel runs (default: usable cores; 1 runs in this process)")
     parser.add_argument("--dask", metavar="ADDRESS",

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-p99", metavar="DURATION", default=None,
                         help="only configurations whose p99 latency is at most this, e.g. 500ms")
     parser.add_argument("--replications", type=int, default=1, metavar="N",
-                        help="runs per configuration; N >= 2 adds 95%% intervals (default: 1)")
+                        help="runs per configuration; N >= 2 adds 95 %% intervals (default: 1)")
     parser.add_argument("--tolerance", type=float, default=0.01, metavar="REL",
                         help="speed: relative time difference counted as equal "
                              "(default: %(default)s)")

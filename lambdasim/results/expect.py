@@ -52,7 +52,7 @@ class CheckResult:
         self.passed = passed
 
     def describe_actual(self) -> str:
-        """``actual 612.3`` or ``95% CI upper bound 640.1 (mean 612.3, 10 replications)``."""
+        """``actual 612.3`` or ``95 % CI upper bound 640.1 (mean 612.3, 10 replications)``."""
         if self.actual is None:
             return "no value (null in the summary)"
         if self.basis == "value":
@@ -60,7 +60,7 @@ class CheckResult:
         if self.basis == "mean":
             return f"mean {_number(self.actual)} over {self.replications} replications"
         bound = self.basis.split()[1]
-        return (f"95% CI {bound} bound {_number(self.actual)} (mean {_number(self.mean)}, "
+        return (f"95 % CI {bound} bound {_number(self.actual)} (mean {_number(self.mean)}, "
                 f"{self.replications} replications)")
 
     def line(self) -> str:

@@ -33,10 +33,13 @@ import math
 from concurrent.futures import Executor
 from typing import Any, Iterable, Mapping, Sequence
 
+from lambdasim.results import humanize as hz
 from lambdasim.results.expect import CheckResult, evaluate, parse_expectation
+from lambdasim.results.table import figure_row
 from lambdasim.studies.sweep import LEVEL, SweepPlan, SweepResult
 
-__all__ = ["plan", "evaluate_grid", "PlanResult", "PlanPoint", "OBJECTIVES"]
+__all__ = ["plan", "evaluate_grid", "PlanResult", "PlanPoint", "OBJECTIVES", "figure_text",
+           "figure_kind"]
 
 OBJECTIVES = ("cost", "p99")
 
@@ -82,13 +85,16 @@ class PlanPoint:
     def label(self) -> str:
         return ", ".join(f"{k.rsplit('.', 1)[-1]}={_label(v)}" for k, v in self.settings.items())
 
-    def verdict(self) -> str:
-        """``meets every SLO``, or which SLO it broke and the figure compared."""
+    def verdict(self, money_digits: int | None = None) -> str:
+        """``meets every SLO``, or which SLO it broke and the figure compared, in the figure's
+        unit (``95 % CI upper 2,062.9 ms``); ``money_digits``: the decimals of a USD figure
+        (the table's precision; default: enough for it)."""
         if self.passed and not self.within_budget:
             return "meets every SLO but is over the budget"
         if self.passed:
             return "meets every SLO"
-        return "; ".join(f"breaks {c.expectation.text} ({_compared(c)})" for c in self.broken)
+        return "; ".join(f"breaks {c.expectation.text} ({_compared(c, money_digits)})"
+                         for c in self.broken)
 
     def to_dict(self) -> dict[str, Any]:
         return {"settings": self.settings, "rank": self.rank, "passed": self.passed,
@@ -101,13 +107,54 @@ class PlanPoint:
         return f"PlanPoint({self.settings!r}, passed={self.passed}, rank={self.rank})"
 
 
-def _compared(check: CheckResult) -> str:
-    """The figure a check compared: ``95% CI upper 1,798.6`` or ``value 1,798.6``."""
+def figure_kind(key: str) -> str:
+    """How a summary figure is written (:class:`lambdasim.results.table.Row` kinds): the
+    table's row for it, else by its key (``*_ms`` durations, ``*rate``/``*share``/
+    ``utilization`` fractions, ``cost_usd`` money, ``*_s`` seconds)."""
+    found = figure_row(key)
+    if found is not None:
+        return found[1].kind
+    parts = key.split(".")
+    if "cost_usd" in parts:
+        return "usd"
+    if any(part.endswith("_ms") for part in parts):
+        return "ms"
+    if any(part.endswith("_s") for part in parts):
+        return "s"
+    if parts[-1].endswith(("rate", "share")) or "utilization" in parts:
+        return "percent"
+    return "number"
+
+
+def figure_text(key: str, value: float | None, money_digits: int | None = None) -> str:
+    """A figure of dotted summary key ``key`` as the tables write it: a duration in the unit
+    that fits (``2,062.9 ms``, ``12.5 s``), money in USD, a rate in %, a count with
+    separators; ``-`` when missing."""
+    kind = figure_kind(key)
+    if hz.is_missing(value):
+        return hz.NOT_APPLICABLE
+    if kind == "ms":
+        return hz.duration_ms(value)
+    if kind == "s":
+        return hz.duration_s(value)
+    if kind == "percent":
+        return hz.percent(value)
+    if kind == "usd":
+        digits = money_digits if money_digits is not None else 2 + hz.money_decimals([value])
+        return hz.usd(value, digits)
+    if kind == "count" and float(value).is_integer():
+        return hz.count(value)
+    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
+
+
+def _compared(check: CheckResult, money_digits: int | None = None) -> str:
+    """The figure a check compared, in its unit: ``95 % CI upper 1,798.6 ms`` or ``value
+    0.12 %``."""
     if check.actual is None:
         return "no value"
-    shown = f"{check.actual:,.6g}" if abs(check.actual) < 1e6 else f"{check.actual:,.0f}"
+    shown = figure_text(check.key, check.actual, money_digits)
     if check.basis.startswith("ci95"):
-        return f"95% CI {check.basis.split()[1]} {shown}"
+        return f"95 % CI {check.basis.split()[1]} {shown}"
     return f"{check.basis} {shown}"
 
 
@@ -160,7 +207,7 @@ class PlanResult:
             "budget_usd": self.budget_usd,
             "replications": self.replications,
             "level": LEVEL,
-            "basis": ("95% confidence bound over replications" if self.replications > 1
+            "basis": ("95 % confidence bound over replications" if self.replications > 1
                       else "single run (no confidence interval)"),
             "cost_basis": f"functions.{self.function}.cost_usd.total over the simulated window",
             "keys": self.sweep.keys,
