@@ -198,3 +198,29 @@ def test_replication_concurrency_legend_shows_peak_dashes_as_drawn(drawn):
     ends = [s for c in segments for s in c.get_segments() if len(s) == 2]
     assert ends and all(a[1][0] < b[0][0] for a, b in zip(ends, ends[1:])
                         if a[0][0] < b[0][0])
+
+
+def test_replication_findings_say_how_many_attempts_a_throttled_request_made():
+    """Sync clients retry a 429 (max_attempts 3); the finding says after how many attempts a
+    request failed, as a single run's does."""
+    from lambdasim.studies.replication_findings import replication_findings
+    from lambdasim.studies.replications import simulate_many
+
+    scenario = yaml.safe_load("""\
+name: syncy
+duration: 3m
+warmup: 30s
+seed: 2
+account: {concurrency_limit: 20}
+functions:
+  api:
+    duration: {dist: lognormal, median: 500ms, p99: 2s}
+    triggers:
+      - {type: sync, client_retries: {max_attempts: 3},
+         arrivals: {process: poisson, rate: [[0s, 10/s], [1m, 80/s], [2m, 10/s]]}}
+""")
+    reps = simulate_many(scenario, 3, workers=1)
+    found = replication_findings(reps.summaries, reps.config)
+    throttled = [s for s in found if "failed with a throttle (429) after 3 attempts" in s]
+    assert len(throttled) == 1, found
+    assert "The account concurrency limit of 20 was reached in 3 of 3 replications." in found

@@ -127,8 +127,14 @@ def _throttles(runs: _Runs) -> list[str]:
         attempts = _stats(runs.function(name, "throttles"))
         rate = _stats(runs.function(name, "throttle_rate"), high=1.0)
         if throttled and throttled[2] > 0:
+            triggers = ((runs.config.get("functions") or {}).get(name) or {}).get(
+                "triggers") or ()
+            tries = {(t.get("client_retries") or {}).get("max_attempts", 1)
+                     for t in triggers if t.get("type") == "sync"}
+            how = "" if len(tries) != 1 else (" with no client retry" if tries == {1} else
+                                              f" after {tries.pop()} attempts")
             text = (f"{runs.who(name)}{_percent(_share(runs, name, 'throttled'))} of requests "
-                    f"({_count(throttled)} per run) failed with a throttle (429)")
+                    f"({_count(throttled)} per run) failed with a throttle (429){how}")
             if attempts and rate and attempts[0] > throttled[0]:
                 text += (f"; counting retries, {_count(attempts)} attempts per run "
                          f"({_percent(rate)} of attempts) were throttled")
