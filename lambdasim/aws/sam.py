@@ -427,6 +427,21 @@ class _Importer(ResourceImporter):
         self.unsupported_events.append(f"{logical}.Events.{event_id} (Type {kind})")
         return None
 
+    def on_failure_destination(self, props: dict, where: str, out: dict) -> None:
+        """``DestinationConfig.OnFailure`` of an event source mapping (streams, Kafka) as
+        ``on_failure`` when it names an SQS queue or SNS topic of the template, else a note."""
+        destination = props.get("DestinationConfig")
+        failure = destination.get("OnFailure") if isinstance(destination, dict) else None
+        dest = failure.get("Destination") if isinstance(failure, dict) else None
+        if dest is None:
+            return
+        kind, name = self.target(dest)
+        if kind in ("sqs", "sns") and name:
+            out["on_failure"] = {"type": kind, "name": name}
+        else:
+            self.notes.append(f"{where}.DestinationConfig.OnFailure: {show(dest)} is not an SQS queue "
+                              "or SNS topic of the template; left out")
+
     def batch_failures(self, kind: str, props: dict, where: str, out: dict) -> None:
         """``FunctionResponseTypes: [ReportBatchItemFailures]`` (services-sqs-errorhandling.html,
         with-kinesis.html#services-kinesis-batchfailurereporting)."""
@@ -543,15 +558,7 @@ class _Importer(ResourceImporter):
         if props.get("BisectBatchOnFunctionError") is not None:
             out["bisect_batch_on_error"] = props["BisectBatchOnFunctionError"] in (True, "true", "True")
         self.batch_failures(kind, props, where, out)
-        destination = props.get("DestinationConfig") if isinstance(props.get("DestinationConfig"), dict) else {}
-        dest = (destination.get("OnFailure") or {}).get("Destination") if isinstance(destination.get("OnFailure"), dict) else None
-        if dest is not None:
-            dkind, dname = self.target(dest)
-            if dkind in ("sqs", "sns") and dname:
-                out["on_failure"] = {"type": dkind, "name": dname}
-            else:
-                self.notes.append(f"{where}.DestinationConfig.OnFailure: {show(dest)} is not an SQS queue "
-                                  "or SNS topic; left out")
+        self.on_failure_destination(props, where, out)
         retention = sprops.get("RetentionPeriodHours") if kind == "kinesis" else None
         if retention is not None:
             value = self.number(retention, f"Resources.{source}.Properties.RetentionPeriodHours", 24, 8760)

@@ -90,14 +90,5 @@ def kafka_trigger(importer, logical: str, name: str, props: dict, path: tuple, w
         importer.notes.append(f"{where}.StartingPosition: {position} first reads the records already "
                               f"in {source}, which the template does not describe; the run starts with an "
                               "empty topic (add a burst arrival for a backlog)")
-    destination = props.get("DestinationConfig")
-    failure = destination.get("OnFailure") if isinstance(destination, dict) else None
-    dest = failure.get("Destination") if isinstance(failure, dict) else None
-    if dest is not None:
-        kind, dname = importer.target(dest)
-        if kind in ("sqs", "sns") and dname:
-            out["on_failure"] = {"type": kind, "name": dname}
-        else:
-            importer.notes.append(f"{where}.DestinationConfig.OnFailure: {dest!r} is not an SQS queue "
-                                  "or SNS topic of the template; left out")
+    importer.on_failure_destination(props, where, out)
     return out
