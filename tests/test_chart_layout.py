@@ -117,3 +117,19 @@ def test_minor_log_ticks_are_drawn_as_matplotlib_draws_them():
     reference = imread(io.BytesIO(theirs.png()))
     assert len(ax.xaxis.get_minorticklocs()) > 12
     assert np.array_equal(picture, reference)
+
+
+def test_every_title_and_subtitle_lies_inside_its_chart():
+    # A subtitle longer than the axes are wide is wrapped, not cut at the figure's edges
+    # (the cost chart's subtitle of a provisioned function ran off both sides).
+    result = lambdasim.simulate(Path(__file__).parents[1] / "scenarios" / "launch_provisioned.yaml")
+    for name, fig in plots.charts(result):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        for ax in fig.axes:
+            text = ax.title
+            if not text.get_text():
+                continue
+            extent = text.get_window_extent(renderer)
+            assert box.x0 - 0.5 <= extent.x0 and extent.x1 <= box.x1 + 0.5, (name, text.get_text())

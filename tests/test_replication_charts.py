@@ -288,3 +288,36 @@ def test_the_replication_report_shows_the_dependency_chart_and_figures(tmp_path)
                      page)
     assert '<td class="label">capacity (units)</td><td class="num">8</td>' in page
     assert re.search(r'<td class="label">units in use mean</td><td class="num">[\d.]+ \[', page)
+
+
+def test_async_event_age_band_stays_under_max_event_age():
+    # An async event is invoked within max_event_age of being queued or dropped
+    # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html), so
+    # no bound of its age at invocation lies above it, however long the backlog lasts.
+    from lambdasim.studies.replications import simulate_many
+
+    backlog = yaml.safe_load("""\
+name: backlog
+duration: 4m
+seed: 5
+period: 10s
+functions:
+  slow:
+    reserved_concurrency: 1
+    timeout: 30s
+    duration: {dist: uniform, low: 2s, high: 4s}
+    triggers:
+      - {type: async, max_event_age: 60s, arrivals: {process: poisson, rate: 1/s}}
+""")
+    chart = dict(simulate_many(backlog, 3, workers=1, charts=True).plots())["async-slow.png"]
+    unit = {"(s)": 1.0, "(min)": 60.0, "(h)": 3600.0, "(ms)": 0.001}
+    checked = 0
+    for ax in chart.axes:
+        if "age" not in ax.get_ylabel():
+            continue
+        scale = next(v for k, v in unit.items() if ax.get_ylabel().endswith(k))
+        for band in _bands(ax):
+            for path in band.get_paths():
+                assert np.all(path.vertices[:, 1] * scale <= 60.0 + 1e-6), ax.get_ylabel()
+                checked += 1
+    assert checked

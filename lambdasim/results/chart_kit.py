@@ -20,6 +20,7 @@ draw it twice: once to lay it out, once to render).
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -502,7 +503,10 @@ class _UsdFormatter(Formatter):
 def title(fig: Chart, text: str, subtitle: str) -> None:
     """A title over the whole figure (legends included), a smaller line over the first axes."""
     fig.suptitle(text, fontsize="large")
-    fig.axes[0].set_title(subtitle, fontsize="small", color="#555555")
+    # Wrapped to the width of the axes (about two thirds of the figure; a small-font
+    # character is about 4.6 points wide), so a long subtitle is never cut at the edges.
+    width = max(40, int(fig.get_figwidth() * 0.66 * 72 / 4.6))
+    fig.axes[0].set_title(textwrap.fill(subtitle, width), fontsize="small", color="#555555")
 
 
 def legend(ax) -> None:

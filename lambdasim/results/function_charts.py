@@ -19,7 +19,8 @@ __all__ = ["concurrency_chart", "requests_chart", "latency_chart", "latency_time
 
 
 #: Cost items as the cost chart and report.html name them.
-COST_LABELS = {"requests": "requests", "duration": "duration", "init": "init (cold starts)",
+COST_LABELS = {"requests": "requests", "duration": "duration (on demand)",
+               "init": "init (on demand cold starts)",
                "ephemeral_storage": "ephemeral storage", "provisioned": "provisioned concurrency",
                "snap_start_cache": "SnapStart cache", "snap_start_restore": "SnapStart restores",
                "event_poller_units": "event pollers (EPU)"}

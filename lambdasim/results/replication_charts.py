@@ -340,6 +340,11 @@ def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) ->
     if not {line[0] for _, lines, *_ in present for line in lines} - SHARED_COLUMNS:
         return None
     kafka = [t for t in triggers if t.get("type") == "kafka"] if kind == "kafka" else []
+    # An async event is invoked no later than max_event_age after it was queued, or dropped
+    # (invocation-async-retain-records.html): its age at invocation never exceeds it.
+    age_cap = max((float(t["max_event_age"]) for t in triggers if t.get("type") == "async"
+                   and t.get("max_event_age") is not None), default=np.inf) \
+        if kind == "async" else np.inf
     if kafka:  # concurrency against the partitions, as on a single run
         present.append(("concurrent invocations", [], None, True, "no invocations"))
     fig = Chart(figsize=(11.0, 2.4 + 2.0 * len(present)))
@@ -364,8 +369,9 @@ def _source(kind: str, name: str, runs, axis, width: float, n: int, triggers) ->
             b = band(samples, length, fill=np.nan if "Pollers" in column else 0.0)
             x = np.arange(length + 1) * own
             if "Age" in column:
-                # An age (in seconds here) is at most the time elapsed since the start.
-                b.high = np.minimum(b.high, x[1:])
+                # An age (in seconds here) is at most the time elapsed since the start, and
+                # an async event's at most its max_event_age.
+                b.high = np.minimum(b.high, np.minimum(x[1:], age_cap))
             if column == "KafkaPollers" and kafka:
                 b.high = np.minimum(b.high, _kafka_max_pollers(kafka))
             b.low = np.minimum(b.low, b.high)
