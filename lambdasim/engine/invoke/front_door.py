@@ -53,8 +53,8 @@ import numpy as np
 from lambdasim.engine.account import TokenBucket
 from lambdasim.engine.events import Wakeup
 from lambdasim.engine.function import ERROR, INIT_LIMIT_S, TIMEOUT
-from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED, Backoff
-from lambdasim.engine.metrics import pack_request, period_mean_max_ms, time_stats_ms
+from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED, Backoff, ClientRetries
+from lambdasim.engine.metrics import period_mean_max_ms, time_stats_ms
 from lambdasim.scenario.around import GATEWAY_SOURCES, SOURCES
 
 __all__ = ["FrontDoorTrigger", "FrontDoorRecorder", "FrontDoorReporter", "SOURCES",
@@ -108,7 +108,7 @@ class _Request:
         self.sent_at = 0.0  # when the current attempt went to the integration
 
 
-class FrontDoorTrigger:
+class FrontDoorTrigger(ClientRetries):
     """Synchronous traffic to one function through API Gateway, an ALB or a function URL.
 
     Parameters
@@ -239,18 +239,6 @@ class FrontDoorTrigger:
             self.timed_out_in_window += 1
         self._finish(request, now, FAILED, 0)
 
-    def _schedule_retry(self, request: _Request) -> None:
-        delay = self.backoff.delay(request.attempts, request.last_delay)
-        request.last_delay = delay
-        Wakeup(self.sim, delay, request, self._retry_cb)
-
-    def _retry(self, event) -> None:
-        self._attempt(event._value, self.sim._now)
-
-    def _finish(self, request: _Request, now: float, outcome: int, code: int) -> None:
-        self.outstanding -= 1
-        self._record_request((request.arrived_at, now,
-                              pack_request(code, outcome, self.index, request.attempts)))
 
 
 class FrontDoorReporter:

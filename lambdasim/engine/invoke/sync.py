@@ -23,7 +23,7 @@ from lambdasim.engine.events import Wakeup
 from lambdasim.engine.function import ERROR, TIMEOUT
 from lambdasim.engine.metrics import pack_request
 
-__all__ = ["SyncTrigger", "SyncRequest", "Backoff", "SUCCEEDED", "FAILED", "THROTTLED",
+__all__ = ["SyncTrigger", "SyncRequest", "ClientRetries", "Backoff", "SUCCEEDED", "FAILED", "THROTTLED",
            "DROPPED"]
 
 # Request outcomes written to the request records.
@@ -78,7 +78,30 @@ class Backoff:
         return ceiling
 
 
-class SyncTrigger:
+class ClientRetries:
+    """What every synchronous caller does between its attempts: wait out the backoff, try
+    again, and record the request once it ends. Mixed into :class:`SyncTrigger` and
+    :class:`~lambdasim.engine.invoke.front_door.FrontDoorTrigger`, which provide ``sim``,
+    ``backoff``, ``index``, ``outstanding``, ``_retry_cb``, ``_attempt`` and
+    ``_record_request``."""
+
+    __slots__ = ()
+
+    def _schedule_retry(self, request: Any) -> None:
+        delay = self.backoff.delay(request.attempts, request.last_delay)
+        request.last_delay = delay
+        Wakeup(self.sim, delay, request, self._retry_cb)
+
+    def _retry(self, event) -> None:
+        self._attempt(event._value, self.sim._now)
+
+    def _finish(self, request: Any, now: float, outcome: int, code: int) -> None:
+        self.outstanding -= 1
+        self._record_request((request.arrived_at, now,
+                              pack_request(code, outcome, self.index, request.attempts)))
+
+
+class SyncTrigger(ClientRetries):
     """Synchronous traffic to one function, with optional client retries.
 
     ``arrive(now)`` is bound at build time: without client retries a request needs no object
@@ -158,15 +181,3 @@ class SyncTrigger:
         else:
             self._finish(request, now, SUCCEEDED, code)
 
-    def _schedule_retry(self, request: SyncRequest) -> None:
-        delay = self.backoff.delay(request.attempts, request.last_delay)
-        request.last_delay = delay
-        Wakeup(self.sim, delay, request, self._retry_cb)
-
-    def _retry(self, event) -> None:
-        self._attempt(event._value, self.sim._now)
-
-    def _finish(self, request: SyncRequest, now: float, outcome: int, code: int) -> None:
-        self.outstanding -= 1
-        self._record_request((request.arrived_at, now,
-                              pack_request(code, outcome, self.index, request.attempts)))
