@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import lambdasim
-from lambdasim.engine.model import Model
+from lambdasim.engine.model import SEPARATE_MIN_FUNCTIONS, Model
 from lambdasim.results.result import build_result
 
 
@@ -30,7 +30,7 @@ def _run(data, independent, progress=None):
 
 def _same(data, progress=None) -> bool:
     """Run both ways; assert the same run; return whether the functions ran separately."""
-    separate, result, records = _run(data, None, progress)
+    separate, result, records = _run(data, True, progress)
     together, expected, expected_records = _run(data, False)
     assert together.separate_runs == {}
     assert json.dumps(result.summary) == json.dumps(expected.summary)
@@ -80,11 +80,16 @@ def test_the_shipped_multi_function_scenarios_are_the_same_run(name):
     assert _same(f"scenarios/{name}.yaml")
 
 
-def test_many_quiet_functions_run_separately():
-    data = _scenario({f"f{i}": _function(0.5 + i / 10) for i in range(12)}, duration=600)
-    model = Model(lambdasim.load_scenario(data))
-    assert len(model.separate_runs) == 12
+def test_many_quiet_functions_run_separately_by_default():
+    data = _scenario({f"f{i}": _function(0.2 + i / 100) for i in range(SEPARATE_MIN_FUNCTIONS)},
+                     duration=600)
+    assert len(Model(lambdasim.load_scenario(data)).separate_runs) == SEPARATE_MIN_FUNCTIONS
     assert _same(data)
+
+
+def test_fewer_functions_run_together_by_default():
+    data = _scenario({f"f{i}": _function(1) for i in range(SEPARATE_MIN_FUNCTIONS - 1)})
+    assert Model(lambdasim.load_scenario(data)).separate_runs == {}
 
 
 def test_a_full_unreserved_pool_is_noticed_and_the_functions_run_together():
@@ -93,7 +98,7 @@ def test_a_full_unreserved_pool_is_noticed_and_the_functions_run_together():
     data = _scenario({"a": _function(300, mean="200ms"), "b": _function(300, mean="200ms")},
                      account={"concurrency_limit": 100})
     assert not _same(data)
-    _, result, _ = _run(data, None)
+    _, result, _ = _run(data, True)
     throttled = sum(f["requests"]["throttled"] for f in result.summary["functions"].values())
     assert throttled > 0
 
