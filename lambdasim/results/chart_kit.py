@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import io
 import textwrap
+import threading
 from typing import Any
 
 import numpy as np
 from matplotlib import rcParams
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
@@ -229,14 +230,42 @@ def _column_rows(fig: Figure) -> list | None:
     return [axes[k] for k in order]
 
 
+_SHARED = threading.local()
+
+
+class _SharedCanvas(FigureCanvasAgg):
+    """The Agg canvas, drawing on one renderer per size and thread that every chart of that
+    size shares: matplotlib keeps the extents of the texts it measured per renderer, so a
+    label, tick or legend entry measured for one chart is not measured again for the next.
+    The renderer is cleared before each draw; its buffer (``buffer_rgba``) holds the chart
+    drawn last."""
+
+    def get_renderer(self) -> RendererAgg:
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        renderers = getattr(_SHARED, "renderers", None)
+        if renderers is None:
+            renderers = _SHARED.renderers = {}
+        renderer = renderers.get(key)
+        if renderer is None:
+            renderer = renderers[key] = RendererAgg(w, h, self.figure.dpi)
+        self.renderer = renderer
+        return renderer
+
+
 class Chart(Figure):
-    """A matplotlib ``Figure`` on the Agg canvas that a notebook displays as a PNG."""
+    """A matplotlib ``Figure`` on the Agg canvas that a notebook displays as a PNG.
+
+    Charts of one size drawn in one thread share the canvas' renderer (see
+    :class:`_SharedCanvas`): read a chart's pixels (``canvas.buffer_rgba()``) before drawing
+    the next, or use :meth:`png`.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("layout", ColumnLayout())
         kwargs.setdefault("dpi", DPI)
         super().__init__(*args, **kwargs)
-        FigureCanvasAgg(self)
+        _SharedCanvas(self)
 
     def png(self) -> bytes:
         """The chart as PNG bytes: drawn once (laid out as it draws), white background,
@@ -506,7 +535,10 @@ def title(fig: Chart, text: str, subtitle: str) -> None:
     # Wrapped to the width of the axes (about two thirds of the figure; a small-font
     # character is about 4.6 points wide), so a long subtitle is never cut at the edges.
     width = max(40, int(fig.get_figwidth() * 0.66 * 72 / 4.6))
-    fig.axes[0].set_title(textwrap.fill(subtitle, width), fontsize="small", color="#555555")
+    # y=1.0 is where matplotlib would put it (nothing of the axes sticks out above them);
+    # given, it spares the search for what might.
+    fig.axes[0].set_title(textwrap.fill(subtitle, width), fontsize="small", color="#555555",
+                          y=1.0)
 
 
 def legend(ax) -> None:
