@@ -133,3 +133,30 @@ def test_every_title_and_subtitle_lies_inside_its_chart():
                 continue
             extent = text.get_window_extent(renderer)
             assert box.x0 - 0.5 <= extent.x0 and extent.x1 <= box.x1 + 0.5, (name, text.get_text())
+
+
+def test_major_ticks_are_lent_for_the_draw_only():
+    """While a one-column chart draws, one artist per axis draws its major ticks with the
+    axis' locator (one Tick moved from place to place); afterwards the axes are as they were
+    (locators, label pads, matplotlib's own ticks) and the picture is matplotlib's."""
+    chart = Chart(figsize=(8.0, 5.0))
+    top, bottom = chart.subplots(2, 1, sharex=True)
+    for ax, top_value in ((top, 12_000), (bottom, 3)):
+        ax.plot([0, 90], [0, top_value], label="a line")
+        ax.set_ylabel("per second")
+        ax.grid(True, alpha=0.25)
+        legend(ax)
+    bottom.set_xlabel("simulated time (min)")
+    locators = [axis.get_major_locator() for ax in chart.axes for axis in (ax.xaxis, ax.yaxis)]
+    pads = [axis.labelpad for ax in chart.axes for axis in (ax.xaxis, ax.yaxis)]
+    picture = imread(io.BytesIO(chart.png()))
+    assert [axis.get_major_locator() for ax in chart.axes
+            for axis in (ax.xaxis, ax.yaxis)] == locators
+    assert [axis.labelpad for ax in chart.axes for axis in (ax.xaxis, ax.yaxis)] == pads
+    assert not [a for ax in chart.axes for a in ax.get_children()
+                if type(a).__name__ == "_MajorTicks"]
+    assert {"0", "20", "40"} <= {t.get_text() for t in bottom.get_xticklabels()}
+    chart.set_layout_engine("none")  # the axes stay where they are; matplotlib's own ticks
+    buffer = io.BytesIO()
+    chart.savefig(buffer, format="png")
+    assert np.array_equal(picture, imread(io.BytesIO(buffer.getvalue()))[..., :3])
