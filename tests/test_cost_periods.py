@@ -247,3 +247,52 @@ def test_report_html_cost_table_has_every_item_that_costs():
     plain = _cost_table(simulate(snapstart(count=3, duration="1h", period="10m",
                                            functions={"f": {"duration": "100ms"}})).summary)
     assert "SnapStart cache" not in plain["header"]
+
+
+def many_functions() -> dict:
+    """Functions of different traffic, memory and runtime (Init billed for a custom runtime
+    before 2025-08), one capped by reserved concurrency, one that never gets a request, one
+    with provisioned concurrency (its cost weights come from its reporter), a warm-up."""
+    functions = {}
+    for i in range(7):
+        functions[f"f{i}"] = {
+            "memory_mb": 128 * (1 + i % 3), "duration": {"dist": "exponential",
+                                                         "mean": f"{40 + 60 * i}ms"},
+            "init": "400ms", "keep_alive": f"{15 + 5 * i}s",
+            "triggers": [{"type": "sync", "arrivals": {
+                "process": "poisson", "rate": 1e-9 if i == 4 else 0.3 + 1.7 * i}}]}
+    functions["f1"]["runtime"] = "provided.al2023"
+    functions["f2"]["reserved_concurrency"] = 2
+    functions["f5"]["provisioned_concurrency"] = 2
+    return {"duration": "40m", "warmup": "7m", "period": "5m", "seed": 11,
+            "billing": {"date": "2025-03-01"}, "functions": functions}
+
+
+def test_every_functions_period_costs_at_once_are_each_ones_alone():
+    # build_result spreads every function's bill over the periods at once (cost_shares_many);
+    # each function must get exactly the shares cost_shares gives it alone, and the
+    # periods' Cost_usd must add up to its total.
+    import numpy as np
+
+    from lambdasim.results.periods import cost_shares, cost_shares_many
+
+    result = simulate(many_functions())
+    model = result._timeline_source.args[0]
+    edges, shares = result._timeline_source.keywords["period_shares"]
+    costs = {name: block["cost_usd"] for name, block in result.summary["functions"].items()}
+    assert costs["f1"]["init"] > 0 and costs["f0"]["init"] == 0  # Init billed for f1 only
+    assert result.summary["functions"]["f4"]["requests"]["arrived"] == 0
+    assert result.summary["functions"]["f2"]["throttles"] > 0
+    again = cost_shares_many(model, costs, edges)
+    assert list(again) == list(shares) == list(costs)
+    for name in costs:
+        alone = cost_shares(model, name, edges, costs[name])
+        for item, values in alone.items():
+            assert np.array_equal(shares[name][item], values), (name, item)
+            assert np.array_equal(again[name][item], values), (name, item)
+    series = result.series
+    for name in costs:
+        periods = [cost for function, cost in zip(series["function"], series["Cost_usd"])
+                   if function == name]
+        assert periods[0] is None and periods[1] is not None  # ends in the warm-up or not
+        assert sum(periods[1:]) == pytest.approx(costs[name]["total"], abs=1e-8)

@@ -409,6 +409,21 @@ def test_round6_is_pythons_round():
             assert round6(case) == [round(float(v), 6) for v in case]
 
 
+def test_round_to_is_pythons_round_at_any_digits_and_keeps_rows():
+    # Per-period costs are rounded to 1e-9 USD for every function at once (one row each).
+    from lambdasim.engine.metrics import round_to
+
+    rng = np.random.default_rng(1)
+    for digits in (2, 9):
+        for scale in (1e-6, 1e-3, 1.0, 1e4):
+            values = rng.random((7, 300)) * scale
+            halves = (np.floor(values * 10.0 ** digits) + 0.5) / 10.0 ** digits
+            for case in (values, halves, -halves, np.round(values, digits + 1)):
+                assert round_to(case, digits) == [[round(float(v), digits) for v in row]
+                                                  for row in case]
+    assert round_to(np.array([1e300, -0.0]), 9) == [1e300, -0.0]
+
+
 def test_the_chart_timeline_is_built_only_when_asked_for(tmp_path):
     from lambdasim.results.folder import write_results
 

@@ -70,3 +70,34 @@ def test_a_run_without_charts_imports_no_chart_library(tmp_path):
     assert "lambdasim.results.timeline" not in modules
     assert [m for m in modules if m.startswith(("lambdasim.aws", "lambdasim.cli.fit",
                                                 "lambdasim.cli.tune"))] == []
+
+
+BLAS_PROBE = """
+import json, os, sys
+from lambdasim.cli import main
+main(["validate", "scenarios/peak.yaml"])
+import numpy
+print(json.dumps({v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}))
+"""
+
+
+def _blas_variables(env: dict) -> dict:
+    out = subprocess.run([sys.executable, "-c", BLAS_PROBE], cwd=ROOT, capture_output=True,
+                         text=True, check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_command_line_run_keeps_blas_to_one_thread():
+    # OpenBLAS threads spin after NumPy's import (about 0.1 s of CPU per process); lambdasim
+    # does no large linear algebra and runs replications one process per core.
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    assert _blas_variables(env) == {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def test_a_users_blas_thread_setting_is_kept():
+    import os
+
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="4", MKL_NUM_THREADS="3")
+    assert _blas_variables(env) == {"OPENBLAS_NUM_THREADS": "4", "MKL_NUM_THREADS": "3"}

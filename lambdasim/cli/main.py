@@ -160,6 +160,25 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+#: BLAS thread-count variables set to 1 for a command-line run unless the user set them.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _single_threaded_blas() -> None:
+    """Keep NumPy's BLAS to one thread, unless the user chose otherwise.
+
+    lambdasim does no large linear algebra, and parallel runs (``--workers``) are one process
+    per core. A multi-threaded OpenBLAS starts a thread per core when NumPy is imported, and
+    those threads spin: about 0.1 s of CPU per process for nothing. The variables are read
+    when NumPy loads its BLAS, so this only acts before NumPy is imported; worker processes
+    inherit them.
+    """
+    if "numpy" in sys.modules:
+        return
+    for variable in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
 
@@ -168,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv : sequence of str, optional
         The arguments without the program name (default: ``sys.argv[1:]``).
     """
+    _single_threaded_blas()
     args_list = list(sys.argv[1:] if argv is None else argv)
     # 'lambdasim SCENARIO ...' is 'lambdasim run SCENARIO ...'.
     if args_list and args_list[0] not in set(COMMAND_MODULES) | {"-h", "--help", "--version"}:

@@ -121,9 +121,11 @@ def specialise(model) -> list[str]:
             continue
         trigger = triggers[0]
         recorder = model.recorders[name]
-        arrive = _build(model.sim, function, recorder)
+        # The function's own run loop: the model's, or one of its own when the functions
+        # run one after another (Model: independent functions).
+        arrive = _build(function.sim, function, recorder)
         for feed in model.arrival_feeds.get(id(trigger), ()):
-            model.sim.redirect_arrivals(feed, arrive)
+            function.sim.redirect_arrivals(feed, arrive)
         recorder.derive_requests = _deriver(model, recorder, pack_request(0, 0, trigger.index, 1))
         model.triggers[name] = [FastSyncTrigger(trigger, recorder)]
         done.append(name)

@@ -15,12 +15,14 @@ earlier time. Arrivals at the same instant keep the order of their specs
 (:meth:`Simulation.add_arrivals` order), and a spec's own in block order.
 
 Order against events. The pending arrival holds the key SimPy would give a NORMAL-priority
-event scheduled when the previous arrival was handled: the time ``prev + (at - prev)`` (as a
-``Wakeup`` computes it) and a fresh event id. The loop compares that key with the queue head's
-``(time, priority, id)``, so what ends at ``t`` (URGENT) is released before an arrival at ``t``
-is admitted, and NORMAL events at ``t`` scheduled before the previous arrival go first. With a
-single arrival spec this is exactly the order of a run in which every arrival was an event of
-its own.
+event scheduled when the previous arrival was handled: its time and a fresh event id. The loop
+compares that key with the queue head's ``(time, priority, id)``, so what ends at ``t``
+(URGENT) is released before an arrival at ``t`` is admitted, and NORMAL events at ``t``
+scheduled before the previous arrival go first. With a single arrival spec this is the order
+of a run in which every arrival was an event of its own. The time is the arrival's own, as
+drawn: an event scheduled ``at - prev`` after ``prev`` would fall at ``prev + (at - prev)``,
+which can differ from ``at`` in the last bit and would make an arrival's time depend on the
+arrival before it, of any function (:mod:`lambdasim.engine.independent` relies on it not).
 
 An arrival is not an event: :attr:`Simulation.arrivals_taken` counts the ids arrivals took,
 so the events a run processed are ``ids - arrivals_taken - still queued``.
@@ -117,6 +119,10 @@ class Simulation(simpy.Environment):
         self._dirty = False
         #: Event ids taken by arrivals (not events: they never enter the queue).
         self.arrivals_taken = 0
+        #: Times an arrival and a NORMAL (or later) event fell at the same instant: their
+        #: order then rests on event ids, which a function run on its own numbers
+        #: differently (:meth:`lambdasim.engine.model.Model.run` re-runs together).
+        self.normal_ties = 0
 
     # -- the arrival feed ---------------------------------------------------------------
 
@@ -153,8 +159,7 @@ class Simulation(simpy.Environment):
             self._aeid = next(self._eid)
             self.arrivals_taken += 1
         now = self._now
-        delay = at - now
-        self._at = now + delay if delay > 0.0 else now
+        self._at = at if at > now else now
         self._ahandler = self._handlers[index]
 
     def redirect_arrivals(self, index: int, handler: Callable[[float], None]) -> None:
@@ -231,11 +236,25 @@ class Simulation(simpy.Environment):
             return
         at = self._times.pop()
         self._which_pending = index = self._which.pop()
-        delay = at - now
-        self._at = now + delay if delay > 0.0 else now
+        self._at = at if at > now else now
         self._aeid = next(self._eid)
         self._ahandler = self._handlers[index]
         self.arrivals_taken += 1
+
+    def _tie(self, event_first: bool) -> bool:
+        """An arrival and a NORMAL event at one instant: count it, order by event id."""
+        self.normal_ties += 1
+        return event_first
+
+    def take_arrivals(self) -> list[tuple[Iterator[np.ndarray], Callable[[float], None]]]:
+        """Remove every arrival spec not yet merged, as ``(blocks, handler)`` in spec order
+        (to give them to another :class:`Simulation`); only before the first run."""
+        if self._running or self._times or self._at != Infinity:
+            raise RuntimeError("arrivals are taken before the first run")
+        taken = [(spec.blocks, spec.handler) for spec in self._specs]
+        self._specs, self._handlers = [], []
+        self._dirty = False
+        return taken
 
     # -- SimPy's interface ----------------------------------------------------------------
 
@@ -247,7 +266,7 @@ class Simulation(simpy.Environment):
         if queue:
             head = queue[0]
             if head[0] < self._at or (head[0] == self._at and (
-                    head[1] < NORMAL or head[2] < self._aeid)):
+                    head[1] < NORMAL or self._tie(head[2] < self._aeid))):
                 return head[0]
         return self._at
 
@@ -258,7 +277,7 @@ class Simulation(simpy.Environment):
         at = self._at
         queue = self._queue
         if at == Infinity or (queue and (queue[0][0] < at or (queue[0][0] == at and (
-                queue[0][1] < NORMAL or queue[0][2] < self._aeid)))):
+                queue[0][1] < NORMAL or self._tie(queue[0][2] < self._aeid))))):
             return super().step()
         handler = self._ahandler
         self._now = at
@@ -310,7 +329,8 @@ class Simulation(simpy.Environment):
                 if queue:
                     head = queue[0]
                     when = head[0]
-                    if when < at or (when == at and (head[1] < NORMAL or head[2] < aeid)):
+                    if when < at or (when == at and (head[1] < NORMAL
+                                                     or self._tie(head[2] < aeid))):
                         self._now, _, _, event = heappop(queue)
                         callbacks, event.callbacks = event.callbacks, None
                         try:
@@ -331,8 +351,7 @@ class Simulation(simpy.Environment):
                     nxt = times.pop()
                     index = which.pop()
                     handler = handlers[index]
-                    delay = nxt - now
-                    at = now + delay if delay > 0.0 else now
+                    at = nxt if nxt > now else now
                     aeid = next(eid)
                     taken += 1
                 else:

@@ -29,7 +29,7 @@ import numpy as np
 __all__ = ["FunctionRecorder", "StepLevel", "time_stats_ms", "time_stats_ms_many",
            "period_mean_max_ms",
            "period_time_stats_ms", "period_time_stats_ms_many", "PERIOD_QUANTILES",
-           "deal_rows", "sorted_within", "pack_request", "unpack_requests",
+           "deal_rows", "sorted_within", "round6", "round_to", "pack_request", "unpack_requests",
            "request_outcomes",
            "PERCENTILES", "ATTEMPT_FIELDS", "COMPACT_FIELDS", "THROTTLE_FIELDS",
            "REQUEST_FIELDS"]
@@ -299,8 +299,8 @@ _MANY_LIMIT = 4096
 def time_stats_ms_many(samples: list) -> list[dict[str, float | None]]:
     """:func:`time_stats_ms` of several samples (one per function), each exactly as alone.
 
-    The small samples (thousands of quiet functions) are sorted together and their
-    percentiles taken at once; the mean of each is NumPy's (pairwise) mean, as alone.
+    The small samples (thousands of quiet functions) are sorted one after the other and
+    their percentiles taken at once; the mean of each is NumPy's (pairwise) mean, as alone.
     """
     out: list[dict | None] = []
     small, sizes = [], []
@@ -317,7 +317,14 @@ def time_stats_ms_many(samples: list) -> list[dict[str, float | None]]:
     n = np.array(sizes, dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
     values = np.concatenate([sample for _, sample in small])
-    ordered = sorted_within(values, np.repeat(np.arange(n.size), n))
+    if np.signbit(values).any():
+        # A negative value (or -0.0, which a sort may place either side of 0.0): the
+        # stable sort of them all, whose order of equal values is fixed.
+        ordered = sorted_within(values, np.repeat(np.arange(n.size), n))
+    else:
+        # Each sample sorted on its own (NumPy's vectorised sort of doubles), one after the
+        # other: the same array as sorting by (sample, value), several times faster.
+        ordered = np.concatenate([np.sort(sample) for _, sample in small])
     quantiles = round6(_grouped_quantiles(ordered, n, offsets, SUMMARY_QUANTILES) * 1000.0)
     maxima = round6(np.maximum.reduceat(values, offsets) * 1000.0)
     keys = [key for key, _ in PERCENTILES]
@@ -436,23 +443,35 @@ def deal_rows(table: list[tuple], owners: list[tuple[list, list[int]]]) -> None:
 
 
 def round6(values: np.ndarray) -> list:
-    """``[round(v, 6) for v in values]`` (Python's correctly rounded ``round``), vectorised.
+    """``[round(v, 6) for v in values]`` (Python's correctly rounded ``round``), vectorised;
+    :func:`round_to` with 6 digits."""
+    return round_to(values, 6)
+
+
+def round_to(values: np.ndarray, digits: int) -> list:
+    """``[round(v, digits) for v in values]`` (Python's correctly rounded ``round``),
+    vectorised. Keeps nesting (a 2-D array gives a list of lists).
 
     ``np.round`` scales, rounds to an integer and scales back; that integer is Python's
     except where the scaled value lies within a few ulps of a half, so those few (and
-    values too large for the shortcut) go through Python's ``round``. Keeps nesting.
+    values too large for the shortcut) go through Python's ``round``. Scaling back divides
+    by ``10**digits``, exact as a double for ``digits <= 22``, so the quotient is the double
+    nearest the decimal, as Python's is.
     """
     values = np.asarray(values, dtype=np.float64)
-    scaled = values * 1e6
-    fast = np.round(scaled) / 1e6
-    distance = np.abs(scaled - np.floor(scaled) - 0.5)
-    doubtful = ~(distance > 8.0 * np.spacing(np.abs(scaled))) | ~(np.abs(scaled) < 2.0 ** 51)
+    factor = float(10 ** digits)
+    # Huge values overflow when scaled; they are doubtful and rounded by Python below.
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = values * factor
+        fast = np.round(scaled) / factor
+        distance = np.abs(scaled - np.floor(scaled) - 0.5)
+        doubtful = ~(distance > 8.0 * np.spacing(np.abs(scaled))) | ~(np.abs(scaled) < 2.0 ** 51)
     out = fast.tolist()
     if doubtful.any():
         flat_out = fast.ravel()
         flat_in = values.ravel()
         for i in np.flatnonzero(doubtful.ravel()).tolist():
-            flat_out[i] = round(float(flat_in[i]), 6)
+            flat_out[i] = round(float(flat_in[i]), digits)
         out = flat_out.reshape(values.shape).tolist()
     return out
 

@@ -16,12 +16,13 @@ import numpy as np
 
 from lambdasim.engine.billing import COST_ITEMS, billed_ms, init_is_billed, load_prices
 from lambdasim.engine.function import COLD, PROVISIONED, RESTORE
-from lambdasim.engine.metrics import deal_rows, round6, sorted_within
+from lambdasim.engine.metrics import deal_rows, round6, round_to, sorted_within
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
 
-__all__ = ["period_percentiles_ms", "period_percentiles_ms_many", "cost_shares", "period_costs",
+__all__ = ["period_percentiles_ms", "period_percentiles_ms_many", "cost_shares",
+           "cost_shares_many", "period_costs",
            "rounded_periods", "SUMMED_COLUMNS", "merge_series"]
 
 #: Series columns that several reporters of one function may write, summed where they meet:
@@ -236,6 +237,87 @@ def cost_shares(model: "Model", name: str, edges: np.ndarray,
     return out
 
 
+def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
+                     edges: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`cost_shares` of every function of ``costs`` (name -> its ``cost_usd`` block),
+    each exactly as alone.
+
+    Functions without a reporter of their own cost weights (the common case: on-demand
+    functions, thousands of them) are placed together: their attempts' columns one after
+    the other, each row's bin offset by its function's, so one ``bincount`` per item
+    accumulates every bin in the same order as the function's own would. The others go
+    one at a time through :func:`cost_shares`.
+    """
+    config = model.scenario.config
+    prices = load_prices(config["billing"]["prices"])
+    warmup, horizon = model.warmup_s, model.duration_s
+    count = len(edges) - 1
+    out: dict[str, dict[str, np.ndarray]] = {}
+    batch = []
+    for name in costs:
+        if any(hasattr(reporter, "cost_weights") for reporter in model.reporters.get(name, ())):
+            out[name] = cost_shares(model, name, edges, costs[name])
+        else:
+            batch.append(name)
+    if not batch:
+        return out
+    tables = [model.recorders[name].table("attempts") for name in batch]
+    sizes = [t["t"].size for t in tables]
+    origin = np.concatenate([t["origin"] for t in tables])
+    counted = (origin >= warmup) & (origin < horizon)
+    del origin
+    function = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)[counted]
+    t = np.concatenate([t["t"] for t in tables])[counted]
+    codes = np.concatenate([t["code"] for t in tables])[counted].astype(np.int64)
+    duration = np.concatenate([t["duration"] for t in tables])[counted]
+    place = (np.clip(np.searchsorted(edges, t, side="right") - 1, 0, count - 1)
+             + function * count)
+    del t
+    on_demand = (codes & PROVISIONED) == 0
+    billed = np.where(on_demand, billed_ms(duration), 0.0)
+    init_extra = np.zeros_like(billed)
+    functions = config["functions"]
+    bill_init = np.array([init_is_billed(prices, config["billing"]["date"],
+                                         functions[name]["package_type"],
+                                         functions[name]["runtime"]) for name in batch],
+                         dtype=bool)
+    if bill_init.any():
+        # As cost_shares: SnapStart restores are cold starts without an Init.
+        cold = np.flatnonzero(on_demand & ((codes & COLD) != 0) & ((codes & RESTORE) == 0)
+                              & bill_init[function])
+        init = np.concatenate([t["init"] for t in tables])[counted]
+        init_extra[cold] = billed_ms(duration[cold] + init[cold]) - billed[cold]
+        del init
+    del tables, codes, duration, function, counted
+
+    def per_bin(weights=None) -> np.ndarray:
+        return np.bincount(place, weights=weights, minlength=len(batch) * count).astype(
+            np.float64).reshape(len(batch), count)
+
+    weights = {"requests": per_bin(), "duration": per_bin(billed),
+               "init": per_bin(init_extra), "ephemeral_storage": per_bin(billed + init_extra)}
+    del place, billed, init_extra
+    shares = [{} for _ in batch]
+    # Without usage on the grid an item is spread over the window, as cost_shares does.
+    window = np.diff(np.clip(edges, warmup, horizon))
+    window_mass = float(window.sum()) or 1.0
+    zeros = np.zeros(count)
+    for item in COST_ITEMS:
+        totals = np.array([float(costs[name].get(item) or 0.0) for name in batch])
+        w = weights.get(item)
+        masses = np.zeros(len(batch)) if w is None else w.sum(axis=1)
+        spread = masses <= 0.0
+        if w is None:
+            w = np.zeros((len(batch), count))
+        values = totals[:, None] * (w / np.where(spread, 1.0, masses)[:, None])
+        for k in np.flatnonzero(spread & (totals != 0.0)).tolist():
+            values[k] = totals[k] * (window / window_mass)
+        for k, share in enumerate(shares):
+            share[item] = zeros.copy() if totals[k] == 0.0 else values[k]
+    out.update(zip(batch, shares))
+    return {name: out[name] for name in costs}
+
+
 def period_costs(model: "Model", costs: Mapping[str, Mapping[str, Any]],
                  per_period: dict[str, dict[str, Any]],
                  edges: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
@@ -248,25 +330,49 @@ def period_costs(model: "Model", costs: Mapping[str, Mapping[str, Any]],
 
     Fills ``per_period[name]["cost"]`` (rounded, with ``None``) and ``["cost_raw"]`` (floats,
     0 for warm-up periods). Returns each function's :func:`cost_shares` on ``edges`` (the
-    chart timeline reuses them when its bins are the periods).
+    chart timeline reuses them when its bins are the periods). Every function's periods are
+    computed at once (:func:`cost_shares_many`), each exactly as alone.
     """
     warm = np.asarray(edges[1:]) <= model.warmup_s
-    every = {}
-    for name, data in per_period.items():
-        cost = costs[name]
-        shares = every[name] = cost_shares(model, name, edges, cost)
-        raw = np.sum([shares[item] for item in COST_ITEMS], axis=0)
-        mass = float(raw.sum())
-        if mass > 0.0:
-            raw = raw * (float(cost["total"]) / mass)  # the items' rounding: add up to total
-        data["cost_raw"] = raw
-        data["cost"] = rounded_periods(raw, warm)
+    names = list(per_period)
+    every = cost_shares_many(model, {name: costs[name] for name in names}, edges)
+    if not names:
+        return every
+    # The items added in COST_ITEMS order, one after the other, as np.sum(..., axis=0) of
+    # one function's items does.
+    raw = None
+    for item in COST_ITEMS:
+        rows = np.array([every[name][item] for name in names], dtype=np.float64)
+        raw = rows if raw is None else raw + rows
+    masses = raw.sum(axis=1)
+    for k, name in enumerate(names):
+        if masses[k] > 0.0:  # the items' rounding: add up to total
+            raw[k] = raw[k] * (float(costs[name]["total"]) / float(masses[k]))
+    rounded = rounded_periods(raw, warm)
+    for k, name in enumerate(names):
+        per_period[name]["cost_raw"] = raw[k]
+        per_period[name]["cost"] = rounded[k]
     return every
 
 
-def rounded_periods(raw: np.ndarray, warm: np.ndarray) -> list[float | None]:
+def rounded_periods(raw: np.ndarray, warm: np.ndarray) -> list:
     """Per-period USD rounded to 1e-9 so that they add up to the rounded total: each is the
-    difference of consecutive rounded running totals. ``warm`` periods are ``None``."""
-    running = np.round(np.cumsum(raw) * 1e9)
-    values = np.diff(np.concatenate([[0.0], running])) / 1e9
-    return [None if w else round(float(v), 9) for v, w in zip(values.tolist(), warm.tolist())]
+    difference of consecutive rounded running totals. ``warm`` periods are ``None``.
+
+    ``raw`` holds one function's periods, or one row per function (then one list per row,
+    each exactly as alone: the running totals run along the rows).
+    """
+    raw = np.asarray(raw, dtype=np.float64)
+    running = np.round(np.cumsum(raw, axis=-1) * 1e9)
+    zero = np.zeros(raw.shape[:-1] + (1,))
+    values = np.diff(np.concatenate([zero, running], axis=-1), axis=-1) / 1e9
+    rounded = round_to(values, 9)
+    warm = np.asarray(warm, dtype=bool)
+    if not warm.any():
+        return rounded
+    places = np.flatnonzero(warm).tolist()
+    rows = rounded if raw.ndim > 1 else [rounded]
+    for row in rows:
+        for k in places:
+            row[k] = None
+    return rounded

@@ -1,0 +1,243 @@
+"""Functions run one after another, each with a run loop of its own, when that is the same run.
+
+Functions of the common configuration (:mod:`lambdasim.engine.fastpath`: synchronous calls to
+an on-demand function, nothing else in the model) touch one another only through two shared
+limits: the unreserved concurrency pool (lambda-concurrency.html) and the account's request
+rate (10 x the concurrency limit, lambda-concurrency.html). Everything else a function uses is
+its own: its environments, its scale-out token bucket, its random streams, its records.
+
+Interleaving a thousand such functions in one event loop costs time for nothing: each request
+touches its function's state, and with many functions that state is never in the CPU caches
+(the 1,000-function row of ``benchmarks/throughput.py``). So a model of such functions runs
+each function to the horizon on a :class:`~lambdasim.engine.loop.Simulation` of its own, one
+after another, with its own copy of the account's request-rate bucket, and then checks that
+running them together would have decided every request the same way:
+
+* **the unreserved pool never filled**: at every admission, the units busy across the
+  functions that share the pool (admissions up to that instant, less invocations ended by it)
+  were within its limit, and no function of the pool was throttled for concurrency;
+* **the account's request rate never ran out**: the account's bucket (GCRA, as
+  :class:`~lambdasim.engine.account.TokenBucket`) over every function's arrivals, merged in
+  time, always had a token, with a margin for rounding;
+* **no order rested on event ids**: an arrival and a NORMAL event (a keep-alive timer) of a
+  function never fell at the same instant (their order in one loop depends on when the
+  previous arrival of *any* function was handled, :mod:`lambdasim.engine.loop`).
+
+Then each function saw exactly the requests, the environments and the draws it would have
+seen in one loop, and the run is the same run: the same rows, in the same order, the same
+summary byte for byte (``tests/test_independent.py`` compares both ways on many scenarios).
+When a check fails, :meth:`lambdasim.engine.model.Model.run` builds the model again and runs
+the functions together. The drain after the horizon is reproduced too: one loop stops when the
+last request in flight ends, so each function's events before that moment are processed.
+"""
+from __future__ import annotations
+
+from heapq import heappop
+from typing import Any, Callable
+
+import numpy as np
+
+from lambdasim.engine.account import DualTokenBucket, TokenBucket
+from lambdasim.engine.fastpath import qualifies
+from lambdasim.engine.function import THROTTLE_CONCURRENCY, THROTTLE_RATE
+from lambdasim.engine.loop import Simulation
+
+__all__ = ["can_run_separately", "separate", "run_separately", "PROGRESS_SLICES"]
+
+#: With a progress callback, the functions advance together in this many slices of
+#: simulated time (each function runs to the slice's end in turn).
+PROGRESS_SLICES = 20
+
+
+def can_run_separately(model) -> bool:
+    """Whether ``model`` (built, not yet specialised or run) is made only of functions of the
+    common configuration, more than one, with nothing else scheduled."""
+    if len(model.functions) < 2 or model.sim._queue:
+        return False
+    return all(qualifies(function, model.triggers[name])
+               for name, function in model.functions.items())
+
+
+def separate(model) -> dict[str, Simulation]:
+    """Give each function of ``model`` a run loop of its own and its own copy of the account's
+    request-rate bucket; returns the loops by function name. Before :func:`specialise`."""
+    taken = model.sim.take_arrivals()
+    account = model.account
+    shared_rate = account.request_rate
+    sims: dict[str, Simulation] = {}
+    for name, function in model.functions.items():
+        sim = Simulation()
+        sims[name] = sim
+        function.sim = sim
+        function.environments.sim = sim
+        for trigger in model.triggers[name]:
+            feeds = model.arrival_feeds.get(id(trigger), [])
+            model.arrival_feeds[id(trigger)] = [sim.add_arrivals(*taken[feed])
+                                                for feed in feeds]
+        limiter = getattr(function._request_rate, "__self__", None)
+        if limiter is shared_rate and type(limiter) is TokenBucket:
+            function._request_rate = _copy(limiter).take
+        elif type(limiter) is DualTokenBucket and limiter.first is shared_rate:
+            function._request_rate = DualTokenBucket(_copy(limiter.first), limiter.second).take
+    return sims
+
+
+def _copy(bucket: TokenBucket) -> TokenBucket:
+    return TokenBucket(bucket.capacity, bucket.rate)
+
+
+def run_separately(model, limit: float,
+                   progress: Callable[[float, int | None], None] | None = None) -> bool:
+    """Run each function of ``model`` on its own loop to the horizon, drain, and check that
+    running them together is the same run (module docstring).
+
+    Sets ``model.end_s`` and ``model.events`` as a run in one loop would. Returns False when
+    a check fails: the model's state is then spent, and the run must be done together.
+    """
+    sims: dict[str, Simulation] = model.separate_runs
+    duration = model.duration_s
+    runs = dict.fromkeys(sims, 0)
+    if progress is None:
+        shared = _shared_limits(model)
+        for name, sim in sims.items():
+            runs[name] += _run_to(sim, duration)
+            if name in shared and _throttled_on_shared(model, name):
+                return False  # known now: stop here rather than after every function
+    else:
+        for k in range(1, PROGRESS_SLICES + 1):
+            target = duration if k == PROGRESS_SLICES else duration * k / PROGRESS_SLICES
+            for name, sim in sims.items():
+                runs[name] += _run_to(sim, target)
+            progress(target, _events(sims, runs))
+    # The drain after the horizon: each function until its last request in flight ends.
+    drained = False
+    end = duration
+    for name, sim in sims.items():
+        function = model.functions[name]
+        if function.in_use:
+            drained = True
+            while function.in_use and sim.peek() <= limit:
+                sim.step()
+            if function.in_use:  # the drain limit: let the joint run decide
+                return False
+            end = max(end, sim.now)
+    if drained:
+        # One loop would have stopped when the last request ended: every event before it
+        # (keep-alive timers of the functions that had drained earlier) happened.
+        for sim in sims.values():
+            queue = sim._queue
+            while queue and queue[0][0] < end:
+                sim.step()
+        if progress is not None:
+            progress(end, None)
+    if any(sim.normal_ties for sim in sims.values()):
+        return False
+    if not _pools_never_full(model) or not _request_rate_never_ran_out(model):
+        return False
+    model.end_s = end
+    # One loop's count: the model's events, plus its 'until' event and, when it drained,
+    # that event put back by SimPy's stop.
+    model.events = _events(sims, runs) + 1 + int(drained)
+    return True
+
+
+def _run_to(sim: Simulation, target: float) -> int:
+    """``sim.run(until=target)`` without leaving SimPy's stop event queued; returns the runs
+    made (0 or 1). Each run takes two event ids (the 'until' event and its re-scheduling)."""
+    if target <= sim.now:
+        return 0
+    sim.run(until=target)
+    queue = sim._queue
+    if queue and queue[0][1] == -1:  # the 'until' event SimPy put back, ahead of all
+        heappop(queue)
+    return 1
+
+
+def _events(sims: dict[str, Simulation], runs: dict[str, int]) -> int:
+    """Events the functions' loops processed: event ids taken, less those still queued, those
+    of arrivals, two per 'until' run, and one per earlier count (reading the id counter
+    takes an id; ``runs`` counts the reads too, under the key None)."""
+    probes = runs.get(None, 0)
+    runs[None] = probes + 1
+    return sum(next(sim._eid) - probes - len(sim._queue) - sim.arrivals_taken - 2 * runs[name]
+               for name, sim in sims.items())
+
+
+def _shared_limits(model) -> set[str]:
+    """The functions whose throttles for concurrency or request rate come only from a shared
+    limit: those of a pool shared with another function, unless they have a request-rate
+    limit of their own (reserved concurrency: its throttles are their own)."""
+    users: dict[int, int] = {}
+    for function in model.functions.values():
+        users[id(function.pool)] = users.get(id(function.pool), 0) + 1
+    return {name for name, function in model.functions.items()
+            if users[id(function.pool)] > 1
+            and type(getattr(function._request_rate, "__self__", None)) is not DualTokenBucket}
+
+
+def _throttled_on_shared(model, name: str) -> bool:
+    """A function (of :func:`_shared_limits`) was throttled for concurrency or request rate
+    on its own: together, the shared limit would have throttled too, maybe elsewhere."""
+    reasons = model.recorders[name].table("throttles")["reason"]
+    return bool(np.any((reasons == THROTTLE_CONCURRENCY) | (reasons == THROTTLE_RATE)))
+
+
+def _attempt_columns(model, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    starts, ends = [], []
+    for name in names:
+        attempts = model.recorders[name].table("attempts")
+        t = attempts["t"]
+        starts.append(t)
+        ends.append(t + (attempts["init"] + attempts["duration"]))
+    return np.concatenate(starts), np.concatenate(ends)
+
+
+def _pools_never_full(model) -> bool:
+    """No pool shared by several functions reached its limit at an admission."""
+    pools: dict[int, tuple[Any, list[str]]] = {}
+    for name, function in model.functions.items():
+        pools.setdefault(id(function.pool), (function.pool, []))[1].append(name)
+    for pool, names in pools.values():
+        if len(names) < 2:
+            continue
+        for name in names:
+            reasons = model.recorders[name].table("throttles")["reason"]
+            if np.any(reasons == THROTTLE_CONCURRENCY):
+                return False
+        starts, ends = _attempt_columns(model, names)
+        if not starts.size:
+            continue
+        starts.sort()
+        ends.sort()
+        # Busy at an admission (itself included): started by then, less ended by then (an
+        # invocation ending at t frees its unit before an arrival at t is admitted); ties
+        # of starts all counted, an upper bound.
+        busy = np.searchsorted(starts, starts, "right") - np.searchsorted(ends, starts, "right")
+        if int(busy.max()) > pool.limit:
+            return False
+    return True
+
+
+def _request_rate_never_ran_out(model) -> bool:
+    """The account's request-rate bucket over every function's arrivals never throttled.
+
+    GCRA without throttles: after the k-th arrival (from 0) the bucket's ``tat`` is
+    ``max over j <= k of t_j + (k - j + 1) * interval``; the k-th arrival finds a token when
+    ``tat(k - 1) - t_k <= tolerance``. The margin covers the rounding of the running sum.
+    """
+    bucket = model.account.request_rate
+    if type(bucket) is not TokenBucket:
+        return True  # switched off
+    times = []
+    for recorder in model.recorders.values():
+        times.append(recorder.table("attempts")["t"])
+        times.append(recorder.table("throttles")["t"])
+    arrivals = np.sort(np.concatenate(times))
+    n = arrivals.size
+    if n < 2:
+        return True
+    interval = bucket.interval
+    k = np.arange(n, dtype=np.float64)
+    tat_before = np.maximum.accumulate(arrivals - k * interval)[:-1] + k[1:] * interval
+    margin = 4.0 * np.finfo(np.float64).eps * n * (abs(arrivals[-1]) + n * interval + 1.0)
+    return bool(np.max(tat_before - arrivals[1:]) <= bucket.tolerance - margin)
