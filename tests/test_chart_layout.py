@@ -16,7 +16,8 @@ from matplotlib.ticker import LogLocator
 
 import lambdasim
 from lambdasim.results import plots
-from lambdasim.results.chart_kit import Chart, ColumnLayout, _MinorLogTicks, legend
+from lambdasim.results.chart_kit import Chart, ColumnLayout, legend
+from lambdasim.results.chart_ticks import MajorTicks, MinorLogTicks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,13 +105,13 @@ def test_minor_log_ticks_are_drawn_as_matplotlib_draws_them():
                                                         {"duration": "3m", "warmup": "30s"}))
     ours = plots.latency_chart(result)
     (ax,) = ours.axes
-    assert sum(isinstance(a, _MinorLogTicks) for a in ax.get_children()) == 1
+    assert sum(isinstance(a, MinorLogTicks) for a in ax.get_children()) == 1
     low, high = ax.get_xlim()
     assert high / low > 100  # more than two decades: eight minor ticks in each
     picture = imread(io.BytesIO(ours.png()))
     theirs = plots.latency_chart(result)
     (ax,) = theirs.axes
-    for artist in [a for a in ax.get_children() if isinstance(a, _MinorLogTicks)]:
+    for artist in [a for a in ax.get_children() if isinstance(a, MinorLogTicks)]:
         artist.remove()
     ax.xaxis.set_minor_locator(LogLocator(subs="auto"))
     ax.grid(True, which="both", alpha=0.25)
@@ -154,7 +155,7 @@ def test_major_ticks_are_lent_for_the_draw_only():
             for axis in (ax.xaxis, ax.yaxis)] == locators
     assert [axis.labelpad for ax in chart.axes for axis in (ax.xaxis, ax.yaxis)] == pads
     assert not [a for ax in chart.axes for a in ax.get_children()
-                if type(a).__name__ == "_MajorTicks"]
+                if isinstance(a, MajorTicks)]
     assert {"0", "20", "40"} <= {t.get_text() for t in bottom.get_xticklabels()}
     chart.set_layout_engine("none")  # the axes stay where they are; matplotlib's own ticks
     buffer = io.BytesIO()

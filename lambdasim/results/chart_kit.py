@@ -16,7 +16,7 @@ places them the way matplotlib's constrained layout does (the same paddings), me
 what can stick out of such a column (y axes, legends, titles, the bottom x axis), and
 :meth:`Chart.png` draws the figure once and encodes the canvas directly (``savefig`` would
 draw it twice: once to lay it out, once to render). While such a chart draws, the major ticks of
-each axis are drawn by :class:`_MajorTicks` (one matplotlib ``Tick`` moved from tick to tick
+each axis are drawn by :class:`MajorTicks` (one matplotlib ``Tick`` moved from tick to tick
 instead of one per tick), and charts of one size share one renderer: the same pixels as
 matplotlib's own drawing, for less work.
 """
@@ -28,16 +28,14 @@ import threading
 from typing import Any
 
 import numpy as np
-from matplotlib import rcParams
-from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
-from matplotlib.lines import TICKDOWN, TICKLEFT, TICKRIGHT, TICKUP, Line2D
-from matplotlib.transforms import Bbox
 from matplotlib.ticker import (Formatter, FuncFormatter, Locator, MaxNLocator, NullFormatter,
                                NullLocator)
+
+from lambdasim.results.chart_ticks import (MinorLogTicks, axis_extent, lend_ticks, major_locs,
+                                           restore_ticks)
 
 # Text helpers live in humanize (no matplotlib): report.html uses them without charts.
 from lambdasim.results.humanize import (duration_unit, money_decimals, ms_text,  # noqa: F401
@@ -107,7 +105,7 @@ class ColumnLayout(LayoutEngine):
         except ValueError:  # Figure.draw would hide it and draw at the default positions
             placed = False
         if not placed:
-            _restore_ticks(fig)  # constrained layout measures matplotlib's own ticks
+            restore_ticks(fig)  # constrained layout measures matplotlib's own ticks
             self._fallback.execute(fig)
 
     def _place(self, fig: Figure, rows: list) -> bool:
@@ -132,9 +130,9 @@ class ColumnLayout(LayoutEngine):
             heights = [ax.bbox.height for ax in rows]
             for ax, deco in zip(rows, fixed):
                 box = ax.bbox
-                extents = [_axis_extent(ax.yaxis, renderer)]
+                extents = [axis_extent(ax.yaxis, renderer)]
                 if _x_decorated(ax):
-                    extents.append(_axis_extent(ax.xaxis, renderer))
+                    extents.append(axis_extent(ax.xaxis, renderer))
                 extents = [e for e in extents if e is not None]
                 left = max(left, box.x0 - min((e.x0 for e in extents), default=box.x0))
                 right_px.append(max((e.x1 for e in extents), default=box.x1) - box.x1)
@@ -203,24 +201,7 @@ class _Decorations:
 
 
 def _tick_locations(rows: list) -> list:
-    return [(list(_major_locs(ax.yaxis)), list(_major_locs(ax.xaxis))) for ax in rows]
-
-
-def _major_locs(axis) -> list:
-    """The major tick locations of ``axis`` (those of its locator while
-    :class:`_MajorTicks` draws them)."""
-    ticks = _MajorTicks.of(axis)
-    return ticks.locator() if ticks is not None else axis.get_majorticklocs()
-
-
-def _axis_extent(axis, renderer):
-    """What ``axis.get_tightbbox`` measures: its tick labels, label and offset text."""
-    ticks = _MajorTicks.of(axis)
-    if ticks is None:
-        return axis.get_tightbbox(renderer)
-    ticks.update(renderer)  # places the axis label too
-    boxes = [b for b in (axis.get_tightbbox(renderer), ticks.label_extent()) if b is not None]
-    return Bbox.union(boxes) if boxes else None
+    return [(list(major_locs(ax.yaxis)), list(major_locs(ax.xaxis))) for ax in rows]
 
 
 def _x_decorated(ax) -> bool:
@@ -249,140 +230,6 @@ def _column_rows(fig: Figure) -> list | None:
     if fig.legends or fig.subfigs or any(ax._colorbars for ax in axes):
         return None
     return [axes[k] for k in order]
-
-
-class _MajorTicks(Artist):
-    """The major ticks of one axis (gridlines, tick marks, labels) drawn with one ``Tick``.
-
-    Matplotlib keeps a ``Tick`` (five artists, set up one by one) per major tick and
-    measures every tick label several times a draw (for the axis label, the spine's extent,
-    the layout). While a :class:`Chart` draws, each axis of a one-column chart lends its
-    locator to this artist (the axis gets a ``NullLocator``) and its first ``Tick`` is
-    moved from tick to tick and drawn at each, as matplotlib draws its ticks: the same
-    gridlines, marks and labels, in the same order. The labels are measured once per pass;
-    the axis label is kept where matplotlib puts it (past the tick labels, ``labelpad``
-    away) by widening ``labelpad`` for the draw. :func:`_restore_ticks` gives everything
-    back after the draw.
-    """
-
-    def __init__(self, axis, locator) -> None:
-        super().__init__()
-        self._axis, self.locator = axis, locator
-        self._tick = axis.majorTicks[0]
-        self._labelpad = axis.labelpad
-        self._kept: list = []
-        self._boxes: list = []
-        self.set_zorder(axis.get_zorder())  # drawn where the axis draws its ticks
-        self.set_in_layout(False)
-
-    @staticmethod
-    def of(axis) -> "_MajorTicks | None":
-        return getattr(axis.get_figure(root=True), "_major_ticks", {}).get(axis)
-
-    @staticmethod
-    def eligible(axis) -> bool:
-        """Whether the artist draws ``axis`` as matplotlib would: major ticks only, on the
-        left or bottom, label placed automatically there."""
-        if not axis.get_visible() or not isinstance(axis.get_minor_locator(), NullLocator):
-            return False
-        tick = axis.majorTicks[0]
-        if tick.tick2line.get_visible() or tick.label2.get_visible():
-            return False
-        return axis.get_label_position() == ("left" if axis.axis_name == "y" else "bottom")
-
-    def update(self, renderer) -> None:
-        """Ticks, labels and their extents as matplotlib's ``Axis._update_ticks`` finds them
-        (every location formatted, those in the view kept), and the axis label's pad."""
-        axis, tick = self._axis, self._tick
-        locs = self.locator()
-        labels = axis.major.formatter.format_ticks(locs)
-        low, high = axis.get_view_interval()
-        if low > high:
-            low, high = high, low
-        transform = axis.get_transform()
-        a, b = transform.transform([low, high])
-        if a > b:
-            a, b = b, a
-        slack = (b - a) * 1e-10
-        kept = [(loc, label) for loc, label in zip(locs, labels)
-                if a - slack <= transform.transform(loc) <= b + slack]
-        boxes = []
-        if tick.label1.get_visible():
-            for loc, label in kept:
-                tick.update_position(loc)
-                tick.label1.set_text(label)
-                boxes.append(tick.label1.get_window_extent(renderer))
-        self._kept, self._boxes = kept, boxes
-        # The axis label: matplotlib puts it labelpad points past the tick labels and the
-        # spine (with its tick marks); the axis, without ticks, measures the bare spine.
-        ax, dpi = axis.axes, axis.get_figure(root=True).dpi
-        x = axis.axis_name == "x"
-        spine = ax.spines.get("bottom" if x else "left")
-        bare = (spine if spine is not None else ax).get_window_extent(renderer)
-        marked = bare.frozen()
-        if kept and spine is not None and tick.tick1line.get_visible():
-            out, inward = {"out": (1.0, 0.0), "in": (0.0, 1.0)}.get(tick.get_tickdir(),
-                                                                   (0.5, 0.5))
-            size = tick.tick1line.get_markersize()
-            out, inward = out * size / 72 * dpi, inward * size / 72 * dpi
-            if x:
-                marked.y0, marked.y1 = marked.y0 - out, marked.y1 + inward
-            else:
-                marked.x0, marked.x1 = marked.x0 - out, marked.x1 + inward
-        reach = Bbox.union([*boxes, marked])
-        beyond = (bare.y0 - reach.y0) if x else (bare.x0 - reach.x0)
-        axis.labelpad = self._labelpad + beyond * 72 / dpi
-
-    def label_extent(self):
-        """The tick labels' extent (those with a size), or None."""
-        boxes = [b for b in self._boxes if 0 < b.width < np.inf and 0 < b.height < np.inf]
-        return Bbox.union(boxes) if boxes else None
-
-    def draw(self, renderer) -> None:
-        if not self.get_visible():
-            return
-        self.update(renderer)
-        tick = self._tick
-        for loc, label in self._kept:
-            tick.update_position(loc)
-            tick.label1.set_text(label)
-            tick.label2.set_text(label)
-            tick.draw(renderer)
-
-    def restore(self) -> None:
-        self._axis.labelpad = self._labelpad
-        self.remove()
-
-
-def _lend_ticks(fig: Figure) -> None:
-    """Let :class:`_MajorTicks` draw the major ticks of a one-column chart when it draws
-    every axis as matplotlib would; else none (each axes' x ticks are drawn before its y
-    ticks, as matplotlib does, and axes sharing an axis share its locator: lent once)."""
-    rows = _column_rows(fig)
-    if rows is None:
-        return
-    axes_ticks = [(axis, axis.major) for ax in rows for axis in (ax.xaxis, ax.yaxis)]
-    if not all(_MajorTicks.eligible(axis) for axis, _ in axes_ticks):
-        return
-    locators = {id(major): major.locator for _, major in axes_ticks}
-    lent = {}
-    for axis, major in axes_ticks:
-        ticks = _MajorTicks(axis, locators[id(major)])
-        axis.axes.add_artist(ticks)
-        lent[axis] = ticks
-    for _, major in axes_ticks:
-        major.locator = NullLocator()
-    fig._major_ticks = lent
-    fig._lent_locators = [(major, locators[id(major)]) for _, major in axes_ticks]
-
-
-def _restore_ticks(fig: Figure) -> None:
-    """Undo :func:`_lend_ticks`."""
-    for major, locator in getattr(fig, "_lent_locators", ()):
-        major.locator = locator
-    for ticks in getattr(fig, "_major_ticks", {}).values():
-        ticks.restore()
-    fig._major_ticks, fig._lent_locators = {}, []
 
 
 _SHARED = threading.local()
@@ -423,13 +270,13 @@ class Chart(Figure):
         _SharedCanvas(self)
 
     def draw(self, renderer) -> None:
-        # Major ticks drawn by _MajorTicks while a ColumnLayout places the axes.
+        # Major ticks drawn by MajorTicks while a ColumnLayout places the axes.
         if isinstance(self.get_layout_engine(), ColumnLayout):
-            _lend_ticks(self)
+            lend_ticks(self, _column_rows(self))
         try:
             super().draw(renderer)
         finally:
-            _restore_ticks(self)
+            restore_ticks(self)
 
     def png(self) -> bytes:
         """The chart as PNG bytes: drawn once (laid out as it draws), white background,
@@ -521,82 +368,14 @@ def latency_log_axis(axis, minor_grid_alpha: float | None = None) -> None:
     """A log-scaled latency axis (values in ms) ticked at round times in human units.
 
     Call it after setting the log scale. Its minor ticks (2 to 9 times each power of ten) are
-    drawn by one :class:`_MinorLogTicks` artist, with gridlines of ``minor_grid_alpha`` when
+    drawn by one :class:`MinorLogTicks` artist, with gridlines of ``minor_grid_alpha`` when
     given (as ``ax.grid(which="both", alpha=...)`` draws them).
     """
     axis.set_major_locator(_LatencyLocator())
     axis.set_major_formatter(FuncFormatter(ms_tick))
     axis.set_minor_formatter(NullFormatter())
-    axis.axes.add_artist(_MinorLogTicks(axis, axis.get_minor_locator(), minor_grid_alpha))
+    axis.axes.add_artist(MinorLogTicks(axis, axis.get_minor_locator(), minor_grid_alpha))
     axis.set_minor_locator(NullLocator())
-
-
-class _MinorLogTicks(Artist):
-    """The minor ticks of a log-scaled axis, and their gridlines, as two artists.
-
-    Matplotlib makes a ``Tick`` (five artists, set up one by one) for every minor tick; a
-    latency axis over several decades has dozens, which cost more than the rest of its
-    chart. This draws the same marks where the axis' own minor locator puts them (those on
-    a major tick left out, as matplotlib does), at draw time, so they follow the limits.
-    """
-
-    def __init__(self, axis, locator: Locator, grid_alpha: float | None) -> None:
-        super().__init__()
-        self._axis, self._locator = axis, locator
-        ax = axis.axes
-        x = axis.axis_name == "x"
-        tick = "xtick" if x else "ytick"
-        out = {"out": True, "in": False}.get(rcParams[f"{tick}.direction"])
-        marker = (("|" if out is None else TICKDOWN if out else TICKUP) if x else
-                  ("_" if out is None else TICKLEFT if out else TICKRIGHT))
-        self._marks = Line2D([], [], linestyle="none", marker=marker,
-                             markersize=rcParams[f"{tick}.minor.size"],
-                             markeredgewidth=rcParams[f"{tick}.minor.width"],
-                             color=rcParams[f"{tick}.color"], clip_on=False,
-                             transform=(ax.get_xaxis_transform(which="tick1") if x
-                                        else ax.get_yaxis_transform(which="tick1")))
-        self._grid = None
-        if grid_alpha is not None:
-            self._grid = LineCollection([], colors=rcParams["grid.color"],
-                                        linewidths=rcParams["grid.linewidth"],
-                                        linestyles=rcParams["grid.linestyle"],
-                                        alpha=grid_alpha,
-                                        transform=(ax.get_xaxis_transform(which="grid") if x
-                                                   else ax.get_yaxis_transform(which="grid")))
-        self.set_zorder(1.5)  # with the axis: under the data ("axes.axisbelow": "line")
-
-    def set_figure(self, fig) -> None:
-        super().set_figure(fig)
-        for part in (self._marks, self._grid):
-            if part is not None:
-                part.set_figure(fig)
-
-    def _positions(self) -> np.ndarray:
-        low, high = sorted(self._axis.get_view_interval())
-        minor = np.asarray(self._locator(), dtype=np.float64)
-        major = np.asarray(_major_locs(self._axis), dtype=np.float64)
-        transform = self._axis.get_transform()
-        span = np.diff(transform.transform([low, high]))[0]
-        at = transform.transform(minor)
-        keep = (minor >= low * (1 - 1e-10)) & (minor <= high * (1 + 1e-10))
-        if major.size:
-            keep &= ~np.isclose(at[:, None], transform.transform(major)[None, :],
-                                atol=abs(span) * 1e-5, rtol=0).any(axis=1)
-        return minor[keep]
-
-    def draw(self, renderer) -> None:
-        if not self.get_visible():
-            return
-        where = self._positions()
-        x = self._axis.axis_name == "x"
-        if self._grid is not None:
-            self._grid.set_clip_path(self.axes.patch)
-            self._grid.set_segments([[(v, 0.0), (v, 1.0)] if x else [(0.0, v), (1.0, v)]
-                                     for v in where])
-            self._grid.draw(renderer)
-        zeros = np.zeros(where.size)
-        self._marks.set_data((where, zeros) if x else (zeros, where))
-        self._marks.draw(renderer)
 
 
 def thousands(ax) -> None:
