@@ -194,3 +194,52 @@ TOGETHER_SEEDS = (0, 2, 3, 4, 7, 8, 9, 11)
 @pytest.mark.parametrize("seed", range(12))
 def test_random_multi_function_scenarios_are_the_same_run(seed):
     assert _same(_random_scenario(seed)) == (seed not in TOGETHER_SEEDS)
+
+
+class _Recorder:
+    """Stands in for a FunctionRecorder after the run: attempts and no throttles."""
+
+    def __init__(self, t):
+        self.t = np.asarray(t, dtype=np.float64)
+        self.throttles = []
+
+    def table(self, name):
+        if name == "attempts":
+            return {"t": self.t, "init": np.zeros_like(self.t), "duration": np.full_like(self.t, 0.5)}
+        return {"t": np.empty(0), "reason": np.empty(0)}
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+@pytest.mark.parametrize("seed", range(8))
+def test_the_account_rate_check_agrees_with_the_token_bucket(monkeypatch, chunk, seed):
+    # The closed form over merged arrivals must say "never ran out" exactly when a
+    # TokenBucket taking them one by one never refuses (up to the rounding margin).
+    from types import SimpleNamespace
+
+    from lambdasim.engine import independent
+    from lambdasim.engine.account import TokenBucket
+
+    monkeypatch.setattr(independent, "CHECK_CHUNK", chunk)
+    rng = np.random.default_rng(seed)
+    capacity = float(rng.integers(5, 50))
+    streams = [np.sort(rng.uniform(0, 20, rng.integers(20, 200))) for _ in range(3)]
+    merged = np.sort(np.concatenate(streams))
+    # A rate around the one at which the bucket starts refusing.
+    rate = float(rng.uniform(0.5, 1.5) * merged.size / 20)
+    bucket = TokenBucket(capacity, rate)
+    refused = not all([bucket.take(t) for t in merged])
+    model = SimpleNamespace(account=SimpleNamespace(request_rate=TokenBucket(capacity, rate)),
+                            recorders={i: _Recorder(s) for i, s in enumerate(streams)})
+    assert independent._request_rate_never_ran_out(model) == (not refused)
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_the_pool_check_counts_across_chunks(monkeypatch, chunk):
+    from lambdasim.engine import independent
+
+    monkeypatch.setattr(independent, "CHECK_CHUNK", chunk)
+    data = _scenario({"a": _function(180, mean="250ms"), "b": _function(180, mean="250ms")},
+                     account={"concurrency_limit": 100})
+    assert not _same(data)
+    assert _same(_scenario({"a": _function(20), "b": _function(20)},
+                           account={"concurrency_limit": 100}))

@@ -178,18 +178,19 @@ def _shared_limits(model) -> set[str]:
 def _throttled_on_shared(model, name: str) -> bool:
     """A function (of :func:`_shared_limits`) was throttled for concurrency or request rate
     on its own: together, the shared limit would have throttled too, maybe elsewhere."""
-    reasons = model.recorders[name].table("throttles")["reason"]
-    return bool(np.any((reasons == THROTTLE_CONCURRENCY) | (reasons == THROTTLE_RATE)))
+    return _throttled(model, name, (THROTTLE_CONCURRENCY, THROTTLE_RATE))
 
 
-def _attempt_columns(model, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    starts, ends = [], []
-    for name in names:
-        attempts = model.recorders[name].table("attempts")
-        t = attempts["t"]
-        starts.append(t)
-        ends.append(t + (attempts["init"] + attempts["duration"]))
-    return np.concatenate(starts), np.concatenate(ends)
+def _throttled(model, name: str, reasons: tuple[int, ...]) -> bool:
+    recorder = model.recorders[name]
+    if not len(recorder.throttles):
+        return False
+    recorded = recorder.table("throttles")["reason"]
+    return bool(np.isin(recorded, reasons).any())
+
+
+#: The checks work through this many admissions at a time (bounded scratch memory).
+CHECK_CHUNK = 1 << 20
 
 
 def _pools_never_full(model) -> bool:
@@ -200,21 +201,21 @@ def _pools_never_full(model) -> bool:
     for pool, names in pools.values():
         if len(names) < 2:
             continue
-        for name in names:
-            reasons = model.recorders[name].table("throttles")["reason"]
-            if np.any(reasons == THROTTLE_CONCURRENCY):
-                return False
-        starts, ends = _attempt_columns(model, names)
-        if not starts.size:
-            continue
-        starts.sort()
-        ends.sort()
-        # Busy at an admission (itself included): started by then, less ended by then (an
-        # invocation ending at t frees its unit before an arrival at t is admitted); ties
-        # of starts all counted, an upper bound.
-        busy = np.searchsorted(starts, starts, "right") - np.searchsorted(ends, starts, "right")
-        if int(busy.max()) > pool.limit:
+        if any(_throttled(model, name, (THROTTLE_CONCURRENCY,)) for name in names):
             return False
+        columns = [model.recorders[name].table("attempts") for name in names]
+        starts = np.sort(np.concatenate([c["t"] for c in columns]))
+        ends = np.sort(np.concatenate([c["t"] + (c["init"] + c["duration"]) for c in columns]))
+        # Busy at an admission (itself included): started by then, less ended by then (an
+        # invocation ending at t frees its unit before an arrival at t is admitted). Of
+        # admissions at one instant the last counts them all, so the i-th start's count i + 1
+        # gives the same maximum as counting every tie.
+        for first in range(0, starts.size, CHECK_CHUNK):
+            chunk = starts[first:first + CHECK_CHUNK]
+            busy = (np.arange(first + 1, first + 1 + chunk.size)
+                    - np.searchsorted(ends, chunk, "right"))
+            if int(busy.max()) > pool.limit:
+                return False
     return True
 
 
@@ -231,13 +232,21 @@ def _request_rate_never_ran_out(model) -> bool:
     times = []
     for recorder in model.recorders.values():
         times.append(recorder.table("attempts")["t"])
-        times.append(recorder.table("throttles")["t"])
+        if len(recorder.throttles):
+            times.append(recorder.table("throttles")["t"])
     arrivals = np.sort(np.concatenate(times))
     n = arrivals.size
-    if n < 2:
-        return True
     interval = bucket.interval
-    k = np.arange(n, dtype=np.float64)
-    tat_before = np.maximum.accumulate(arrivals - k * interval)[:-1] + k[1:] * interval
-    margin = 4.0 * np.finfo(np.float64).eps * n * (abs(arrivals[-1]) + n * interval + 1.0)
-    return bool(np.max(tat_before - arrivals[1:]) <= bucket.tolerance - margin)
+    margin = 4.0 * np.finfo(np.float64).eps * n * (abs(arrivals[-1]) + n * interval + 1.0
+                                                   ) if n else 0.0
+    highest = -np.inf  # max over the arrivals so far of t_j - j * interval
+    for first in range(0, n, CHECK_CHUNK):
+        chunk = arrivals[first:first + CHECK_CHUNK]
+        k = np.arange(first, first + chunk.size, dtype=np.float64)
+        running = np.maximum.accumulate(np.maximum(chunk - k * interval, highest))
+        # tat before arrival k: the running maximum up to k - 1, plus k intervals.
+        before = np.concatenate(([highest], running[:-1])) + k * interval
+        if np.max(before - chunk) > bucket.tolerance - margin:
+            return False
+        highest = float(running[-1])
+    return True
