@@ -454,3 +454,40 @@ def test_scenario_is_frozen(good):
     with pytest.raises(Exception):
         s.name = "other"
     assert load_scenario(good) == s  # equality by name, path and config
+
+
+def _alike_functions(count: int) -> dict:
+    body = {"memory_mb": 512, "duration": {"dist": "exponential", "mean": "200ms"},
+            "triggers": [{"type": "sync", "arrivals": {"process": "poisson", "rate": 1}}]}
+    return {"duration": "1m", "functions": {f"f{i}": json.loads(json.dumps(body))
+                                            for i in range(count)}}
+
+
+def test_functions_written_alike_resolve_alike_each_its_own_copy():
+    # Entries written alike are resolved once and copied (a thousand functions from one
+    # template); each function must still get its own config, equal to resolving it alone.
+    data = _alike_functions(3)
+    data["functions"]["f1"]["memory_mb"] = 1024  # written differently
+    functions = load_scenario(data).functions
+    alone = load_scenario({"duration": "1m",
+                           "functions": {"f2": _alike_functions(1)["functions"]["f0"]}})
+    assert functions["f2"] == functions["f0"] == alone.functions["f2"]
+    assert functions["f0"] is not functions["f2"]
+    assert functions["f0"]["triggers"][0] is not functions["f2"]["triggers"][0]
+    assert functions["f1"]["memory_mb"] == functions["f1"]["reference_mb"] == 1024
+    # Alike after an override, not as written: each keeps the memory it was written with.
+    over = load_scenario(data, {"functions.f1.memory_mb": 512}).functions
+    assert over["f1"]["memory_mb"] == 512 and over["f1"]["reference_mb"] == 1024
+    assert over["f0"]["reference_mb"] == 512
+
+
+def test_an_error_in_one_of_many_functions_written_alike_names_that_function(tmp_path):
+    path = tmp_path / "many.yaml"
+    body = ("  {name}:\n    memory_mb: {memory}\n    duration: 100ms\n"
+            "    triggers: [{{type: sync, arrivals: {{process: poisson, rate: 1}}}}]\n")
+    path.write_text("duration: 1m\nfunctions:\n" + "".join(
+        body.format(name=f"f{i}", memory=99 if i == 3 else 512) for i in range(5)))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == (f"{path}:16: functions.f3.memory_mb: must be between 128 "
+                                 f"and 10240, got 99")

@@ -32,6 +32,7 @@ import dataclasses
 import datetime as _dt
 import difflib
 import math
+import pickle
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -370,6 +371,11 @@ def _resolve_named(raw: Any, field: Field, key: str, ctx: Context) -> dict:
     if not raw and field.default is REQUIRED:
         raise SpecError("at least one entry is required", key)
     out = {}
+    # Entries written alike resolve alike (a thousand functions from one template): each
+    # body is resolved once and the others get copies of it. What resolution reads besides
+    # the body is in the key (the list index, the memory and architecture as written for
+    # that name, Context); errors come from the first of them, before anything is reused.
+    resolved: dict[bytes, bytes] = {}
     for name, body in raw.items():
         sub = f"{key}.{name}"
         if not isinstance(name, str) or not re.fullmatch(field.pattern, name):
@@ -378,9 +384,35 @@ def _resolve_named(raw: Any, field: Field, key: str, ctx: Context) -> dict:
                 sub,
             )
         ctx.function = name
+        alike = _entry_key(body, ctx)
+        if alike is not None and alike in resolved:
+            out[name] = pickle.loads(resolved[alike])
+            continue
         out[name] = _resolve(body, field.item, sub, ctx)
+        if alike is not None:
+            try:
+                resolved[alike] = pickle.dumps(out[name], pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - not plain data: resolved each time
+                pass
     ctx.function = None
     return out
+
+
+def _entry_key(body: Any, ctx: Context) -> bytes | None:
+    """What the resolution of a named entry depends on, as bytes (equal bytes: the same
+    types, values, order and sharing), or None when it cannot be pickled."""
+    written_memory = ctx.written_memory or {}
+    written_architecture = ctx.written_architecture or {}
+    try:
+        return pickle.dumps((body, ctx.index, written_memory.get(ctx.function, _ABSENT),
+                             written_architecture.get(ctx.function, _ABSENT)),
+                            pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - anything unpicklable is resolved each time
+        return None
+
+
+#: Stands for a name missing from Context.written_memory / written_architecture.
+_ABSENT = "<absent>"
 
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import pickle
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -160,7 +161,7 @@ def load_scenario(
         With file, dotted key and line where known.
     """
     if isinstance(source, Mapping):
-        raw, path, lines = copy.deepcopy(dict(source)), None, {}
+        raw, path, lines = _copy(dict(source)), None, {}
     elif isinstance(source, (str, Path)):
         path = str(source)
         file = Path(source)
@@ -189,7 +190,7 @@ def load_scenario(
 
 
 def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) -> Scenario:
-    data = copy.deepcopy(raw)
+    data = _copy(raw)
     for key, value in overrides:
         _apply_override(data, key, value)
     functions = raw.get("functions") if isinstance(raw.get("functions"), Mapping) else {}
@@ -214,8 +215,18 @@ def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) 
         _check_writable(config)
     except SpecError as exc:
         raise _locate(exc, path, lines, overrides) from None
-    config = copy.deepcopy(config)
-    return Scenario(config["name"], path, config, copy.deepcopy(raw), dict(lines), tuple(overrides))
+    config = _copy(config)
+    return Scenario(config["name"], path, config, _copy(raw), dict(lines), tuple(overrides))
+
+
+def _copy(data: Any) -> Any:
+    """A deep copy of scenario data (plain dicts, lists, strings, numbers); through pickle,
+    several times faster than ``copy.deepcopy`` for thousands of functions, sharing kept as
+    it does. Data pickle cannot take (an object of the caller's) is copied by deepcopy."""
+    try:
+        return pickle.loads(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - whatever pickle refuses, deepcopy may copy
+        return copy.deepcopy(data)
 
 
 def _check_writable(config: Any) -> None:
