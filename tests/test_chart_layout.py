@@ -16,7 +16,8 @@ from matplotlib.ticker import LogLocator
 
 import lambdasim
 from lambdasim.results import plots
-from lambdasim.results.chart_kit import Chart, ColumnLayout, _MinorLogTicks, legend
+from lambdasim.results.chart_kit import Chart, ColumnLayout, legend
+from lambdasim.results.chart_ticks import MajorTicks, MinorLogTicks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,13 +105,13 @@ def test_minor_log_ticks_are_drawn_as_matplotlib_draws_them():
                                                         {"duration": "3m", "warmup": "30s"}))
     ours = plots.latency_chart(result)
     (ax,) = ours.axes
-    assert sum(isinstance(a, _MinorLogTicks) for a in ax.get_children()) == 1
+    assert sum(isinstance(a, MinorLogTicks) for a in ax.get_children()) == 1
     low, high = ax.get_xlim()
     assert high / low > 100  # more than two decades: eight minor ticks in each
     picture = imread(io.BytesIO(ours.png()))
     theirs = plots.latency_chart(result)
     (ax,) = theirs.axes
-    for artist in [a for a in ax.get_children() if isinstance(a, _MinorLogTicks)]:
+    for artist in [a for a in ax.get_children() if isinstance(a, MinorLogTicks)]:
         artist.remove()
     ax.xaxis.set_minor_locator(LogLocator(subs="auto"))
     ax.grid(True, which="both", alpha=0.25)
@@ -133,3 +134,30 @@ def test_every_title_and_subtitle_lies_inside_its_chart():
                 continue
             extent = text.get_window_extent(renderer)
             assert box.x0 - 0.5 <= extent.x0 and extent.x1 <= box.x1 + 0.5, (name, text.get_text())
+
+
+def test_major_ticks_are_lent_for_the_draw_only():
+    """While a one-column chart draws, one artist per axis draws its major ticks with the
+    axis' locator (one Tick moved from place to place); afterwards the axes are as they were
+    (locators, label pads, matplotlib's own ticks) and the picture is matplotlib's."""
+    chart = Chart(figsize=(8.0, 5.0))
+    top, bottom = chart.subplots(2, 1, sharex=True)
+    for ax, top_value in ((top, 12_000), (bottom, 3)):
+        ax.plot([0, 90], [0, top_value], label="a line")
+        ax.set_ylabel("per second")
+        ax.grid(True, alpha=0.25)
+        legend(ax)
+    bottom.set_xlabel("simulated time (min)")
+    locators = [axis.get_major_locator() for ax in chart.axes for axis in (ax.xaxis, ax.yaxis)]
+    pads = [axis.labelpad for ax in chart.axes for axis in (ax.xaxis, ax.yaxis)]
+    picture = imread(io.BytesIO(chart.png()))
+    assert [axis.get_major_locator() for ax in chart.axes
+            for axis in (ax.xaxis, ax.yaxis)] == locators
+    assert [axis.labelpad for ax in chart.axes for axis in (ax.xaxis, ax.yaxis)] == pads
+    assert not [a for ax in chart.axes for a in ax.get_children()
+                if isinstance(a, MajorTicks)]
+    assert {"0", "20", "40"} <= {t.get_text() for t in bottom.get_xticklabels()}
+    chart.set_layout_engine("none")  # the axes stay where they are; matplotlib's own ticks
+    buffer = io.BytesIO()
+    chart.savefig(buffer, format="png")
+    assert np.array_equal(picture, imread(io.BytesIO(buffer.getvalue()))[..., :3])

@@ -15,24 +15,27 @@ A chart's axes are stacked in one column with their legends to the right; :class
 places them the way matplotlib's constrained layout does (the same paddings), measuring only
 what can stick out of such a column (y axes, legends, titles, the bottom x axis), and
 :meth:`Chart.png` draws the figure once and encodes the canvas directly (``savefig`` would
-draw it twice: once to lay it out, once to render).
+draw it twice: once to lay it out, once to render). While such a chart draws, the major ticks of
+each axis are drawn by :class:`MajorTicks` (one matplotlib ``Tick`` moved from tick to tick
+instead of one per tick), and charts of one size share one renderer: the same pixels as
+matplotlib's own drawing, for less work.
 """
 from __future__ import annotations
 
 import io
 import textwrap
+import threading
 from typing import Any
 
 import numpy as np
-from matplotlib import rcParams
-from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
-from matplotlib.lines import TICKDOWN, TICKLEFT, TICKRIGHT, TICKUP, Line2D
 from matplotlib.ticker import (Formatter, FuncFormatter, Locator, MaxNLocator, NullFormatter,
                                NullLocator)
+
+from lambdasim.results.chart_ticks import (MinorLogTicks, axis_extent, lend_ticks, major_locs,
+                                           restore_ticks)
 
 # Text helpers live in humanize (no matplotlib): report.html uses them without charts.
 from lambdasim.results.humanize import (duration_unit, money_decimals, ms_text,  # noqa: F401
@@ -102,6 +105,7 @@ class ColumnLayout(LayoutEngine):
         except ValueError:  # Figure.draw would hide it and draw at the default positions
             placed = False
         if not placed:
+            restore_ticks(fig)  # constrained layout measures matplotlib's own ticks
             self._fallback.execute(fig)
 
     def _place(self, fig: Figure, rows: list) -> bool:
@@ -126,9 +130,9 @@ class ColumnLayout(LayoutEngine):
             heights = [ax.bbox.height for ax in rows]
             for ax, deco in zip(rows, fixed):
                 box = ax.bbox
-                extents = [ax.yaxis.get_tightbbox(renderer)]
+                extents = [axis_extent(ax.yaxis, renderer)]
                 if _x_decorated(ax):
-                    extents.append(ax.xaxis.get_tightbbox(renderer))
+                    extents.append(axis_extent(ax.xaxis, renderer))
                 extents = [e for e in extents if e is not None]
                 left = max(left, box.x0 - min((e.x0 for e in extents), default=box.x0))
                 right_px.append(max((e.x1 for e in extents), default=box.x1) - box.x1)
@@ -197,8 +201,7 @@ class _Decorations:
 
 
 def _tick_locations(rows: list) -> list:
-    return [(list(ax.yaxis.get_majorticklocs()), list(ax.xaxis.get_majorticklocs()))
-            for ax in rows]
+    return [(list(major_locs(ax.yaxis)), list(major_locs(ax.xaxis))) for ax in rows]
 
 
 def _x_decorated(ax) -> bool:
@@ -229,14 +232,51 @@ def _column_rows(fig: Figure) -> list | None:
     return [axes[k] for k in order]
 
 
+_SHARED = threading.local()
+
+
+class _SharedCanvas(FigureCanvasAgg):
+    """The Agg canvas, drawing on one renderer per size and thread that every chart of that
+    size shares: matplotlib keeps the extents of the texts it measured per renderer, so a
+    label, tick or legend entry measured for one chart is not measured again for the next.
+    The renderer is cleared before each draw; its buffer (``buffer_rgba``) holds the chart
+    drawn last."""
+
+    def get_renderer(self) -> RendererAgg:
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        renderers = getattr(_SHARED, "renderers", None)
+        if renderers is None:
+            renderers = _SHARED.renderers = {}
+        renderer = renderers.get(key)
+        if renderer is None:
+            renderer = renderers[key] = RendererAgg(w, h, self.figure.dpi)
+        self.renderer = renderer
+        return renderer
+
+
 class Chart(Figure):
-    """A matplotlib ``Figure`` on the Agg canvas that a notebook displays as a PNG."""
+    """A matplotlib ``Figure`` on the Agg canvas that a notebook displays as a PNG.
+
+    Charts of one size drawn in one thread share the canvas' renderer (see
+    :class:`_SharedCanvas`): read a chart's pixels (``canvas.buffer_rgba()``) before drawing
+    the next, or use :meth:`png`.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("layout", ColumnLayout())
         kwargs.setdefault("dpi", DPI)
         super().__init__(*args, **kwargs)
-        FigureCanvasAgg(self)
+        _SharedCanvas(self)
+
+    def draw(self, renderer) -> None:
+        # Major ticks drawn by MajorTicks while a ColumnLayout places the axes.
+        if isinstance(self.get_layout_engine(), ColumnLayout):
+            lend_ticks(self, _column_rows(self))
+        try:
+            super().draw(renderer)
+        finally:
+            restore_ticks(self)
 
     def png(self) -> bytes:
         """The chart as PNG bytes: drawn once (laid out as it draws), white background,
@@ -328,82 +368,14 @@ def latency_log_axis(axis, minor_grid_alpha: float | None = None) -> None:
     """A log-scaled latency axis (values in ms) ticked at round times in human units.
 
     Call it after setting the log scale. Its minor ticks (2 to 9 times each power of ten) are
-    drawn by one :class:`_MinorLogTicks` artist, with gridlines of ``minor_grid_alpha`` when
+    drawn by one :class:`MinorLogTicks` artist, with gridlines of ``minor_grid_alpha`` when
     given (as ``ax.grid(which="both", alpha=...)`` draws them).
     """
     axis.set_major_locator(_LatencyLocator())
     axis.set_major_formatter(FuncFormatter(ms_tick))
     axis.set_minor_formatter(NullFormatter())
-    axis.axes.add_artist(_MinorLogTicks(axis, axis.get_minor_locator(), minor_grid_alpha))
+    axis.axes.add_artist(MinorLogTicks(axis, axis.get_minor_locator(), minor_grid_alpha))
     axis.set_minor_locator(NullLocator())
-
-
-class _MinorLogTicks(Artist):
-    """The minor ticks of a log-scaled axis, and their gridlines, as two artists.
-
-    Matplotlib makes a ``Tick`` (five artists, set up one by one) for every minor tick; a
-    latency axis over several decades has dozens, which cost more than the rest of its
-    chart. This draws the same marks where the axis' own minor locator puts them (those on
-    a major tick left out, as matplotlib does), at draw time, so they follow the limits.
-    """
-
-    def __init__(self, axis, locator: Locator, grid_alpha: float | None) -> None:
-        super().__init__()
-        self._axis, self._locator = axis, locator
-        ax = axis.axes
-        x = axis.axis_name == "x"
-        tick = "xtick" if x else "ytick"
-        out = {"out": True, "in": False}.get(rcParams[f"{tick}.direction"])
-        marker = (("|" if out is None else TICKDOWN if out else TICKUP) if x else
-                  ("_" if out is None else TICKLEFT if out else TICKRIGHT))
-        self._marks = Line2D([], [], linestyle="none", marker=marker,
-                             markersize=rcParams[f"{tick}.minor.size"],
-                             markeredgewidth=rcParams[f"{tick}.minor.width"],
-                             color=rcParams[f"{tick}.color"], clip_on=False,
-                             transform=(ax.get_xaxis_transform(which="tick1") if x
-                                        else ax.get_yaxis_transform(which="tick1")))
-        self._grid = None
-        if grid_alpha is not None:
-            self._grid = LineCollection([], colors=rcParams["grid.color"],
-                                        linewidths=rcParams["grid.linewidth"],
-                                        linestyles=rcParams["grid.linestyle"],
-                                        alpha=grid_alpha,
-                                        transform=(ax.get_xaxis_transform(which="grid") if x
-                                                   else ax.get_yaxis_transform(which="grid")))
-        self.set_zorder(1.5)  # with the axis: under the data ("axes.axisbelow": "line")
-
-    def set_figure(self, fig) -> None:
-        super().set_figure(fig)
-        for part in (self._marks, self._grid):
-            if part is not None:
-                part.set_figure(fig)
-
-    def _positions(self) -> np.ndarray:
-        low, high = sorted(self._axis.get_view_interval())
-        minor = np.asarray(self._locator(), dtype=np.float64)
-        major = np.asarray(self._axis.get_majorticklocs(), dtype=np.float64)
-        transform = self._axis.get_transform()
-        span = np.diff(transform.transform([low, high]))[0]
-        at = transform.transform(minor)
-        keep = (minor >= low * (1 - 1e-10)) & (minor <= high * (1 + 1e-10))
-        if major.size:
-            keep &= ~np.isclose(at[:, None], transform.transform(major)[None, :],
-                                atol=abs(span) * 1e-5, rtol=0).any(axis=1)
-        return minor[keep]
-
-    def draw(self, renderer) -> None:
-        if not self.get_visible():
-            return
-        where = self._positions()
-        x = self._axis.axis_name == "x"
-        if self._grid is not None:
-            self._grid.set_clip_path(self.axes.patch)
-            self._grid.set_segments([[(v, 0.0), (v, 1.0)] if x else [(0.0, v), (1.0, v)]
-                                     for v in where])
-            self._grid.draw(renderer)
-        zeros = np.zeros(where.size)
-        self._marks.set_data((where, zeros) if x else (zeros, where))
-        self._marks.draw(renderer)
 
 
 def thousands(ax) -> None:
@@ -506,7 +478,10 @@ def title(fig: Chart, text: str, subtitle: str) -> None:
     # Wrapped to the width of the axes (about two thirds of the figure; a small-font
     # character is about 4.6 points wide), so a long subtitle is never cut at the edges.
     width = max(40, int(fig.get_figwidth() * 0.66 * 72 / 4.6))
-    fig.axes[0].set_title(textwrap.fill(subtitle, width), fontsize="small", color="#555555")
+    # y=1.0 is where matplotlib would put it (nothing of the axes sticks out above them);
+    # given, it spares the search for what might.
+    fig.axes[0].set_title(textwrap.fill(subtitle, width), fontsize="small", color="#555555",
+                          y=1.0)
 
 
 def legend(ax) -> None:

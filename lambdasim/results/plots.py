@@ -93,8 +93,7 @@ def write_plots(result: Any, out_dir: str | os.PathLike[str]) -> list[Path]:
     written = []
     for file_name, chart in charts(result):
         path = folder / file_name
-        data = chart.png()
-        chart.clear()
+        data = chart.png()  # the chart is dropped, not cleared (clearing rebuilds its axes)
         with open(path, "wb") as f:
             f.write(data)
             f.flush()
