@@ -511,3 +511,73 @@ def test_period_statistics_of_many_functions_are_each_ones_alone():
     values, group = rng.random(5000).round(2), rng.integers(0, 40, 5000)
     assert np.array_equal(sorted_within(values, group),
                           values[np.lexsort((values, group))])
+
+
+def _sorted_reference(arrived, latency, edges, levels):
+    """Per period of arrival: the percentiles of one sample from its full (period, latency)
+    sort, positions within the sample (period_percentiles_ms's arithmetic), no NumPy
+    shortcut."""
+    count = len(edges) - 1
+    index = np.searchsorted(edges, arrived, side="right") - 1
+    keep = (index >= 0) & (index < count)
+    index, values = index[keep], latency[keep] * 1000.0
+    values = values[np.lexsort((values, index))]
+    sizes = np.bincount(index, minlength=count)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rows = []
+    for k in range(count):
+        if not sizes[k]:
+            rows.append((None,) * len(levels))
+            continue
+        row = []
+        for level in levels:
+            position = starts[k] + (sizes[k] - 1) * (level / 100.0)
+            low = int(np.floor(position))
+            high = min(low + 1, starts[k] + sizes[k] - 1)
+            row.append(round(float(values[low] + (values[high] - values[low])
+                                   * (position - low)), 6))
+        rows.append(tuple(row))
+    return rows
+
+
+def test_per_period_latency_of_many_samples_at_once_is_each_ones_sorted_figure():
+    # build_result reduces the periods of many functions together (their requests laid end
+    # to end): functions with different traffic, quiet ones, one with no request, one with
+    # requests only early (empty periods), arrivals outside the periods, ties.
+    from lambdasim.results.periods import period_percentiles_ms_many
+
+    rng = np.random.default_rng(21)
+    edges = np.arange(0.0, 601.0, 60.0)
+    samples = []
+    for size, span in ((0, 600.0), (5, 600.0), (300, 600.0), (40, 100.0), (9000, 600.0),
+                       (1, 600.0), (700, 650.0), (60, 600.0)):
+        arrived = np.sort(rng.random(size) * span) - (5.0 if size == 700 else 0.0)
+        latency = np.round(rng.lognormal(-1.5, 1.0, size), 3 if size % 2 else 9)
+        samples.append((arrived, latency))
+    got = period_percentiles_ms_many(samples, edges, (50.0, 99.0))
+    assert got == [_sorted_reference(*sample, edges, (50.0, 99.0)) for sample in samples]
+    assert got[0] == [(None, None)] * 10 and got[3][5:] == [(None, None)] * 5
+
+
+def test_per_period_durations_of_many_samples_at_once_equal_numpy_per_period():
+    from lambdasim.engine.metrics import period_time_stats_ms_many
+
+    rng = np.random.default_rng(22)
+    edges = np.arange(0.0, 601.0, 60.0)
+    samples = []
+    for size, span in ((0, 600.0), (3, 600.0), (250, 600.0), (30, 90.0), (6000, 600.0)):
+        t = np.sort(rng.random(size) * span)
+        samples.append((rng.lognormal(-1.5, 1.0, size).round(4),
+                        np.searchsorted(t, edges[:-1], side="left").tolist() + [size]))
+    got = period_time_stats_ms_many(samples)
+    for (values, bounds), rows in zip(samples, got):
+        assert len(rows) == 10
+        for k, row in enumerate(rows):
+            sample = values[bounds[k]:bounds[k + 1]]
+            if not sample.size:
+                assert row == (None,) * 5
+                continue
+            quantiles = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
+            assert row[1:] == tuple(round(float(q), 6) for q in quantiles) + (
+                round(float(sample.max()) * 1000.0, 6),)
+            assert row[0] == pytest.approx(float(sample.mean()) * 1000.0, rel=1e-12, abs=1e-6)

@@ -361,37 +361,49 @@ def period_time_stats_ms_many(samples: list[tuple[np.ndarray, np.ndarray]]) -> l
     Each gets exactly the figures it would get alone; the many small periods of all of them
     are reduced together, with one sort (thousands of functions cost a few NumPy calls).
     """
-    out: list[list[tuple] | None] = []
-    small_values, small_counts, small_rows = [], [], []
-    for values_s, bounds in samples:
-        bounds = np.asarray(bounds, dtype=np.int64)
-        counts = np.diff(bounds)
-        rows: list[tuple] = [(None,) * 5] * counts.size
-        out.append(rows)
-        busy = np.flatnonzero(counts)
-        if not busy.size:
-            continue
-        if int(counts.sum()) >= 256 * busy.size:
-            for k in busy.tolist():
-                sample = values_s[bounds[k]:bounds[k + 1]]
-                p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
-                rows[k] = (_tidy(float(sample.mean()) * 1000.0), _tidy(p50), _tidy(p90),
-                           _tidy(p99), _tidy(float(sample.max()) * 1000.0))
-            continue
-        small_values.append(values_s[bounds[0]:bounds[-1]])
-        small_counts.append(counts[busy])
-        small_rows.append((rows, busy.tolist()))
-    if not small_values:
+    if len({len(bounds) for _, bounds in samples}) > 1:  # periods of different lengths
+        return [period_time_stats_ms_many([sample])[0] for sample in samples]
+    if not samples:
+        return []
+    bounds = np.array([np.asarray(b, dtype=np.int64) for _, b in samples], dtype=np.int64)
+    counts = np.diff(bounds, axis=1)
+    periods = counts.shape[1]
+    busy = counts > 0
+    filled = np.count_nonzero(busy, axis=1)
+    out: list[list[tuple] | None] = [None] * len(samples)
+    large = (filled > 0) & (counts.sum(axis=1) >= 256 * filled)
+    for f in np.flatnonzero(~large).tolist():
+        out[f] = [(None,) * 5] * periods
+    for f in np.flatnonzero(large).tolist():
+        # Few large periods (one busy function): one at a time.
+        values_s, rows = samples[f][0], [(None,) * 5] * periods
+        for k in np.flatnonzero(busy[f]).tolist():
+            sample = values_s[bounds[f, k]:bounds[f, k + 1]]
+            p50, p90, p99 = np.percentile(sample, [50.0, 90.0, 99.0]) * 1000.0
+            rows[k] = (_tidy(float(sample.mean()) * 1000.0), _tidy(p50), _tidy(p90),
+                       _tidy(p99), _tidy(float(sample.max()) * 1000.0))
+        out[f] = rows
+    small = np.flatnonzero((filled > 0) & ~large).tolist()
+    if not small:
         return out
-    values = np.concatenate(small_values)
-    n = np.concatenate(small_counts)
+    # The many small periods of every other sample: one sort for all of them.
+    values = np.concatenate([samples[f][0][bounds[f, 0]:bounds[f, -1]] for f in small])
+    n = counts[small][busy[small]]
     offsets = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
     ordered = sorted_within(values, np.repeat(np.arange(n.size), n))
     quantiles = _grouped_quantiles(ordered, n, offsets, PERIOD_QUANTILES) * 1000.0
     means = np.add.reduceat(values, offsets) / n * 1000.0
     maxima = np.maximum.reduceat(values, offsets) * 1000.0
     table = list(zip(round6(means), *round6(quantiles.T), round6(maxima)))
-    deal_rows(table, small_rows)
+    places = busy[small]
+    if len(table) == places.size:  # every period of every sample has values
+        flat = table
+    else:
+        flat = [(None,) * 5] * places.size
+        for at, row in zip(np.flatnonzero(places.ravel()).tolist(), table):
+            flat[at] = row
+    for i, f in enumerate(small):
+        out[f] = flat[i * periods:(i + 1) * periods]
     return out
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from lambdasim.engine.billing import COST_ITEMS, billed_ms, init_is_billed, load_prices
 from lambdasim.engine.function import COLD, PROVISIONED, RESTORE
-from lambdasim.engine.metrics import deal_rows, round6, round_to, sorted_within
+from lambdasim.engine.metrics import round_to, sorted_within
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
@@ -84,55 +84,74 @@ def period_percentiles_ms_many(samples: list[tuple[np.ndarray, np.ndarray]],
     sorted and reduced together (thousands of functions cost a few NumPy calls).
     """
     count = len(edges) - 1
-    out: list[list[tuple] | None] = []
-    small = []  # (its place in out, group index, values ms, sizes, starts)
-    for arrived_s, latency_s in samples:
-        index = np.searchsorted(edges, arrived_s, side="right") - 1
-        keep = (index >= 0) & (index < count)
-        index, values = index[keep], latency_s[keep] * 1000.0
-        sizes = np.bincount(index, minlength=count)[:count]
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        filled = np.flatnonzero(sizes)
-        if filled.size and values.size >= 256 * filled.size:
-            # Few large periods (one busy function): group by period (a stable integer
-            # sort), then only the order statistics each percentile needs (np.partition),
-            # which are those of the full sort below -- the same figures, without sorting
-            # every request.
-            out.append(_large_periods(values[np.argsort(index, kind="stable")], starts,
-                                      sizes, filled, levels))
-            continue
-        out.append([(None,) * len(levels)] * count)
-        if filled.size:
-            small.append((len(out) - 1, index, values, sizes, starts, filled))
-    if not small:
+    width = len(levels)
+    if not samples:
+        return []
+    # Every sample's requests one after the other, each tagged with its sample's index.
+    if len(samples) == 1:
+        arrived_s, latency_s = samples[0]
+        owner = None
+    else:
+        arrived_s = np.concatenate([arrived for arrived, _ in samples])
+        latency_s = np.concatenate([latency for _, latency in samples])
+        owner = np.repeat(np.arange(len(samples), dtype=np.int64),
+                          [arrived.size for arrived, _ in samples])
+    index = np.searchsorted(edges, arrived_s, side="right") - 1
+    keep = (index >= 0) & (index < count)
+    index, values = index[keep], latency_s[keep] * 1000.0
+    group = index if owner is None else owner[keep] * count + index
+    del keep, owner
+    sizes = np.bincount(group, minlength=len(samples) * count).reshape(len(samples), count)
+    kept = sizes.sum(axis=1)
+    filled = np.count_nonzero(sizes, axis=1)
+    stops = np.cumsum(kept)
+    out: list[list[tuple] | None] = [None] * len(samples)
+    # Few large periods (one busy function): group by period (a stable integer sort), then
+    # only the order statistics each percentile needs (np.partition), which are those of
+    # the full sort below -- the same figures, without sorting every request.
+    large = (filled > 0) & (kept >= 256 * filled)
+    for k in np.flatnonzero(large).tolist():
+        lo, hi = int(stops[k] - kept[k]), int(stops[k])
+        starts = np.concatenate([[0], np.cumsum(sizes[k])[:-1]]).astype(np.int64)
+        out[k] = _large_periods(values[lo:hi][np.argsort(index[lo:hi], kind="stable")],
+                                starts, sizes[k], np.flatnonzero(sizes[k]), levels)
+    small = np.flatnonzero((filled > 0) & ~large)
+    for k in np.flatnonzero(filled == 0).tolist():
+        out[k] = [(None,) * width] * count
+    if not small.size:
         return out
+    if small.size < len(samples):
+        chosen = np.zeros(len(samples), dtype=bool)
+        chosen[small] = True
+        rows = np.repeat(chosen, kept)
+        group, values = group[rows], values[rows]
+        del rows
     # One sort of every small sample's values by (sample, period, latency).
-    base = 0
-    groups, values, lows, highs, fractions = [], [], [], [], []
-    for k, (_, index, sample, sizes, starts, filled) in enumerate(small):
-        groups.append(index + k * count)
-        values.append(sample)
-        low, high, fraction = [], [], []
-        for level in levels:
-            # The arithmetic of one sample alone (positions within it), then shifted.
-            position = starts[filled] + (sizes[filled] - 1) * (level / 100.0)
-            floor = np.floor(position).astype(np.int64)
-            low.append(floor + base)
-            high.append(np.minimum(floor + 1, starts[filled] + sizes[filled] - 1) + base)
-            fraction.append(position - floor)
-        lows.append(np.stack(low, axis=1))
-        highs.append(np.stack(high, axis=1))
-        fractions.append(np.stack(fraction, axis=1))
-        base += sample.size
-    group = np.concatenate(groups)
-    every = sorted_within(np.concatenate(values), group)
-    low, high = np.concatenate(lows), np.concatenate(highs)
-    value = every[low] + (every[high] - every[low]) * np.concatenate(fractions)
-    owners = []
-    for place, _, _, _, _, filled in small:
-        out[place] = list(out[place])
-        owners.append((out[place], filled.tolist()))
-    deal_rows(list(zip(*round6(value.T))), owners)
+    every = sorted_within(values, group)
+    del group, values
+    sizes = sizes[small]
+    # The arithmetic of each sample alone (positions within it), then shifted to where it
+    # sits among them: its base.
+    starts = np.cumsum(sizes, axis=1) - sizes
+    base = np.repeat(np.cumsum(kept[small]) - kept[small], count).reshape(sizes.shape)
+    places = sizes > 0
+    starts, sizes, base = starts[places], sizes[places], base[places]
+    columns = []
+    for level in levels:
+        position = starts + (sizes - 1) * (level / 100.0)
+        floor = np.floor(position).astype(np.int64)
+        low = floor + base
+        high = np.minimum(floor + 1, starts + sizes - 1) + base
+        columns.append(every[low] + (every[high] - every[low]) * (position - floor))
+    table = list(zip(*round_to(np.array(columns), 6)))
+    if table and len(table) == places.size:  # every period of every sample has requests
+        flat = table
+    else:
+        flat = [(None,) * width] * places.size
+        for at, row in zip(np.flatnonzero(places.ravel()).tolist(), table):
+            flat[at] = row
+    for i, k in enumerate(small.tolist()):
+        out[k] = flat[i * count:(i + 1) * count]
     return out
 
 
@@ -262,14 +281,14 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     if not batch:
         return out
     tables = [model.recorders[name].table("attempts") for name in batch]
-    sizes = [t["t"].size for t in tables]
-    origin = np.concatenate([t["origin"] for t in tables])
+    sizes = [table["t"].size for table in tables]
+    origin = np.concatenate([table["origin"] for table in tables])
     counted = (origin >= warmup) & (origin < horizon)
     del origin
     function = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)[counted]
-    t = np.concatenate([t["t"] for t in tables])[counted]
-    codes = np.concatenate([t["code"] for t in tables])[counted].astype(np.int64)
-    duration = np.concatenate([t["duration"] for t in tables])[counted]
+    t = np.concatenate([table["t"] for table in tables])[counted]
+    codes = np.concatenate([table["code"] for table in tables])[counted].astype(np.int64)
+    duration = np.concatenate([table["duration"] for table in tables])[counted]
     place = (np.clip(np.searchsorted(edges, t, side="right") - 1, 0, count - 1)
              + function * count)
     del t
@@ -285,7 +304,7 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
         # As cost_shares: SnapStart restores are cold starts without an Init.
         cold = np.flatnonzero(on_demand & ((codes & COLD) != 0) & ((codes & RESTORE) == 0)
                               & bill_init[function])
-        init = np.concatenate([t["init"] for t in tables])[counted]
+        init = np.concatenate([table["init"] for table in tables])[counted]
         init_extra[cold] = billed_ms(duration[cold] + init[cold]) - billed[cold]
         del init
     del tables, codes, duration, function, counted
@@ -296,7 +315,7 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
 
     weights = {"requests": per_bin(), "duration": per_bin(billed),
                "init": per_bin(init_extra), "ephemeral_storage": per_bin(billed + init_extra)}
-    del place, billed, init_extra
+    del billed, init_extra
     shares = [{} for _ in batch]
     # Without usage on the grid an item is spread over the window, as cost_shares does.
     window = np.diff(np.clip(edges, warmup, horizon))
