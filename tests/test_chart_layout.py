@@ -161,3 +161,20 @@ def test_major_ticks_are_lent_for_the_draw_only():
     buffer = io.BytesIO()
     chart.savefig(buffer, format="png")
     assert np.array_equal(picture, imread(io.BytesIO(buffer.getvalue()))[..., :3])
+
+
+def test_png_is_the_canvas_in_rgb_at_the_charts_dpi():
+    from PIL import Image
+
+    chart = Chart(figsize=(4.0, 3.0))
+    ax = chart.add_subplot()
+    ax.fill_between([0, 1, 2], [0, 3, 1], color="#1f77b4", alpha=0.65, label="requests")
+    ax.set_ylabel("per second")
+    legend(ax)
+    data = chart.png()
+    canvas = np.asarray(chart.canvas.buffer_rgba())
+    image = Image.open(io.BytesIO(data))
+    assert image.mode == "RGB" and image.size == (400, 300)
+    assert [round(v) for v in image.info["dpi"]] == [100, 100]
+    assert np.array_equal(np.asarray(image), canvas[..., :3])
+    assert len(set(map(tuple, canvas[..., :3].reshape(-1, 3)))) > 20  # antialiased edges

@@ -44,13 +44,18 @@ class MajorTicks(Artist):
     Matplotlib keeps a ``Tick`` (five artists, set up one by one) per major tick and
     measures every tick label several times a draw (for the axis label, the spine's extent,
     the layout). While a :class:`Chart` draws, each axis of a one-column chart lends its
-    locator to this artist (the axis gets a ``NullLocator``) and its first ``Tick`` is
-    moved from tick to tick and drawn at each, as matplotlib draws its ticks: the same
-    gridlines, marks and labels, in the same order. The labels are measured once per pass;
+    locator to this artist (the axis gets a ``NullLocator``), which draws with the axis'
+    first ``Tick``: its gridline and tick mark copied into one line each for every tick,
+    its label moved from tick to tick; the same pixels as matplotlib's own ticks (tests
+    compare them). The labels are measured once per pass;
     the axis label is kept where matplotlib puts it (past the tick labels, ``labelpad``
     away) by widening ``labelpad`` for the draw. :func:`restore_ticks` gives everything
     back after the draw.
     """
+
+    #: Gridlines drawn as one path up to this many (matplotlib simplifies a path of 128
+    #: vertices or more).
+    _ONE_GRID_PATH = 40
 
     def __init__(self, axis, locator) -> None:
         super().__init__()
@@ -129,12 +134,41 @@ class MajorTicks(Artist):
         if not self.get_visible():
             return
         self.update(renderer)
+        if not self._kept or not self._tick.get_visible():
+            return
         tick = self._tick
-        for loc, label in self._kept:
-            tick.update_position(loc)
-            tick.label1.set_text(label)
-            tick.label2.set_text(label)
-            tick.draw(renderer)
+        x = self._axis.axis_name == "x"
+        locs = [loc for loc, _ in self._kept]
+        # Every gridline, then every tick mark, then every label: matplotlib draws them tick
+        # by tick, but a tick's gridline (inside the axes), mark and label (outside) overlap
+        # no other tick's. The gridlines as one line broken by NaNs, drawn as matplotlib
+        # draws each (a path short enough never to be simplified).
+        if tick.gridline.get_visible() and len(locs) <= self._ONE_GRID_PATH:
+            grid = Line2D([], [])
+            grid.update_from(tick.gridline)
+            grid.set_figure(self.get_figure(root=False))
+            along = np.repeat(np.asarray(locs, dtype=np.float64), 3)
+            along[2::3] = np.nan
+            across = np.tile([0.0, 1.0, np.nan], len(locs))
+            grid.set_data((along, across) if x else (across, along))
+            grid.draw(renderer)
+        elif tick.gridline.get_visible():
+            for loc in locs:
+                tick.update_position(loc)
+                tick.gridline.draw(renderer)
+        if tick.tick1line.get_visible():
+            marks = Line2D([], [])
+            marks.update_from(tick.tick1line)
+            marks.set_figure(self.get_figure(root=False))
+            zeros = [0.0] * len(locs)
+            marks.set_data((locs, zeros) if x else (zeros, locs))
+            marks.draw(renderer)
+        label = tick.label1
+        if label.get_visible():
+            for loc, text in self._kept:
+                label.set_x(loc) if x else label.set_y(loc)
+                label.set_text(text)
+                label.draw(renderer)
 
     def restore(self) -> None:
         self._axis.labelpad = self._labelpad

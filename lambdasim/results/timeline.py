@@ -41,6 +41,7 @@ once, after the run.
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
@@ -454,9 +455,32 @@ def _latency_bins(arrived: np.ndarray, latency_s: np.ndarray, edges: np.ndarray,
         values = latency_s[order] * 1000.0
         bounds = np.searchsorted(bins[order], np.arange(count + 1), side="left")
     sizes = np.diff(bounds)
+    # NaN-free, as latencies of answered requests are: one partition per bin gives what
+    # np.percentile gives (it would also look for NaNs, at about twice the cost per bin).
+    exact = _p50_p99 if np.isfinite(values).all() else (
+        lambda sample: np.percentile(sample, (50.0, 99.0)))
     for k in np.flatnonzero(sizes):
-        p50[k], p99[k] = np.percentile(values[bounds[k]:bounds[k + 1]], (50.0, 99.0))
+        p50[k], p99[k] = exact(values[bounds[k]:bounds[k + 1]])
     return p50, p99, sizes
+
+
+def _p50_p99(sample: np.ndarray) -> tuple[float, float]:
+    """``np.percentile(sample, (50, 99))`` of a non-empty sample without NaNs, bit for bit:
+    the order statistics around each virtual index ``(n - 1) q`` from one partition, joined
+    by NumPy's linear interpolation (``_lerp``: from the nearer side)."""
+    n = sample.size
+    virtual = [(n - 1) * 0.5, (n - 1) * (99.0 / 100)]
+    lows = [math.floor(v) for v in virtual]
+    part = np.partition(sample, sorted({min(i, n - 1) for low in lows for i in (low, low + 1)}))
+    out = []
+    for v, low in zip(virtual, lows):
+        if v >= n - 1:  # the top of the sample
+            out.append(float(part[n - 1]))
+            continue
+        a, b, t = float(part[low]), float(part[low + 1]), v - low
+        diff = b - a
+        out.append(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+    return out[0], out[1]
 
 
 def _trigger_series(model: "Model", name: str, data: FunctionTimeline) -> None:
