@@ -613,3 +613,27 @@ def test_a_stream_makes_its_generator_on_the_first_draw_and_draws_the_same_value
 
 def _draws(sampler, count):
     return [sampler() for _ in range(count)]
+
+
+def test_levels_of_many_functions_at_once_are_each_ones_alone():
+    # build_result reduces every function's concurrency and live environments together:
+    # each level must get exactly its own max, mean and period maxima, empty levels,
+    # changes exactly at the period edges and at the window's bounds included.
+    from lambdasim.engine.metrics import StepLevel
+
+    rng = np.random.default_rng(5)
+    edges = np.arange(0.0, 601.0, 60.0)
+    levels = []
+    for size in (0, 1, 3, 40, 2, 0, 25, 7):
+        starts = np.sort(np.round(rng.random(size) * 620.0, 0 if size % 2 else 3))
+        starts[: size // 3] = rng.choice(edges, size // 3)  # some exactly on an edge
+        ends = starts + np.round(rng.exponential(40.0, size), 1)
+        levels.append(StepLevel(starts, ends))
+    for a, b in ((0.0, 600.0), (60.0, 480.0), (120.0, 120.0)):
+        maxima, means = StepLevel.max_mean_many(levels, a, b)
+        assert maxima == [int(level.max(a, b)) for level in levels]
+        assert means == [level.mean(a, b) for level in levels]
+    many = StepLevel.period_maxima_many(levels, edges)
+    for level, row in zip(levels, many):
+        assert row.tolist() == level.period_maxima(edges).tolist()
+    assert any(max(row) > 1 for row in many)

@@ -278,6 +278,7 @@ def _build_result(model: "Model", records: bool, timeline: bool,
             _period_statistics(pending, edges)
             held = 0
     _period_statistics(pending, edges)
+    _level_statistics(functions, per_period, busy_levels, warmup, horizon, edges)
 
     # Trigger-specific blocks (async, sqs, stream, provisioned) and their series columns.
     for name, reporters in model.reporters.items():
@@ -355,6 +356,25 @@ def _build_timeline(model: "Model", **options: Any) -> Any:
 #: Period percentiles are reduced for several functions at once, about this many requests
 #: at a time (few NumPy calls for thousands of functions, a bounded amount held).
 _PERIOD_BATCH = 1 << 18
+
+
+def _level_statistics(functions: dict[str, Any], per_period: dict[str, dict[str, Any]],
+                      busy_levels: dict[str, StepLevel], warmup: float, horizon: float,
+                      edges: np.ndarray) -> None:
+    """Every function's concurrency and live environments: maximum and mean over
+    ``[warmup, duration)`` into its block, maximum per period into its periods; reduced for
+    all functions at once (StepLevel.max_mean_many, period_maxima_many), each as alone."""
+    names = list(per_period)
+    busy = [busy_levels[name] for name in names]
+    live = [per_period[name].pop("live") for name in names]
+    for levels, key, column in ((busy, "concurrency", "ConcurrentExecutions"),
+                                (live, "environments", "Environments")):
+        maxima, means = StepLevel.max_mean_many(levels, warmup, horizon)
+        for name, peak, mean, periods in zip(names, maxima, means,
+                                             StepLevel.period_maxima_many(levels, edges)):
+            functions[name][key]["max"] = peak
+            functions[name][key]["mean"] = round(mean, 6)
+            per_period[name][column] = periods
 
 
 def _period_statistics(pending: list[dict[str, Any]], edges: np.ndarray) -> None:
@@ -484,25 +504,23 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
         "init_duration_ms": None,
         # Where the handler times were measured and how they were stretched for this run.
         "duration_basis": _duration_basis(fconfig),
-        "concurrency": {"max": int(busy.max(warmup, horizon)),
-                        "mean": round(busy.mean(warmup, horizon), 6)},
+        # max and mean of these two: _level_statistics, for every function at once
+        "concurrency": {"max": None, "mean": None},
         "environments": {
             "created": int(np.count_nonzero(env_created >= warmup)),
-            "max": int(live.max(warmup, horizon)),
-            "mean": round(live.mean(warmup, horizon), 6),
+            "max": None,
+            "mean": None,
         },
         "cost_usd": None,  # filled by the caller: tiers and free tier are account-wide
     }
     del w_codes, cold, inits
-    periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"],
-                                busy, live)
+    periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"], live)
     periods["latency"] = period_latency
     periods["summary"] = (block, samples)
     return block, usage, busy, periods
 
 
-def _function_periods(edges, t, codes, durations, throttle_t, busy: StepLevel,
-                      live: StepLevel) -> dict[str, Any]:
+def _function_periods(edges, t, codes, durations, throttle_t, live: StepLevel) -> dict[str, Any]:
     """CloudWatch-style metrics of one function per period (by invocation start)."""
     count = len(edges) - 1
     # Attempts and throttles are recorded in time order.
@@ -515,8 +533,9 @@ def _function_periods(edges, t, codes, durations, throttle_t, busy: StepLevel,
         "Throttles": np.diff(throttle_bounds + [len(throttle_t)]),
         "ColdStarts": np.bincount(index[(codes & COLD) != 0], minlength=count),
         "durations": (durations, bounds),  # reduced with every function's (build_result)
-        "ConcurrentExecutions": busy.period_maxima(edges),
-        "Environments": live.period_maxima(edges),
+        "ConcurrentExecutions": None,  # these two: _level_statistics
+        "Environments": None,
+        "live": live,
         "extra": {},
     }
 
