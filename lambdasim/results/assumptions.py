@@ -43,11 +43,14 @@ def used_assumptions(model) -> list[dict[str, Any]]:
     config = scenario.config
     stated: Callable[[str], bool] = scenario.states
     found: dict[str, dict[str, Any]] = {}
+    listed: dict[str, set[str]] = {}  # each topic's functions, for the membership test
 
     def use(topic: str, text: str, replace_with: str, function: str | None = None) -> None:
         entry = found.setdefault(topic, {"topic": topic, "assumption": text, "functions": [],
                                          "replace_with": replace_with})
-        if function is not None and function not in entry["functions"]:
+        names = listed.setdefault(topic, set())
+        if function is not None and function not in names:
+            names.add(function)
             entry["functions"].append(function)
 
     for name, f in config["functions"].items():

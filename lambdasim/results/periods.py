@@ -285,10 +285,18 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     origin = np.concatenate([table["origin"] for table in tables])
     counted = (origin >= warmup) & (origin < horizon)
     del origin
-    function = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)[counted]
-    t = np.concatenate([table["t"] for table in tables])[counted]
-    codes = np.concatenate([table["code"] for table in tables])[counted].astype(np.int64)
-    duration = np.concatenate([table["duration"] for table in tables])[counted]
+
+    def column(key: str) -> np.ndarray:
+        joined = np.concatenate([table[key] for table in tables])
+        return joined if every_counted else joined[counted]
+
+    every_counted = bool(counted.all())  # no warm-up: no selection to make
+    function = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)
+    if not every_counted:
+        function = function[counted]
+    t = column("t")
+    codes = column("code").astype(np.int64)
+    duration = column("duration")
     place = (np.clip(np.searchsorted(edges, t, side="right") - 1, 0, count - 1)
              + function * count)
     del t
@@ -304,10 +312,10 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
         # As cost_shares: SnapStart restores are cold starts without an Init.
         cold = np.flatnonzero(on_demand & ((codes & COLD) != 0) & ((codes & RESTORE) == 0)
                               & bill_init[function])
-        init = np.concatenate([table["init"] for table in tables])[counted]
+        init = column("init")
         init_extra[cold] = billed_ms(duration[cold] + init[cold]) - billed[cold]
         del init
-    del tables, codes, duration, function, counted
+    del codes, duration, function
 
     def per_bin(weights=None) -> np.ndarray:
         return np.bincount(place, weights=weights, minlength=len(batch) * count).astype(
