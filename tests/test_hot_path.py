@@ -581,3 +581,35 @@ def test_per_period_durations_of_many_samples_at_once_equal_numpy_per_period():
             assert row[1:] == tuple(round(float(q), 6) for q in quantiles) + (
                 round(float(sample.max()) * 1000.0, 6),)
             assert row[0] == pytest.approx(float(sample.mean()) * 1000.0, rel=1e-12, abs=1e-6)
+
+
+def test_a_stream_makes_its_generator_on_the_first_draw_and_draws_the_same_values():
+    # A thousand functions' unused streams (no error share, no retries, no provisioned
+    # concurrency) make no generator; a used one draws what its eager generator draws.
+    from lambdasim.engine.rng import LazyDraw, Streams
+    from lambdasim.scenario.distributions import parse_distribution
+
+    made = []
+
+    class Counting(Streams):
+        __slots__ = ()
+
+        def generator(self, name):
+            made.append(name)
+            return super().generator(name)
+
+    streams = Counting(7, replication=2)
+    spec = make_distribution(parse_distribution({"dist": "lognormal", "median": 0.1, "p99": 0.9}))
+    lazy = BlockSampler(LazyDraw(streams, "duration/f", spec.sample), 2.0)
+    uniform = BlockSampler(LazyDraw(streams, "errors/f"))
+    BlockSampler(LazyDraw(streams, "retry/f"))  # never drawn
+    assert made == []
+    eager = BlockSampler(partial(spec.sample, Streams(7, 2).generator("duration/f")), 2.0)
+    assert [lazy() for _ in range(100)] == [eager() for _ in range(100)]
+    plain = Streams(7, 2).generator("errors/f").random
+    assert _draws(uniform, 40) == _draws(BlockSampler(plain), 40)
+    assert made == ["duration/f", "errors/f"]
+
+
+def _draws(sampler, count):
+    return [sampler() for _ in range(count)]

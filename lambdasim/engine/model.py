@@ -64,7 +64,7 @@ from lambdasim.engine.provisioned import ProvisionedFunction, ProvisionedReporte
 from lambdasim.engine.snapstart import SnapStartFunction, SnapStartReporter
 from lambdasim.scenario.runtimes import snap_start_pays
 from lambdasim.engine.run_loop import drain_with_progress, run_sliced
-from lambdasim.engine.rng import BlockSampler, Streams
+from lambdasim.engine.rng import BlockSampler, LazyDraw, Streams
 from lambdasim.scenario import Scenario
 
 __all__ = ["Model", "DRAIN_LIMIT_S", "SEPARATE_MIN_FUNCTIONS"]
@@ -140,10 +140,10 @@ class Model:
 
     def _sampler(self, stream: str, spec: Mapping[str, Any], scale: float = 1.0) -> BlockSampler:
         distribution = make_distribution(spec)
-        return BlockSampler(partial(distribution.sample, self.streams.generator(stream)), scale)
+        return BlockSampler(LazyDraw(self.streams, stream, distribution.sample), scale)
 
     def _uniform(self, stream: str) -> BlockSampler:
-        return BlockSampler(self.streams.generator(stream).random)
+        return BlockSampler(LazyDraw(self.streams, stream))
 
     def _build_function(self, index: int, name: str, config: Mapping[str, Any]) -> None:
         recorder = FunctionRecorder()

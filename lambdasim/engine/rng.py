@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import zlib
 from array import array
+from functools import partial
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["BLOCK_SIZE", "FIRST_BLOCK", "Streams", "BlockSampler"]
+__all__ = ["BLOCK_SIZE", "FIRST_BLOCK", "Streams", "BlockSampler", "LazyDraw"]
 
 #: The largest block a stream draws at once.
 BLOCK_SIZE = 4096
@@ -53,6 +54,34 @@ class Streams:
             self.seed, spawn_key=(self.replication, zlib.crc32(name.encode("utf-8")))
         )
         return np.random.Generator(np.random.PCG64(sequence))
+
+
+class LazyDraw:
+    """``draw(size)`` from the stream ``name`` of ``streams``, its generator made on the first
+    draw: a function has about ten streams, and a thousand functions' unused ones (errors
+    without an error share, provisioned Init without provisioned concurrency, retries
+    without retries) would cost a generator each. The values are the same either way: a
+    stream's generator depends only on the seed, the replication and the name.
+
+    ``sample(generator, size)`` draws the values; None draws uniform numbers in [0, 1).
+    """
+
+    __slots__ = ("_streams", "_name", "_sample", "_draw")
+
+    def __init__(self, streams: Streams, name: str,
+                 sample: Callable[[np.random.Generator, int], np.ndarray] | None = None) -> None:
+        self._streams = streams
+        self._name = name
+        self._sample = sample
+        self._draw: Callable[[int], np.ndarray] | None = None
+
+    def __call__(self, size: int) -> np.ndarray:
+        draw = self._draw
+        if draw is None:
+            generator = self._streams.generator(self._name)
+            draw = self._draw = (generator.random if self._sample is None
+                                 else partial(self._sample, generator))
+        return draw(size)
 
 
 class BlockSampler:

@@ -536,8 +536,10 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
     def column(values_by_function, account_values) -> list:
         out: list = [None] * (periods * width)
         for f, values in enumerate(values_by_function):
-            out[f::width] = values
-        out[width - 1::width] = account_values
+            if values is not nothing:  # most columns are a few trigger types' only
+                out[f::width] = values
+        if account_values is not nothing:
+            out[width - 1::width] = account_values
         return out
 
     rows: dict[str, list] = {
@@ -548,13 +550,14 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
         table = np.array([np.asarray(d[key], dtype=np.int64) for d in data]).reshape(
             len(data), periods)
         rows[key] = column(table.tolist(), table.sum(axis=0).tolist())
-    durations = [list(zip(*d["durations"])) for d in data]
+    # Each function's rows of figures turned into its columns (tuples, one per figure).
+    durations = [tuple(zip(*d["durations"])) for d in data]
     for i, key in enumerate(("Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms",
                              "Duration_p99_ms", "Duration_max_ms")):
-        rows[key] = column([list(columns[i]) for columns in durations], nothing)
-    latency = [list(zip(*d["latency"])) for d in data]
+        rows[key] = column([columns[i] for columns in durations], nothing)
+    latency = [tuple(zip(*d["latency"])) for d in data]
     for i, key in enumerate(("Latency_p50_ms", "Latency_p99_ms")):
-        rows[key] = column([list(columns[i]) for columns in latency], nothing)
+        rows[key] = column([columns[i] for columns in latency], nothing)
     rows["ConcurrentExecutions"] = column(
         [np.asarray(d["ConcurrentExecutions"], dtype=np.int64).tolist() for d in data],
         np.asarray(account_max, dtype=np.int64).tolist())
@@ -563,7 +566,7 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
     rows["ClaimedAccountConcurrency"] = column([nothing] * len(data),
                                                (reserved_total + unreserved).tolist())
     # The account row: the functions' shares summed, rounded as theirs (warm-up: None).
-    rows["Cost_usd"] = column([list(d["cost"]) for d in data],
+    rows["Cost_usd"] = column([d["cost"] for d in data],
                               rounded_periods(np.sum([d["cost_raw"] for d in data], axis=0),
                                               np.array([v is None for v in data[0]["cost"]]))
                               if data else nothing)
