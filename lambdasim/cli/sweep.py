@@ -188,8 +188,7 @@ def _report_files(reps: Any, scenario: Any, summary: Mapping[str, Any],
     if plots and reps.charts:
         width = float(reps.charts[0]["width_s"])
         for name, chart in reps.plots():
-            images.append((name, chart.png()))
-            chart.clear()
+            images.append((name, chart.png()))  # dropped, not cleared (clearing rebuilds axes)
     page = SimpleNamespace(summary=summary, run_info=run_info, scenario=scenario,
                            findings=list(findings),
                            timeline=None if width is None else SimpleNamespace(width_s=width))

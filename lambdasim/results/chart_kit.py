@@ -22,10 +22,9 @@ matplotlib's own drawing, for less work.
 """
 from __future__ import annotations
 
-import struct
+import io
 import textwrap
 import threading
-import zlib
 from typing import Any
 
 import numpy as np
@@ -281,39 +280,22 @@ class Chart(Figure):
 
     def png(self) -> bytes:
         """The chart as PNG bytes: drawn once (laid out as it draws), white background,
-        compressed for speed (:func:`_png`)."""
+        compressed for speed (zlib level 1: within about a tenth of the smallest size).
+        Encoded by Pillow: a PNG encoder of our own saved about 5 ms a chart, not worth
+        keeping one."""
+        from PIL import Image
+
         canvas = self.canvas
         canvas.draw()
-        return _png(np.asarray(canvas.buffer_rgba()), self.dpi)
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
+                                 "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="png", compress_level=1,
+                                  dpi=(self.dpi, self.dpi))
+        return buffer.getvalue()
 
     def _repr_png_(self) -> bytes:
         return self.png()
-
-
-def _png(rgba: np.ndarray, dpi: float) -> bytes:
-    """An opaque image (height x width x 4 RGBA bytes) as an RGB PNG file.
-
-    Each row is stored with the PNG "Up" filter (its difference from the row above: zero
-    over most of a chart) and deflated at zlib level 1, which is as small as Pillow's
-    adaptive filtering at level 1 (within 2 %) for half its time; ``dpi`` goes in the pHYs
-    chunk. PNG specification: https://www.w3.org/TR/png-3/ (chunks, filter type 2).
-    """
-    height, width = rgba.shape[:2]
-    rgb = rgba[:, :, :3].reshape(height, 3 * width)
-    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
-    rows[:, 0] = 2  # filter type Up; the row above the first is zeros
-    rows[0, 1:] = rgb[0]
-    np.subtract(rgb[1:], rgb[:-1], out=rows[1:, 1:])  # modulo 256, as PNG filters are
-    per_metre = int(dpi / 0.0254 + 0.5)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    return b"".join([b"\x89PNG\r\n\x1a\n",
-                     chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
-                     chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-                     chunk(b"IDAT", zlib.compress(rows, 1)), chunk(b"IEND", b"")])
 
 
 def time_scale(span_s: float) -> tuple[float, str]:
