@@ -491,3 +491,27 @@ def test_an_error_in_one_of_many_functions_written_alike_names_that_function(tmp
         load_scenario(path)
     assert str(caught.value) == (f"{path}:16: functions.f3.memory_mb: must be between 128 "
                                  f"and 10240, got 99")
+
+
+def test_the_resolved_config_must_be_writable_and_the_first_bad_value_is_named():
+    # Checked quickly without dotted keys first (a thousand functions' configs), then the
+    # same walk again to name the first value that cannot be written.
+    from lambdasim.scenario.loader import _check_writable
+    from lambdasim.scenario.units import SpecError
+
+    good = {"name": "café", "functions": {"f": {"tags": ["ü", 1.5, None, True], "n": 3}}}
+    _check_writable(good)
+    cases = [
+        ({"functions": {"f": {"tags": ["ok", "a\0b"]}}}, "functions.f.tags.1",
+         "must not contain a NUL character"),
+        ({"functions": {"f": {"rate": math.inf}}}, "functions.f.rate",
+         "must be a finite number, got inf"),
+        ({"functions": {"f\0": {}}}, "functions.f\0", "must not contain a NUL character"),
+        # Two bad values: the walk's first (the last key's, depth first) is named.
+        ({"description": "\ud800", "x": [float("nan")]}, "x.0",
+         "must be a finite number, got nan"),
+    ]
+    for config, key, message in cases:
+        with pytest.raises(SpecError) as caught:
+            _check_writable(config)
+        assert caught.value.key == key and message in caught.value.message
