@@ -18,14 +18,14 @@ Two ways out, one layout:
   https://no-color.org asks; rich honours it), at most :data:`WIDTH` columns or the terminal's
   width if narrower.
 
-A table wider than the width is split into several tables with the same leading columns (the
-row labels), so every figure keeps its row and no cell is cut. On a narrow terminal (40
-columns) a part that is still too wide gets narrower label columns whose words wrap, then
-figure headers that wrap; a figure cell never wraps nor is cut: a part that cannot fit even so
-is printed wider than the terminal, which wraps its lines. A terminal that reports 0 columns
-(a pseudo-terminal of size 0x0) is of unknown width and drawn at :data:`WIDTH`, as a pipe. Cells are rich ``Text``, never
-markup: ``mean [low, high]`` is printed as written. rich is imported only inside the functions
-that draw, so ``--help``, ``validate`` and ``schema`` never load it.
+A table wider than the width is split into several tables with the same leading columns (the row
+labels), so every figure keeps its row and no cell is cut. On a narrow terminal (40 columns) a
+part that is still too wide gets narrower label columns whose words wrap, then figure headers
+that wrap; a figure cell never wraps nor is cut: a part that cannot fit even so is printed wider
+than the terminal, which wraps its lines. A terminal that reports 0 columns (a pseudo-terminal
+of size 0x0) is of unknown width and drawn at :data:`WIDTH`, as a pipe. Cells are rich ``Text``,
+never markup: ``mean [low, high]`` is printed as written. rich is imported only inside the
+functions that draw, so ``--help``, ``validate`` and ``schema`` never load it.
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Findings: a few sentences that say what happened in a run and when, computed from it.
 
-The table answers "how much"; a planner also wants "what happened and why": *the account
-limit of 1,000 was reached from 6:00 to 13:00; 6.02 % of checkout's requests failed with a
-throttle (429) after 3 attempts; 875 cold starts, 93 % of them between 5:00 and 8:00; p99
-latency per 1 min period rose from 305 ms to 1.4 s in the period from 7:00*. Each finder below reads the
+The table answers "how much"; a planner also wants "what happened and why": *the account limit
+of 1,000 was reached from 6:00 to 13:00; 6.02 % of checkout's requests failed with a throttle
+(429) after 3 attempts; 875 cold starts, 93 % of them between 5:00 and 8:00; p99 latency per 1
+min period rose from 305 ms to 1.4 s in the period from 7:00*. Each finder below reads the
 summary, the per-period series (``metrics.csv``) and the resolved config, and returns sentences
 or nothing; :func:`findings` runs them in order. Times are elapsed simulated time (``m:ss`` or
 ``h:mm:ss``) at the resolution of the metrics period, whose length a sentence about periods
