@@ -565,10 +565,14 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
         "period_start_s": np.repeat(edges[:-1], width).tolist(),
         "function": (names + [ACCOUNT_ROW]) * periods,
     }
+    def counts(table: np.ndarray, account_values: np.ndarray) -> list:
+        # Period by period: every function's count, then the account's (one NumPy pass).
+        return np.vstack([table, account_values]).T.ravel().tolist()
+
     for key in ("Invocations", "Errors", "Throttles", "ColdStarts", "Environments"):
         table = np.array([np.asarray(d[key], dtype=np.int64) for d in data]).reshape(
             len(data), periods)
-        rows[key] = column(table.tolist(), table.sum(axis=0).tolist())
+        rows[key] = counts(table, table.sum(axis=0))
     # Each function's rows of figures turned into its columns (tuples, one per figure).
     durations = [tuple(zip(*d["durations"])) for d in data]
     for i, key in enumerate(("Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms",
@@ -577,9 +581,9 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
     latency = [tuple(zip(*d["latency"])) for d in data]
     for i, key in enumerate(("Latency_p50_ms", "Latency_p99_ms")):
         rows[key] = column([columns[i] for columns in latency], nothing)
-    rows["ConcurrentExecutions"] = column(
-        [np.asarray(d["ConcurrentExecutions"], dtype=np.int64).tolist() for d in data],
-        np.asarray(account_max, dtype=np.int64).tolist())
+    rows["ConcurrentExecutions"] = counts(
+        np.array([np.asarray(d["ConcurrentExecutions"], dtype=np.int64) for d in data]).reshape(
+            len(data), periods), np.asarray(account_max, dtype=np.int64))
     unreserved = np.asarray(unreserved_max, dtype=np.int64)
     rows["UnreservedConcurrentExecutions"] = column([nothing] * len(data), unreserved.tolist())
     rows["ClaimedAccountConcurrency"] = column([nothing] * len(data),
