@@ -239,3 +239,52 @@ def test_a_bad_delay_setting_falls_back_to_the_default(value, monkeypatch):
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_a_restarted_run_says_why_and_draws_a_new_bar_from_zero():
+    stream, clock = io.StringIO(), _Clock()
+    bar = ProgressBar(stream, duration_s=1200.0, delay_s=1.0, clock=clock, width=120)
+    clock.now = 2.0
+    bar(1200.0, 1_000_000)  # the first pass reached the horizon
+    clock.now = 3.0
+    bar.restart("the functions reached a limit they share: running them together")
+    assert "lambdasim: the functions reached a limit they share" in stream.getvalue()
+    before = len(stream.getvalue())
+    clock.now = 3.5
+    bar(600.0, 10)  # within the delay of the restart: nothing yet
+    assert len(stream.getvalue()) == before
+    clock.now = 4.5
+    bar(600.0, 1_000_000)
+    frames = _frames(stream.getvalue()[before:])
+    assert frames and " 50% 10m00s of 20m00s simulated" in frames[-1]
+    assert "0:00:01 elapsed" in frames[-1]
+    bar.close()
+
+
+def test_a_model_that_falls_back_restarts_the_progress():
+    # Functions that only together fill the unreserved pool: tried separately, run together.
+    from lambdasim.engine.model import Model
+
+    function = {"duration": {"dist": "exponential", "mean": "250ms"}, "init": "300ms",
+                "triggers": [{"type": "sync", "arrivals": {"process": "poisson", "rate": 180}}]}
+    data = {"name": "shared", "duration": 120, "seed": 1,
+            "account": {"concurrency_limit": 100},
+            "functions": {"a": dict(function), "b": dict(function)}}
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def __call__(self, now, events):
+            self.calls.append(now)
+
+        def restart(self, reason):
+            self.calls.append(reason)
+
+    progress = Recorder()
+    model = Model(lambdasim.load_scenario(data), independent=True).run(progress)
+    assert model.separate_runs == {}  # ran together in the end
+    reasons = [c for c in progress.calls if isinstance(c, str)]
+    assert len(reasons) == 1 and "running them together" in reasons[0]
+    after = progress.calls[progress.calls.index(reasons[0]) + 1:]
+    assert after and after[-1] >= 120

@@ -97,17 +97,15 @@ def run_separately(model, limit: float,
     sims: dict[str, Simulation] = model.separate_runs
     duration = model.duration_s
     runs = dict.fromkeys(sims, 0)
-    if progress is None:
-        shared = _shared_limits(model)
+    shared = _shared_limits(model)
+    slices = 1 if progress is None else PROGRESS_SLICES
+    for k in range(1, slices + 1):
+        target = duration if k == slices else duration * k / slices
         for name, sim in sims.items():
-            runs[name] += _run_to(sim, duration)
+            runs[name] += _run_to(sim, target)
             if name in shared and _throttled_on_shared(model, name):
                 return False  # known now: stop here rather than after every function
-    else:
-        for k in range(1, PROGRESS_SLICES + 1):
-            target = duration if k == PROGRESS_SLICES else duration * k / PROGRESS_SLICES
-            for name, sim in sims.items():
-                runs[name] += _run_to(sim, target)
+        if progress is not None:
             progress(target, _events(sims, runs))
     # The drain after the horizon: each function until its last request in flight ends.
     drained = False

@@ -268,7 +268,9 @@ class Model:
 
         ``progress(now_s, events)``, when given, is called between slices of simulated time
         (:func:`lambdasim.engine.run_loop.run_sliced`) and, with ``events`` None, now and then while
-        work in flight drains; the run is the same with or without it.
+        work in flight drains; the run is the same with or without it. When functions run
+        separately and must then run together, ``progress.restart(reason)`` is called first if
+        the callback has it (:meth:`lambdasim.results.progress.ProgressBar.restart`).
         """
         started = time.perf_counter()
         if self.separate_runs:
@@ -278,6 +280,10 @@ class Model:
             # A shared limit was reached, or an order rested on event ids: build the model
             # again and run the functions together (lambdasim.engine.independent).
             # (The fast path's closures hold the model they were built for: run that one.)
+            restart = getattr(progress, "restart", None)
+            if restart is not None:
+                restart("the functions reached a limit they share: running them together "
+                        "(the same figures; a second pass)")
             together = Model(self.scenario, seed=self.seed, period_s=self.period_s,
                              replication=self.replication, independent=False).run(progress)
             self.__dict__.update(together.__dict__)

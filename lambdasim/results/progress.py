@@ -158,6 +158,16 @@ class ProgressBar:
             self._progress = None
             self.shown = False
 
+    def restart(self, reason: str) -> None:
+        """The run starts over (``reason`` says why): a shown bar is erased and the reason
+        printed on its own line; the next call draws a new bar from 0 %, its clock from now."""
+        shown = self.shown
+        self.close()
+        if shown:
+            print(f"lambdasim: {reason}", file=self.stream, flush=True)
+        self.started = self.clock()
+        self._last_draw = -1.0
+
 
 class RunsBar:
     """Finished runs of replications or a sweep: ``runs 12/16``, bar, percent, time left.
