@@ -302,8 +302,10 @@ def test_trigger_charts_are_drawn_from_series_columns(small_result, tmp_path):
     # Only the function with the columns gets the charts.
     assert plots.async_chart(result, "worker") is None
     labels = _legend_labels(plots.concurrency_chart(result, "api"))
-    assert {"idle, provisioned", "idle, on-demand",
-            "provisioned concurrency allocated"} <= set(labels)
+    assert any(label.startswith("provisioned concurrency allocated") for label in labels)
+    # The idle split comes from the environments themselves, which here are all on-demand
+    # (tests/test_environment_states.py draws it for a provisioned function).
+    assert "idle (warm, awaiting reuse)" in labels and "idle, provisioned" not in labels
     written = {p.name for p in plots.write_plots(result, tmp_path)}
     assert {"async-api.png", "sqs-api.png", "stream-api.png"} <= written
     assert "async-worker.png" not in written

@@ -14,7 +14,7 @@ from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, 
                                          latency_log_axis, legend, ms_text, seconds_text, step,
                                          thousands, time_axis, title, usd_axis, usd_texts)
 
-__all__ = ["concurrency_chart", "requests_chart", "latency_chart", "latency_time_chart",
+__all__ = ["concurrency_chart", "environment_layers", "requests_chart", "latency_chart", "latency_time_chart",
            "cost_chart", "COST_LABELS"]
 
 
@@ -96,32 +96,24 @@ def concurrency_chart(result: Any, function: str | None = None) -> Chart:
     x = data.edges / scale
     bins = _bins(data.width_s)
 
-    layers = [("invoking", data.invoking), ("initializing (Init)", data.initializing)]
-    idle = data.idle
+    layers = environment_layers(data)
     allocated = data.series.get("ProvisionedConcurrencyAllocated")
-    if allocated is not None and "ProvisionedConcurrencyAllocated" not in data.series_edges:
-        allocated = np.nan_to_num(allocated)
-        busy_provisioned = np.nan_to_num(data.series.get(
-            "ProvisionedConcurrentExecutions", np.zeros(len(allocated))))
-        # Provisioned environments not serving are idle and ready; the rest of idle is
-        # on-demand environments waiting for reuse until reclaimed.
-        idle_provisioned = np.minimum(np.maximum(allocated - busy_provisioned, 0.0), idle)
-        idle = np.maximum(idle - idle_provisioned, 0.0)
-        layers.append(("idle, provisioned", idle_provisioned))
-        layers.append(("idle, on-demand", idle))
+    if data.idle_provisioned is not None:
         colors = [COLORS["invoking"], COLORS["initializing"], COLORS["provisioned"],
                   COLORS["idle"]]
     else:
-        allocated = None
-        layers.append(("idle (warm, awaiting reuse)", idle))
         colors = [COLORS["invoking"], COLORS["initializing"], COLORS["idle"]]
+    if allocated is not None and "ProvisionedConcurrencyAllocated" not in data.series_edges:
+        allocated = np.nan_to_num(allocated)
+    else:
+        allocated = None
     ax.stackplot(x, *[step(values) for _, values in layers], labels=[l for l, _ in layers],
                  colors=colors, step="post", lw=0)
     peak = data.busy_max
     _peaks(ax, x, peak, f"peak concurrency in each {bins} (invoking + initializing)")
     if allocated is not None:
         ax.step(x, step(allocated), where="post", color="#2e7d32", lw=1.0, ls="--",
-                label="provisioned concurrency allocated")
+                label=f"provisioned concurrency allocated (highest in each {bins})")
 
     stacked = np.sum([values for _, values in layers], axis=0)
     top = max(float(np.max(peak)), float(np.max(stacked)),
@@ -139,6 +131,23 @@ def concurrency_chart(result: Any, function: str | None = None) -> Chart:
           f"{bins}")
     legend(ax)
     return fig
+
+
+def environment_layers(data: Any) -> list[tuple[str, np.ndarray]]:
+    """The stacked areas of :func:`concurrency_chart`: ``(label, mean count per bin)``.
+
+    Invoking, initializing (Init) and idle environments, each the time-weighted mean number
+    of environments in that state over the bin, so they add up to the mean live environments
+    of the bin. For a function with provisioned concurrency idle is split into idle
+    provisioned environments (allocated, ready, not serving) and idle on-demand environments
+    waiting for reuse until reclaimed
+    (:attr:`lambdasim.results.timeline.FunctionTimeline.idle_provisioned`).
+    """
+    layers = [("invoking", data.invoking), ("initializing (Init)", data.initializing)]
+    if data.idle_provisioned is None:
+        return layers + [("idle (warm, awaiting reuse)", data.idle)]
+    return layers + [("idle, provisioned", data.idle_provisioned),
+                     ("idle, on-demand", np.maximum(data.idle - data.idle_provisioned, 0.0))]
 
 
 def _count_panel(ax, x, width, counted, total, color, counted_label, warmup_label,

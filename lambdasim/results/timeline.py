@@ -8,7 +8,10 @@ records to a few hundred bins per function (:func:`bin_width`) and keeps only th
 
 * environment states per bin, as time-weighted means: ``initializing`` (an attempt's Init),
   ``invoking`` (its handler Duration) and ``idle`` (live environments doing neither); they add
-  up to the live environments, so they can be stacked;
+  up to the live environments, so they can be stacked; for a function with provisioned
+  concurrency ``idle_provisioned`` is the part of ``idle`` that is provisioned environments
+  (live provisioned environments not running a provisioned invocation,
+  :func:`provisioned_idle`), the rest of ``idle`` being on-demand environments awaiting reuse;
 * ``busy_max``: the peak of initializing + invoking in each bin (the level Lambda's
   concurrency limits apply to, drawn against the reserved and account limits);
 * counts per bin of arrivals, invocations, throttles and cold starts;
@@ -47,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from lambdasim.engine.billing import COST_ITEMS
-from lambdasim.engine.function import COLD
+from lambdasim.engine.function import COLD, PROVISIONED
 from lambdasim.engine.invoke.sync import FAILED, SUCCEEDED, THROTTLED
 from lambdasim.engine.metrics import StepLevel, request_outcomes
 from lambdasim.engine.online_levels import round_width
@@ -57,7 +60,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
 
 __all__ = ["Timeline", "FunctionTimeline", "LatencyCurve", "build_timeline", "bin_width",
-           "chart_width", "replication_width", "digest", "DIGEST_FIELDS", "level_integral", "MAX_BINS", "MIN_PERIOD_BINS", "COST_ITEMS"]
+           "chart_width", "replication_width", "digest", "DIGEST_FIELDS", "level_integral",
+           "provisioned_idle", "MAX_BINS", "MIN_PERIOD_BINS", "COST_ITEMS"]
 
 #: At most this many bins cover a run.
 MAX_BINS = 300
@@ -154,9 +158,12 @@ class FunctionTimeline:
     is ``cold_starts``. ``cost_usd`` maps each cost item to its per-bin share (adding up to
     the table's ``cost_usd`` item); ``series`` holds trigger columns on the same bins and
     ``series_edges`` the bins of any column monitored per metrics period instead.
+    ``idle_provisioned`` is None for a function without provisioned concurrency, else the
+    mean idle provisioned environments per bin (part of ``idle``).
     """
 
-    __slots__ = ("name", "edges", "initializing", "invoking", "idle", "busy_max", "arrivals",
+    __slots__ = ("name", "edges", "initializing", "invoking", "idle", "idle_provisioned",
+                 "busy_max", "arrivals",
                  "invocations", "throttles", "cold_starts", "arrivals_counted",
                  "invocations_counted", "throttles_counted", "throttled_counted",
                  "cold_starts_counted", "latency_p50_ms", "latency_p99_ms", "latency_count",
@@ -169,6 +176,7 @@ class FunctionTimeline:
         self.cost_usd = {}
         self.series = {}
         self.series_edges = {}
+        self.idle_provisioned = None
         self.active_end_s = float(edges[-1]) if len(edges) else 0.0
         for key, value in arrays.items():
             setattr(self, key, value)
@@ -360,6 +368,10 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
     del run_end, busy, level
 
     codes = attempts["code"].astype(np.int64)
+    idle_provisioned = None
+    if getattr(model.functions.get(name), "provisioned", None) is not None:
+        idle_provisioned = provisioned_idle(created, ended, t, init + duration, codes,
+                                            edges, idle)
     origin = attempts["origin"]
     counted = (origin >= warmup) & (origin < horizon)
     cold_code = (codes & COLD) != 0
@@ -401,9 +413,48 @@ def _function_timeline(model: "Model", name: str, recorder, edges: np.ndarray,
         latency_count=n_answered,
         warm_latency=LatencyCurve(latency[~cold]),
         cold_latency=LatencyCurve(latency[cold]),
+        idle_provisioned=idle_provisioned,
         reserved_concurrency=model.scenario.config["functions"][name]["reserved_concurrency"],
         active_end_s=_active_end(edges, horizon, run_last, requests["ended"]),
     )
+
+
+def provisioned_idle(created: np.ndarray, ended: np.ndarray, t: np.ndarray,
+                     run: np.ndarray, codes: np.ndarray, edges: np.ndarray,
+                     idle: np.ndarray) -> np.ndarray:
+    """Mean idle provisioned environments in each bin (environments), a part of ``idle``.
+
+    An idle provisioned environment is one that is live and provisioned but not running a
+    provisioned invocation: the provisioned environments live in the bin (a time-weighted
+    mean) less the provisioned invocations running (their mean), so ``idle`` less this is
+    the on-demand environments awaiting reuse. Allocated capacity is not the count: capacity
+    waiting for a free unit of its pool has no environment yet, and a busy environment above
+    a decreased capacity lives until its invocation ends
+    (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html).
+
+    The recorder does not say which environment is provisioned; creation says it: every
+    on-demand environment is created by a cold start recorded at its creation time (an
+    attempt with ``COLD`` and without ``PROVISIONED``), and a provisioned one without any
+    attempt, before the on-demand ones created at the same instant (Lambda gives a request a
+    provisioned environment first). ``created`` and ``ended`` are by environment id (in
+    creation order; ``ended`` without NaN), ``t``, ``run`` (Init + Duration) and ``codes``
+    the attempts, ``edges`` the bins, ``idle`` the mean idle environments of each bin.
+    """
+    widths = np.diff(edges)
+    provisioned = (codes & PROVISIONED) != 0
+    cold = _sorted(t[((codes & COLD) != 0) & ~provisioned])
+    created = np.asarray(created, dtype=np.float64)
+    index = np.arange(created.size)
+    first = np.searchsorted(created, created, side="left")   # created is non-decreasing
+    together = np.searchsorted(created, created, side="right") - first
+    on_demand = (np.searchsorted(cold, created, side="right")
+                 - np.searchsorted(cold, created, side="left"))
+    mine = (index - first) < (together - on_demand)
+    live = np.diff(level_integral(created[mine], ended[mine], edges)) / widths
+    starts = t[provisioned]
+    busy = np.diff(level_integral(starts, starts + run[provisioned], edges)) / widths
+    # Floating-point sums can leave a hair outside [0, idle] where the levels cancel.
+    return np.minimum(np.maximum(live - busy, 0.0), idle)
 
 
 def _active_end(edges: np.ndarray, horizon: float, last_attempt_end: float,
