@@ -115,3 +115,83 @@ def test_no_color_is_honoured_on_a_terminal(monkeypatch, no_color):
     drawn = stream.getvalue() + table.getvalue()
     assert "30.0s of 1m00s simulated" in ESCAPE.sub("", stream.getvalue())
     assert bool(COLOUR.search(drawn)) is not no_color
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def _figures(summary: dict, cell) -> list[str]:
+    """Every figure cell of the summary table, as the table writes it."""
+    from lambdasim.results.table import table_sections
+
+    return [cell(index, section, row, column, value)
+            for index, section in enumerate(table_sections(summary))
+            for row, values in section.rows
+            for column, value in zip(section.columns, values)]
+
+
+def _summaries() -> list[dict]:
+    import json
+
+    return [json.loads((GOLDEN / f"{name}.json").read_text())
+            for name in ("reserved_cap", "launch_provisioned", "sqs_spike")] + [_wide_summary(7)]
+
+
+@pytest.mark.parametrize("width", [40, 0])
+def test_no_figure_is_cut_on_a_narrow_or_sizeless_terminal(width):
+    # F2: at 40 columns the table cut "10,814" to "10,81" and "$114.56" to "$114."; a
+    # pseudo-terminal of size 0x0 is a width nobody knows: drawn at 100 columns, as for a pipe.
+    from lambdasim.results import humanize as hz
+    from lambdasim.results.table import (figure_key, render_cell, render_interval,
+                                         replications_page, summary_page, table_sections)
+
+    for summary in _summaries():
+        sections = table_sections(summary)
+        digits = hz.money_decimals(v for s in sections for row, values in s.rows
+                                   if row.kind == "usd" for v in values)
+        text = render_text(summary_page(summary), width)
+        lines = _check_plain(text)
+        assert max(len(line) for line in lines) <= (width or 100)
+        cells = _figures(summary, lambda i, s, row, c, v: render_cell(v, row, digits))
+        missing = [c for c in cells if c not in text]
+        assert not missing, missing
+        assert all(f"{c}" in text for c in summary["functions"])  # names whole, too
+        # Replications: cells such as "1,406.2 [1,265.6, 1,546.8] ms" are wider still.
+        figures = {figure_key(i, c, row.path): {"mean": v, "ci95": [0.9 * v, 1.1 * v]}
+                   for i, s in enumerate(sections) for row, values in s.rows
+                   for c, v in zip(s.columns, values) if isinstance(v, (int, float))}
+        text = render_text(replications_page(summary, figures, 5, 1), width)
+        money = hz.money_decimals(f["mean"] for k, f in figures.items() if "cost_usd" in k)
+        cells = [render_interval(figures.get(figure_key(i, c, row.path)), row, money)
+                 for i, s in enumerate(sections) for row, values in s.rows
+                 for c, v in zip(s.columns, values) if v is not None]
+        lines = text.splitlines()
+        missing = [c for c in cells if not any(c in line for line in lines)]
+        assert not missing, missing
+
+
+def test_a_table_wider_than_any_layout_is_printed_whole_not_cut():
+    # A figure wider than the page with its label: the line runs past the width (the
+    # terminal wraps it) rather than losing digits.
+    figure = "123,456,789 [123,000,000, 124,000,000] requests"
+    table = TextTable([Column("figure", "left"), Column("api")],
+                      [["requests arrived in the measured window", figure]])
+    text = render_text([table], 40)
+    assert any(figure in line for line in text.splitlines()), text
+    assert "requests arrived in the measured window" in " ".join(text.split())
+
+
+def test_a_sizeless_terminal_is_drawn_at_100_columns(monkeypatch):
+    # `stty cols 0 rows 0`: os.get_terminal_size reports 0 columns; not a 40-column page.
+    import os
+    from lambdasim.results import console
+
+    monkeypatch.setattr(console.os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))
+    terminal = _Terminal()
+    terminal.fileno = lambda: 1  # type: ignore[method-assign]
+    page = [TextTable([Column("function", "left"), Column("api")],
+                                     [["requests throttled (% of requests)", "26.38 %"]] * 2)]
+    print_page(page, terminal)
+    plain = ESCAPE.sub("", terminal.getvalue())
+    assert plain.split() == render_text(page).split()
+    assert "requests throttled (% of requests)" in plain  # one line: 100 columns, not 40

@@ -39,7 +39,22 @@ def test_flat_p99_stayed_at_one_figure():
               "function": ["api"] * 4,
               "Latency_p99_ms": [20.01, 20.02, 19.98, 20.0]}
     text = " ".join(findings(_summary(), series))
-    assert "P99 latency per period stayed at 20.0 ms." in text, text
+    assert "P99 latency per 1 min period stayed at 20.0 ms." in text, text
     series["Latency_p99_ms"] = [20.0, 22.0, 21.0, 20.5]
     text = " ".join(findings(_summary(), series))
     assert "stayed between 20.0 ms and 22.0 ms" in text, text
+
+
+def test_findings_about_periods_say_how_long_a_period_is():
+    # "p99 latency per period" does not say whether a period is 1 s or 1 h: the finding names
+    # the metrics period's length, as report.html's facts do ("metrics period 30 s").
+    summary = _summary(**{"async": {"queue_depth": {"max": 40}, "event_age_ms": {"max": 5.0}}})
+    summary["config"]["period"] = 30
+    series = {"period_start_s": [0.0, 30.0, 60.0, 90.0], "function": ["api"] * 4,
+              "Latency_p99_ms": [20.0, 21.0, 90.0, 20.5], "AsyncQueueDepth": [0, 40, 3, 0]}
+    found = findings(summary, series)
+    text = " ".join(found)
+    assert "P99 latency per 30 s period rose from 21.0 ms (the median period) to 90.0 ms in " \
+           "the period from 1:00." in found, found
+    assert "peaked at 40 events in the 30 s period from 0:30" in text, text
+    assert "per period" not in text

@@ -305,7 +305,7 @@ def test_findings_say_what_happened_and_when():
     assert f"{share} of requests ({block.requests['throttled']:,}) failed with a throttle " \
            "(429) after 2 attempts" in text
     assert f"{block.throttles:,} attempts" in text
-    assert any(s.startswith("P99 latency per period") for s in found)
+    assert any(s.startswith("P99 latency per 1 min period") for s in found)
     assert found[-1].startswith("The run cost $")
     printed = format_findings(found)
     assert printed.startswith("findings:\n- ") and max(map(len, printed.splitlines())) <= 100
@@ -353,7 +353,7 @@ def test_findings_time_a_latency_rise_and_a_burst_of_cold_starts():
               "Latency_p99_ms": p99, "ColdStarts": cold}
     found = findings(summary, series)
     assert "100 cold starts (1.00 % of invocations), 90 % of them between 3:00 and 5:00." in found
-    assert ("P99 latency per period rose from 310.0 ms (the median period) to 1,200.0 ms in "
+    assert ("P99 latency per 1 min period rose from 310.0 ms (the median period) to 1,200.0 ms in "
             "the period from 3:00.") in found
 
 

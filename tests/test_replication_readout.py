@@ -138,7 +138,7 @@ def test_single_run_kafka_finding_says_lag_peak_pollers_and_drain():
     found = [s for s in result.findings if s.startswith("k: the Kafka offset lag")]
     assert found == [
         f"k: the Kafka offset lag peaked at {hz.count(kafka['sum_offset_lag']['max'])} records "
-        f"in the period from {hz.clock(peak_t)}, {hz.count(kafka['max_offset_lag']['max'])} "
+        f"in the 30 s period from {hz.clock(peak_t)}, {hz.count(kafka['max_offset_lag']['max'])} "
         f"on the most-lagging partition; the event pollers were at their maximum of 2 from "
         f"{hz.clock(min(pinned))} to {hz.clock(max(pinned) + 30)}; the lag was back under "
         f"1 % of its peak by {hz.clock(drained)}."], result.findings

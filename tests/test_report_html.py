@@ -273,3 +273,54 @@ def test_no_figure_cell_of_a_replication_report_wraps(tmp_path):
     assert cells > 20
     assert 'data-wrapped="none"' in proc.stdout, re.search(r'data-wrapped="[^"]*"',
                                                            proc.stdout).group(0)
+
+
+def _run_went(page: str) -> dict[str, str]:
+    import html
+
+    section = page.split("How the run went", 1)[1].split("</details>", 1)[0]
+    return {html.unescape(k): html.unescape(v)
+            for k, v in re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>", section)}
+
+
+def test_run_figures_say_their_unit_and_rates_are_not_durations():
+    # F5: keys ending in _per_wall_s are rates per wall-clock second, not durations in
+    # seconds ("13 d" was 1,121,830 events per second); wall_time_s is a duration in s.
+    from types import SimpleNamespace
+
+    summary = {"scenario": "x", "seed": 1, "duration_s": 1800.0, "functions": {
+        "api": {"async": {"backlog": {"drain_s": 2908.6, "ideal_drain_s": 7.090237,
+                                      "idle_share": 0.454536, "pool_limit": 20}},
+                "duration_basis": {"reference_mb": 1024, "memory_mb": 2048},
+                "request_rate_limit": {"requests_per_s_per_unit": 10.0}}}}
+    run_info = {"simulated_s": 1800.4165, "wall_time_s": 11.601, "events_processed": 90014,
+                "events_per_wall_s": 1121830.2, "invocations_per_wall_s": 161128.7,
+                "recorded_bytes": 2878208, "cpu_count": 2}
+    page = render_report(SimpleNamespace(summary=summary, run_info=run_info))
+    went = _run_went(page)
+    assert went["simulated"] == "30 min"
+    assert went["wall time"] == "11.6 s"
+    assert went["events per wall second"] == "1,121,830"
+    assert went["invocations per wall second"] == "161,129"
+    assert went["recorded bytes"] == "2.9 MB" and went["cpu count"] == "2"
+    assert not any(k.endswith(" s") for k in went)  # the unit is in the value, not the label
+    short = SimpleNamespace(summary=summary, run_info={"wall_time_s": 0.0802})
+    assert _run_went(render_report(short))["wall time"] == "80.2 ms"
+    import html
+    text = html.unescape(page)
+    assert "idle share 45.45 %" in text  # a share is a percentage, not 0.455
+    assert "ideal drain 7.09 s" in text and "drain 48.5 min" in text
+    cells = re.findall(r'<td class="label">([^<]*)</td><td class="num">([^<]*)</td>', text)
+    assert ("reference memory", "1,024 MB") in cells and ("memory", "2,048 MB") in cells
+    assert ("requests per second per unit", "10") in cells
+
+
+def test_replication_figures_keep_the_unit_of_their_parent_key():
+    # functions.api.latency_ms.p99 is in ms although its last part, p99, says nothing.
+    from lambdasim.results.html_report import _interval_text
+
+    stats = {"mean": 1231.6, "ci95": [1100.0, 1363.2]}
+    assert _interval_text("functions.api.latency_ms.p99", stats) == \
+        "1,232 ms [1,100 ms, 1,363 ms]"
+    assert _interval_text("functions.api.async.backlog.idle_share",
+                          {"mean": 0.5, "ci95": [0.25, 0.75]}) == "50.00 % [25.00 %, 75.00 %]"

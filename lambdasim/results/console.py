@@ -18,10 +18,14 @@ Two ways out, one layout:
   https://no-color.org asks; rich honours it), at most :data:`WIDTH` columns or the terminal's
   width if narrower.
 
-A table wider than the width is split into several tables with the same leading columns (the
-row labels), so every figure keeps its row and no cell is cut. Cells are rich ``Text``, never
-markup: ``mean [low, high]`` is printed as written. rich is imported only inside the functions
-that draw, so ``--help``, ``validate`` and ``schema`` never load it.
+A table wider than the width is split into several tables with the same leading columns (the row
+labels), so every figure keeps its row and no cell is cut. On a narrow terminal (40 columns) a
+part that is still too wide gets narrower label columns whose words wrap, then figure headers
+that wrap; a figure cell never wraps nor is cut: a part that cannot fit even so is printed wider
+than the terminal, which wraps its lines. A terminal that reports 0 columns (a pseudo-terminal
+of size 0x0) is of unknown width and drawn at :data:`WIDTH`, as a pipe. Cells are rich ``Text``,
+never markup: ``mean [low, high]`` is printed as written. rich is imported only inside the
+functions that draw, so ``--help``, ``validate`` and ``schema`` never load it.
 """
 from __future__ import annotations
 
@@ -96,6 +100,10 @@ def wrap_header(text: str, body: Iterable[str], least: int = 10) -> str:
 
 #: A wrapping column is counted this wide at most when a table is split to fit.
 _WRAPPED = 30
+#: A label column is not made narrower than this on a narrow terminal (its words wrap).
+_LEAST = 8
+#: Labels keep this width, if they can, before the headers of figure columns wrap.
+_READABLE = 20
 
 
 def _widths(table: TextTable) -> list[int]:
@@ -125,43 +133,131 @@ def _parts(table: TextTable, width: int) -> list[list[int]]:
     return parts
 
 
-def _rich_tables(table: TextTable, width: int) -> list[Any]:
+def _shrinks(column: Column) -> bool:
+    """Whether a column may be narrower than its widest cell: labels and words wrap there;
+    figures (right-aligned cells that do not wrap) never do."""
+    return column.wrap or column.justify == "left"
+
+
+def _floor(table: TextTable, i: int) -> int:
+    """The narrowest column ``i`` may be drawn.
+
+    A figure column: its widest cell (a figure is never broken; a long header wraps). A label
+    column: :data:`_LEAST`, or its longest word that holds a digit (a figure inside a label,
+    ``1,024 MB``, is not broken either), or its widest cell if that is narrower.
+    """
+    cells = [row[i] for row in table.rows]
+    widest = max([len(cell) for cell in cells], default=0)
+    if not _shrinks(table.columns[i]):
+        return max(1, widest)
+    longest = max([len(word) for cell in cells for word in cell.split()
+                   if any(ch.isdigit() for ch in word)], default=0)
+    natural = _widths(table)[i]
+    return max(1, min(natural, max(_LEAST, longest)))
+
+
+def _fit(table: TextTable, part: list[int], width: int) -> list[int] | None:
+    """Widths for the columns of ``part`` so that the part fits ``width``; None when it fits
+    as it is. Label columns give way first (the widest first, down to :func:`_floor`), then
+    the headers of figure columns wrap; a part that cannot fit even so is drawn at its
+    narrowest (the terminal wraps the lines; no figure is cut)."""
+    natural = _widths(table)
+    widths = [natural[i] for i in part]
+    total = lambda: sum(widths) + _GAP * (len(widths) - 1)  # noqa: E731
+    if total() <= width:
+        return None
+    floors = [_floor(table, i) for i in part]
+    # Labels give way first, while they keep a readable width; then figure columns give up
+    # the width of their headers (which wrap).
+    roomy = [max(f, min(natural[i], _READABLE)) if _shrinks(table.columns[i]) else w
+             for f, i, w in zip(floors, part, widths)]
+    if sum(roomy) + _GAP * (len(roomy) - 1) <= width:
+        floors = roomy
+    for n, i in enumerate(part):
+        if not _shrinks(table.columns[i]):
+            widths[n] = floors[n]
+    while total() > width:
+        room = [n for n in range(len(part)) if widths[n] > floors[n]]
+        if not room:
+            break
+        n = max(room, key=lambda k: widths[k] - floors[k])
+        widths[n] -= 1
+    # Width left over goes back to headers that must wrap, then to labels.
+    spare = width - total()
+    for n, i in enumerate(part):
+        if spare <= 0:
+            break
+        give = min(spare, natural[i] - widths[n])
+        if give > 0 and not _shrinks(table.columns[i]):
+            widths[n] += give
+            spare -= give
+    return widths
+
+
+def _header_lines(text: str, width: int | None) -> list[str]:
+    lines = text.split("\n")
+    if width is None:
+        return lines
+    return [piece for line in lines
+            for piece in (textwrap.wrap(line, width, break_on_hyphens=False) or [""])]
+
+
+def _rich_tables(table: TextTable, width: int) -> list[tuple[Any, int]]:
+    """The parts of ``table`` as rich tables, each with the width it needs (more than
+    ``width`` only when a part cannot be narrower without cutting a figure)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     out = []
     for part in _parts(table, width):
+        fixed = _fit(table, part, width)
         grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
                      header_style="bold", expand=False)
+        headers = [_header_lines(table.columns[i].header, None if fixed is None else fixed[n])
+                   for n, i in enumerate(part)]
         # Headers sit on the rule (bottom-aligned); a cell that wraps grows downwards.
-        height = max(table.columns[i].header.count("\n") for i in part)
-        for i in part:
+        height = max(len(lines) for lines in headers)
+        for n, i in enumerate(part):
             column = table.columns[i]
-            header = "\n" * (height - column.header.count("\n")) + column.header
+            header = "\n".join([""] * (height - len(headers[n])) + headers[n])
+            wraps = column.wrap or (fixed is not None and _shrinks(column))
             grid.add_column(Text(header), justify=column.justify, vertical="top",
-                            no_wrap=not column.wrap, overflow="fold")
+                            no_wrap=not wraps, overflow="fold",
+                            width=None if fixed is None else fixed[n])
         for row in table.rows:
             grid.add_row(*(Text(row[i]) for i in part))
-        out.append(grid)
+        needed = width if fixed is None else max(width, sum(fixed) + _GAP * (len(fixed) - 1))
+        out.append((grid, needed))
     return out
 
 
-def _renderables(blocks: Sequence[Block], width: int) -> list[Any]:
+def _renderables(blocks: Sequence[Block], width: int) -> list[tuple[Any, int]]:
+    """What to print, each with the width to print it at (``width`` but for a table part
+    that cannot be narrower)."""
     from rich.text import Text
 
-    out: list[Any] = []
+    out: list[tuple[Any, int]] = []
     for block in blocks:
         if isinstance(block, TextTable):
-            for n, grid in enumerate(_rich_tables(block, width)):
+            for n, (grid, needed) in enumerate(_rich_tables(block, width)):
                 if n:
-                    out.append(Text(""))
-                out.append(grid)
+                    out.append((Text(""), width))
+                out.append((grid, needed))
         elif isinstance(block, Paragraph):
-            out.append(Text(block.text, style="bold" if block.bold else ""))
+            out.append((Text(block.text, style="bold" if block.bold else ""), width))
         else:
-            out.extend(Text(line, no_wrap=False, overflow="fold") for line in block.lines)
+            out.extend((Text(line, no_wrap=False, overflow="fold"), width)
+                       for line in block.lines)
     return out
+
+
+def _usable(width: int | None) -> int:
+    """A page width: an unknown width (None, 0 or less, as a pseudo-terminal of size 0x0
+    reports) is :data:`WIDTH`, as for a pipe; a known one at most :data:`WIDTH`."""
+    if width is None or width <= 0:
+        return WIDTH
+    return min(WIDTH, width)
 
 
 def _console(stream: TextIO, width: int, terminal: bool):
@@ -179,10 +275,13 @@ def render_text(blocks: Sequence[Block], width: int = WIDTH) -> str:
     """The page as plain text: no escape codes, no trailing spaces, ending in a newline."""
     import io
 
+    width = _usable(width)
     buffer = io.StringIO()
-    console = _console(buffer, width, terminal=False)
-    for item in _renderables(blocks, width):
-        console.print(item)
+    consoles = {width: _console(buffer, width, terminal=False)}
+    for item, needed in _renderables(blocks, width):
+        if needed not in consoles:
+            consoles[needed] = _console(buffer, needed, terminal=False)
+        consoles[needed].print(item)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
@@ -203,10 +302,12 @@ def print_page(blocks: Sequence[Block], stream: TextIO | None = None) -> None:
         stream.flush()
         return
     try:
-        columns = os.get_terminal_size(stream.fileno()).columns
+        columns: int | None = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, ValueError, OSError):
-        columns = WIDTH
-    width = max(40, min(WIDTH, columns))
-    console = _console(stream, width, terminal=True)
-    for item in _renderables(blocks, width):
-        console.print(item)
+        columns = None
+    width = max(40, _usable(columns))
+    consoles = {width: _console(stream, width, terminal=True)}
+    for item, needed in _renderables(blocks, width):
+        if needed not in consoles:
+            consoles[needed] = _console(stream, needed, terminal=True)
+        consoles[needed].print(item)

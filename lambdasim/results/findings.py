@@ -1,12 +1,13 @@
 """Findings: a few sentences that say what happened in a run and when, computed from it.
 
-The table answers "how much"; a planner also wants "what happened and why": *the account
-limit of 1,000 was reached from 6:00 to 13:00; 6.02 % of checkout's requests failed with a
-throttle (429) after 3 attempts; 875 cold starts, 93 % of them between 5:00 and 8:00; p99
-latency rose from 305 ms to 1.4 s in the period from 7:00*. Each finder below reads the
+The table answers "how much"; a planner also wants "what happened and why": *the account limit
+of 1,000 was reached from 6:00 to 13:00; 6.02 % of checkout's requests failed with a throttle
+(429) after 3 attempts; 875 cold starts, 93 % of them between 5:00 and 8:00; p99 latency per 1
+min period rose from 305 ms to 1.4 s in the period from 7:00*. Each finder below reads the
 summary, the per-period series (``metrics.csv``) and the resolved config, and returns sentences
 or nothing; :func:`findings` runs them in order. Times are elapsed simulated time (``m:ss`` or
-``h:mm:ss``) at the resolution of the metrics period. A new finding is one more function in
+``h:mm:ss``) at the resolution of the metrics period, whose length a sentence about periods
+states (``in the 1 min period from 7:00``). A new finding is one more function in
 :data:`FINDERS`.
 
 :attr:`lambdasim.results.result.Result.findings` holds them; the command line prints them
@@ -41,6 +42,8 @@ class Context:
         self.warmup = float(summary.get("warmup_s") or 0.0)
         self.duration = float(summary.get("duration_s") or 0.0)
         self.period = float(self.config.get("period") or 60.0)
+        #: The metrics period's length as a sentence says it: ``1 min``, ``30 s``.
+        self.period_text = hz.seconds_text(self.period)
         self.functions: Mapping[str, Any] = summary.get("functions") or {}
         self.account: Mapping[str, Any] = summary.get("account") or {}
 
@@ -187,7 +190,8 @@ def _densest(periods: Sequence[tuple[float, int]], wanted: float
 
 
 def _latency(ctx: Context) -> list[str]:
-    """p99 latency per period: a rise and when, or the band it stayed in."""
+    """p99 latency per metrics period (its length said): a rise and when, or the band it
+    stayed in."""
     out = []
     for name in ctx.functions:
         values = [(t, v) for t, v in ctx.periods(name, "Latency_p99_ms") if v is not None]
@@ -197,18 +201,18 @@ def _latency(ctx: Context) -> list[str]:
         typical = ordered[len(ordered) // 2]
         peak_t, peak = max(values, key=lambda tv: tv[1])
         if typical > 0 and peak >= LATENCY_RISE * typical:
-            out.append(f"{ctx.who(name)}p99 latency per period rose from "
+            out.append(f"{ctx.who(name)}p99 latency per {ctx.period_text} period rose from "
                        f"{hz.duration_ms(typical)} (the median period) to "
                        f"{hz.duration_ms(peak)} in the period from {hz.clock(peak_t)}.")
         elif hz.duration_ms(ordered[0]) == hz.duration_ms(ordered[-1]):
-            out.append(f"{ctx.who(name)}p99 latency per period stayed at "
+            out.append(f"{ctx.who(name)}p99 latency per {ctx.period_text} period stayed at "
                        f"{hz.duration_ms(ordered[0])}.")
         elif ordered[-1] <= LATENCY_RISE * ordered[0]:
-            out.append(f"{ctx.who(name)}p99 latency per period stayed between "
+            out.append(f"{ctx.who(name)}p99 latency per {ctx.period_text} period stayed between "
                        f"{hz.duration_ms(ordered[0])} and {hz.duration_ms(ordered[-1])}.")
         else:
             low_t = min(values, key=lambda tv: tv[1])[0]
-            out.append(f"{ctx.who(name)}p99 latency per period ranged from "
+            out.append(f"{ctx.who(name)}p99 latency per {ctx.period_text} period ranged from "
                        f"{hz.duration_ms(ordered[0])} (period from {hz.clock(low_t)}) to "
                        f"{hz.duration_ms(peak)} (period from {hz.clock(peak_t)}).")
     return out
@@ -258,7 +262,8 @@ def _queues(ctx: Context) -> list[str]:
             text = f"{ctx.who(name)}the {kind} queue peaked at {hz.plural(int(depth), unit)}"
             peaks = [(t, v) for t, v in ctx.periods(name, column) if v is not None]
             if peaks:
-                text += f" in the period from {hz.clock(max(peaks, key=lambda tv: tv[1])[0])}"
+                text += (f" in the {ctx.period_text} period from "
+                         f"{hz.clock(max(peaks, key=lambda tv: tv[1])[0])}")
             if age_path is not None:
                 age = (sub.get(age_path[0]) or {}).get(age_path[1])
                 if age is not None:
@@ -316,7 +321,7 @@ def _kafka(ctx: Context) -> list[str]:
         lags = [(t, v) for t, v in ctx.periods(name, "SumOffsetLag") if v is not None]
         peak_t = max(lags, key=lambda tv: tv[1])[0] if lags else None
         if peak_t is not None:
-            text += f" in the period from {hz.clock(peak_t)}"
+            text += f" in the {ctx.period_text} period from {hz.clock(peak_t)}"
         worst = (kafka.get("max_offset_lag") or {}).get("max")
         if worst:
             text += f", {hz.count(worst)} on the most-lagging partition"

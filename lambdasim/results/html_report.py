@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -96,7 +97,7 @@ def render_report(result: Any, images: Iterable[tuple[str, bytes]] = ()) -> str:
         "charts": _charts(images),
         "details": _details(summary),
         "scenario": _scenario(result, config),
-        "run": [(key.replace("_", " "), _value(key, value))
+        "run": [(_label(key), _value(key, value))
                 for key, value in (getattr(result, "run_info", None) or {}).items()],
     }
     return env.get_template(_TEMPLATE).render(**context)
@@ -415,7 +416,9 @@ def _is_money(figure: str) -> bool:
 
 
 def _interval_text(figure: str, stats: Mapping[str, Any], digits: int = 2) -> str:
-    key = figure.rsplit(".", 1)[-1]
+    parts = figure.split(".")
+    # The unit is in the key or its parent's (``latency_ms.p99`` is in ms).
+    key = _unit_key(parts[-2], parts[-1]) if len(parts) > 1 else parts[-1]
     mean = stats.get("mean")
     if mean is None:
         return "-"
@@ -451,7 +454,7 @@ def _sections(value: Any, title: str | None = None) -> list[dict[str, Any]]:
             rows.append((_label(key), "none"))
         elif isinstance(item, Mapping) and all(
                 not isinstance(v, (Mapping, list)) for v in item.values()):
-            rows.append((_label(key), " · ".join(f"{k} {_value(_unit_key(key, k), v)}"
+            rows.append((_label(key), " · ".join(f"{_label(k)} {_value(_unit_key(key, k), v)}"
                                                  for k, v in item.items())))
         elif isinstance(item, Mapping):
             for sub in _sections(item, _label(key)):
@@ -469,25 +472,50 @@ def _sections(value: Any, title: str | None = None) -> list[dict[str, Any]]:
 
 def _unit_key(parent: str, key: str) -> str:
     """The key whose unit a nested value has: ``iterator_age_ms.p99`` is in ms."""
-    for suffix in ("_ms", "_s", "_usd"):
-        if parent.endswith(suffix):
+    for suffix in ("_ms", "_s", "_usd", "_mb"):
+        if parent.endswith(suffix) and not _is_rate(parent):
             return key + suffix
-    if parent in ("utilization",) or parent.endswith("rate"):
+    if parent in ("utilization",) or parent.endswith("rate") or parent.endswith("_share"):
         return "rate"
     return key
 
 
+def _is_rate(key: str) -> bool:
+    """Whether a key is a figure per second (``events_per_wall_s``): a rate, not a time."""
+    return key.endswith("_per_s") or key.endswith("_per_wall_s")
+
+
+#: Keys whose words alone would not say what they are, once the unit is dropped.
+_LABELS = {"t": "time", "reference": "reference memory"}
+
+#: Unit suffixes a label drops: its value carries the unit (12.5 s, $1.41, 1,024 MB).
+_UNIT_SUFFIXES = ("_ms", "_s", "_usd", "_mb")
+
+
 def _label(key: str) -> str:
-    """A key as words; its unit goes with each value (12.5 s, $1.41), not in the label."""
-    for suffix in ("_ms", "_s", "_usd"):
-        if key.endswith(suffix) and key != suffix:
-            key = key[: -len(suffix)]
-            break
-    return "time" if key == "t" else key.replace("_", " ")
+    """A key as words; its unit goes with each value (12.5 s, $1.41), not in the label.
+
+    ``events_per_wall_s`` is a rate: ``events per wall second``;
+    ``requests_per_s_per_unit``: ``requests per second per unit``.
+    """
+    words = re.sub(r"_per_(wall_)?s(?=_|$)", lambda m: f"_per_{m.group(1) or ''}second", key)
+    if words == key:
+        for suffix in _UNIT_SUFFIXES:
+            if key.endswith(suffix) and key != suffix:
+                words = key[: -len(suffix)]
+                break
+    words = _LABELS.get(words, words)
+    return words.replace("_", " ")
 
 
 def _value(key: str, value: Any) -> str:
-    """A value of a details table in human units, by what its key says it is."""
+    """A value of a details table in human units, by what its key says it is.
+
+    ``*_ms`` and ``*_s`` are durations (``273 ms``, ``11.6 s``, ``30 min``), ``*_per_s`` and
+    ``*_per_wall_s`` rates per second (``1,121,830``: the label says per what), ``*_usd``
+    money, ``*_mb`` memory (``1,024 MB``), ``*bytes`` sizes in MB, ``*_rate`` (a float),
+    ``*_share``, ``rate``, ``utilization`` and ``level`` fractions shown as percentages.
+    """
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -495,21 +523,41 @@ def _value(key: str, value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, Mapping) or isinstance(value, list):
-        return ", ".join(f"{k}: {_value(k, v)}" for k, v in value.items()) \
+        return ", ".join(f"{_label(k)}: {_value(k, v)}" for k, v in value.items()) \
             if isinstance(value, Mapping) else ", ".join(_value(key, v) for v in value)
     if not isinstance(value, (int, float)):
         return str(value)
+    if _is_rate(key):
+        return _plain_number(value)
     if key.endswith("_ms"):
         return ms_text(float(value))
     if key.endswith("_usd") or key == "cost_usd":
         return usd_text(float(value))
-    if key.endswith("_s") and key not in ("wall_time_s",):
-        return seconds_text(float(value)) if value >= 1 else f"{value:.3g} s"
-    if (key.endswith("_rate") and isinstance(value, float)) or key in ("rate", "utilization",
-                                                                       "level"):
+    if key.endswith("_s"):
+        return _seconds(float(value))
+    if key.endswith("_mb"):
+        return f"{_plain_number(value)} MB"
+    if (key.endswith("_rate") and isinstance(value, float)) or key.endswith("_share") or \
+            key in ("rate", "utilization", "level"):
         return f"{100.0 * float(value):.2f} %"  # a fraction; counts named *_rate stay counts
     if key.endswith("bytes"):
         return f"{float(value) / 1e6:,.1f} MB"
+    return _plain_number(value)
+
+
+def _seconds(value: float) -> str:
+    """A duration in seconds: ``80.2 ms`` below a second, ``11.6 s``, ``30 min``, ``2 d``."""
+    if value != value:
+        return "-"
+    if 0 < abs(value) < 1:
+        return ms_text(value * 1000.0)
+    if abs(value) < 60:
+        return f"{value:.3g} s"
+    return seconds_text(value)
+
+
+def _plain_number(value: float) -> str:
+    """A figure without a unit: ``1,024``, ``1,121,830``, ``17.83``, ``0.656``."""
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value):,}"
     if abs(value) >= 100:
