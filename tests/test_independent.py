@@ -230,7 +230,7 @@ def test_the_account_rate_check_agrees_with_the_token_bucket(monkeypatch, chunk,
     refused = not all([bucket.take(t) for t in merged])
     model = SimpleNamespace(account=SimpleNamespace(request_rate=TokenBucket(capacity, rate)),
                             recorders={i: _Recorder(s) for i, s in enumerate(streams)})
-    assert independent._request_rate_never_ran_out(model) == (not refused)
+    assert independent._request_rate_never_ran_out(model, {}) == (not refused)
 
 
 @pytest.mark.parametrize("chunk", [7, 1 << 20])

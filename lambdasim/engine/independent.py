@@ -130,7 +130,9 @@ def run_separately(model, limit: float,
             progress(end, None)
     if any(sim.normal_ties for sim in sims.values()):
         return False
-    if not _pools_never_full(model) or not _request_rate_never_ran_out(model):
+    sorted_starts: dict[tuple[str, ...], np.ndarray] = {}
+    if not _pools_never_full(model, sorted_starts) or not _request_rate_never_ran_out(
+            model, sorted_starts):
         return False
     model.end_s = end
     # One loop's count: the model's events, plus its 'until' event and, when it drained,
@@ -191,8 +193,11 @@ def _throttled(model, name: str, reasons: tuple[int, ...]) -> bool:
 CHECK_CHUNK = 1 << 20
 
 
-def _pools_never_full(model) -> bool:
-    """No pool shared by several functions reached its limit at an admission."""
+def _pools_never_full(model, sorted_starts: dict) -> bool:
+    """No pool shared by several functions reached its limit at an admission.
+
+    ``sorted_starts`` gets the sorted admission times of each pool's functions, by the
+    tuple of their names (for :func:`_request_rate_never_ran_out`)."""
     pools: dict[int, tuple[Any, list[str]]] = {}
     for name, function in model.functions.items():
         pools.setdefault(id(function.pool), (function.pool, []))[1].append(name)
@@ -203,6 +208,7 @@ def _pools_never_full(model) -> bool:
             return False
         columns = [model.recorders[name].table("attempts") for name in names]
         starts = np.sort(np.concatenate([c["t"] for c in columns]))
+        sorted_starts[tuple(names)] = starts
         ends = np.sort(np.concatenate([c["t"] + (c["init"] + c["duration"]) for c in columns]))
         # Busy at an admission (itself included): started by then, less ended by then (an
         # invocation ending at t frees its unit before an arrival at t is admitted). Of
@@ -217,7 +223,7 @@ def _pools_never_full(model) -> bool:
     return True
 
 
-def _request_rate_never_ran_out(model) -> bool:
+def _request_rate_never_ran_out(model, sorted_starts: dict) -> bool:
     """The account's request-rate bucket over every function's arrivals never throttled.
 
     GCRA without throttles: after the k-th arrival (from 0) the bucket's ``tat`` is
@@ -227,12 +233,15 @@ def _request_rate_never_ran_out(model) -> bool:
     bucket = model.account.request_rate
     if type(bucket) is not TokenBucket:
         return True  # switched off
-    times = []
-    for recorder in model.recorders.values():
-        times.append(recorder.table("attempts")["t"])
-        if len(recorder.throttles):
-            times.append(recorder.table("throttles")["t"])
-    arrivals = np.sort(np.concatenate(times))
+    recorders = model.recorders
+    arrivals = sorted_starts.get(tuple(recorders))
+    if arrivals is None or any(len(r.throttles) for r in recorders.values()):
+        times = []
+        for recorder in recorders.values():
+            times.append(recorder.table("attempts")["t"])
+            if len(recorder.throttles):
+                times.append(recorder.table("throttles")["t"])
+        arrivals = np.sort(np.concatenate(times))
     n = arrivals.size
     interval = bucket.interval
     margin = 4.0 * np.finfo(np.float64).eps * n * (abs(arrivals[-1]) + n * interval + 1.0
