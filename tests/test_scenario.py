@@ -515,3 +515,17 @@ def test_the_resolved_config_must_be_writable_and_the_first_bad_value_is_named()
         with pytest.raises(SpecError) as caught:
             _check_writable(config)
         assert caught.value.key == key and message in caught.value.message
+
+
+def test_work_estimate_of_functions_written_alike_counts_each_of_them():
+    # Arrival specs written alike are integrated once; every function still counts, and the
+    # largest contributor is the first of the busiest.
+    from lambdasim.scenario.workload import estimate
+
+    data = _alike_functions(4)
+    data["functions"]["f2"]["triggers"][0]["arrivals"]["rate"] = 3
+    work = estimate(load_scenario(data).config)
+    assert work.arrivals == pytest.approx(60.0 * (1 + 1 + 3 + 1))
+    assert work.arrivals_key == "functions.f2.triggers.0.arrivals"
+    alone = estimate(load_scenario(_alike_functions(1)).config)
+    assert alone.arrivals == pytest.approx(60.0)

@@ -223,7 +223,9 @@ def cost_shares(model: "Model", name: str, edges: np.ndarray,
     duration = attempts["duration"][counted]
     index = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, count - 1)
     on_demand = (codes & PROVISIONED) == 0
-    billed = np.where(on_demand, billed_ms(duration), 0.0)
+    billed = billed_ms(duration)
+    if not on_demand.all():
+        billed = np.where(on_demand, billed, 0.0)
     init_extra = np.zeros_like(billed)
     if bill_init:
         # SnapStart restores are cold starts without an Init: their billed time comes from
@@ -301,7 +303,9 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
              + function * count)
     del t
     on_demand = (codes & PROVISIONED) == 0
-    billed = np.where(on_demand, billed_ms(duration), 0.0)
+    billed = billed_ms(duration)
+    if not on_demand.all():
+        billed = np.where(on_demand, billed, 0.0)
     init_extra = np.zeros_like(billed)
     functions = config["functions"]
     bill_init = np.array([init_is_billed(prices, config["billing"]["date"],

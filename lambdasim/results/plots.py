@@ -21,7 +21,9 @@ Per function:
   ``front-door-NAME.png`` (API Gateway's Count, 4XX/5XX errors and latencies).
 
 And ``concurrency.png`` for the account when there are several functions: each function's
-busy environments stacked, the account's peak concurrency and its limit.
+busy environments stacked, the account's peak concurrency and its limit; with more than
+:data:`~lambdasim.results.source_charts.ACCOUNT_BANDS` functions, the busiest (by peak
+concurrency) apart and the others as one band, "other functions (k)".
 
 Charts agree with the summary table: counts in legends are the table's (requests arriving
 after the warm-up and the attempts made for them); what the warm-up adds is drawn apart in

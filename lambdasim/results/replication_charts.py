@@ -47,8 +47,9 @@ from lambdasim.results.chart_kit import (COLORS, TALL, WIDE, Chart, count_axis, 
                                          empty_panel, latency_log_axis, legend, seconds_text,
                                          step, thousands, time_axis, title, usd_axis,
                                          usd_texts)
-from lambdasim.results.source_charts import (SHARED_COLUMNS, SOURCE_PANELS,
-                                             kafka_poller_limits)
+from lambdasim.results.source_charts import (OTHERS_COLOR, SHARED_COLUMNS, SHOWN_COLORS,
+                                             SOURCE_PANELS,
+                                             account_groups, kafka_poller_limits)
 
 __all__ = ["Band", "band", "replication_charts"]
 
@@ -447,9 +448,25 @@ def _account(digests, axis, edges, width, length, n, account_limit) -> Chart:
     scale = time_axis(ax, axis)
     x = edges / scale
     top = 1.0
-    for j, name in enumerate(digests[0]["functions"]):
+    names = list(digests[0]["functions"])
+    # With many functions the busiest apart and the others as one line (their sum in each
+    # replication), ranked by the mean over replications of each function's peak.
+    shown, others = account_groups(
+        names,
+        [float(np.mean([np.max(d["functions"][name]["busy_max"], initial=0.0)
+                        for d in digests])) for name in names],
+        [float(np.mean([np.sum(d["functions"][name]["busy"]) for d in digests]))
+         for name in names])
+    colors = [f"C{j}" for j in range(len(shown))] if not others else SHOWN_COLORS
+    for j, name in enumerate(shown):
         b = band([d["functions"][name]["busy"] for d in digests], length)
-        _draw(ax, x, b, f"C{j}", f"{name}: busy environments, mean")
+        _draw(ax, x, b, colors[j], f"{name}: busy environments, mean")
+        top = max(top, float(np.nanmax(b.high)))
+    if others:
+        b = band([_sum_padded([d["functions"][name]["busy"] for name in others], length)
+                  for d in digests], length)
+        _draw(ax, x, b, OTHERS_COLOR,
+              f"other functions ({len(others):,}): busy environments summed, mean")
         top = max(top, float(np.nanmax(b.high)))
     peak = band([d["account_busy_max"] for d in digests], length)
     _draw(ax, x, peak, COLORS["peak"],
@@ -465,10 +482,22 @@ def _account(digests, axis, edges, width, length, n, account_limit) -> Chart:
                 label=f"{label}, above the chart")
     count_axis(ax, ceiling)
     ax.set_ylabel("concurrent executions")
-    title(fig, f"account: concurrent executions by function, {n} replications",
-          _subtitle(n, width))
+    subtitle = _subtitle(n, width)
+    if others:
+        subtitle = (f"the {len(shown)} functions with the highest peak concurrency apart, the "
+                    f"other {len(others):,} summed; " + subtitle)
+    title(fig, f"account: concurrent executions by function, {n} replications", subtitle)
     legend(ax)
     return fig
+
+
+def _sum_padded(arrays: Sequence[np.ndarray], length: int) -> np.ndarray:
+    """The sum of per-bin arrays of one replication (shorter ones padded with zeros)."""
+    total = np.zeros(length)
+    for values in arrays:
+        values = np.asarray(values, dtype=np.float64)[:length]
+        total[:values.size] += values
+    return total
 
 
 def _dependencies(summary, digests, axis, n: int) -> Chart:

@@ -365,8 +365,7 @@ def _level_statistics(functions: dict[str, Any], per_period: dict[str, dict[str,
     ``[warmup, duration)`` into its block, maximum per period into its periods; reduced for
     all functions at once (StepLevel.max_mean_many, period_maxima_many), each as alone."""
     names = list(per_period)
-    busy = [busy_levels[name] for name in names]
-    live = [per_period[name].pop("live") for name in names]
+    busy, live = [busy_levels[n] for n in names], [per_period[n].pop("live") for n in names]
     for levels, key, column in ((busy, "concurrency", "ConcurrentExecutions"),
                                 (live, "environments", "Environments")):
         maxima, means = StepLevel.max_mean_many(levels, warmup, horizon)
@@ -533,8 +532,7 @@ def _function_periods(edges, t, codes, durations, throttle_t, live: StepLevel) -
         "Throttles": np.diff(throttle_bounds + [len(throttle_t)]),
         "ColdStarts": np.bincount(index[(codes & COLD) != 0], minlength=count),
         "durations": (durations, bounds),  # reduced with every function's (build_result)
-        "ConcurrentExecutions": None,  # these two: _level_statistics
-        "Environments": None,
+        "ConcurrentExecutions": None, "Environments": None,  # these two: _level_statistics
         "live": live,
         "extra": {},
     }
@@ -565,10 +563,13 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
         "period_start_s": np.repeat(edges[:-1], width).tolist(),
         "function": (names + [ACCOUNT_ROW]) * periods,
     }
+    def counts(table: np.ndarray, account_values: np.ndarray) -> list:  # as column(), at once
+        return np.vstack([table, account_values]).T.ravel().tolist()
+
     for key in ("Invocations", "Errors", "Throttles", "ColdStarts", "Environments"):
         table = np.array([np.asarray(d[key], dtype=np.int64) for d in data]).reshape(
             len(data), periods)
-        rows[key] = column(table.tolist(), table.sum(axis=0).tolist())
+        rows[key] = counts(table, table.sum(axis=0))
     # Each function's rows of figures turned into its columns (tuples, one per figure).
     durations = [tuple(zip(*d["durations"])) for d in data]
     for i, key in enumerate(("Duration_avg_ms", "Duration_p50_ms", "Duration_p90_ms",
@@ -577,9 +578,9 @@ def _series(edges, per_period, account_max, unreserved_max, reserved_total) -> d
     latency = [tuple(zip(*d["latency"])) for d in data]
     for i, key in enumerate(("Latency_p50_ms", "Latency_p99_ms")):
         rows[key] = column([columns[i] for columns in latency], nothing)
-    rows["ConcurrentExecutions"] = column(
-        [np.asarray(d["ConcurrentExecutions"], dtype=np.int64).tolist() for d in data],
-        np.asarray(account_max, dtype=np.int64).tolist())
+    rows["ConcurrentExecutions"] = counts(
+        np.array([np.asarray(d["ConcurrentExecutions"], dtype=np.int64) for d in data]).reshape(
+            len(data), periods), np.asarray(account_max, dtype=np.int64))
     unreserved = np.asarray(unreserved_max, dtype=np.int64)
     rows["UnreservedConcurrentExecutions"] = column([nothing] * len(data), unreserved.tolist())
     rows["ClaimedAccountConcurrency"] = column([nothing] * len(data),

@@ -19,8 +19,8 @@ from lambdasim.results.function_charts import (_bins, _function_name, _limits, _
 from lambdasim.results.periods import SUMMED_COLUMNS
 
 __all__ = ["async_chart", "front_door_chart", "dependency_chart", "sqs_chart", "stream_chart",
-           "kafka_chart", "kafka_poller_limits", "account_chart", "SOURCE_PANELS",
-           "SHARED_COLUMNS"]
+           "kafka_chart", "kafka_poller_limits", "account_chart", "account_groups",
+           "others_label", "ACCOUNT_BANDS", "SOURCE_PANELS", "SHARED_COLUMNS"]
 
 # --------------------------------------------------------------------------- trigger charts
 
@@ -318,25 +318,76 @@ def kafka_chart(result: Any, function: str | None = None) -> Chart | None:
     ], note="; table: the maximum after the warm-up")
 
 
+#: The account chart draws at most this many bands: with more functions, the busiest
+#: ``ACCOUNT_BANDS - 1`` apart and the others as one band, so the legend stays readable.
+ACCOUNT_BANDS = 10
+#: Colour of the band of the functions not drawn apart, and of those drawn apart (the
+#: default colour cycle without its grey, C7).
+OTHERS_COLOR = "#b0b0b0"
+SHOWN_COLORS = [f"C{j}" for j in (0, 1, 2, 3, 4, 5, 6, 8, 9)]
+
+
+def account_groups(names: list[str], peaks: list[float], totals: list[float],
+                   bands: int = ACCOUNT_BANDS) -> tuple[list[str], list[str]]:
+    """Which functions the account chart draws apart, and which as one band of others.
+
+    All of them when there are at most ``bands``; else the ``bands - 1`` with the highest
+    peak concurrency (ties broken by the larger busy time, then the scenario's order), in
+    that order, and the rest (at least two) in the scenario's order. ``peaks``: each
+    function's peak concurrent executions over the run; ``totals``: its busy time (any unit).
+    """
+    if len(names) <= bands:
+        return list(names), []
+    order = sorted(range(len(names)), key=lambda i: (-peaks[i], -totals[i], i))
+    shown = order[:bands - 1]
+    hidden = sorted(order[bands - 1:])
+    return [names[i] for i in shown], [names[i] for i in hidden]
+
+
+def others_label(count: int) -> str:
+    """The legend entry of the band of functions not drawn apart."""
+    return f"other functions ({count:,}), together"
+
+
 def account_chart(result: Any) -> Chart:
-    """Busy environments of every function stacked, the account's peak and its limit."""
+    """Busy environments of every function stacked, the account's peak and its limit.
+
+    With more than :data:`ACCOUNT_BANDS` functions, the ones with the highest peak
+    concurrency are drawn apart and the others as one grey band ("other functions (k)"), as
+    the subtitle says; the legend always keeps the peak, the account limit and the warm-up.
+    """
     timeline = _timeline(result)
     fig = Chart(figsize=WIDE)
     ax = fig.add_subplot()
     scale = time_axis(ax, timeline)
     x = timeline.edges / scale
     names = list(timeline.functions)
-    ax.stackplot(x, *[step(f.invoking + f.initializing) for f in timeline.functions.values()],
-                 labels=names, step="post", lw=0, alpha=0.85)
-    peak = timeline.account_busy_max
+    busy = {name: f.invoking + f.initializing for name, f in timeline.functions.items()}
+    shown, others = account_groups(
+        names, [float(np.max(timeline.functions[n].busy_max, initial=0.0)) for n in names],
+        [float(np.sum(busy[n])) for n in names])
     bins = _bins(timeline.width_s)
+    if not others:
+        ax.stackplot(x, *[step(busy[name]) for name in names], labels=names, step="post",
+                     lw=0, alpha=0.85)
+        subtitle = (f"areas: time-weighted mean per {bins}; black dashes: the peak count in "
+                    f"each {bins}")
+    else:
+        rest = np.sum([busy[name] for name in others], axis=0)
+        ax.stackplot(x, *[step(busy[name]) for name in shown], step(rest),
+                     labels=shown + [others_label(len(others))],
+                     colors=SHOWN_COLORS[:len(shown)] + [OTHERS_COLOR],
+                     step="post", lw=0, alpha=0.85)
+        subtitle = (f"the {len(shown)} functions with the highest peak concurrency apart, the "
+                    f"other {len(others):,} as one band; areas: time-weighted mean per {bins}; "
+                    f"black dashes: the peak count in each {bins}")
+    peak = timeline.account_busy_max
     _peaks(ax, x, peak, f"peak concurrent executions in each {bins}")
     top = max(float(np.max(peak)), 1.0)
     limit = timeline.account_limit
     count_axis(ax, _limits(ax, top, [(f"account concurrency limit ({limit:,})", limit,
                                       COLORS["limit"])]))
     ax.set_ylabel(f"concurrent executions\n(mean over each {bins})")
-    title(fig, "account: concurrent executions by function",
-          f"areas: time-weighted mean per {bins}; black dashes: the peak count in each {bins}")
+    title(fig, "account: concurrent executions by function", subtitle)
     legend(ax)
     return fig

@@ -163,6 +163,10 @@ def estimate(config: Mapping[str, Any], period_s: float | None = None) -> Worklo
     work._add("memory_bytes", BYTES_PER_PERIOD_ROW * periods * count, "period",
               f"{_num(periods, 3)} metrics periods (duration / period) for each of {count:,} "
               f"function(s)")
+    # Arrival specs written alike (a thousand functions from one template) are integrated
+    # once: the count depends on the resolved spec and the horizon only (repr is exact for
+    # resolved data: floats round-trip).
+    counted: dict[str, float] = {}
     for fname, function in functions.items():
         fkey = f"functions.{fname}"
         busy_s = _mean(function["duration"])
@@ -172,10 +176,13 @@ def estimate(config: Mapping[str, Any], period_s: float | None = None) -> Worklo
         for index, trigger in enumerate(function["triggers"]):
             tkey = f"{fkey}.triggers.{index}"
             specs = trigger["arrivals"]
-            try:
-                n = float(expected_count(specs, 0.0, horizon))
-            except (ArithmeticError, ValueError, MemoryError):
-                n = math.inf  # no closed form at this scale: beyond any limit
+            alike = repr(specs)
+            n = counted.get(alike)
+            if n is None:
+                try:
+                    n = counted[alike] = float(expected_count(specs, 0.0, horizon))
+                except (ArithmeticError, ValueError, MemoryError):
+                    n = math.inf  # no closed form at this scale: beyond any limit
             work._add("arrivals", n, f"{tkey}.arrivals")
             attempts = n
             retries = trigger.get("client_retries")
