@@ -243,3 +243,21 @@ def test_the_pool_check_counts_across_chunks(monkeypatch, chunk):
     assert not _same(data)
     assert _same(_scenario({"a": _function(20), "b": _function(20)},
                            account={"concurrency_limit": 100}))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_quick_rate_bound_never_passes_a_bucket_that_refuses(seed):
+    # The per-second bound may decline (then the exact check decides); when it passes, a
+    # TokenBucket taking the arrivals one by one never refuses.
+    from lambdasim.engine.account import TokenBucket
+    from lambdasim.engine.independent import _never_out_by_seconds
+
+    rng = np.random.default_rng(seed)
+    arrivals = np.sort(rng.uniform(0, 30, rng.integers(50, 3000)))
+    most = int(np.bincount(np.floor(arrivals).astype(int)).max())
+    capacity, rate = float(2 * most + rng.integers(0, 4)), float(most + rng.integers(-3, 4))
+    passed = _never_out_by_seconds(arrivals, TokenBucket(capacity, max(rate, 1.0)))
+    bucket = TokenBucket(capacity, max(rate, 1.0))
+    refused = not all([bucket.take(t) for t in arrivals])
+    assert not (passed and refused)
+    assert passed == (capacity >= 2 * most + 2 and rate >= most + 1)
