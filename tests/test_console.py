@@ -195,3 +195,20 @@ def test_a_sizeless_terminal_is_drawn_at_100_columns(monkeypatch):
     plain = ESCAPE.sub("", terminal.getvalue())
     assert plain.split() == render_text(page).split()
     assert "requests throttled (% of requests)" in plain  # one line: 100 columns, not 40
+
+
+def test_a_label_gives_way_to_a_wide_figure_unless_it_holds_a_figure():
+    # A word such as arm64/x86_64 may fold in a label column at 40 columns so that the line
+    # fits; a number in a label column (a sweep's setting) is never broken, even if the line
+    # then runs past the width (the terminal wraps it).
+    wide = "23,772.5 [21,745.9, 25,799.1]"
+    rows = [["arm64/x86_64 duration factor", wide], ["cold starts (% of invocations)", wide]]
+    table = TextTable([Column("function", "left"), Column("checkout")], rows)
+    lines = render_text([table], 40).splitlines()
+    assert max(len(line) for line in lines) <= 40, lines
+    assert sum(wide in line for line in lines) == 2
+    table.rows.append(["memory 10,240,000 MB", wide])
+    lines = render_text([table], 40).splitlines()
+    assert any(line.split()[:1] == ["10,240,000"] for line in lines), lines
+    assert sum(wide in line for line in lines) == 3
+    assert max(len(line) for line in lines) == len("10,240,000") + 2 + len(wide)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import textwrap
 from typing import Any, Iterable, Sequence, TextIO, Union
 
@@ -102,6 +103,8 @@ def wrap_header(text: str, body: Iterable[str], least: int = 10) -> str:
 _WRAPPED = 30
 #: A label column is not made narrower than this on a narrow terminal (its words wrap).
 _LEAST = 8
+#: A word that is a figure: digits with separators, a sign, currency, brackets or a percent.
+_FIGURE = re.compile(r"^[(\[<$+-]*\d[\d,.:-]*[%)\],;:]*$")
 #: Labels keep this width, if they can, before the headers of figure columns wrap.
 _READABLE = 20
 
@@ -143,15 +146,16 @@ def _floor(table: TextTable, i: int) -> int:
     """The narrowest column ``i`` may be drawn.
 
     A figure column: its widest cell (a figure is never broken; a long header wraps). A label
-    column: :data:`_LEAST`, or its longest word that holds a digit (a figure inside a label,
-    ``1,024 MB``, is not broken either), or its widest cell if that is narrower.
+    column: :data:`_LEAST`, or its longest figure (a number inside a label, ``1,024 MB``, is
+    not broken either; a word such as ``arm64/x86_64`` may be), or its widest cell if that is
+    narrower.
     """
     cells = [row[i] for row in table.rows]
     widest = max([len(cell) for cell in cells], default=0)
     if not _shrinks(table.columns[i]):
         return max(1, widest)
     longest = max([len(word) for cell in cells for word in cell.split()
-                   if any(ch.isdigit() for ch in word)], default=0)
+                   if _FIGURE.match(word)], default=0)
     natural = _widths(table)[i]
     return max(1, min(natural, max(_LEAST, longest)))
 
