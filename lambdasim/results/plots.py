@@ -20,10 +20,13 @@ Per function:
   with their minimum and maximum, concurrency against the partition count),
   ``front-door-NAME.png`` (API Gateway's Count, 4XX/5XX errors and latencies).
 
-And ``concurrency.png`` for the account when there are several functions: each function's
-busy environments stacked, the account's peak concurrency and its limit; with more than
+And for the whole run (:data:`RUN_CHARTS`): ``concurrency.png`` for the account when there
+are several functions: each function's busy environments stacked, the account's peak
+concurrency and its limit; with more than
 :data:`~lambdasim.results.source_charts.ACCOUNT_BANDS` functions, the busiest (by peak
-concurrency) apart and the others as one band, "other functions (k)".
+concurrency) apart and the others as one band, "other functions (k)"; ``dependencies.png``
+when the scenario has shared dependencies. ``results/README.md`` lists every file of a
+results folder (tests/test_results_readme.py holds it to :func:`chart_names`).
 
 Charts agree with the summary table: counts in legends are the table's (requests arriving
 after the warm-up and the attempts made for them); what the warm-up adds is drawn apart in
@@ -49,7 +52,7 @@ from lambdasim.results.source_charts import (account_chart, async_chart, depende
 __all__ = ["Chart", "concurrency_chart", "requests_chart", "latency_chart",
            "latency_time_chart", "cost_chart", "async_chart", "sqs_chart", "stream_chart",
            "front_door_chart", "kafka_chart", "dependency_chart", "account_chart", "charts",
-           "write_plots", "FUNCTION_CHARTS", "COST_LABELS"]
+           "chart_names", "write_plots", "FUNCTION_CHARTS", "RUN_CHARTS", "COST_LABELS"]
 
 
 #: Chart kinds drawn for every function: file prefix -> function. Trigger charts return None
@@ -68,6 +71,24 @@ FUNCTION_CHARTS: dict[str, Callable[[Any, str], Chart | None]] = {
 }
 
 
+def _several_functions(result: Any) -> Chart | None:
+    """The account chart, drawn when the run has several functions."""
+    return account_chart(result) if len(result.summary["functions"]) > 1 else None
+
+
+#: Charts of the whole run: file name -> function of the result (None when it does not
+#: apply).
+RUN_CHARTS: dict[str, Callable[[Any], Chart | None]] = {
+    "concurrency.png": _several_functions,
+    "dependencies.png": dependency_chart,
+}
+
+
+def chart_names() -> list[str]:
+    """Every chart file name a results folder can hold, ``F`` for a function's name."""
+    return [f"{kind}-F.png" for kind in FUNCTION_CHARTS] + list(RUN_CHARTS)
+
+
 def charts(result: Any):
     """Yield ``(file name, chart)`` for every chart of a run, one at a time."""
     for name in result.summary["functions"]:
@@ -75,11 +96,10 @@ def charts(result: Any):
             chart = make(result, name)
             if chart is not None:
                 yield f"{kind}-{name}.png", chart
-    if len(result.summary["functions"]) > 1:
-        yield "concurrency.png", account_chart(result)
-    chart = dependency_chart(result)
-    if chart is not None:
-        yield "dependencies.png", chart
+    for file_name, make in RUN_CHARTS.items():
+        chart = make(result)
+        if chart is not None:
+            yield file_name, chart
 
 
 def write_plots(result: Any, out_dir: str | os.PathLike[str]) -> list[Path]:
