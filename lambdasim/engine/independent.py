@@ -96,17 +96,17 @@ def run_separately(model, limit: float,
     """
     sims: dict[str, Simulation] = model.separate_runs
     duration = model.duration_s
-    runs = dict.fromkeys(sims, 0)
+    tally = _Tally(sims)
     shared = _shared_limits(model)
     slices = 1 if progress is None else PROGRESS_SLICES
     for k in range(1, slices + 1):
         target = duration if k == slices else duration * k / slices
         for name, sim in sims.items():
-            runs[name] += _run_to(sim, target)
+            tally.runs[name] += _run_to(sim, target)
             if name in shared and _throttled_on_shared(model, name):
                 return False  # known now: stop here rather than after every function
         if progress is not None:
-            progress(target, _events(sims, runs))
+            progress(target, tally.events())
     # The drain after the horizon: each function until its last request in flight ends.
     drained = False
     end = duration
@@ -137,7 +137,7 @@ def run_separately(model, limit: float,
     model.end_s = end
     # One loop's count: the model's events, plus its 'until' event and, when it drained,
     # that event put back by SimPy's stop.
-    model.events = _events(sims, runs) + 1 + int(drained)
+    model.events = tally.events() + 1 + int(drained)
     return True
 
 
@@ -153,14 +153,24 @@ def _run_to(sim: Simulation, target: float) -> int:
     return 1
 
 
-def _events(sims: dict[str, Simulation], runs: dict[str, int]) -> int:
-    """Events the functions' loops processed: event ids taken, less those still queued, those
-    of arrivals, two per 'until' run, and one per earlier count (reading the id counter
-    takes an id; ``runs`` counts the reads too, under the key None)."""
-    probes = runs.get(None, 0)
-    runs[None] = probes + 1
-    return sum(next(sim._eid) - probes - len(sim._queue) - sim.arrivals_taken - 2 * runs[name]
-               for name, sim in sims.items())
+class _Tally:
+    """Counts what the functions' loops did that a single loop's event count leaves out."""
+
+    __slots__ = ("sims", "runs", "reads")
+
+    def __init__(self, sims: dict[str, Simulation]) -> None:
+        self.sims = sims
+        #: Per loop, its 'until' runs (two event ids each: the event and its re-scheduling).
+        self.runs = dict.fromkeys(sims, 0)
+        #: Reads of the id counters so far (reading one takes an id).
+        self.reads = 0
+
+    def events(self) -> int:
+        """Events the loops processed: ids taken, less those still queued, arrivals' ids,
+        the 'until' runs' and this tally's own reads."""
+        reads, self.reads = self.reads, self.reads + 1
+        return sum(next(sim._eid) - reads - len(sim._queue) - sim.arrivals_taken
+                   - 2 * self.runs[name] for name, sim in self.sims.items())
 
 
 def _shared_limits(model) -> set[str]:
