@@ -522,15 +522,27 @@ def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_i
 def _function_periods(edges, t, codes, durations, throttle_t, live: StepLevel) -> dict[str, Any]:
     """CloudWatch-style metrics of one function per period (by invocation start)."""
     count = len(edges) - 1
-    # Attempts and throttles are recorded in time order.
-    bounds = np.searchsorted(t, edges[:-1], side="left").tolist() + [len(t)]
-    index = np.repeat(np.arange(count), np.diff(bounds))
-    throttle_bounds = np.searchsorted(throttle_t, edges[:-1], side="left").tolist()
+    # Attempts and throttles are recorded in time order, none before edges[0] (time 0).
+    bounds = np.empty(count + 1, dtype=np.int64)
+    bounds[:count] = t.searchsorted(edges[:-1], side="left")
+    bounds[count] = len(t)
+    throttle_bounds = np.empty(count + 1, dtype=np.int64)
+    throttle_bounds[:count] = throttle_t.searchsorted(edges[:-1], side="left")
+    throttle_bounds[count] = len(throttle_t)
+    # Errors and cold starts are rare: counted over the attempts with any flag, each in the
+    # period whose rows hold it.
+    flagged = np.flatnonzero(codes)
+    if flagged.size:
+        period, flags = bounds.searchsorted(flagged, side="right") - 1, codes[flagged]
+        errors = np.bincount(period[(flags & (ERROR | TIMEOUT)) != 0], minlength=count)
+        cold_starts = np.bincount(period[(flags & COLD) != 0], minlength=count)
+    else:
+        errors = cold_starts = np.zeros(count, dtype=np.int64)
     return {
         "Invocations": np.diff(bounds),
-        "Errors": np.bincount(index[(codes & (ERROR | TIMEOUT)) != 0], minlength=count),
-        "Throttles": np.diff(throttle_bounds + [len(throttle_t)]),
-        "ColdStarts": np.bincount(index[(codes & COLD) != 0], minlength=count),
+        "Errors": errors,
+        "Throttles": np.diff(throttle_bounds),
+        "ColdStarts": cold_starts,
         "durations": (durations, bounds),  # reduced with every function's (build_result)
         "ConcurrentExecutions": None, "Environments": None,  # these two: _level_statistics
         "live": live,
