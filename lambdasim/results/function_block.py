@@ -223,9 +223,9 @@ def function_periods(edges: np.ndarray, t: np.ndarray, codes: np.ndarray,
     else:
         errors = cold_starts = np.zeros(count, dtype=np.int64)
     return {
-        "Invocations": np.diff(bounds),
+        "Invocations": bounds[1:] - bounds[:-1],
         "Errors": errors,
-        "Throttles": np.diff(throttle_bounds),
+        "Throttles": throttle_bounds[1:] - throttle_bounds[:-1],
         "ColdStarts": cold_starts,
         "durations": (durations, bounds),  # reduced with every function's (build_result)
         "ConcurrentExecutions": None, "Environments": None,  # these two: _level_statistics
