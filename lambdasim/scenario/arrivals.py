@@ -407,6 +407,8 @@ def _poisson_times(
         return
     last_u = 0.0
     last_t = t0
+    rate = _flat_rate(starts, r0, slope)
+    flat = rate is not None
     while True:
         u = last_u + np.cumsum(rng.standard_exponential(block))
         last_u = float(u[-1])
@@ -414,15 +416,18 @@ def _poisson_times(
         if done:
             u = u[u < total]
         if u.size:
-            k = np.searchsorted(cum_end, u, side="right")
-            k = np.minimum(k, cum_end.size - 1)  # rounding guard at the very end
-            c = np.maximum(u - cum_start[k], 0.0)
-            rk, ak = r0[k], slope[k]
-            disc = np.maximum(rk * rk + 2.0 * ak * c, 0.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                x = 2.0 * c / (rk + np.sqrt(disc))
-            x = np.where(np.isfinite(x), x, 0.0)
-            t = np.minimum(starts[k] + x, ends[k])
+            if flat:
+                t = np.minimum(starts[0] + u / rate, ends[0])
+            else:
+                k = np.searchsorted(cum_end, u, side="right")
+                k = np.minimum(k, cum_end.size - 1)  # rounding guard at the very end
+                c = np.maximum(u - cum_start[k], 0.0)
+                rk, ak = r0[k], slope[k]
+                disc = np.maximum(rk * rk + 2.0 * ak * c, 0.0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    x = 2.0 * c / (rk + np.sqrt(disc))
+                x = np.where(np.isfinite(x), x, 0.0)
+                t = np.minimum(starts[k] + x, ends[k])
             t = np.maximum.accumulate(np.maximum(t, last_t))
             t = t[t < t1]
             if t.size:
@@ -430,6 +435,17 @@ def _poisson_times(
                 yield t
         if done:
             return
+
+
+def _flat_rate(starts: np.ndarray, r0: np.ndarray, slope: np.ndarray) -> float | None:
+    """The rate of one flat segment, for which :func:`_poisson_times`' inversion reduces to
+    ``start + u / rate`` exactly: ``cum_start`` is 0, ``sqrt(rate * rate) == rate`` when the
+    square neither overflows nor underflows (checked), and ``2u / 2rate == u / rate``. None
+    for any other rate profile (the general inversion)."""
+    if starts.size != 1 or slope[0] != 0.0:
+        return None
+    rate = float(r0[0])
+    return rate if rate > 0.0 and math.sqrt(rate * rate) == rate else None
 
 
 def _constant_times(rate: float, t0: float, t1: float, block: int) -> Iterator[np.ndarray]:
