@@ -236,3 +236,36 @@ def test_only_a_flat_rate_whose_square_is_exact_takes_the_shortcut():
     assert _flat_rate(one, np.array([1e-300]), np.array([0.0])) is None  # square underflows
     assert _flat_rate(one, np.array([1e200]), np.array([0.0])) is None  # square overflows
     assert _flat_rate(one, np.array([0.0]), np.array([0.0])) is None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_unit_sums_drawn_in_part_are_the_whole_blocks_sums(seed):
+    # A quiet spec draws only the part of a block it is likely to need; the sums it gets
+    # must be the whole block's, bit for bit, up to where they reach the total.
+    from lambdasim.scenario.arrivals import _unit_sums
+
+    rng = np.random.default_rng(seed)
+    block = int(rng.choice([1, 7, 64, 4096]))
+    last_u = float(rng.choice([0.0, rng.uniform(0, 1e4)]))
+    total = last_u + float(rng.choice([0.5, 3.0, rng.uniform(0, 1.3 * block), 5e3]))
+    whole = last_u + np.cumsum(np.random.default_rng(seed + 99).standard_exponential(block))
+    got = _unit_sums(np.random.default_rng(seed + 99), block, last_u, total)
+    assert got.tobytes() == whole[:got.size].tobytes()
+    assert got.size == block or float(got[-1]) >= total
+
+
+@pytest.mark.parametrize("rate", [[[0, 0.05]], [[0, 0.3], [500, 2.0, "linear"], [900, 0.0]],
+                                  [[0, 40.0]]])
+def test_arrivals_are_the_same_as_with_whole_blocks(rate):
+    from unittest import mock
+
+    from lambdasim.scenario import arrivals
+
+    def whole(rng, block, last_u, total):
+        return last_u + np.cumsum(rng.standard_exponential(block))
+
+    (spec,) = resolve_arrivals({"process": "poisson", "rate": rate}, "a")
+    got = _all(spec, 1000.0, seed=3)
+    with mock.patch.object(arrivals, "_unit_sums", whole):
+        expected = _all(spec, 1000.0, seed=3)
+    assert got.size > 10 and got.tobytes() == expected.tobytes()
