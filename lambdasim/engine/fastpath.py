@@ -102,11 +102,15 @@ class FastSyncTrigger:
 
     @property
     def arrived_in_window(self) -> int:
-        # Arrivals stop at the horizon: only the warm-up bound needs a check.
-        attempts = self.recorder.table("attempts")["origin"]
-        throttles = self.recorder.table("throttles")["origin"]
-        return int(np.count_nonzero(attempts >= self.warmup_s)
-                   + np.count_nonzero(throttles >= self.warmup_s))
+        # Arrivals stop at the horizon: only the warm-up bound needs a check. Attempts and
+        # throttles are recorded in time order, each at its request's arrival (its origin).
+        recorder = self.recorder
+        starts = recorder.table("attempts")["t"]
+        count = len(starts) - int(starts.searchsorted(self.warmup_s, side="left"))
+        if len(recorder.throttles):
+            throttled_at = recorder.table("throttles")["t"]
+            count += len(throttled_at) - int(throttled_at.searchsorted(self.warmup_s, side="left"))
+        return count
 
 
 def specialise(model) -> list[str]:
@@ -323,25 +327,29 @@ def derived_requests(recorder, packed_base: int, end_s: float, ordered: bool = T
         Columns ``arrived``, ``ended``, ``packed`` as in ``FunctionRecorder.table``.
     """
     attempts = recorder.table("attempts")
-    throttles = recorder.table("throttles")
     t = attempts["t"]
     ended = t + (attempts["init"] + attempts["duration"])
-    done = ended <= end_s
-    if not done.all():
-        t, ended = t[done], ended[done]
-        codes = attempts["code"][done].astype(np.int64)
+    codes = attempts["code"].astype(np.intp)
+    if ended.size and ended.max() > end_s:
+        done = ended <= end_s
+        t, ended, codes = t[done], ended[done], codes[done]
+    packed = (packed_base | _CODE_AND_OUTCOME[codes]).astype(np.float64)
+    throttled_at = recorder.table("throttles")["t"]
+    if throttled_at.size:
+        arrived = np.concatenate([t, throttled_at])
+        ended = np.concatenate([ended, throttled_at])
+        packed = np.concatenate([packed, np.full(throttled_at.size,
+                                                 float(packed_base | (THROTTLED << 8)))])
     else:
-        codes = attempts["code"].astype(np.int64)
-    failed = (codes & (ERROR | TIMEOUT)) != 0
-    packed = (packed_base | codes | np.where(failed, FAILED << 8, SUCCEEDED << 8)).astype(
-        np.float64)
-    throttled_at = throttles["t"]
-    arrived = np.concatenate([t, throttled_at])
-    ended = np.concatenate([ended, throttled_at])
-    packed = np.concatenate([packed, np.full(throttled_at.size,
-                                             float(packed_base | (THROTTLED << 8)))])
+        arrived = t
     if ordered and arrived.size:
         kind = np.concatenate([np.zeros(t.size, np.int8), np.ones(throttled_at.size, np.int8)])
         order = np.lexsort((kind, ended), axis=0)
         arrived, ended, packed = arrived[order], ended[order], packed[order]
     return {"arrived": arrived, "ended": ended, "packed": packed}
+
+
+#: By attempt code (flags, below 256): the code and the outcome bits of the request it
+#: answered (:func:`pack_request`), FAILED on an error or a timeout, else SUCCEEDED.
+_CODE_AND_OUTCOME = np.array([code | ((FAILED if code & (ERROR | TIMEOUT) else SUCCEEDED) << 8)
+                              for code in range(256)], dtype=np.int64)

@@ -215,12 +215,12 @@ class StepLevel:
 
     def __init__(self, starts: np.ndarray, ends: np.ndarray) -> None:
         starts = np.asarray(starts, dtype=np.float64)
-        if starts.size > 1 and not bool(np.all(starts[1:] >= starts[:-1])):
+        if starts.size > 1 and not (starts[1:] >= starts[:-1]).all():
             starts = np.sort(starts)
         self.starts = starts
         self.ends = np.sort(np.asarray(ends, dtype=np.float64))
         # Level just after the k-th start: starts so far minus ends at or before it.
-        after = np.searchsorted(self.ends, starts, side="right").astype(np.int32)
+        after = self.ends.searchsorted(starts, side="right").astype(np.int32)
         np.subtract(np.arange(1, len(starts) + 1, dtype=np.int32), after, out=after)
         self._after_start = after
 
@@ -247,15 +247,17 @@ class StepLevel:
         """
         if b <= a:
             return 0.0
-        total = (float(np.clip(self.ends, a, b).sum())
-                 - float(np.clip(self.starts, a, b).sum()))
+        # np.add.reduce is ndarray.sum without its wrapper (the same pairwise sum).
+        total = (float(np.add.reduce(np.clip(self.ends, a, b)))
+                 - float(np.add.reduce(np.clip(self.starts, a, b))))
         return total / (b - a)
 
     def max(self, a: float, b: float) -> float:
         """Maximum over ``[a, b)``."""
-        best = int(self.value_at(a))
-        lo = np.searchsorted(self.starts, a, side="right")
-        hi = np.searchsorted(self.starts, b, side="left")
+        # The level just after a (value_at), then the levels just after the starts in (a, b).
+        lo = int(self.starts.searchsorted(a, side="right"))
+        best = lo - int(self.ends.searchsorted(a, side="right"))
+        hi = int(self.starts.searchsorted(b, side="left"))
         if hi > lo:
             best = max(best, int(self._after_start[lo:hi].max()))
         return float(best)
@@ -332,16 +334,18 @@ class StepLevel:
 
     def period_maxima(self, edges: np.ndarray) -> np.ndarray:
         """Maximum in each period ``[edges[k], edges[k+1])``."""
-        result = self.value_at(edges[:-1]).astype(np.int64)
-        if len(self.starts):
-            bounds = np.searchsorted(self.starts, edges, side="left")
-            busy = np.flatnonzero(bounds[1:] > bounds[:-1])
-            if busy.size:
-                # One reduction over the periods that have starts (contiguous slices, so
-                # each ends where the next non-empty one begins). Starts exactly at
-                # edges[k] are already in value_at(edges[k]).
-                peaks = np.maximum.reduceat(self._after_start[:bounds[-1]], bounds[busy])
-                result[busy] = np.maximum(result[busy], peaks)
+        bounds = self.starts.searchsorted(edges, side="left")
+        # The level at each edge with the ends at it applied and the starts at it not yet: at
+        # most value_at(edge), which is the level after the last start at the edge and so is
+        # among the peaks below when there is one (one search fewer than value_at).
+        result = (bounds[:-1] - self.ends.searchsorted(edges[:-1], side="right")).astype(
+            np.int64)
+        busy = np.flatnonzero(bounds[1:] > bounds[:-1])
+        if busy.size:
+            # One reduction over the periods that have starts (contiguous slices, so each
+            # ends where the next non-empty one begins).
+            peaks = np.maximum.reduceat(self._after_start[:bounds[-1]], bounds[busy])
+            result[busy] = np.maximum(result[busy], peaks)
         return result
 
 

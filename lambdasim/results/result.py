@@ -26,15 +26,11 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from lambdasim._version import __version__
-from lambdasim.engine.billing import (UsageBill, billed_ms, cost_report, init_is_billed,
-                                      load_prices, projection)
-from lambdasim.engine.function import (COLD, CRASH, ERROR, PROVISIONED, RESTORE, TIMEOUT,
-                                       architecture_factor, duration_factor)
-from lambdasim.engine.invoke.sync import DROPPED, FAILED, SUCCEEDED, THROTTLED
+from lambdasim.engine.billing import cost_report, init_is_billed, load_prices, projection
 from lambdasim.engine.dependencies import dependency_series, dependency_summary
-from lambdasim.engine.metrics import (StepLevel, period_time_stats_ms_many, request_outcomes,
-                                      time_stats_ms_many)
+from lambdasim.engine.metrics import StepLevel, period_time_stats_ms_many, time_stats_ms_many
 from lambdasim.results.assumptions import used_assumptions
+from lambdasim.results.function_block import function_block
 from lambdasim.results.periods import merge_series, period_costs, period_percentiles_ms_many
 from lambdasim.results.records import RECORD_COLUMNS, RequestRecords  # noqa: F401 (public)
 from lambdasim.results.series import (ACCOUNT_ROW, EXTRA_COLUMNS,  # noqa: F401 (public)
@@ -196,10 +192,6 @@ class Result:
                 f"functions={self.functions})")
 
 
-def _rate(numerator: int, denominator: int) -> float:
-    return round(numerator / denominator, 9) if denominator else 0.0
-
-
 def build_result(model: "Model", *, records: bool = False, timeline: bool = True,
                  timeline_width_s: float | None = None) -> Result:
     """Compute the summary, series and (optionally) records of a finished model.
@@ -243,7 +235,7 @@ def _build_result(model: "Model", records: bool, timeline: bool,
         fconfig = config["functions"][name]
         bill_init = init_is_billed(prices, config["billing"]["date"], fconfig["package_type"],
                                    fconfig["runtime"])
-        block, usage, busy, periods = _function_block(
+        block, usage, busy, periods = function_block(
             model, name, recorder, fconfig, prices, bill_init, edges)
         functions[name] = block
         usages.append(usage)
@@ -310,7 +302,7 @@ def _build_result(model: "Model", records: bool, timeline: bool,
             for name, dependency in model.dependencies.items()}
         dependency_rows = dependency_series(model.dependencies, edges, model.end_s)
     series = build_series(edges, per_period, account_busy.period_maxima(edges),
-                     unreserved.period_maxima(edges), model.account.reserved_total)
+                          unreserved.period_maxima(edges), model.account.reserved_total)
     del busy_levels, account_busy, unreserved
     request_records = RequestRecords(model, bill_init) if records else None
     # The chart timeline is built when charts are drawn, not for every run.
@@ -382,147 +374,3 @@ def _period_statistics(pending: list[dict[str, Any]], edges: np.ndarray) -> None
         for key in samples:
             block[key] = next(stats)
     pending.clear()
-
-
-def _duration_basis(fconfig) -> dict[str, Any]:
-    """The memory and architecture the durations were measured at and the factors applied."""
-    scaling = fconfig["memory_scaling"]
-    return {
-        "reference_mb": fconfig["reference_mb"],
-        "memory_mb": fconfig["memory_mb"],
-        "memory_factor": round(duration_factor(fconfig["memory_mb"], fconfig["reference_mb"],
-                                               scaling["cpu_bound"], scaling["threads"]), 9),
-        "reference_architecture": fconfig["reference_architecture"],
-        "architecture": fconfig["architecture"],
-        "arm64_duration_factor": fconfig["arm64_duration_factor"],
-        "architecture_factor": round(architecture_factor(
-            fconfig["architecture"], fconfig["reference_architecture"],
-            fconfig["arm64_duration_factor"]), 9),
-    }
-
-
-def _function_block(model: "Model", name: str, recorder, fconfig, prices, bill_init: bool,
-                    edges: np.ndarray):
-    """One function's summary block (cost filled later), usage, concurrency and periods.
-
-    Ordered so that few temporary arrays of the run's size are alive at once.
-    """
-    warmup, horizon = model.warmup_s, model.duration_s
-    attempts = recorder.table("attempts")
-    t = attempts["t"]
-    busy = StepLevel(t, t + (attempts["init"] + attempts["duration"]))
-    recorder.busy_level = busy  # the one sort of the ends, kept for the chart timeline
-    env_created, env_ended = recorder.environments()
-    # Environments still alive count until the end of the run.
-    live = StepLevel(env_created, np.where(np.isnan(env_ended), model.end_s, env_ended))
-
-    requests = recorder.table("requests", ordered=False)
-    arrived_at = requests["arrived"]
-    outcome = request_outcomes(requests["packed"])
-    in_window = (arrived_at >= warmup) & (arrived_at < horizon)
-    counts = np.bincount(outcome[in_window], minlength=4)
-    answered = in_window & ((outcome == SUCCEEDED) | (outcome == FAILED))
-    del in_window
-    # Summary statistics are reduced with other functions' at once (_period_statistics).
-    samples = {"latency_ms": requests["ended"][answered] - arrived_at[answered]}
-    # Per period: every answered request by the period it arrived in, warm-up included.
-    everyone = (outcome == SUCCEEDED) | (outcome == FAILED)
-    # Reduced with every function's at once (build_result).
-    period_latency = (arrived_at[everyone], requests["ended"][everyone] - arrived_at[everyone])
-    del outcome, everyone
-    del answered
-    arrived = sum(trigger.arrived_in_window for trigger in model.triggers[name])
-
-    throttles = recorder.table("throttles")
-    throttle_origin = throttles["origin"]
-    n_throttles = int(np.count_nonzero((throttle_origin >= warmup) & (throttle_origin < horizon)))
-
-    codes = attempts["code"].astype(np.uint8)
-    window = (attempts["origin"] >= warmup) & (attempts["origin"] < horizon)
-    w_codes = codes[window]
-    cold = (w_codes & COLD) != 0
-    durations = attempts["duration"][window]
-    cold_starts = int(np.count_nonzero(cold))
-    # A SnapStart restore is a cold start but no Init: its Restore Duration is reported and
-    # billed by lambdasim.engine.snapstart, not as Init Duration.
-    cold &= (w_codes & RESTORE) == 0
-    inits = attempts["init"][window][cold]
-    del window
-    invocations = int(durations.size)
-    samples["duration_ms"] = durations
-    samples["init_duration_ms"] = inits
-    # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
-    provisioned = (w_codes & PROVISIONED) != 0
-    if provisioned.any():
-        # Billed at the provisioned execution rate by lambdasim.engine.provisioned, not here.
-        billed = float(billed_ms(durations[~provisioned]).sum())
-    else:
-        billed = float(billed_ms(durations).sum())
-    del provisioned
-    if bill_init and inits.size:
-        init_billed = float((billed_ms(durations[cold] + inits) - billed_ms(durations[cold])).sum())
-        billed += init_billed
-    else:
-        init_billed = 0.0
-    del durations
-    usage = UsageBill(name, fconfig["architecture"], fconfig["memory_mb"],
-                      fconfig["ephemeral_storage_mb"], invocations, billed,
-                      prices["ephemeral_storage_free_mb"], init_billed_ms=init_billed,
-                      epu_minimum_s=prices["event_poller_unit_minimum_s"])
-    block = {
-        "requests": {
-            "arrived": arrived,
-            "succeeded": int(counts[SUCCEEDED]),
-            "failed": int(counts[FAILED]),
-            "throttled": int(counts[THROTTLED]),
-            "dropped": int(counts[DROPPED]),
-            "in_flight": arrived - int(counts.sum()),
-        },
-        "invocations": invocations,
-        "errors": int(np.count_nonzero(w_codes & (ERROR | TIMEOUT))),
-        # Errors that crashed the runtime and reset the environment (crash_share).
-        "crashes": int(np.count_nonzero(w_codes & CRASH)),
-        "throttles": n_throttles,
-        "attempts": invocations + n_throttles,
-        "cold_starts": cold_starts,
-        "cold_start_rate": _rate(cold_starts, invocations),
-        "throttle_rate": _rate(n_throttles, invocations + n_throttles),
-        "request_throttle_rate": _rate(int(counts[THROTTLED]), arrived),
-        "latency_ms": None,  # these three: _period_statistics
-        "duration_ms": None,
-        "init_duration_ms": None,
-        # Where the handler times were measured and how they were stretched for this run.
-        "duration_basis": _duration_basis(fconfig),
-        # max and mean of these two: _level_statistics, for every function at once
-        "concurrency": {"max": None, "mean": None},
-        "environments": {
-            "created": int(np.count_nonzero(env_created >= warmup)),
-            "max": None,
-            "mean": None,
-        },
-        "cost_usd": None,  # filled by the caller: tiers and free tier are account-wide
-    }
-    del w_codes, cold, inits
-    periods = _function_periods(edges, t, codes, attempts["duration"], throttles["t"], live)
-    periods["latency"] = period_latency
-    periods["summary"] = (block, samples)
-    return block, usage, busy, periods
-
-
-def _function_periods(edges, t, codes, durations, throttle_t, live: StepLevel) -> dict[str, Any]:
-    """CloudWatch-style metrics of one function per period (by invocation start)."""
-    count = len(edges) - 1
-    # Attempts and throttles are recorded in time order.
-    bounds = np.searchsorted(t, edges[:-1], side="left").tolist() + [len(t)]
-    index = np.repeat(np.arange(count), np.diff(bounds))
-    throttle_bounds = np.searchsorted(throttle_t, edges[:-1], side="left").tolist()
-    return {
-        "Invocations": np.diff(bounds),
-        "Errors": np.bincount(index[(codes & (ERROR | TIMEOUT)) != 0], minlength=count),
-        "Throttles": np.diff(throttle_bounds + [len(throttle_t)]),
-        "ColdStarts": np.bincount(index[(codes & COLD) != 0], minlength=count),
-        "durations": (durations, bounds),  # reduced with every function's (build_result)
-        "ConcurrentExecutions": None, "Environments": None,  # these two: _level_statistics
-        "live": live,
-        "extra": {},
-    }
