@@ -216,3 +216,51 @@ def test_summary_table_shows_the_30_day_projection():
 
     text = format_summary_table(run())
     assert "cost per 30 days (the window's traffic all month)" in text
+
+
+@pytest.mark.parametrize("recurs", ["continuous", "daily", "once"])
+@pytest.mark.parametrize("free_tier", [False, True])
+def test_cost_report_rounds_every_function_as_pythons_round(recurs, free_tier):
+    # cost_report rounds the functions' items at once (thousands of functions); each block
+    # must be round(item, 9) of the function's bill, and each account item the rounded sum,
+    # in order, of the functions' unrounded items.
+    import random
+
+    rng = random.Random(7 + len(recurs) + free_tier)
+    usages = []
+    for i in range(40):
+        usage = UsageBill(f"f{i}", rng.choice(["x86_64", "arm64"]), rng.choice([128, 1769, 10240]),
+                          rng.choice([512, 2048]), rng.randrange(0, 10**7),
+                          rng.uniform(0, 1e9) * rng.choice([0, 1, 1e-6]), 512,
+                          init_billed_ms=rng.uniform(0, 1e5),
+                          provisioned_configured_gb_s=rng.choice([0.0, rng.uniform(0, 1e6)]))
+        usage.sqs_epu_s = rng.choice([0.0, rng.uniform(0, 1e5)])
+        usages.append(usage)
+    window_s = 3600.0
+    functions, account = cost_report(usages, PRICES, free_tier, window_s, recurs=recurs)
+    now = bill_account(usages, PRICES, free_tier)
+    keys = COST_ITEMS + ("total",)
+    factor = {"continuous": MONTH_S / window_s, "daily": 30.0, "once": None}[recurs]
+    month = None if factor is None else bill_account(
+        [u.projected(round(factor, 9), MONTH_S / window_s) for u in usages], PRICES, free_tier)
+    assert list(functions) == [u.name for u in usages]
+    for u in usages:
+        assert list(functions[u.name]) == list(keys) + ["per_30_days"]
+        for key in keys:
+            assert functions[u.name][key] == round(now[u.name][key], 9), (u.name, key)
+            expected = None if month is None else round(month[u.name][key], 9)
+            assert functions[u.name]["per_30_days"][key] == expected, (u.name, key)
+    for key in keys:
+        total = 0
+        for u in usages:
+            total += now[u.name][key]
+        assert account[key] == round(total, 9)
+        if month is None:
+            assert account["per_30_days"][key] is None
+        else:
+            total = 0
+            for u in usages:
+                total += month[u.name][key]
+            assert account["per_30_days"][key] == round(total, 9)
+    empty, nothing = cost_report([], PRICES, free_tier, window_s, recurs=recurs)
+    assert empty == {} and nothing["total"] == 0

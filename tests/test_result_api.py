@@ -59,6 +59,37 @@ def test_series_columns_and_rows(result):
         assert series["ConcurrentExecutions"][i - 2] <= 3
 
 
+def test_columns_no_function_fills_are_none_in_every_row(result):
+    from lambdasim.results.result import EXTRA_COLUMNS
+
+    series = result.series
+    for column in EXTRA_COLUMNS:  # sync functions only: no trigger-specific column
+        assert series[column] == [None] * len(series["function"])
+        assert series[column] is not series[EXTRA_COLUMNS[0]] or column == EXTRA_COLUMNS[0]
+    starts = series["period_start_s"]
+    assert starts == sorted(starts) and starts[0] == 0.0 and starts[3] == 60.0
+
+
+def test_the_summary_config_is_a_deep_copy_whatever_it_holds(result):
+    # The resolved config is copied into the summary through marshal (plain data), or
+    # through pickle when it holds anything marshal does not write.
+    from collections import OrderedDict
+
+    from lambdasim.results.result import _plain_copy
+
+    config = result.summary["config"]
+    assert config is not result.scenario.config
+    assert config["functions"] == result.scenario.config["functions"]
+    assert config["functions"]["checkout"] is not result.scenario.config["functions"]["checkout"]
+    plain = {"a": [1, 2.5, None, True, "é", {"b": (3, [4])}], "n": 10**30, "nan": float("nan")}
+    for data in (plain, {**plain, "odd": OrderedDict(c=np.float64(0.1))}):
+        copy = _plain_copy(data)
+        assert repr(copy) == repr(data) and type(copy.get("odd")) is type(data.get("odd"))
+        copy["a"][5]["b"][1].append(5)
+        copy["a"].append(0)
+        assert data["a"] == [1, 2.5, None, True, "é", {"b": (3, [4])}]
+
+
 def test_records_match_the_summary(result):
     records = result.records
     columns = records.columns()

@@ -71,10 +71,13 @@ import json
 import math
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from importlib import resources
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from lambdasim.engine.metrics import round_to
 
 __all__ = ["load_prices", "available_price_files", "billed_ms", "tiered_cost",
            "init_is_billed", "request_units", "UsageBill", "bill_account", "cost_report", "provisioned_cost",
@@ -443,11 +446,27 @@ def cost_report(usages: Sequence[UsageBill], prices: Mapping[str, Any], free_tie
     def block(items: Mapping[str, float | None]) -> dict[str, float | None]:
         return {key: None if items[key] is None else round(items[key], digits) for key in keys}
 
+    # Every function's items as rows (keys order), rounded at once (round_to is Python's
+    # round, vectorised: thousands of functions).
+    row = itemgetter(*keys)
+    rows_now = [row(now[u.name]) for u in usages]
+    rounded_now = round_to(np.array(rows_now, dtype=np.float64).reshape(-1, len(keys)), digits)
+    if factor is None:
+        rows_month = None
+        rounded_month = [[None] * len(keys)] * len(usages)
+    else:
+        rows_month = [row(month[u.name]) for u in usages]
+        rounded_month = round_to(np.array(rows_month, dtype=np.float64).reshape(-1, len(keys)),
+                                 digits)
     functions: dict[str, dict[str, Any]] = {}
-    for u in usages:
-        functions[u.name] = {**block(now[u.name]), "per_30_days": block(month[u.name])}
-    account_now = {key: sum(now[u.name][key] for u in usages) for key in keys}
-    account_month = {key: None if factor is None else sum(month[u.name][key] for u in usages)
-                     for key in keys}
+    for u, values_now, values_month in zip(usages, rounded_now, rounded_month):
+        functions[u.name] = {**dict(zip(keys, values_now)),
+                             "per_30_days": dict(zip(keys, values_month))}
+    # Each account item: the functions' unrounded items summed in order (Python's sum).
+    account_now = dict(zip(keys, (sum(column) for column in zip(*rows_now)))) if usages \
+        else dict.fromkeys(keys, 0)
+    account_month = (dict.fromkeys(keys) if factor is None
+                     else dict(zip(keys, (sum(column) for column in zip(*rows_month))))
+                     if usages else dict.fromkeys(keys, 0))
     account = {**block(account_now), "per_30_days": block(account_month)}
     return functions, account

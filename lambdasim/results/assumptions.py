@@ -46,9 +46,12 @@ def used_assumptions(model) -> list[dict[str, Any]]:
     listed: dict[str, set[str]] = {}  # each topic's functions, for the membership test
 
     def use(topic: str, text: str, replace_with: str, function: str | None = None) -> None:
-        entry = found.setdefault(topic, {"topic": topic, "assumption": text, "functions": [],
-                                         "replace_with": replace_with})
-        names = listed.setdefault(topic, set())
+        entry = found.get(topic)
+        if entry is None:  # the first use of the topic (most uses repeat one, per function)
+            entry = found[topic] = {"topic": topic, "assumption": text, "functions": [],
+                                    "replace_with": replace_with}
+            listed[topic] = set()
+        names = listed[topic]
         if function is not None and function not in names:
             names.add(function)
             entry["functions"].append(function)
@@ -56,9 +59,7 @@ def used_assumptions(model) -> list[dict[str, Any]]:
     for name, f in config["functions"].items():
         key = f"functions.{name}"
         recorder = model.recorders[name]
-        attempts = recorder.table("attempts")
-        ran = len(attempts["t"]) > 0
-        if not ran:
+        if not recorder.attempt_count():  # never ran
             continue
         if not stated(f"{key}.keep_alive"):
             use("keep_alive", "idle environments are reclaimed after a keep-alive drawn uniformly "
@@ -109,8 +110,9 @@ def used_assumptions(model) -> list[dict[str, Any]]:
             if prov["target_tracking"] is not None:
                 use("target_tracking_scale_in", "target tracking scales in half-way towards "
                     "the target value (AWS: 'gradually')", "-", name)
-        throttles = recorder.table("throttles")
-        if np.any(throttles["reason"].astype(np.int64) == THROTTLE_REQUEST_SCALING):
+        if recorder.throttles and np.any(  # (most functions are never throttled)
+                recorder.table("throttles")["reason"].astype(np.int64)
+                == THROTTLE_REQUEST_SCALING):
             use("request_scaling_window", "a request rate a function reached stays granted for "
                 "10 s (the request-rate dimension of the scale-out rate; AWS gives the growth, "
                 "10,000 requests/s per 10 s, not how long a granted rate lasts)",

@@ -269,27 +269,47 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     accumulates every bin in the same order as the function's own would. The others go
     one at a time through :func:`cost_shares`.
     """
+    return _share_dicts(list(costs), _cost_share_tables(model, costs, edges))
+
+
+def _share_dicts(names: list[str], tables: dict[str, np.ndarray]
+                 ) -> dict[str, dict[str, np.ndarray]]:
+    """Per function (``names``, the tables' rows), its item -> USD per bin (rows' views)."""
+    rows = [list(tables[item]) for item in COST_ITEMS]
+    return {name: dict(zip(COST_ITEMS, items)) for name, items in zip(names, zip(*rows))}
+
+
+def _cost_share_tables(model: "Model", costs: Mapping[str, Mapping[str, Any]],
+                       edges: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`cost_shares_many` as one table per item of
+    :data:`~lambdasim.engine.billing.COST_ITEMS`: USD per bin, one row per function of
+    ``costs`` (in its order) by ``len(edges) - 1`` bins."""
     config = model.scenario.config
     prices = load_prices(config["billing"]["prices"])
     warmup, horizon = model.warmup_s, model.duration_s
     count = len(edges) - 1
-    out: dict[str, dict[str, np.ndarray]] = {}
-    batch = []
-    for name in costs:
-        if any(hasattr(reporter, "cost_weights") for reporter in model.reporters.get(name, ())):
-            out[name] = cost_shares(model, name, edges, costs[name])
+    names = list(costs)
+    tables = {item: np.zeros((len(names), count)) for item in COST_ITEMS}
+    batch, places = [], []  # the functions placed together and their rows
+    for k, name in enumerate(names):
+        reporters = model.reporters.get(name)
+        if reporters and any(hasattr(reporter, "cost_weights") for reporter in reporters):
+            for item, values in cost_shares(model, name, edges, costs[name]).items():
+                tables[item][k] = values
         else:
             batch.append(name)
+            places.append(k)
     if not batch:
-        return out
-    tables = [model.recorders[name].table("attempts") for name in batch]
-    sizes = [table["t"].size for table in tables]
-    origin = np.concatenate([table["origin"] for table in tables])
+        return tables
+    recorders = model.recorders
+    tables_of = [recorders[name].table("attempts") for name in batch]
+    sizes = [table["t"].size for table in tables_of]
+    origin = np.concatenate([table["origin"] for table in tables_of])
     counted = (origin >= warmup) & (origin < horizon)
     del origin
 
     def column(key: str) -> np.ndarray:
-        joined = np.concatenate([table[key] for table in tables])
+        joined = np.concatenate([table[key] for table in tables_of])
         return joined if every_counted else joined[counted]
 
     every_counted = bool(counted.all())  # no warm-up: no selection to make
@@ -308,10 +328,14 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
         billed = np.where(on_demand, billed, 0.0)
     init_extra = np.zeros_like(billed)
     functions = config["functions"]
-    bill_init = np.array([init_is_billed(prices, config["billing"]["date"],
-                                         functions[name]["package_type"],
-                                         functions[name]["runtime"]) for name in batch],
-                         dtype=bool)
+    billing_date = config["billing"]["date"]
+    known: dict[tuple[str, str], bool] = {}  # init_is_billed by package type and runtime
+    for name in batch:
+        kind = (functions[name]["package_type"], functions[name]["runtime"])
+        if kind not in known:
+            known[kind] = init_is_billed(prices, billing_date, *kind)
+    bill_init = np.array([known[functions[name]["package_type"], functions[name]["runtime"]]
+                          for name in batch], dtype=bool)
     if bill_init.any():
         # As cost_shares: SnapStart restores are cold starts without an Init.
         cold = np.flatnonzero(on_demand & ((codes & COLD) != 0) & ((codes & RESTORE) == 0)
@@ -328,13 +352,13 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     weights = {"requests": per_bin(), "duration": per_bin(billed),
                "init": per_bin(init_extra), "ephemeral_storage": per_bin(billed + init_extra)}
     del billed, init_extra
-    shares = [{} for _ in batch]
     # Without usage on the grid an item is spread over the window, as cost_shares does.
     window = np.diff(np.clip(edges, warmup, horizon))
     window_mass = float(window.sum()) or 1.0
-    zeros = np.zeros(count)
+    blocks = [costs[name] for name in batch]
+    every = len(batch) == len(names)
     for item in COST_ITEMS:
-        totals = np.array([float(costs[name].get(item) or 0.0) for name in batch])
+        totals = np.array([float(block.get(item) or 0.0) for block in blocks])
         w = weights.get(item)
         masses = np.zeros(len(batch)) if w is None else w.sum(axis=1)
         spread = masses <= 0.0
@@ -343,10 +367,12 @@ def cost_shares_many(model: "Model", costs: Mapping[str, Mapping[str, Any]],
         values = totals[:, None] * (w / np.where(spread, 1.0, masses)[:, None])
         for k in np.flatnonzero(spread & (totals != 0.0)).tolist():
             values[k] = totals[k] * (window / window_mass)
-        for k, share in enumerate(shares):
-            share[item] = zeros.copy() if totals[k] == 0.0 else values[k]
-    out.update(zip(batch, shares))
-    return {name: out[name] for name in costs}
+        values[totals == 0.0] = 0.0  # an item not billed: zeros, as cost_shares gives
+        if every:
+            tables[item] = values
+        else:
+            tables[item][places] = values
+    return tables
 
 
 def period_costs(model: "Model", costs: Mapping[str, Mapping[str, Any]],
@@ -366,23 +392,25 @@ def period_costs(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     """
     warm = np.asarray(edges[1:]) <= model.warmup_s
     names = list(per_period)
-    every = cost_shares_many(model, {name: costs[name] for name in names}, edges)
+    tables = _cost_share_tables(model, {name: costs[name] for name in names}, edges)
+    every = _share_dicts(names, tables)
     if not names:
         return every
     # The items added in COST_ITEMS order, one after the other, as np.sum(..., axis=0) of
     # one function's items does.
     raw = None
     for item in COST_ITEMS:
-        rows = np.array([every[name][item] for name in names], dtype=np.float64)
-        raw = rows if raw is None else raw + rows
+        rows = tables[item]
+        raw = rows.copy() if raw is None else raw + rows
     masses = raw.sum(axis=1)
-    for k, name in enumerate(names):
-        if masses[k] > 0.0:  # the items' rounding: add up to total
-            raw[k] = raw[k] * (float(costs[name]["total"]) / float(masses[k]))
+    billed = masses > 0.0  # the items' rounding: add up to total
+    totals = np.array([float(costs[name]["total"]) for name in names])
+    raw[billed] = raw[billed] * (totals[billed] / masses[billed])[:, None]
     rounded = rounded_periods(raw, warm)
-    for k, name in enumerate(names):
-        per_period[name]["cost_raw"] = raw[k]
-        per_period[name]["cost"] = rounded[k]
+    for name, row, values in zip(names, raw, rounded):
+        periods = per_period[name]
+        periods["cost_raw"] = row
+        periods["cost"] = values
     return every
 
 

@@ -93,11 +93,14 @@ class Scenario:
 
     def states(self, dotted: str) -> bool:
         """Whether the file or an override states the key ``dotted`` (not a default)."""
-        if any(key == dotted or dotted.startswith(key + ".") for key, _ in self._overrides):
+        if self._overrides and any(key == dotted or dotted.startswith(key + ".")
+                                   for key, _ in self._overrides):
             return True
         node: Any = self._raw
         for part in dotted.split("."):
-            if not isinstance(node, Mapping) or part not in node:
+            # A plain dict (what YAML gives) without the ABC check: asked a few times per
+            # function, thousands of functions.
+            if not (type(node) is dict or isinstance(node, Mapping)) or part not in node:
                 return False
             node = node[part]
         return True
