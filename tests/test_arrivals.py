@@ -199,3 +199,73 @@ def test_poisson_times_sorted_within_window_for_any_piecewise_rate(points, start
     expected = expected_count(spec, 0, horizon)
     # loose sanity bound: 6 sigma of a Poisson count
     assert abs(times.size - expected) <= 6 * math.sqrt(expected) + 6
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rate=st.one_of(st.floats(1e-6, 300.0), st.sampled_from([1e-300, 0.1, 3.0])),
+    first=st.floats(0.0, 50.0),
+    start=st.floats(0.0, 40.0),
+    horizon=st.floats(1.0, 400.0),
+    block=st.integers(1, 600),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_flat_rate_gives_the_times_of_the_general_inversion(rate, first, start, horizon,
+                                                              block, seed):
+    # One flat segment takes a shortcut (start + u / rate); it must give the very floats of
+    # the general piecewise inversion, bit for bit, wherever the segment starts.
+    from unittest import mock
+
+    from lambdasim.scenario import arrivals
+
+    (spec,) = resolve_arrivals({"process": "poisson", "rate": [[first, rate]], "start": start},
+                               "a")
+    fast = _all(spec, horizon, seed=seed, block=block)
+    with mock.patch.object(arrivals, "_flat_rate", lambda *segment: None):
+        general = _all(spec, horizon, seed=seed, block=block)
+    assert fast.tobytes() == general.tobytes()
+
+
+def test_only_a_flat_rate_whose_square_is_exact_takes_the_shortcut():
+    from lambdasim.scenario.arrivals import _flat_rate
+
+    one = np.array([0.0])
+    assert _flat_rate(one, np.array([2.5]), np.array([0.0])) == 2.5
+    assert _flat_rate(one, np.array([2.5]), np.array([0.1])) is None  # a linear ramp
+    assert _flat_rate(np.array([0.0, 5.0]), np.array([1.0, 2.0]), np.zeros(2)) is None
+    assert _flat_rate(one, np.array([1e-300]), np.array([0.0])) is None  # square underflows
+    assert _flat_rate(one, np.array([1e200]), np.array([0.0])) is None  # square overflows
+    assert _flat_rate(one, np.array([0.0]), np.array([0.0])) is None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_unit_sums_drawn_in_part_are_the_whole_blocks_sums(seed):
+    # A quiet spec draws only the part of a block it is likely to need; the sums it gets
+    # must be the whole block's, bit for bit, up to where they reach the total.
+    from lambdasim.scenario.arrivals import _unit_sums
+
+    rng = np.random.default_rng(seed)
+    block = int(rng.choice([1, 7, 64, 4096]))
+    last_u = float(rng.choice([0.0, rng.uniform(0, 1e4)]))
+    total = last_u + float(rng.choice([0.5, 3.0, rng.uniform(0, 1.3 * block), 5e3]))
+    whole = last_u + np.cumsum(np.random.default_rng(seed + 99).standard_exponential(block))
+    got = _unit_sums(np.random.default_rng(seed + 99), block, last_u, total)
+    assert got.tobytes() == whole[:got.size].tobytes()
+    assert got.size == block or float(got[-1]) >= total
+
+
+@pytest.mark.parametrize("rate", [[[0, 0.05]], [[0, 0.3], [500, 2.0, "linear"], [900, 0.0]],
+                                  [[0, 40.0]]])
+def test_arrivals_are_the_same_as_with_whole_blocks(rate):
+    from unittest import mock
+
+    from lambdasim.scenario import arrivals
+
+    def whole(rng, block, last_u, total):
+        return last_u + np.cumsum(rng.standard_exponential(block))
+
+    (spec,) = resolve_arrivals({"process": "poisson", "rate": rate}, "a")
+    got = _all(spec, 1000.0, seed=3)
+    with mock.patch.object(arrivals, "_unit_sums", whole):
+        expected = _all(spec, 1000.0, seed=3)
+    assert got.size > 10 and got.tobytes() == expected.tobytes()

@@ -138,6 +138,24 @@ def test_reserved_functions_with_rate_limits_of_their_own_run_separately():
     assert _same(data)
 
 
+def test_the_pool_level_built_by_the_check_is_the_merged_function_levels():
+    # The check builds the shared pool's concurrency level once; build_result uses it as
+    # the account's (and unreserved pool's) level instead of merging the functions' again.
+    from lambdasim.engine.metrics import StepLevel
+
+    data = _scenario({"a": _function(20), "b": _function(7, mean="1s"), "c": _function(3)})
+    model = Model(lambdasim.load_scenario(data), independent=True).run()
+    assert model.separate_runs
+    (names, level), = model.merged_busy.items()
+    assert names == frozenset("abc")
+    build_result(model)
+    merged = StepLevel.merge([model.recorders[n].busy_level for n in "abc"])
+    for field in ("starts", "ends", "_after_start"):
+        assert np.array_equal(getattr(level, field), getattr(merged, field))
+    assert model.busy_level({}, ["c", "a", "b"]) is level  # any order of the names
+    assert level.highest() == max(merged.max(0.0, model.end_s), 1)
+
+
 def test_progress_is_reported_in_simulated_time_and_changes_nothing():
     data = _scenario({f"f{i}": _function(3) for i in range(4)}, duration=400)
     seen = []
@@ -233,11 +251,7 @@ def test_the_account_rate_check_agrees_with_the_token_bucket(monkeypatch, chunk,
     assert independent._request_rate_never_ran_out(model, {}) == (not refused)
 
 
-@pytest.mark.parametrize("chunk", [7, 1 << 20])
-def test_the_pool_check_counts_across_chunks(monkeypatch, chunk):
-    from lambdasim.engine import independent
-
-    monkeypatch.setattr(independent, "CHECK_CHUNK", chunk)
+def test_the_pool_check_finds_a_pool_that_filled():
     data = _scenario({"a": _function(180, mean="250ms"), "b": _function(180, mean="250ms")},
                      account={"concurrency_limit": 100})
     assert not _same(data)

@@ -41,6 +41,7 @@ from lambdasim.engine.account import DualTokenBucket, TokenBucket
 from lambdasim.engine.fastpath import qualifies
 from lambdasim.engine.function import THROTTLE_CONCURRENCY, THROTTLE_RATE
 from lambdasim.engine.loop import Simulation
+from lambdasim.engine.metrics import StepLevel
 
 __all__ = ["can_run_separately", "separate", "run_separately", "PROGRESS_SLICES"]
 
@@ -199,7 +200,7 @@ def _throttled(model, name: str, reasons: tuple[int, ...]) -> bool:
     return bool(np.isin(recorded, reasons).any())
 
 
-#: The checks work through this many admissions at a time (bounded scratch memory).
+#: The request-rate check works through this many arrivals at a time (bounded scratch memory).
 CHECK_CHUNK = 1 << 20
 
 
@@ -217,19 +218,16 @@ def _pools_never_full(model, sorted_starts: dict) -> bool:
         if any(_throttled(model, name, (THROTTLE_CONCURRENCY,)) for name in names):
             return False
         columns = [model.recorders[name].table("attempts") for name in names]
-        starts = np.sort(np.concatenate([c["t"] for c in columns]))
-        sorted_starts[tuple(names)] = starts
-        ends = np.sort(np.concatenate([c["t"] + (c["init"] + c["duration"]) for c in columns]))
         # Busy at an admission (itself included): started by then, less ended by then (an
-        # invocation ending at t frees its unit before an arrival at t is admitted). Of
-        # admissions at one instant the last counts them all, so the i-th start's count i + 1
-        # gives the same maximum as counting every tie.
-        for first in range(0, starts.size, CHECK_CHUNK):
-            chunk = starts[first:first + CHECK_CHUNK]
-            busy = (np.arange(first + 1, first + 1 + chunk.size)
-                    - np.searchsorted(ends, chunk, "right"))
-            if int(busy.max()) > pool.limit:
-                return False
+        # invocation ending at t frees its unit before an arrival at t is admitted): the
+        # pool's concurrency level just after each start. The results need this very level
+        # (the account's or the unreserved pool's concurrency): kept for them.
+        level = StepLevel(np.concatenate([c["t"] for c in columns]),
+                          np.concatenate([c["t"] + (c["init"] + c["duration"]) for c in columns]))
+        model.merged_busy[frozenset(names)] = level
+        sorted_starts[tuple(names)] = level.starts
+        if level.highest() > pool.limit:
+            return False
     return True
 
 

@@ -234,6 +234,10 @@ class StepLevel:
         return cls(np.concatenate([lv.starts for lv in levels]),
                    np.concatenate([lv.ends for lv in levels]))
 
+    def highest(self) -> int:
+        """The highest level ever reached (0 for no intervals)."""
+        return int(self._after_start.max()) if self._after_start.size else 0
+
     def value_at(self, t: np.ndarray | float) -> np.ndarray:
         """Level just after time ``t`` (all changes at ``t`` applied)."""
         return (np.searchsorted(self.starts, t, side="right")

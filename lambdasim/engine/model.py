@@ -59,7 +59,7 @@ from lambdasim.engine.invoke.sync import SyncTrigger
 from lambdasim.engine.fastpath import specialise
 from lambdasim.engine.independent import can_run_separately, run_separately, separate
 from lambdasim.engine.loop import Simulation
-from lambdasim.engine.metrics import FunctionRecorder
+from lambdasim.engine.metrics import FunctionRecorder, StepLevel
 from lambdasim.engine.provisioned import ProvisionedFunction, ProvisionedReporter, is_configured
 from lambdasim.engine.snapstart import SnapStartFunction, SnapStartReporter
 from lambdasim.scenario.runtimes import snap_start_pays
@@ -137,6 +137,9 @@ class Model:
             self.separate_runs = separate(self)
         #: Functions that run the specialised fast path (:mod:`lambdasim.engine.fastpath`).
         self.specialised: list[str] = [] if general else specialise(self)
+        #: Concurrency levels of groups of functions built by the run's own checks
+        #: (:mod:`lambdasim.engine.independent`), by the set of their names; see busy_level.
+        self.merged_busy: dict[frozenset[str], StepLevel] = {}
 
     def _sampler(self, stream: str, spec: Mapping[str, Any], scale: float = 1.0) -> BlockSampler:
         distribution = make_distribution(spec)
@@ -308,6 +311,13 @@ class Model:
         # SimPy numbers every scheduled event; those still queued were not processed.
         self.events = next(sim._eid) - len(sim._queue) - slicing_ids - sim.arrivals_taken
         return self
+
+    def busy_level(self, levels: Mapping[str, StepLevel], names: list[str]) -> StepLevel:
+        """The concurrency level of the functions ``names`` together: their ``levels`` (one
+        :class:`StepLevel` per function, start to start + Init + Duration of each attempt)
+        merged, or the same level when the run's checks already built it."""
+        known = self.merged_busy.get(frozenset(names))
+        return known if known is not None else StepLevel.merge([levels[n] for n in names])
 
     def run_info(self) -> dict[str, Any]:
         """How the run went (``run.json``): versions, wall time, events, host."""

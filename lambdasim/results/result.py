@@ -265,12 +265,12 @@ def _build_result(model: "Model", records: bool, timeline: bool,
         block["cost_usd"] = costs[name]
     shares = period_costs(model, costs, per_period, edges)
 
-    account_busy = StepLevel.merge(list(busy_levels.values()))
-    shared = [level for name, level in busy_levels.items()
+    account_busy = model.busy_level(busy_levels, list(busy_levels))
+    shared = [name for name in busy_levels
               if config["functions"][name]["reserved_concurrency"] is None]
     # Without reservations the unreserved pool's level is the account's (one merge, not two).
     unreserved = (account_busy if len(shared) == len(busy_levels)
-                  else StepLevel.merge(shared))
+                  else model.busy_level(busy_levels, shared))
     del shared
     summary = {
         "lambdasim_version": __version__,
