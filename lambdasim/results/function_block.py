@@ -10,8 +10,8 @@ A run of thousands of functions calls it thousands of times on arrays of about a
 rows, where each NumPy call costs about as much as its work: it takes few passes. What is
 usually true costs no pass over the rows when it is: a window that holds every row is a
 slice, not a mask (:func:`window`); codes are counted once by value (a function's attempts
-carry a handful of distinct flag sets) rather than once per flag; errors and cold starts per
-period are counted over the flagged attempts only.
+carry a handful of distinct flag sets) and the counts by flag read from a table; errors and
+cold starts per period are counted over the flagged attempts only.
 """
 from __future__ import annotations
 
@@ -46,11 +46,13 @@ def _rate(numerator: int, denominator: int) -> float:
     return round(numerator / denominator, 9) if denominator else 0.0
 
 
-def _code_counts(codes: np.ndarray) -> list[tuple[int, int]]:
-    """``(code, rows)`` of every distinct value of ``codes`` (uint8 flag sets), ascending."""
-    histogram = np.bincount(codes)
-    present = np.flatnonzero(histogram)
-    return list(zip(present.tolist(), histogram[present].tolist()))
+#: By attempt code (uint8 flags), which of a function's counts the attempt adds to: cold
+#: starts, errors (an error or a timeout), crashes, provisioned attempts and Init Durations
+#: (a cold start other than a SnapStart restore, whose Restore Duration is reported and billed
+#: by lambdasim.engine.snapstart).
+_TALLIES = np.array([[bool(code & COLD), bool(code & (ERROR | TIMEOUT)), bool(code & CRASH),
+                      bool(code & PROVISIONED), (code & (COLD | RESTORE)) == COLD]
+                     for code in range(256)], dtype=np.int64)
 
 
 def duration_basis(fconfig) -> dict[str, Any]:
@@ -103,7 +105,9 @@ def function_block(model: "Model", name: str, recorder, fconfig, prices, bill_in
     latency = requests["ended"] - arrived_at
     outcome = request_outcomes(requests["packed"])
     in_window = window(arrived_at, warmup, horizon)
-    counts = np.bincount(outcome[in_window], minlength=4)
+    counts = np.bincount(outcome[in_window], minlength=4).tolist()  # by outcome
+    succeeded, failed = counts[SUCCEEDED], counts[FAILED]
+    throttled, dropped = counts[THROTTLED], counts[DROPPED]
     # Per period: every answered request (SUCCEEDED 0 or FAILED 1) by the period it arrived
     # in, warm-up included; reduced with every function's at once (build_result).
     answered = outcome <= FAILED
@@ -126,20 +130,19 @@ def function_block(model: "Model", name: str, recorder, fconfig, prices, bill_in
     w_codes = codes[attempt_window]
     # Contiguous (a view of every row of recorded rows may be strided), as sums expect.
     durations = np.ascontiguousarray(attempts["duration"][attempt_window])
-    by_code = _code_counts(w_codes)
-    cold_starts = sum(rows for code, rows in by_code if code & COLD)
+    histogram = np.bincount(w_codes)  # attempts by code
+    cold_starts, errors, crashes, provisioned, with_init = (
+        histogram @ _TALLIES[:histogram.size]).tolist()
     invocations = int(durations.size)
     samples["duration_ms"] = durations
     # Billed Duration = ceil_ms(Duration [+ Init Duration on on-demand cold starts]).
     billed_each = billed_ms(durations)
-    if any(code & PROVISIONED for code, _ in by_code):
+    if provisioned:
         # Billed at the provisioned execution rate by lambdasim.engine.provisioned, not here.
         billed = float(billed_each[(w_codes & PROVISIONED) == 0].sum())
     else:
         billed = float(billed_each.sum())
-    # A SnapStart restore is a cold start but no Init: its Restore Duration is reported and
-    # billed by lambdasim.engine.snapstart, not as Init Duration.
-    if any((code & (COLD | RESTORE)) == COLD for code, _ in by_code):
+    if with_init:
         cold = (w_codes & (COLD | RESTORE)) == COLD
         inits = attempts["init"][attempt_window][cold]
     else:
@@ -157,22 +160,22 @@ def function_block(model: "Model", name: str, recorder, fconfig, prices, bill_in
     block = {
         "requests": {
             "arrived": arrived,
-            "succeeded": int(counts[SUCCEEDED]),
-            "failed": int(counts[FAILED]),
-            "throttled": int(counts[THROTTLED]),
-            "dropped": int(counts[DROPPED]),
-            "in_flight": arrived - int(counts.sum()),
+            "succeeded": succeeded,
+            "failed": failed,
+            "throttled": throttled,
+            "dropped": dropped,
+            "in_flight": arrived - (succeeded + failed + throttled + dropped),
         },
         "invocations": invocations,
-        "errors": sum(rows for code, rows in by_code if code & (ERROR | TIMEOUT)),
+        "errors": errors,
         # Errors that crashed the runtime and reset the environment (crash_share).
-        "crashes": sum(rows for code, rows in by_code if code & CRASH),
+        "crashes": crashes,
         "throttles": n_throttles,
         "attempts": invocations + n_throttles,
         "cold_starts": cold_starts,
         "cold_start_rate": _rate(cold_starts, invocations),
         "throttle_rate": _rate(n_throttles, invocations + n_throttles),
-        "request_throttle_rate": _rate(int(counts[THROTTLED]), arrived),
+        "request_throttle_rate": _rate(throttled, arrived),
         "latency_ms": None,  # these three: _period_statistics
         "duration_ms": None,
         "init_duration_ms": None,
