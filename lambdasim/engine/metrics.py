@@ -198,6 +198,14 @@ def request_outcomes(packed: np.ndarray) -> np.ndarray:
 _FEW_CHANGES = 64
 
 
+def _clipped_sum(ordered: np.ndarray, a: float, b: float) -> float:
+    """``float(np.clip(ordered, a, b).sum())`` of sorted values: the same pairwise sum (of
+    the same values, contiguous), without the clipped copy when all lie strictly inside."""
+    if ordered.size and a < ordered[0] and ordered[-1] < b and ordered.flags.c_contiguous:
+        return float(np.add.reduce(ordered))  # ndarray.sum without its wrapper
+    return float(np.add.reduce(np.clip(ordered, a, b)))
+
+
 class StepLevel:
     """A time-weighted level monitor built from the intervals during which it counts one.
 
@@ -251,9 +259,7 @@ class StepLevel:
         """
         if b <= a:
             return 0.0
-        # np.add.reduce is ndarray.sum without its wrapper (the same pairwise sum).
-        total = (float(np.add.reduce(np.clip(self.ends, a, b)))
-                 - float(np.add.reduce(np.clip(self.starts, a, b))))
+        total = _clipped_sum(self.ends, a, b) - _clipped_sum(self.starts, a, b)
         return total / (b - a)
 
     def max(self, a: float, b: float) -> float:
@@ -263,7 +269,7 @@ class StepLevel:
         best = lo - int(self.ends.searchsorted(a, side="right"))
         hi = int(self.starts.searchsorted(b, side="left"))
         if hi > lo:
-            best = max(best, int(self._after_start[lo:hi].max()))
+            best = max(best, int(np.maximum.reduce(self._after_start[lo:hi])))
         return float(best)
 
     @staticmethod
