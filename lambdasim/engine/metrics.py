@@ -199,10 +199,9 @@ _FEW_CHANGES = 64
 
 
 def _clipped_sum(ordered: np.ndarray, a: float, b: float) -> float:
-    """``float(np.clip(ordered, a, b).sum())`` of sorted values: the same pairwise sum (of
-    the same values, contiguous), without the clipped copy when all lie strictly inside."""
+    """``float(np.clip(ordered, a, b).sum())`` of sorted values; no copy when none is clipped."""
     if ordered.size and a < ordered[0] and ordered[-1] < b and ordered.flags.c_contiguous:
-        return float(np.add.reduce(ordered))  # ndarray.sum without its wrapper
+        return float(np.add.reduce(ordered))  # the same pairwise sum as its contiguous copy's
     return float(np.add.reduce(np.clip(ordered, a, b)))
 
 
@@ -345,11 +344,9 @@ class StepLevel:
     def period_maxima(self, edges: np.ndarray) -> np.ndarray:
         """Maximum in each period ``[edges[k], edges[k+1])``."""
         bounds = self.starts.searchsorted(edges, side="left")
-        # The level at each edge with the ends at it applied and the starts at it not yet: at
-        # most value_at(edge), which is the level after the last start at the edge and so is
-        # among the peaks below when there is one (one search fewer than value_at).
-        result = (bounds[:-1] - self.ends.searchsorted(edges[:-1], side="right")).astype(
-            np.int64)
+        # The level at each edge, its ends applied but not its starts: at most value_at(edge),
+        # the level after the edge's last start, among the peaks below (one search fewer).
+        result = bounds[:-1] - self.ends.searchsorted(edges[:-1], side="right")  # int64
         busy = np.flatnonzero(bounds[1:] > bounds[:-1])
         if busy.size:
             # One reduction over the periods that have starts (contiguous slices, so each
