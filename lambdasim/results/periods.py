@@ -316,12 +316,15 @@ def _cost_share_tables(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     function = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)
     if not every_counted:
         function = function[counted]
-    t = column("t")
+    # Each row's bin, after the bins of the functions before its own (few temporaries of
+    # the run's size: a million rows and more).
+    place = np.searchsorted(edges, column("t"), side="right")
+    place -= 1
+    np.clip(place, 0, count - 1, out=place)
+    if len(batch) > 1:
+        place += function * count
     codes = column("code").astype(np.int64)
     duration = column("duration")
-    place = (np.clip(np.searchsorted(edges, t, side="right") - 1, 0, count - 1)
-             + function * count)
-    del t
     on_demand = (codes & PROVISIONED) == 0
     billed = billed_ms(duration)
     if not on_demand.all():
@@ -338,8 +341,9 @@ def _cost_share_tables(model: "Model", costs: Mapping[str, Mapping[str, Any]],
                           for name in batch], dtype=bool)
     if bill_init.any():
         # As cost_shares: SnapStart restores are cold starts without an Init.
-        cold = np.flatnonzero(on_demand & ((codes & COLD) != 0) & ((codes & RESTORE) == 0)
-                              & bill_init[function])
+        cold = np.flatnonzero((codes & (COLD | RESTORE | PROVISIONED)) == COLD)
+        if not bill_init.all():
+            cold = cold[bill_init[function[cold]]]
         init = column("init")
         init_extra[cold] = billed_ms(duration[cold] + init[cold]) - billed[cold]
         del init
@@ -359,6 +363,8 @@ def _cost_share_tables(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     every = len(batch) == len(names)
     for item in COST_ITEMS:
         totals = np.array([float(block.get(item) or 0.0) for block in blocks])
+        if not totals.any():  # an item none of them is billed (provisioned...): zeros
+            continue
         w = weights.get(item)
         masses = np.zeros(len(batch)) if w is None else w.sum(axis=1)
         spread = masses <= 0.0
@@ -398,10 +404,9 @@ def period_costs(model: "Model", costs: Mapping[str, Mapping[str, Any]],
         return every
     # The items added in COST_ITEMS order, one after the other, as np.sum(..., axis=0) of
     # one function's items does.
-    raw = None
-    for item in COST_ITEMS:
-        rows = tables[item]
-        raw = rows.copy() if raw is None else raw + rows
+    raw = tables[COST_ITEMS[0]].copy()
+    for item in COST_ITEMS[1:]:
+        raw += tables[item]
     masses = raw.sum(axis=1)
     billed = masses > 0.0  # the items' rounding: add up to total
     totals = np.array([float(costs[name]["total"]) for name in names])
