@@ -637,3 +637,23 @@ def test_levels_of_many_functions_at_once_are_each_ones_alone():
     for level, row in zip(levels, many):
         assert row.tolist() == level.period_maxima(edges).tolist()
     assert any(max(row) > 1 for row in many)
+
+
+def test_a_constant_time_makes_no_random_stream(monkeypatch):
+    # A fixed Init or keep-alive draws nothing: no generator is made for its stream (a
+    # thousand functions would make two thousand for nothing), and its value is exact.
+    from lambdasim.engine.rng import Streams
+
+    made = []
+    generator = Streams.generator
+    monkeypatch.setattr(Streams, "generator",
+                        lambda self, name: made.append(name) or generator(self, name))
+    data = {"name": "fixed", "duration": 120, "seed": 1, "functions": {"f": {
+        "duration": {"dist": "exponential", "mean": "100ms"}, "init": "500ms",
+        "keep_alive": "10s", "triggers": [{"type": "sync", "arrivals": {
+            "process": "poisson", "rate": 0.2}}]}}}
+    summary = lambdasim.simulate(data).summary["functions"]["f"]
+    assert summary["cold_starts"] > 1
+    assert summary["init_duration_ms"]["p50"] == summary["init_duration_ms"]["max"] == 500.0
+    assert "duration/f" in made and "arrivals/f/0/0" in made
+    assert not [name for name in made if name.startswith(("init/", "keep_alive/"))]

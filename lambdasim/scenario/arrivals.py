@@ -399,16 +399,19 @@ def _poisson_times(
     starts, ends, r0, slope = _segments(points, t0, t1)
     if starts.size == 0:
         return
-    mass = _masses(starts, ends, r0, slope)
-    cum_end = np.cumsum(mass)
-    cum_start = cum_end - mass
-    total = float(cum_end[-1])
+    rate = _flat_rate(starts, r0, slope)
+    flat = rate is not None
+    if flat:  # its mass, as _masses and the running sum give it, without their NumPy calls
+        total = rate * (float(ends[0]) - float(starts[0]))
+    else:
+        mass = _masses(starts, ends, r0, slope)
+        cum_end = np.cumsum(mass)
+        cum_start = cum_end - mass
+        total = float(cum_end[-1])
     if not total > 0:
         return
     last_u = 0.0
     last_t = t0
-    rate = _flat_rate(starts, r0, slope)
-    flat = rate is not None
     while True:
         u = _unit_sums(rng, block, last_u, total)
         last_u = float(u[-1])
