@@ -198,6 +198,13 @@ def request_outcomes(packed: np.ndarray) -> np.ndarray:
 _FEW_CHANGES = 64
 
 
+def _clipped_sum(ordered: np.ndarray, a: float, b: float) -> float:
+    """``float(np.clip(ordered, a, b).sum())`` of sorted values; no copy when none is clipped."""
+    if ordered.size and a < ordered[0] and ordered[-1] < b and ordered.flags.c_contiguous:
+        return float(np.add.reduce(ordered))  # the same pairwise sum as its contiguous copy's
+    return float(np.add.reduce(np.clip(ordered, a, b)))
+
+
 class StepLevel:
     """A time-weighted level monitor built from the intervals during which it counts one.
 
@@ -251,9 +258,7 @@ class StepLevel:
         """
         if b <= a:
             return 0.0
-        # np.add.reduce is ndarray.sum without its wrapper (the same pairwise sum).
-        total = (float(np.add.reduce(np.clip(self.ends, a, b)))
-                 - float(np.add.reduce(np.clip(self.starts, a, b))))
+        total = _clipped_sum(self.ends, a, b) - _clipped_sum(self.starts, a, b)
         return total / (b - a)
 
     def max(self, a: float, b: float) -> float:
@@ -263,7 +268,7 @@ class StepLevel:
         best = lo - int(self.ends.searchsorted(a, side="right"))
         hi = int(self.starts.searchsorted(b, side="left"))
         if hi > lo:
-            best = max(best, int(self._after_start[lo:hi].max()))
+            best = max(best, int(np.maximum.reduce(self._after_start[lo:hi])))
         return float(best)
 
     @staticmethod
@@ -339,11 +344,9 @@ class StepLevel:
     def period_maxima(self, edges: np.ndarray) -> np.ndarray:
         """Maximum in each period ``[edges[k], edges[k+1])``."""
         bounds = self.starts.searchsorted(edges, side="left")
-        # The level at each edge with the ends at it applied and the starts at it not yet: at
-        # most value_at(edge), which is the level after the last start at the edge and so is
-        # among the peaks below when there is one (one search fewer than value_at).
-        result = (bounds[:-1] - self.ends.searchsorted(edges[:-1], side="right")).astype(
-            np.int64)
+        # The level at each edge, its ends applied but not its starts: at most value_at(edge),
+        # the level after the edge's last start, among the peaks below (one search fewer).
+        result = bounds[:-1] - self.ends.searchsorted(edges[:-1], side="right")  # int64
         busy = np.flatnonzero(bounds[1:] > bounds[:-1])
         if busy.size:
             # One reduction over the periods that have starts (contiguous slices, so each
