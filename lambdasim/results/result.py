@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import copy
 import gc
-import marshal
-import pickle
 from functools import partial
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -35,6 +33,7 @@ from lambdasim.results.periods import merge_series, period_costs, period_percent
 from lambdasim.results.records import RECORD_COLUMNS, RequestRecords  # noqa: F401 (public)
 from lambdasim.results.series import (ACCOUNT_ROW, EXTRA_COLUMNS,  # noqa: F401 (public)
                                       SERIES_COLUMNS, build_series)
+from lambdasim.scenario.loader import plain_copy
 
 if TYPE_CHECKING:  # pragma: no cover
     from lambdasim.engine.model import Model
@@ -216,7 +215,7 @@ def build_result(model: "Model", *, records: bool = False, timeline: bool = True
 
 def _build_result(model: "Model", records: bool, timeline: bool,
                   timeline_width_s: float | None) -> Result:
-    config = _plain_copy(model.scenario.config)
+    config = plain_copy(model.scenario.config)
     config["seed"] = model.seed
     config["period"] = model.period_s
     warmup, horizon = model.warmup_s, model.duration_s
@@ -312,19 +311,6 @@ def _build_result(model: "Model", records: bool, timeline: bool,
         if timeline else None
     return Result(model.scenario, summary, series, model.run_info(), request_records,
                   dependency_series=dependency_rows, timeline_source=source)
-
-
-def _plain_copy(data: Any) -> Any:
-    """A deep copy of plain data (the resolved config: dicts, lists, str, numbers, None).
-
-    Through marshal, which writes exactly these types (about twice as fast as pickle, many
-    times faster than copy.deepcopy, for thousands of functions); through pickle when
-    something else is in it (marshal refuses any other type, subclasses included).
-    """
-    try:
-        return marshal.loads(marshal.dumps(data))
-    except ValueError:
-        return pickle.loads(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
 
 
 def _build_timeline(model: "Model", **options: Any) -> Any:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import marshal
 import pickle
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -222,14 +223,26 @@ def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) 
     return Scenario(config["name"], path, config, _copy(raw), dict(lines), tuple(overrides))
 
 
-def _copy(data: Any) -> Any:
-    """A deep copy of scenario data (plain dicts, lists, strings, numbers); through pickle,
-    several times faster than ``copy.deepcopy`` for thousands of functions, sharing kept as
-    it does. Data pickle cannot take (an object of the caller's) is copied by deepcopy."""
+def plain_copy(data: Any) -> Any:
+    """A deep copy of scenario data (plain dicts, lists, str, numbers, None: a raw or resolved
+    configuration).
+
+    Through marshal, which writes exactly these types (about 1.5 x as fast as pickle, many
+    times faster than ``copy.deepcopy``, for thousands of functions); through pickle when
+    something else is in it (marshal refuses any other type, subclasses included); through
+    ``copy.deepcopy`` for what pickle cannot take (an object of the caller's).
+    """
+    try:
+        return marshal.loads(marshal.dumps(data))
+    except ValueError:
+        pass
     try:
         return pickle.loads(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
     except Exception:  # noqa: BLE001 - whatever pickle refuses, deepcopy may copy
         return copy.deepcopy(data)
+
+
+_copy = plain_copy
 
 
 def _check_writable(config: Any) -> None:
