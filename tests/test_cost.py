@@ -264,3 +264,44 @@ def test_cost_report_rounds_every_function_as_pythons_round(recurs, free_tier):
             assert account["per_30_days"][key] == round(total, 9)
     empty, nothing = cost_report([], PRICES, free_tier, window_s, recurs=recurs)
     assert empty == {} and nothing["total"] == 0
+
+
+def test_projected_usage_scales_traffic_by_recurrence_and_always_on_by_wall_clock():
+    # UsageBill.projected: each total's always-on part over the month's wall clock, the rest
+    # as the window recurs; usage with nothing always on (most functions) is all traffic.
+    import random
+
+    rng = random.Random(3)
+    parts = {"provisioned_gb_s": ("always_on_provisioned_billed_gb_s",
+                                  "always_on_provisioned_gb_s"),
+             "kafka_epu_s": ("always_on_kafka_epu_s", "always_on_kafka_epu_s"),
+             "sqs_epu_s": ("always_on_sqs_epu_s", "always_on_sqs_epu_s")}
+    for i in range(60):
+        usage = UsageBill("f", "arm64", 1024, 2048, rng.randrange(10**6), rng.uniform(0, 1e8),
+                          512, init_billed_ms=rng.uniform(0, 1e4),
+                          provisioned_configured_gb_s=rng.uniform(0, 1e5))
+        usage.kafka_epu_s, usage.sqs_epu_s = rng.uniform(0, 1e4), rng.uniform(0, 1e4)
+        on = i % 3  # 0: nothing always on; 1: one part; 2: every part
+        for total, (billed, always) in parts.items():
+            if on == 2 or (on == 1 and total == "sqs_epu_s"):
+                setattr(usage, always, getattr(usage, total) * rng.uniform(0, 0.5))
+                setattr(usage, billed, getattr(usage, always))
+        usage.snap_start_cache_gb_s = rng.uniform(0, 1e3) if on == 2 else 0.0
+        factor, wall = rng.uniform(1, 1000), rng.uniform(1, 1000)
+        got = usage.projected(factor, wall)
+        for slot in UsageBill.__slots__:
+            value = getattr(usage, slot)
+            if slot in parts:
+                billed, always = (getattr(usage, p) for p in parts[slot])
+                expected = (value - billed) * factor + always * wall
+            elif slot in {p for pair in parts.values() for p in pair}:
+                expected = value * wall
+            elif slot == "snap_start_cache_gb_s":
+                expected = value * wall if value else 0.0
+            elif slot in UsageBill._EXTENSIVE:
+                expected = value * factor
+            else:  # name, architecture, memory, the EPU minimum
+                assert getattr(got, slot) == value
+                continue
+            assert getattr(got, slot) == pytest.approx(expected, rel=1e-12, abs=1e-12), (i, slot)
+        assert usage.has_always_on == bool(on)

@@ -136,3 +136,27 @@ def test_a_window_that_holds_every_row_is_a_slice_else_the_mask():
         mask = window(times, 0.0, 10.0)
         assert mask is not EVERY
         np.testing.assert_array_equal(mask, (times >= 0.0) & (times < 10.0))
+
+
+def test_simulate_leaves_the_garbage_collector_as_it_was():
+    # Loading and building pause the cyclic collector (nothing to collect); it must be back
+    # as the caller had it, after a run and after a scenario that fails to load.
+    import gc
+
+    from lambdasim.scenario import ScenarioError
+
+    good = {"name": "gc", "duration": 30, "functions": {"f": {"duration": "50ms", "triggers": [
+        {"type": "sync", "arrivals": {"process": "poisson", "rate": 1}}]}}}
+    bad = {"name": "gc", "duration": 30, "functions": {"f": {"duration": "50ms",
+                                                           "memory_mb": "lots"}}}
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            lambdasim.simulate(good)
+            assert gc.isenabled() is enabled
+            with pytest.raises(ScenarioError):
+                lambdasim.simulate(bad)
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

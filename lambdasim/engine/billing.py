@@ -353,6 +353,10 @@ class UsageBill:
         (the window's recurrence), always-on ones (:data:`ALWAYS_ON`) by ``wall_factor``
         (the period's wall clock over the window's)."""
         other = self.scaled(factor)
+        if not (self.snap_start_cache_gb_s or self.always_on_provisioned_gb_s
+                or self.always_on_provisioned_billed_gb_s or self.always_on_kafka_epu_s
+                or self.always_on_sqs_epu_s):
+            return other  # nothing always on (most functions): all of it as the traffic
         for total, parts in UsageBill._ALWAYS_ON_PARTS.items():
             billed, on = (getattr(self, p) for p in parts) if parts else (
                 getattr(self, total), getattr(self, total))

@@ -304,7 +304,10 @@ def _cost_share_tables(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     recorders = model.recorders
     tables_of = [recorders[name].table("attempts") for name in batch]
     sizes = [table["t"].size for table in tables_of]
-    origin = np.concatenate([table["origin"] for table in tables_of])
+    t = np.concatenate([table["t"] for table in tables_of])
+    # Attempts of the fast path carry their start as their origin (one array): joined once.
+    origin = (t if all(table["origin"] is table["t"] for table in tables_of)
+              else np.concatenate([table["origin"] for table in tables_of]))
     counted = (origin >= warmup) & (origin < horizon)
     del origin
 
@@ -315,10 +318,11 @@ def _cost_share_tables(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     every_counted = bool(counted.all())  # no warm-up: no selection to make
     function = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)
     if not every_counted:
-        function = function[counted]
+        function, t = function[counted], t[counted]
     # Each row's bin, after the bins of the functions before its own (few temporaries of
     # the run's size: a million rows and more).
-    place = np.searchsorted(edges, column("t"), side="right")
+    place = np.searchsorted(edges, t, side="right")
+    del t
     place -= 1
     np.clip(place, 0, count - 1, out=place)
     if len(batch) > 1:
@@ -330,6 +334,7 @@ def _cost_share_tables(model: "Model", costs: Mapping[str, Mapping[str, Any]],
     if not on_demand.all():
         billed = np.where(on_demand, billed, 0.0)
     init_extra = np.zeros_like(billed)
+    cold = np.zeros(0, dtype=np.int64)  # the rows init_extra is not 0 in
     functions = config["functions"]
     billing_date = config["billing"]["date"]
     known: dict[tuple[str, str], bool] = {}  # init_is_billed by package type and runtime
@@ -349,12 +354,14 @@ def _cost_share_tables(model: "Model", costs: Mapping[str, Mapping[str, Any]],
         del init
     del codes, duration, function
 
-    def per_bin(weights=None) -> np.ndarray:
-        return np.bincount(place, weights=weights, minlength=len(batch) * count).astype(
+    def per_bin(weights=None, rows=place) -> np.ndarray:
+        return np.bincount(rows, weights=weights, minlength=len(batch) * count).astype(
             np.float64).reshape(len(batch), count)
 
+    # init over its cold rows alone: the zeros of the others add nothing to a bin's sum.
     weights = {"requests": per_bin(), "duration": per_bin(billed),
-               "init": per_bin(init_extra), "ephemeral_storage": per_bin(billed + init_extra)}
+               "init": per_bin(init_extra[cold], place[cold]),
+               "ephemeral_storage": per_bin(billed + init_extra)}
     del billed, init_extra
     # Without usage on the grid an item is spread over the window, as cost_shares does.
     window = np.diff(np.clip(edges, warmup, horizon))
