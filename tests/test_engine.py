@@ -221,6 +221,24 @@ def test_step_level_end_applies_before_coinciding_start():
                                   [1, 1, 1, 0])
 
 
+@pytest.mark.parametrize("size", [0, 1, 7, 1000, 8193, 50_000])
+def test_step_level_mean_is_the_clipped_sum_to_the_last_bit(size):
+    # The mean skips clipping when no start or end lies outside the window; the sum must be
+    # the very float of the clipped copy's, strided (general path) or contiguous starts alike.
+    rng = np.random.default_rng(size)
+    starts = np.sort(rng.uniform(1.0, 1000.0, size))
+    ends = starts + rng.exponential(3.0, size)
+    rows = np.zeros((size, 5))
+    rows[:, 0] = starts
+    for given_starts in (starts, rows[:, 0]):
+        level = StepLevel(given_starts, ends)
+        last = float(ends.max()) if size else 5.0
+        for a, b in ((0.0, 2000.0), (0.5, 1010.0), (10.0, 500.0), (1.0, last)):
+            want = (float(np.clip(level.ends, a, b).sum())
+                    - float(np.clip(level.starts, a, b).sum())) / (b - a)
+            assert level.mean(a, b) == want, (a, b)
+
+
 def test_step_level_window_edges_and_merge():
     level = StepLevel(np.array([0.0, 2.0]), np.array([4.0, 6.0]))
     assert level.max(4.0, 5.0) == 1          # the first interval ended at 4

@@ -131,6 +131,20 @@ def test_overrides_and_seed_through_simulate():
     assert lambdasim.simulate(scenario, seed=5).summary["seed"] == 5
 
 
+def test_a_window_that_holds_every_row_is_a_slice_else_the_mask():
+    from lambdasim.results.function_block import EVERY, window
+
+    assert window(np.empty(0), 0.0, 10.0) is EVERY
+    inside = np.array([3.0, 0.0, 9.5])
+    assert window(inside, 0.0, 10.0) is EVERY
+    np.testing.assert_array_equal(inside[window(inside, 0.0, 10.0)], inside)
+    for times in (np.array([3.0, 10.0, 1.0]), np.array([-1.0, 2.0]),
+                  np.array([1.0, np.nan, 2.0])):
+        mask = window(times, 0.0, 10.0)
+        assert mask is not EVERY
+        np.testing.assert_array_equal(mask, (times >= 0.0) & (times < 10.0))
+
+
 def test_simulate_leaves_the_garbage_collector_as_it_was():
     # Loading and building pause the cyclic collector (nothing to collect); it must be back
     # as the caller had it, after a run and after a scenario that fails to load.
