@@ -100,3 +100,33 @@ class _no_raise:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_a_run_with_many_charts_says_how_long_they_take_and_how_to_skip_them(workdir, capsys,
+                                                                              monkeypatch):
+    from lambdasim.cli import run as run_cli
+
+    monkeypatch.setattr(run_cli, "NOTICE_ABOVE_S", 0.0)  # one function's charts are "many"
+    assert cli.main(["small.yaml"]) == 0
+    err = capsys.readouterr().err
+    assert "drawing at least 5 charts (5 for each of 1 functions)" in err
+    assert "--no-plots skips them" in err
+    for quiet in (["--no-plots"], ["--quiet"], ["--json"]):
+        assert cli.main(["small.yaml", *quiet]) == 0
+        assert "drawing at least" not in capsys.readouterr().err
+
+
+def test_the_chart_notice_counts_the_charts_each_function_gets():
+    # Its count is the charts a plain function gets (no trigger charts); quick runs say nothing.
+    import lambdasim
+    from lambdasim.cli.run import CHARTS_PER_FUNCTION, SECONDS_PER_CHART, chart_notice
+    from lambdasim.results.plots import charts
+
+    result = lambdasim.simulate({"name": "n", "duration": 20, "functions": {"f": {
+        "duration": "50ms", "triggers": [{"type": "sync", "arrivals": {
+            "process": "poisson", "rate": 5}}]}}})
+    assert sum(1 for _ in charts(result)) == CHARTS_PER_FUNCTION
+    assert chart_notice(1) is None and chart_notice(40) is None
+    notice = chart_notice(1000)
+    assert notice.startswith("drawing at least 5,000 charts (5 for each of 1,000 functions)")
+    assert f"about {5000 * SECONDS_PER_CHART / 60:.0f} min" in notice

@@ -19,7 +19,7 @@ from lambdasim.cli.common import (InputError, _add_set_option, _folder_name, _lo
                                   limits_from, positive_duration, report_checks,
                                   writing_to)
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "chart_notice"]
 
 
 def add_arguments(run: argparse.ArgumentParser) -> None:
@@ -42,6 +42,32 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
                      help="print the summary JSON on stdout instead of the table")
     out.add_argument("--quiet", "-q", action="store_true",
                      help="print nothing on stdout (errors still go to stderr)")
+
+
+#: Charts drawn for each function at least (concurrency, requests, latency, latency over
+#: time, cost: lambdasim.results.plots.FUNCTION_CHARTS without the trigger charts).
+CHARTS_PER_FUNCTION = 5
+#: CPU seconds to draw and embed one chart, measured on the benchmark machine (2 cores):
+#: 5,005 charts of 1,000 functions took 323 s more than the same run with --no-plots.
+SECONDS_PER_CHART = 0.065
+#: Above this estimate, the run says before drawing how long the charts will take.
+NOTICE_ABOVE_S = 20.0
+
+
+def chart_notice(functions: int) -> str | None:
+    """The line printed before drawing the charts of many functions, or None when they are
+    quick: how many, about how long (at :data:`SECONDS_PER_CHART` each) and how to skip
+    them. The whole run's charts scale with the number of functions, the simulation does
+    not (benchmarks/README.md)."""
+    charts = CHARTS_PER_FUNCTION * functions
+    seconds = charts * SECONDS_PER_CHART
+    if seconds <= NOTICE_ABOVE_S:
+        return None
+    took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return (f"drawing at least {charts:,} charts ({CHARTS_PER_FUNCTION} for each of "
+            f"{functions:,} functions): about {took} at about {SECONDS_PER_CHART * 1000:.0f} ms "
+            f"a chart on a 2-core machine; --no-plots skips them (report.html and every figure "
+            f"are written either way)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     checks = expectations(scenario, result.summary)  # before writing: a missing key is bad input
+    notice = chart_notice(len(result.summary["functions"])) if args.plots else None
+    if notice and not (args.quiet or args.json):
+        print(notice, file=sys.stderr, flush=True)
     with writing_to(out_dir):
         write_results(result, out_dir, plots=args.plots)
 
