@@ -165,7 +165,7 @@ def load_scenario(
         With file, dotted key and line where known.
     """
     if isinstance(source, Mapping):
-        raw, path, lines = _copy(dict(source)), None, {}
+        raw, path, lines = plain_copy(dict(source)), None, {}
     elif isinstance(source, (str, Path)):
         path = str(source)
         file = Path(source)
@@ -194,7 +194,7 @@ def load_scenario(
 
 
 def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) -> Scenario:
-    data = _copy(raw)
+    data = plain_copy(raw)
     for key, value in overrides:
         _apply_override(data, key, value)
     functions = raw.get("functions") if isinstance(raw.get("functions"), Mapping) else {}
@@ -219,8 +219,8 @@ def _build(raw: dict, path: str | None, lines: dict[str, int], overrides: list) 
         _check_writable(config)
     except SpecError as exc:
         raise _locate(exc, path, lines, overrides) from None
-    config = _copy(config)
-    return Scenario(config["name"], path, config, _copy(raw), dict(lines), tuple(overrides))
+    config = plain_copy(config)
+    return Scenario(config["name"], path, config, plain_copy(raw), dict(lines), tuple(overrides))
 
 
 def plain_copy(data: Any) -> Any:
@@ -240,9 +240,6 @@ def plain_copy(data: Any) -> Any:
         return pickle.loads(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
     except Exception:  # noqa: BLE001 - whatever pickle refuses, deepcopy may copy
         return copy.deepcopy(data)
-
-
-_copy = plain_copy
 
 
 def _check_writable(config: Any) -> None:
